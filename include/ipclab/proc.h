@@ -1,0 +1,49 @@
+/* Processes: fork and spawn with signals handled safely, and wait statuses in
+ * words.  Functions return -1 with errno set; the caller decides what to say. */
+#ifndef IPCLAB_PROC_H
+#define IPCLAB_PROC_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The name of the call that last failed in a core function of this thread
+ * ("open", "mmap", "fork", ...), for messages in the form
+ * "ipclab CMD: OBJECT: CALL: REASON". */
+extern __thread const char *ipc_failed_call;
+
+/* fork(2) with every signal blocked across the fork, so no handler of the
+ * parent runs in the child before it is ready.  In the child every signal
+ * with a handler is reset to SIG_DFL and the mask is set to *child_mask (the
+ * mask the caller had, when child_mask is NULL).  The parent's mask is
+ * restored.  Returns as fork(2) does. */
+pid_t ipc_fork(const sigset_t *child_mask);
+
+/* What to do in the child between fork and exec.  Returns 0, or -1 with errno
+ * set, which ipc_spawn() then reports as the spawn's failure. */
+typedef int (*ipc_child_setup)(void *arg);
+
+/* Runs FILE (searched in PATH when it has no '/') with argv and envp (environ
+ * when NULL) in a child made by ipc_fork() with an empty signal mask.
+ * Returns the child's pid once the exec has succeeded; when setup or exec
+ * failed, reaps the child and returns -1 with errno set to the child's errno
+ * (ENOENT: not found, EACCES/ENOEXEC...: cannot execute), reported over a
+ * close-on-exec pipe as musl's posix_spawn does. */
+pid_t ipc_spawn(const char *file, char *const argv[], char *const envp[],
+		ipc_child_setup setup, void *arg);
+
+/* waitpid(2) retried on EINTR. */
+pid_t ipc_wait(pid_t pid, int *status, int options);
+
+/* A wait status in words: "exited 3", "killed by SIGSEGV (core dumped)",
+ * "stopped by SIGTSTP", "continued".  Returns buf. */
+char *ipc_status_str(int status, char *buf, size_t len);
+
+/* The status a shell would give: the exit code, or 128 + the signal. */
+int ipc_status_code(int status);
+
+/* The exit status of a command that ran FILE and failed to: 127 when it was
+ * not found, 126 when it could not be executed (timeout(1)'s convention). */
+int ipc_exec_errno_code(int err);
+
+#endif

@@ -1,0 +1,202 @@
+/* Output for people: tables, findings, headings, bars and a progress line. */
+#include <errno.h>
+#include <langinfo.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "ipclab/num.h"
+#include "ipclab/out.h"
+
+struct libscols_table *
+ipc_table_new(const struct ipc_col *cols, size_t ncols)
+{
+	struct libscols_table *t = scols_new_table();
+
+	if (t == NULL)
+		return NULL;
+	for (size_t i = 0; i < ncols; i++) {
+		struct libscols_column *c =
+			scols_table_new_column(t, cols[i].name, cols[i].whint, cols[i].flags);
+
+		if (c == NULL || scols_column_set_json_type(c, cols[i].json_type) != 0) {
+			scols_unref_table(t);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	return t;
+}
+
+struct libscols_line *
+ipc_table_row(struct libscols_table *t)
+{
+	return scols_table_new_line(t, NULL);
+}
+
+int
+ipc_cell(struct libscols_line *ln, size_t col, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if (scols_line_refer_data(ln, col, s) != 0) {
+		free(s);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ipc_table_print(struct libscols_table *t, FILE *fp)
+{
+	scols_table_set_stream(t, fp);
+	return scols_print_table(t) == 0 ? 0 : -1;
+}
+
+static int
+term_width(FILE *fp)
+{
+	struct winsize ws;
+	const char *c = getenv("COLUMNS");
+
+	if (isatty(fileno(fp)) && ioctl(fileno(fp), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		return ws.ws_col;
+	if (c && atoi(c) > 20)
+		return atoi(c);
+	return 80;
+}
+
+/* Prints TEXT wrapped at the terminal's width, the first line after LEAD and
+ * the others indented as deep. */
+static void
+wrap(FILE *fp, const char *lead, const char *text)
+{
+	int width = term_width(fp), indent = (int)strlen(lead), col = indent;
+	const char *w = text;
+
+	fputs(lead, fp);
+	while (*w) {
+		size_t n = strcspn(w, " ");
+
+		if (col > indent && col + 1 + (int)n > width) {
+			fprintf(fp, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', fp);
+			col++;
+		}
+		fwrite(w, 1, n, fp);
+		col += (int)n;
+		w += n;
+		while (*w == ' ')
+			w++;
+	}
+	fputc('\n', fp);
+}
+
+void
+ipc_finding(FILE *fp, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s == NULL)
+		return;
+	wrap(fp, "  why: ", s);
+	free(s);
+}
+
+void
+ipc_heading(FILE *fp, const char *fmt, ...)
+{
+	static FILE *seen;
+	va_list ap;
+
+	if (seen == fp)
+		fputc('\n', fp);
+	seen = fp;
+	va_start(ap, fmt);
+	vfprintf(fp, fmt, ap);
+	va_end(ap);
+	fputc('\n', fp);
+}
+
+bool
+ipc_utf8(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	return cs && strcmp(cs, "UTF-8") == 0;
+}
+
+char *
+ipc_bar(char *buf, size_t len, double frac, int width)
+{
+	static const char *eighth[] = { "", "▏", "▎", "▍", "▌", "▋", "▊", "▉" };
+	bool u = ipc_utf8();
+	int units = (int)(frac * width * 8 + 0.5), full, used = 0;
+
+	if (frac < 0)
+		units = 0;
+	if (units > width * 8)
+		units = width * 8;
+	full = u ? units / 8 : (units + 4) / 8;
+	buf[0] = '\0';
+	for (int i = 0; i < full && used + 4 < (int)len; i++)
+		used += snprintf(buf + used, len - (size_t)used, "%s", u ? "█" : "#");
+	if (u && units % 8 && used + 4 < (int)len)
+		snprintf(buf + used, len - (size_t)used, "%s", eighth[units % 8]);
+	return buf;
+}
+
+void
+ipc_progress_init(struct ipc_progress *p)
+{
+	p->on = isatty(STDERR_FILENO) && getenv("IPCLAB_NO_PROGRESS") == NULL;
+	p->drawn = false;
+	p->last_ns = 0;
+}
+
+void
+ipc_progress_show(struct ipc_progress *p, const char *fmt, ...)
+{
+	uint64_t now;
+	va_list ap;
+
+	if (!p->on)
+		return;
+	now = ipc_now_ns();
+	if (p->drawn && now - p->last_ns < 100000000u)
+		return;
+	p->last_ns = now;
+	p->drawn = true;
+	fputs("\r\033[K", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+}
+
+void
+ipc_progress_done(struct ipc_progress *p)
+{
+	if (p->on && p->drawn) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	p->drawn = false;
+}

@@ -1,0 +1,161 @@
+/* Processes: fork and spawn with signals handled safely, and wait statuses in
+ * words. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "ipclab/cli.h"
+#include "ipclab/proc.h"
+#include "ipclab/sig.h"
+
+__thread const char *ipc_failed_call;
+
+/* In a new child: a handler inherited from the parent would run the parent's
+ * code on the child's events, so every caught signal goes back to default. */
+static void
+reset_handlers(void)
+{
+	struct sigaction sa;
+
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, NULL, &sa) == -1)
+			continue;
+		if (!(sa.sa_flags & SA_SIGINFO) && (sa.sa_handler == SIG_DFL ||
+						   sa.sa_handler == SIG_IGN))
+			continue;
+		signal(sig, SIG_DFL);
+	}
+}
+
+pid_t
+ipc_fork(const sigset_t *child_mask)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int e;
+
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, &old) == -1) {
+		ipc_failed_call = "sigprocmask";
+		return -1;
+	}
+	pid = fork();
+	e = errno;
+	if (pid == 0) {
+		reset_handlers();
+		sigprocmask(SIG_SETMASK, child_mask ? child_mask : &old, NULL);
+		return 0;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1)
+		ipc_failed_call = "fork";
+	errno = e;
+	return pid;
+}
+
+/* Reports errno to the parent over the close-on-exec pipe and dies. */
+static void __attribute__((noreturn))
+child_fail(int fd)
+{
+	int e = errno;
+
+	while (write(fd, &e, sizeof(e)) == -1 && errno == EINTR)
+		;
+	_exit(ipc_exec_errno_code(e));
+}
+
+pid_t
+ipc_spawn(const char *file, char *const argv[], char *const envp[],
+	  ipc_child_setup setup, void *arg)
+{
+	extern char **environ;
+	sigset_t none;
+	int p[2], e = 0, st;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		ipc_failed_call = "pipe";
+		return -1;
+	}
+	sigemptyset(&none);
+	pid = ipc_fork(&none);
+	if (pid == -1) {
+		e = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (setup && setup(arg) == -1)
+			child_fail(p[1]);
+		execvpe(file, argv, envp ? envp : environ);
+		child_fail(p[1]);
+	}
+	close(p[1]);
+	do
+		n = read(p[0], &e, sizeof(e));
+	while (n == -1 && errno == EINTR);
+	close(p[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		ipc_wait(pid, &st, 0);
+		ipc_failed_call = "exec";
+		errno = e;
+		return -1;
+	}
+	return pid;
+}
+
+pid_t
+ipc_wait(pid_t pid, int *status, int options)
+{
+	pid_t r;
+
+	do
+		r = waitpid(pid, status, options);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		ipc_failed_call = "waitpid";
+	return r;
+}
+
+char *
+ipc_status_str(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by %s%s", ipc_signame(WTERMSIG(status)),
+			 WCOREDUMP(status) ? " (core dumped)" : "");
+	else if (WIFSTOPPED(status))
+		snprintf(buf, len, "stopped by %s", ipc_signame(WSTOPSIG(status)));
+	else if (WIFCONTINUED(status))
+		snprintf(buf, len, "continued");
+	else
+		snprintf(buf, len, "status 0x%x", (unsigned)status);
+	return buf;
+}
+
+int
+ipc_status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return IPC_EXIT_OWN;
+}
+
+int
+ipc_exec_errno_code(int err)
+{
+	return err == ENOENT || err == ENOTDIR ? IPC_EXIT_NOTFOUND : IPC_EXIT_NOEXEC;
+}

@@ -1,0 +1,49 @@
+# Shared by the bats files: where the build is, and bounded waits.
+# ctest sets IPCLAB_BIN, IPCLAB_BUILD, IPCLAB_SRC, IPCLAB_HELPERS and
+# IPCLAB_SANITIZE; by hand, the defaults point at ./build.
+
+IPCLAB_SRC=${IPCLAB_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+IPCLAB_BUILD=${IPCLAB_BUILD:-$IPCLAB_SRC/build}
+IPCLAB_BIN=${IPCLAB_BIN:-$IPCLAB_BUILD/bin/ipclab}
+IPCLAB_HELPERS=${IPCLAB_HELPERS:-$IPCLAB_BUILD/tests/helpers}
+IPCLAB_SANITIZE=${IPCLAB_SANITIZE:-0}
+export IPCLAB_SRC IPCLAB_BUILD IPCLAB_BIN IPCLAB_HELPERS IPCLAB_SANITIZE
+export IPCLAB_NO_PROGRESS=1
+
+ipclab() { "$IPCLAB_BIN" "$@"; }
+
+# wait_for SECONDS CMD [ARGS]: runs CMD every 10 ms until it succeeds; fails
+# after SECONDS.  Never a bare sleep: the machines are noisy.
+wait_for() {
+	local limit=$1 start=$SECONDS
+	shift
+	until "$@"; do
+		if (( SECONDS - start >= limit )); then
+			echo "wait_for: gave up after ${limit}s: $*" >&2
+			return 1
+		fi
+		sleep 0.01
+	done
+}
+
+# alive PID: true while PID exists and is not a zombie.
+alive() {
+	local state
+	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# dead PID: the opposite, for wait_for.
+dead() { ! alive "$1"; }
+
+# zombies_of PID: lists PID's zombie children (empty when none).
+zombies_of() {
+	local c
+	for c in $(pgrep -P "$1" 2>/dev/null); do
+		[ "$(awk '{print $3}' "/proc/$c/stat" 2>/dev/null)" = Z ] && echo "$c"
+	done
+	return 0
+}
+
+# A fresh scratch directory per test, removed by bats.
+scratch() { mktemp -d "${BATS_TEST_TMPDIR:-/tmp}/ipclab.XXXXXX"; }
