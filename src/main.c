@@ -82,7 +82,7 @@ static int
 run(const struct command *c, int argc, char **argv)
 {
 	ipc_setcmd(c->name);
-	argv[0] = (char *)c->name;
+	argv[0] = (char *)ipc_progname();	/* getopt's messages start with it */
 	return c->main(argc, argv);
 }
 
@@ -94,6 +94,7 @@ main(int argc, char **argv)
 
 	/* the character set only: numbers in reports and JSON keep the '.' */
 	setlocale(LC_CTYPE, "");
+	ipc_save_args(argc, argv);
 	setprogname("ipclab");
 	if (strncmp(base, "ipclab-", 7) == 0) {
 		if ((c = lookup(base + 7)) == NULL) {

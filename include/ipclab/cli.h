@@ -28,6 +28,14 @@ struct ipc_help {
 void ipc_setcmd(const char *name);
 /* The current command's name ("race"), or "ipclab" before ipc_setcmd(). */
 const char *ipc_cmdname(void);
+/* "ipclab race": what messages start with. */
+const char *ipc_progname(void);
+
+/* Remembers the process's original arguments (main calls it first). */
+void ipc_save_args(int argc, char **argv);
+/* Prepares setproctitle(3) (libbsd) over the original arguments, which the
+ * dispatcher has rearranged.  Call once before the first setproctitle(). */
+void ipc_proctitle_init(void);
 
 void ipc_print_help(const struct ipc_help *h);
 void ipc_print_version(void);

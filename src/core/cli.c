@@ -10,6 +10,32 @@
 
 static char progname[64] = "ipclab";
 static const char *cmdname = "ipclab";
+static int saved_argc;
+static char **saved_argv;
+
+void
+ipc_save_args(int argc, char **argv)
+{
+	saved_argc = argc;
+	saved_argv = malloc(((size_t)argc + 1) * sizeof(*argv));
+	if (saved_argv)
+		memcpy(saved_argv, argv, ((size_t)argc + 1) * sizeof(*argv));
+}
+
+void
+ipc_proctitle_init(void)
+{
+	extern char **environ;
+
+	if (saved_argv)
+		setproctitle_init(saved_argc, saved_argv, environ);
+}
+
+const char *
+ipc_progname(void)
+{
+	return progname;
+}
 
 void
 ipc_setcmd(const char *name)
