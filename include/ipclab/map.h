@@ -21,6 +21,10 @@ int ipc_file_create(const char *path, off_t size);
  * (EINVAL, call "open").  Fills *st when st is not NULL. */
 int ipc_file_open(const char *path, bool writable, bool nofollow, struct stat *st);
 
+/* Empties the open file FD and gives it SIZE bytes of zeros with real
+ * storage, as ipc_file_create does. */
+int ipc_file_reset(int fd, off_t size);
+
 /* The same pair for POSIX shared memory objects (shm_open(3)); NAME is
  * "/name" or "name".  ipc_shm_create gives the object SIZE bytes. */
 int ipc_shm_create(const char *name, off_t size);

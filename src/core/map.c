@@ -17,6 +17,29 @@ failed(const char *call)
 	return -1;
 }
 
+int
+ipc_file_reset(int fd, off_t size)
+{
+	int e;
+
+	if (ftruncate(fd, 0) == -1)
+		return failed("ftruncate");
+	if (size == 0)
+		return 0;
+	/* posix_fallocate returns the error instead of setting errno; a file
+	 * system without it falls back to ftruncate's sparse file */
+	e = posix_fallocate(fd, 0, size);
+	if (e == 0)
+		return 0;
+	if (e != EOPNOTSUPP && e != EINVAL) {
+		errno = e;
+		return failed("posix_fallocate");
+	}
+	if (ftruncate(fd, size) == -1)
+		return failed("ftruncate");
+	return 0;
+}
+
 /* Gives a new object its size, or removes it: the caller made it, so a
  * failure leaves nothing behind. */
 static int
@@ -24,21 +47,9 @@ give_size(int fd, off_t size, const char *path, int (*remove)(const char *))
 {
 	int e;
 
-	if (size > 0 && (e = posix_fallocate(fd, 0, size)) != 0) {
-		/* posix_fallocate returns the error; a file system without
-		 * it (EOPNOTSUPP) falls back to ftruncate's sparse file */
-		if (e != EOPNOTSUPP && e != EINVAL) {
-			ipc_failed_call = "posix_fallocate";
-			goto undo;
-		}
-		if (ftruncate(fd, size) == -1) {
-			e = errno;
-			ipc_failed_call = "ftruncate";
-			goto undo;
-		}
-	}
-	return fd;
-undo:
+	if (ipc_file_reset(fd, size) == 0)
+		return fd;
+	e = errno;
 	close(fd);
 	remove(path);
 	errno = e;

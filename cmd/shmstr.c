@@ -1,0 +1,779 @@
+// COMMAND(shmstr, "hand a string to a child through a memory-mapped file")
+/*
+ * ipclab shmstr [options] FILE STRING
+ * ipclab shmstr [options] --shm NAME STRING
+ * ipclab shmstr --read FILE | --read --shm NAME
+ *
+ * The seed's sequence, step by step: the parent creates FILE just large
+ * enough for | length | byte_0 | ... | byte_N | (no terminating zero), forks,
+ * maps the file and writes the contents, then notifies the child through a
+ * pipe (one byte) or a signal (SIGUSR1, blocked before the fork so that it
+ * cannot be lost).  The child, once notified, maps the same file, reads it and
+ * prints the string.  Each side's mapping is MAP_SHARED or MAP_PRIVATE.
+ *
+ * stdout carries only what the child printed (or the JSON document); the
+ * steps, the report and the findings go to stderr.  The child also hands what
+ * it read back over a pipe, so that the parent can report and explain it.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "ipclab/cli.h"
+#include "ipclab/map.h"
+#include "ipclab/num.h"
+#include "ipclab/out.h"
+#include "ipclab/proc.h"
+#include "ipclab/sig.h"
+
+#define MAXLEN 255		/* the length must fit one byte */
+#define NOTIFY_SIG SIGUSR1
+
+static const struct ipc_help help = {
+	.name = "shmstr",
+	.synopsis = "[options] FILE STRING\n"
+		    "[options] --shm NAME STRING\n"
+		    "--read FILE\n"
+		    "--read --shm NAME",
+	.summary = "Hand a string from a parent to its child through a memory-mapped file.",
+	.options =
+	" -n, --notify MODE   tell the child by 'pipe' (default) or 'signal'\n"
+	" -p, --parent MAP    the parent's mapping: 'shared' (default) or 'private'\n"
+	" -c, --child MAP     the child's mapping: 'shared' (default) or 'private'\n"
+	" -s, --shm NAME      use the POSIX shared memory object NAME (shm_open)\n"
+	" -r, --repeat N      run the notify-and-read cycle N times, report latency\n"
+	" -R, --read          print the string an existing FILE or object holds\n"
+	" -f, --force         overwrite an existing file that is not a shmstr file\n"
+	" -u, --unlink        remove the file or object at the end\n"
+	" -v, --verbose       print every step as it happens (who, call, result)\n"
+	" -q, --quiet         print no report on stderr, only the child's string\n"
+	" -J, --json          print one JSON document on stdout\n",
+};
+
+struct opts {
+	const char *path;	/* FILE, or the object's name with --shm */
+	const char *str;
+	size_t len;
+	bool shm, read, force, unlink, verbose, quiet, json, sig;
+	int pflags, cflags;	/* MAP_SHARED or MAP_PRIVATE */
+	long long repeat;
+};
+
+/* What one run saw: filled by the parent from the child's answers. */
+struct result {
+	pid_t parent, child;
+	bool created;		/* we made the file, so we may remove it */
+	unsigned char got[MAXLEN + 1];	/* length byte, then the bytes */
+	unsigned char file[MAXLEN + 1];	/* the file afterwards */
+	size_t filelen;
+	int status;
+	long long cycles, good;
+	double *lat;		/* per-cycle latency, ns */
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+/* One step for --verbose, as "parent 1234: mmap(...) = 0x7f..". */
+static void
+step(const struct opts *o, const char *who, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (!o->verbose)
+		return;
+	n = snprintf(line, sizeof(line), "%s %d: ", who, (int)getpid());
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s\n", line);
+}
+
+static const char *
+mapname(int flags)
+{
+	return flags == MAP_SHARED ? "MAP_SHARED" : "MAP_PRIVATE";
+}
+
+static int
+parse_map(const char *s, const char *what)
+{
+	if (strcmp(s, "shared") == 0)
+		return MAP_SHARED;
+	if (strcmp(s, "private") == 0)
+		return MAP_PRIVATE;
+	ipc_usage("%s mapping '%s': use 'shared' or 'private'", what, s);
+}
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "notify", required_argument, NULL, 'n' },
+		{ "parent", required_argument, NULL, 'p' },
+		{ "child", required_argument, NULL, 'c' },
+		{ "shm", required_argument, NULL, 's' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "read", no_argument, NULL, 'R' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "unlink", no_argument, NULL, 'u' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'J' },
+		IPC_COMMON_LONGOPTS, { NULL, 0, NULL, 0 }
+	};
+	const char *e;
+	int c;
+
+	*o = (struct opts){ .pflags = MAP_SHARED, .cflags = MAP_SHARED, .repeat = 1 };
+	while ((c = getopt_long(argc, argv, "n:p:c:s:r:RfuvqJhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (strcmp(optarg, "pipe") != 0 && strcmp(optarg, "signal") != 0)
+				ipc_usage("notify mode '%s': use 'pipe' or 'signal'", optarg);
+			o->sig = optarg[0] == 's';
+			break;
+		case 'p': o->pflags = parse_map(optarg, "parent"); break;
+		case 'c': o->cflags = parse_map(optarg, "child"); break;
+		case 's': o->shm = true; o->path = optarg; break;
+		case 'r':
+			if (ipc_parse_count(optarg, 1, 100000000, &o->repeat, &e) == -1)
+				ipc_usage("repeat count '%s' is %s (1 to 1e8)", optarg, e);
+			break;
+		case 'R': o->read = true; break;
+		case 'f': o->force = true; break;
+		case 'u': o->unlink = true; break;
+		case 'v': o->verbose = true; break;
+		case 'q': o->quiet = true; break;
+		case 'J': o->json = true; break;
+		default: ipc_common_option(c, &help);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!o->shm && argc > 0) {
+		o->path = argv[0];
+		argc--, argv++;
+	}
+	if (o->path == NULL)
+		ipc_usage("missing %s", o->shm ? "object name" : "FILE");
+	if (o->read) {
+		if (argc > 0)
+			ipc_usage("--read takes no STRING");
+		return;
+	}
+	if (argc != 1)
+		ipc_usage(argc == 0 ? "missing STRING" : "too many arguments");
+	o->str = argv[0];
+	o->len = strlen(o->str);
+	if (o->len > MAXLEN)
+		ipc_usage("the string is %zu bytes; at most %d fit, because its length "
+			  "must fit the file's one length byte", o->len, MAXLEN);
+	if (o->len == 0)
+		ipc_usage("the string is empty: a child reading length 0 could not tell "
+			  "it from a write that never reached the file");
+}
+
+static bool utf8_valid(const unsigned char *p, size_t n);
+
+/* The bytes in quotes for people: text as it is when it is valid UTF-8,
+ * control characters and the bytes of invalid text as <NN>. */
+static char *
+quoted(const unsigned char *p, size_t n, char *buf, size_t len)
+{
+	bool text = utf8_valid(p, n);
+	size_t used = 0;
+
+	used += (size_t)snprintf(buf, len, "\"");
+	for (size_t i = 0; i < n && used + 6 < len; i++)
+		if (p[i] >= 0x20 && p[i] != 0x7f && (p[i] < 0x80 || text))
+			buf[used++] = (char)p[i];
+		else
+			used += (size_t)snprintf(buf + used, len - used, "<%02x>", p[i]);
+	snprintf(buf + used, len - used, "\"");
+	return buf;
+}
+
+/* True when the n bytes are well-formed UTF-8 (no overlong forms). */
+static bool
+utf8_valid(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		int more = p[i] < 0x80 ? 0 : p[i] >= 0xc2 && p[i] <= 0xdf ? 1 :
+			   (p[i] & 0xf0) == 0xe0 ? 2 : p[i] >= 0xf0 && p[i] <= 0xf4 ? 3 : -1;
+
+		if (more < 0 || i + (size_t)more >= n + (more == 0))
+			return false;
+		for (int k = 1; k <= more; k++)
+			if ((p[i + (size_t)k] & 0xc0) != 0x80)
+				return false;
+		i += (size_t)more + 1;
+	}
+	return true;
+}
+
+static char *
+hex(const unsigned char *p, size_t n, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && 2 * i + 2 < len; i++)
+		snprintf(buf + 2 * i, len - 2 * i, "%02x", p[i]);
+	return buf;
+}
+
+enum kind { NOT_SHMSTR, SHMSTR, ZEROS };
+
+/* A file is a shmstr file when its size is 1 + its first byte; a run with a
+ * private parent mapping leaves it all zeros. */
+static enum kind
+is_shmstr(int fd, const struct stat *st)
+{
+	unsigned char b[MAXLEN + 1];
+	ssize_t n;
+
+	if (st->st_size < 1 || st->st_size > MAXLEN + 1)
+		return NOT_SHMSTR;
+	if ((n = pread(fd, b, (size_t)st->st_size, 0)) != st->st_size)
+		return NOT_SHMSTR;
+	if (st->st_size == 1 + b[0])
+		return SHMSTR;
+	while (n > 0 && b[n - 1] == 0)
+		n--;
+	return n == 0 ? ZEROS : NOT_SHMSTR;
+}
+
+/* Opens the existing object for reuse: only a shmstr file (or any regular
+ * file with --force), never through a symlink.  Empties it. */
+static int
+reuse_object(const struct opts *o, off_t size)
+{
+	struct stat st;
+	int fd;
+
+	fd = o->shm ? ipc_shm_open(o->path, true, &st) : ipc_file_open(o->path, true, true, &st);
+	if (fd == -1 && errno == ELOOP)
+		errx(1, "%s: is a symbolic link, which shmstr does not follow", o->path);
+	if (fd == -1)
+		err(1, "%s: %s", o->path, ipc_failed_call);
+	if (!o->force && is_shmstr(fd, &st) == NOT_SHMSTR)
+		errx(1, "%s: exists and is not a shmstr file (%lld bytes, not 1 + its first "
+		     "byte); not overwritten without --force", o->path, (long long)st.st_size);
+	if (ipc_file_reset(fd, size) == -1)
+		err(1, "%s: %s", o->path, ipc_failed_call);
+	return fd;
+}
+
+/* Step 1: the parent creates the file, just large enough. */
+static int
+make_object(const struct opts *o, struct result *r)
+{
+	off_t size = (off_t)(1 + o->len);
+	int fd;
+
+	fd = o->shm ? ipc_shm_create(o->path, size) : ipc_file_create(o->path, size);
+	if (fd == -1 && errno == EEXIST) {
+		fd = reuse_object(o, size);
+		step(o, "parent", "reused %s, emptied to %lld zero bytes", o->path, (long long)size);
+		return fd;
+	}
+	if (fd == -1)
+		err(1, "%s: %s", o->path, ipc_failed_call);
+	r->created = true;
+	step(o, "parent", "%s(\"%s\", O_RDWR|O_CREAT|O_EXCL%s, 0600) = %d, %lld bytes",
+	     o->shm ? "shm_open" : "open", o->path, o->shm ? "" : "|O_NOFOLLOW", fd,
+	     (long long)size);
+	return fd;
+}
+
+static void
+remove_object(const struct opts *o)
+{
+	if ((o->shm ? shm_unlink(o->path) : unlink(o->path)) == -1)
+		warn("%s: %s", o->path, o->shm ? "shm_unlink" : "unlink");
+}
+
+/* What cycle i writes: the string rotated by i, so that every read proves
+ * it saw that cycle's write and not an earlier one. */
+static void
+expected(const struct opts *o, long long i, unsigned char *out)
+{
+	size_t k = (size_t)(i % (long long)o->len);
+
+	out[0] = (unsigned char)o->len;
+	memcpy(out + 1, o->str + k, o->len - k);
+	memcpy(out + 1 + o->len - k, o->str, k);
+}
+
+/* The child's answer for one cycle, one write of at most PIPE_BUF bytes. */
+struct answer {
+	uint64_t woke_ns;
+	unsigned char data[MAXLEN + 1];
+};
+
+static int
+child_wait(const struct opts *o, int nrd)
+{
+	sigset_t set;
+	siginfo_t si;
+	char c;
+	ssize_t n;
+
+	if (!o->sig) {
+		do
+			n = read(nrd, &c, 1);
+		while (n == -1 && errno == EINTR);
+		return n == 1 ? 0 : -1;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, NOTIFY_SIG);
+	for (;;) {
+		if (sigwaitinfo(&set, &si) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (si.si_pid == getppid())	/* not a stray kill(1) */
+			return 0;
+	}
+}
+
+/* Steps 5 to 7 and the child's cleanup: wait for the word, map the same
+ * file, read it, print the string (first cycle), answer the parent. */
+static int
+child_main(const struct opts *o, int fd, int nrd, int awr)
+{
+	size_t size = 1 + o->len;
+	struct answer a;
+	unsigned char *m = NULL;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() == 1)
+		return 1;
+	for (long long i = 0; i < o->repeat; i++) {
+		if (child_wait(o, nrd) == -1)
+			return 1;
+		a.woke_ns = ipc_now_ns();
+		if (i == 0)
+			step(o, "child", "%s: woke up", o->sig ? "sigwaitinfo(SIGUSR1)" :
+			     "read(pipe, 1 byte) = 1");
+		if (m == NULL && (m = ipc_map(fd, size, PROT_READ, o->cflags)) == NULL) {
+			warn("child: %s: %s", o->path, ipc_failed_call);
+			return 1;
+		}
+		if (i == 0)
+			step(o, "child", "mmap(NULL, %zu, PROT_READ, %s, %d, 0) = %p", size,
+			     mapname(o->cflags), fd, (void *)m);
+		memset(a.data, 0, sizeof(a.data));
+		memcpy(a.data, m, size);
+		if (i == 0 && !o->json) {
+			size_t n = a.data[0] < o->len ? a.data[0] : o->len;
+
+			if (fwrite(a.data + 1, 1, n, stdout) != n || putchar('\n') == EOF ||
+			    fflush(stdout) == EOF)
+				warn("child: stdout");
+		}
+		if (write(awr, &a, sizeof(a)) != (ssize_t)sizeof(a))
+			return 1;
+	}
+	step(o, "child", "read length %u; munmap(%p, %zu) = %d; exiting", a.data[0],
+	     (void *)m, size, ipc_unmap(m, size));
+	close(fd);
+	return 0;
+}
+
+static int
+notify(const struct opts *o, pid_t child, int nwr)
+{
+	if (o->sig)
+		return kill(child, NOTIFY_SIG);
+	return write(nwr, "x", 1) == 1 ? 0 : -1;
+}
+
+/* Reads one answer; false on EOF, an error or an interruption. */
+static bool
+get_answer(int ard, struct answer *a)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof(*a)) {
+		n = read(ard, (char *)a + got, sizeof(*a) - got);
+		if (n == -1 && errno == EINTR && !interrupted)
+			continue;
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	return true;
+}
+
+/* Steps 3 and 4 for every cycle, the child's answers, the latencies. */
+static void
+parent_cycles(const struct opts *o, struct result *r, unsigned char *m, int nwr, int ard)
+{
+	unsigned char want[MAXLEN + 1];
+	struct ipc_progress prog;
+	struct answer a;
+	uint64_t t0;
+
+	ipc_progress_init(&prog);
+	for (long long i = 0; i < o->repeat && !interrupted; i++) {
+		expected(o, i, want);
+		memcpy(m, want, 1 + o->len);
+		if (i == 0)
+			step(o, "parent", "stored length %zu and %zu bytes at %p", o->len, o->len,
+			     (void *)m);
+		/* said before it is done: the child may speak as soon as it is */
+		if (i == 0)
+			step(o, "parent", o->sig ? "kill(%d, SIGUSR1)" :
+			     "write(pipe, \"x\", 1) to child %d", (int)r->child);
+		t0 = ipc_now_ns();
+		if (notify(o, r->child, nwr) == -1) {
+			warn("%s", o->sig ? "kill" : "write");
+			break;
+		}
+		if (!get_answer(ard, &a))
+			break;
+		r->lat[i] = (double)(a.woke_ns - t0);
+		r->good += memcmp(a.data, want, 1 + o->len) == 0;
+		if (i == 0)
+			memcpy(r->got, a.data, sizeof(r->got));
+		r->cycles = i + 1;
+		if (o->repeat > 1)
+			ipc_progress_show(&prog, "shmstr: %lld/%lld cycles", i + 1, o->repeat);
+	}
+	ipc_progress_done(&prog);
+	expected(o, 0, want);	/* leave the string itself, not a rotation */
+	memcpy(m, want, 1 + o->len);
+}
+
+/* Step 2: the fork, with the notification signal blocked first so that it
+ * stays pending until the child waits for it, however early it comes. */
+static pid_t
+start_child(const struct opts *o, int fd, int np[2], int ap[2])
+{
+	sigset_t set, old;
+	pid_t pid;
+
+	sigemptyset(&set);
+	sigaddset(&set, NOTIFY_SIG);
+	if (sigprocmask(SIG_BLOCK, &set, &old) == -1)
+		err(1, "sigprocmask");
+	fflush(NULL);		/* the child must not write the parent's buffers */
+	pid = ipc_fork(NULL);
+	if (pid == -1)
+		err(1, "%s", ipc_failed_call);
+	if (pid == 0) {
+		close(np[1]);
+		close(ap[0]);
+		_exit(child_main(o, fd, np[0], ap[1]));
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(np[0]);
+	close(ap[1]);
+	step(o, "parent", "fork() = %d%s", (int)pid, o->sig ? " (SIGUSR1 blocked before it)" : "");
+	return pid;
+}
+
+/* The parent's side from the fork to the cleanup (steps 2 to 4 and 8). */
+static void
+run_parent(const struct opts *o, struct result *r, int fd)
+{
+	size_t size = 1 + o->len;
+	int np[2], ap[2];
+	unsigned char *m;
+
+	if (pipe2(np, O_CLOEXEC) == -1 || pipe2(ap, O_CLOEXEC) == -1)
+		err(1, "pipe");
+	r->child = start_child(o, fd, np, ap);
+	m = ipc_map(fd, size, PROT_READ | PROT_WRITE, o->pflags);
+	if (m == NULL) {
+		warn("%s: %s", o->path, ipc_failed_call);
+		kill(r->child, SIGKILL);
+	} else {
+		step(o, "parent", "mmap(NULL, %zu, PROT_READ|PROT_WRITE, %s, %d, 0) = %p",
+		     size, mapname(o->pflags), fd, (void *)m);
+		parent_cycles(o, r, m, np[1], ap[0]);
+	}
+	if (interrupted || r->cycles < o->repeat)
+		kill(r->child, SIGKILL);
+	close(np[1]);
+	close(ap[0]);
+	if (ipc_wait(r->child, &r->status, 0) == -1)
+		err(1, "waitpid");
+	step(o, "parent", "waitpid(%d) = %s", (int)r->child,
+	     ipc_status_str(r->status, (char[64]){ 0 }, 64));
+	if (m && ipc_unmap(m, size) == -1)
+		warn("%s: munmap", o->path);
+	r->filelen = pread(fd, r->file, size, 0) == (ssize_t)size ? size : 0;
+	step(o, "parent", "munmap(%p, %zu) = 0; close(%d)", (void *)m, size, fd);
+	close(fd);
+}
+
+/* Why the child read what it read, chosen from what it did read. */
+static const char *
+finding(const struct opts *o, const struct result *r)
+{
+	unsigned char want[MAXLEN + 1];
+
+	expected(o, 0, want);
+	if (r->cycles == 0)
+		return "The child never answered, so nothing was read.";
+	if (memcmp(r->got, want, 1 + o->len) == 0)
+		return o->cflags == MAP_PRIVATE ?
+		       "A MAP_PRIVATE mapping copies a page only when its owner writes to it, "
+		       "so the child's private mapping still showed the file's page, which "
+		       "held what the parent stored." :
+		       "The parent's MAP_SHARED stores went into the file's pages in the page "
+		       "cache, and the child's mapping of the same file shows those very pages.";
+	if (r->got[0] == 0 && o->pflags == MAP_PRIVATE)
+		return "The parent's mapping is MAP_PRIVATE, so its stores went to its own "
+		       "copy-on-write pages and never reached the file, which still holds "
+		       "zeros: the child read a length of 0.";
+	return "The child read something other than what the parent stored.";
+}
+
+static const char *
+signal_note(const struct opts *o)
+{
+	return o->sig ? "SIGUSR1 was blocked before the fork, so a signal sent before the "
+			"child waited stayed pending instead of being lost." : NULL;
+}
+
+static void
+human_roles(const struct opts *o, const struct result *r)
+{
+	static const struct ipc_col cols[] = {
+		{ "ROLE", 0, 0, 0 }, { "PID", 0, SCOLS_FL_RIGHT, 0 },
+		{ "MAPPING", 0, 0, 0 }, { "SAW", 0, 0, 0 },
+	};
+	struct libscols_table *t = ipc_table_new(cols, 4);
+	struct libscols_line *ln;
+	char q[4 * MAXLEN + 8], h[2 * MAXLEN + 4];
+	size_t n = r->got[0] < o->len ? r->got[0] : o->len;
+
+	if (t == NULL)
+		err(1, "libsmartcols");
+	ln = ipc_table_row(t);
+	ipc_cell(ln, 0, "parent");
+	ipc_cell(ln, 1, "%d", (int)r->parent);
+	ipc_cell(ln, 2, "%s", mapname(o->pflags));
+	ipc_cell(ln, 3, "stored %s (%zu bytes)", quoted((const unsigned char *)o->str, o->len,
+		 q, sizeof(q)), o->len);
+	ln = ipc_table_row(t);
+	ipc_cell(ln, 0, "child");
+	ipc_cell(ln, 1, "%d", (int)r->child);
+	ipc_cell(ln, 2, "%s", mapname(o->cflags));
+	if (r->cycles > 0)
+		ipc_cell(ln, 3, "read length %u: %s", r->got[0], quoted(r->got + 1, n, q, sizeof(q)));
+	else
+		ipc_cell(ln, 3, "nothing (%s)", ipc_status_str(r->status, h, sizeof(h)));
+	ipc_table_print(t, stderr);
+	scols_unref_table(t);
+	fprintf(stderr, "%s %s now holds: %s (%zu bytes); notified by %s\n",
+		o->shm ? "object" : "file", o->path, hex(r->file, r->filelen, h, sizeof(h)),
+		r->filelen, o->sig ? "signal (SIGUSR1)" : "pipe (one byte)");
+}
+
+static void
+human_latency(const struct opts *o, const struct result *r, const double q[4])
+{
+	static const struct ipc_col cols[] = {
+		{ "NOTIFY", 0, 0, 0 }, { "CYCLES", 0, SCOLS_FL_RIGHT, 0 },
+		{ "CORRECT", 0, SCOLS_FL_RIGHT, 0 }, { "MEDIAN", 0, SCOLS_FL_RIGHT, 0 },
+		{ "P99", 0, SCOLS_FL_RIGHT, 0 }, { "MIN", 0, SCOLS_FL_RIGHT, 0 },
+		{ "MAX", 0, SCOLS_FL_RIGHT, 0 },
+	};
+	struct libscols_table *t = ipc_table_new(cols, 7);
+	struct libscols_line *ln;
+
+	if (t == NULL)
+		err(1, "libsmartcols");
+	ln = ipc_table_row(t);
+	ipc_cell(ln, 0, "%s", o->sig ? "signal" : "pipe");
+	ipc_cell(ln, 1, "%lld", r->cycles);
+	ipc_cell(ln, 2, "%lld", r->good);
+	for (int i = 0; i < 4; i++)
+		ipc_cell(ln, 3 + (size_t)i, "%.1f us", q[i] / 1e3);
+	fputc('\n', stderr);
+	ipc_table_print(t, stderr);
+	scols_unref_table(t);
+	fprintf(stderr, "  (latency: from the parent's notification to the child waking up)\n");
+}
+
+/* Median, p99, min and max of the latencies (ipc_quantile sorts them, so
+ * the first and the last are the extremes). */
+static void
+latency_quantiles(const struct result *r, double q[4])
+{
+	q[0] = ipc_quantile(r->lat, (size_t)r->cycles, 0.5);
+	q[1] = ipc_quantile(r->lat, (size_t)r->cycles, 0.99);
+	q[2] = r->cycles ? r->lat[0] : 0;
+	q[3] = r->cycles ? r->lat[r->cycles - 1] : 0;
+}
+
+static void
+json_bytes(struct ipc_json *j, const char *key, const unsigned char *p, size_t n)
+{
+	char buf[MAXLEN + 1], h[2 * MAXLEN + 4];
+
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	ipc_json_str(j, key, utf8_valid(p, n) && memchr(p, 0, n) == NULL ? buf : NULL);
+	snprintf(buf, sizeof(buf), "%s_hex", key);
+	ipc_json_str(j, buf, hex(p, n, h, sizeof(h)));
+}
+
+static void
+json_report(const struct opts *o, const struct result *r, const double q[4])
+{
+	size_t n = r->got[0] < o->len ? r->got[0] : o->len;
+	struct ipc_json j;
+
+	ipc_json_open(&j, stdout);
+	ipc_json_str(&j, o->shm ? "shm" : "file", o->path);
+	ipc_json_int(&j, "size", (long long)(1 + o->len));
+	ipc_json_int(&j, "length", (long long)o->len);
+	json_bytes(&j, "string", (const unsigned char *)o->str, o->len);
+	ipc_json_str(&j, "notify", o->sig ? "signal" : "pipe");
+	ipc_json_object(&j, "parent");
+	ipc_json_int(&j, "pid", r->parent);
+	ipc_json_str(&j, "mapping", mapname(o->pflags));
+	ipc_json_end(&j);
+	ipc_json_object(&j, "child");
+	ipc_json_int(&j, "pid", r->child);
+	ipc_json_str(&j, "mapping", mapname(o->cflags));
+	ipc_json_str(&j, "status", ipc_status_str(r->status, (char[64]){ 0 }, 64));
+	ipc_json_int(&j, "read_length", r->cycles ? r->got[0] : -1);
+	json_bytes(&j, "read", r->got + 1, r->cycles ? n : 0);
+	ipc_json_end(&j);
+	json_bytes(&j, "file_after", r->file, r->filelen);
+	ipc_json_bool(&j, "match", r->cycles > 0 && r->good == r->cycles);
+	ipc_json_str(&j, "finding", finding(o, r));
+	ipc_json_str(&j, "signal_note", signal_note(o));
+	ipc_json_int(&j, "cycles", r->cycles);
+	ipc_json_int(&j, "correct", r->good);
+	ipc_json_object(&j, "latency_ns");
+	ipc_json_double(&j, "median", q[0]);
+	ipc_json_double(&j, "p99", q[1]);
+	ipc_json_double(&j, "min", q[2]);
+	ipc_json_double(&j, "max", q[3]);
+	ipc_json_end(&j);
+	ipc_json_bool(&j, "interrupted", interrupted != 0);
+	if (ipc_json_close(&j) == -1)
+		err(1, "stdout");
+}
+
+static void
+report(const struct opts *o, const struct result *r)
+{
+	double q[4] = { 0 };
+
+	if (r->cycles > 0)
+		latency_quantiles(r, q);
+	if (o->json) {
+		json_report(o, r, q);
+		return;
+	}
+	if (o->quiet)
+		return;
+	human_roles(o, r);
+	ipc_finding(stderr, "%s", finding(o, r));
+	if (signal_note(o))
+		ipc_finding(stderr, "%s", signal_note(o));
+	if (o->repeat > 1)
+		human_latency(o, r, q);
+	if (interrupted)
+		fprintf(stderr, "interrupted after %lld of %lld cycles\n", r->cycles, o->repeat);
+}
+
+/* --read: decode an existing file or object and print its string. */
+static int
+read_object(const struct opts *o)
+{
+	struct stat st;
+	unsigned char *m;
+	int fd;
+
+	fd = o->shm ? ipc_shm_open(o->path, false, &st) : ipc_file_open(o->path, false, true, &st);
+	if (fd == -1 && errno == ELOOP)
+		errx(1, "%s: is a symbolic link, which shmstr does not follow", o->path);
+	if (fd == -1)
+		err(1, "%s: %s", o->path, ipc_failed_call);
+	switch (is_shmstr(fd, &st)) {
+	case NOT_SHMSTR:
+		errx(1, "%s: not a shmstr file: %lld bytes, not 1 + its first byte", o->path,
+		     (long long)st.st_size);
+	case ZEROS:
+		errx(1, "%s: holds only zeros, as a run with a private parent mapping "
+		     "leaves it: no string reached the file", o->path);
+	case SHMSTR:
+		break;
+	}
+	if ((m = ipc_map(fd, (size_t)st.st_size, PROT_READ, MAP_SHARED)) == NULL)
+		err(1, "%s: %s", o->path, ipc_failed_call);
+	if (o->json) {
+		struct ipc_json j;
+
+		ipc_json_open(&j, stdout);
+		ipc_json_str(&j, o->shm ? "shm" : "file", o->path);
+		ipc_json_int(&j, "length", m[0]);
+		json_bytes(&j, "string", m + 1, m[0]);
+		if (ipc_json_close(&j) == -1)
+			err(1, "stdout");
+	} else if (fwrite(m + 1, 1, m[0], stdout) != m[0] || putchar('\n') == EOF) {
+		err(1, "stdout");
+	}
+	ipc_unmap(m, (size_t)st.st_size);
+	close(fd);
+	return 0;
+}
+
+int
+shmstr_main(int argc, char **argv)
+{
+	struct result r = { .parent = getpid() };
+	struct opts o;
+	int fd;
+
+	parse_args(argc, argv, &o);
+	if (o.read)
+		return read_object(&o);
+	if (!o.json && !utf8_valid((const unsigned char *)o.str, o.len))
+		warnx("note: the string is not valid UTF-8; it is handed over byte for byte");
+	if ((r.lat = calloc((size_t)o.repeat, sizeof(*r.lat))) == NULL)
+		err(1, "calloc");
+	if (ipc_sig_handle(SIGINT, on_interrupt, false) == -1 ||
+	    ipc_sig_handle(SIGTERM, on_interrupt, false) == -1)
+		err(1, "sigaction");
+	fd = make_object(&o, &r);
+	run_parent(&o, &r, fd);
+	report(&o, &r);
+	if ((interrupted && r.created) || o.unlink)
+		remove_object(&o);
+	free(r.lat);
+	if (interrupted)
+		return 128 + interrupted;
+	return WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0 && r.cycles == o.repeat ? 0 : 1;
+}

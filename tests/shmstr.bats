@@ -1,0 +1,228 @@
+#!/usr/bin/env bats
+# ipclab shmstr: a parent hands a string to its child through a mapped file.
+
+load common
+
+setup() {
+	dir=$(scratch)
+	f=$dir/str.dat
+}
+
+teardown() {
+	mountpoint -q "$dir/mnt" 2>/dev/null && umount "$dir/mnt"
+	rm -f /dev/shm/ipclab-test-$$
+	true
+}
+
+bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
+
+@test "the child prints the string the parent wrote, and the file holds length and bytes" {
+	run --separate-stderr ipclab shmstr "$f" hello
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	[ "$(bytes "$f")" = "05 68 65 6c 6c 6f" ]
+	[ "$(stat -c %a "$f")" = 600 ]
+}
+
+@test "a private parent mapping never reaches the file: the child reads length 0" {
+	run --separate-stderr ipclab shmstr --parent private "$f" hello
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$(bytes "$f")" = "00 00 00 00 00 00" ]
+	[[ "$stderr" == *"never reached the file"* ]]
+}
+
+@test "a private child mapping still reads what the shared parent stored" {
+	run --separate-stderr ipclab shmstr --child private "$f" hello
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	[[ "$stderr" == *"copies a page only when its owner writes"* ]]
+}
+
+@test "every combination of mappings gives what the kernel says it should" {
+	for p in shared private; do
+		for c in shared private; do
+			rm -f "$f"
+			run ipclab shmstr --json --parent $p --child $c "$f" abc
+			[ "$status" -eq 0 ]
+			want=3
+			[ $p = private ] && want=0
+			[ "$(jq .child.read_length <<<"$output")" -eq $want ]
+			# the file itself, read by od, agrees with what the child saw
+			[ "$(bytes "$f" | cut -c1-2)" = "0$want" ]
+		done
+	done
+}
+
+@test "signal notification is never lost: 500 runs in a row all deliver" {
+	for i in $(seq 500); do
+		out=$(ipclab shmstr --quiet --notify signal "$f" "run$i")
+		[ "$out" = "run$i" ] || { echo "run $i printed '$out'"; false; }
+	done
+}
+
+@test "repeat measures notification latency and every cycle reads the latest write" {
+	for mode in pipe signal; do
+		run ipclab shmstr --json --notify $mode --repeat 2000 "$f" abcdefg
+		[ "$status" -eq 0 ]
+		[ "$(jq .cycles <<<"$output")" -eq 2000 ]
+		[ "$(jq .correct <<<"$output")" -eq 2000 ]
+		jq -e '.latency_ns.median > 0 and .latency_ns.p99 >= .latency_ns.median' <<<"$output"
+	done
+	[ "$(ipclab shmstr --read "$f")" = abcdefg ]
+}
+
+@test "the child maps the file only after the parent's notification (strace)" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	[ "$IPCLAB_SANITIZE" = 1 ] && skip "ASan's own mappings make the trace unreadable"
+	strace -f -qq -o "$dir/trace" -e trace=mmap,write,kill \
+		"$IPCLAB_BIN" shmstr --quiet --notify pipe "$f" hello >/dev/null
+	notify=$(grep -n 'write([0-9]*, "x", 1)' "$dir/trace" | cut -d: -f1)
+	childmap=$(grep -n 'mmap(NULL, 6, PROT_READ, MAP_SHARED' "$dir/trace" | cut -d: -f1)
+	[ -n "$notify" ] && [ -n "$childmap" ]
+	[ "$notify" -lt "$childmap" ]
+}
+
+@test "verbose shows each step in the seed's order" {
+	run --separate-stderr ipclab shmstr --verbose --notify signal "$f" hi
+	[ "$status" -eq 0 ]
+	order=$(grep -oE '^(parent|child) [0-9]+: (open|fork|mmap|stored|kill|sigwaitinfo|waitpid)' <<<"$stderr" |
+		awk '{print $1, $3}' | tr '\n' ',')
+	[ "$order" = "parent open,parent fork,parent mmap,parent stored,parent kill,child sigwaitinfo,child mmap,parent waitpid," ]
+}
+
+@test "--json prints one JSON document and nothing else on stdout" {
+	run --separate-stderr ipclab shmstr --json "$f" hello
+	[ "$status" -eq 0 ]
+	jq -e '.file and .length == 5 and .child.read == "hello" and .match == true' <<<"$output"
+	[ "$(jq -s length <<<"$output")" -eq 1 ]
+}
+
+@test "a string over 255 bytes is refused and no file is created" {
+	run ipclab shmstr "$f" "$(head -c 256 /dev/zero | tr '\0' a)"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"at most 255 fit"* ]]
+	[ ! -e "$f" ]
+	run ipclab shmstr "$f" "$(head -c 255 /dev/zero | tr '\0' a)"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$f")" -eq 256 ]
+}
+
+@test "an empty string is refused with the reason" {
+	run ipclab shmstr "$f" ""
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"empty"* ]]
+	[ ! -e "$f" ]
+}
+
+@test "an existing file that is not a shmstr file is left untouched" {
+	printf 'precious data\n' >"$f"
+	before=$(sha256sum "$f")
+	run ipclab shmstr "$f" hello
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not a shmstr file"*"--force"* ]]
+	[ "$(sha256sum "$f")" = "$before" ]
+	run ipclab shmstr --force "$f" hello
+	[ "$status" -eq 0 ]
+	[ "$(bytes "$f")" = "05 68 65 6c 6c 6f" ]
+}
+
+@test "a symlink is not followed, even with --force" {
+	printf 'target\n' >"$dir/target"
+	ln -s "$dir/target" "$f"
+	run ipclab shmstr --force "$f" hello
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"symbolic link"* ]]
+	[ "$(cat "$dir/target")" = target ]
+	run ipclab shmstr --read "$f"
+	[ "$status" -eq 1 ]
+}
+
+@test "bytes that are not UTF-8 are handed over byte for byte" {
+	run --separate-stderr ipclab shmstr --quiet "$f" "$(printf 'a\377b')"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s' "$output" | od -An -tx1 | tr -d ' ')" = 61ff62 ]
+	run --separate-stderr ipclab shmstr --json "$f" "$(printf 'a\377b')"
+	jq -e '.child.read == null and .child.read_hex == "61ff62"' <<<"$output"
+}
+
+@test "a full disk fails cleanly and leaves no file behind" {
+	mkdir "$dir/mnt"
+	mount -t tmpfs -o size=8k tmpfs "$dir/mnt" 2>/dev/null || skip "cannot mount a tmpfs here"
+	head -c 8192 /dev/zero >"$dir/mnt/filler" 2>/dev/null || true
+	run ipclab shmstr "$dir/mnt/str.dat" hello
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"str.dat: posix_fallocate: No space left on device"* ]]
+	[ ! -e "$dir/mnt/str.dat" ]
+}
+
+@test "an unwritable directory gives a one-line error naming the call" {
+	mkdir "$dir/mnt"
+	mount -t tmpfs -o ro tmpfs "$dir/mnt" 2>/dev/null || skip "cannot mount a tmpfs here"
+	run ipclab shmstr "$dir/mnt/str.dat" hello
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab shmstr: $dir/mnt/str.dat: open: Read-only file system" ]
+}
+
+@test "--shm hands the string over through a POSIX shared memory object" {
+	name=ipclab-test-$$
+	run --separate-stderr ipclab shmstr --shm $name hello
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	[ "$(bytes /dev/shm/$name)" = "05 68 65 6c 6c 6f" ]
+	[ "$(ipclab shmstr --read --shm $name)" = hello ]
+	ipclab shmstr --quiet --unlink --shm $name bye
+	[ ! -e /dev/shm/$name ]
+}
+
+@test "--read refuses a file that is not a shmstr file" {
+	printf 'xyz' >"$f"
+	run ipclab shmstr --read "$f"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not a shmstr file: 3 bytes"* ]]
+}
+
+@test "Ctrl+C stops the run, reports what was reached and removes the file" {
+	"$IPCLAB_BIN" shmstr --repeat 1e8 "$f" hello >"$dir/out" 2>"$dir/err" &
+	pid=$!
+	wait_for 10 grep -q . "$dir/out"
+	kill -INT $pid
+	status=0
+	wait $pid || status=$?
+	[ "$status" -eq 130 ]
+	[[ "$(cat "$dir/err")" == *"interrupted after"* ]]
+	[ ! -e "$f" ]
+	# no participant left behind ([s] keeps pgrep from matching itself)
+	wait_for 5 bash -c "! pgrep -f '[s]hmstr --repeat 1e8 $f' >/dev/null"
+}
+
+@test "bad options and arguments get one line and exit 2" {
+	run ipclab shmstr --bogus "$f" x
+	[ "$status" -eq 2 ]
+	[[ "${lines[1]}" == "Try 'ipclab shmstr --help' for more information." ]]
+	run ipclab shmstr --notify smoke "$f" x
+	[ "$status" -eq 2 ]
+	run ipclab shmstr --parent public "$f" x
+	[ "$status" -eq 2 ]
+	run ipclab shmstr --repeat 0 "$f" x
+	[ "$status" -eq 2 ]
+	run ipclab shmstr "$f"
+	[ "$status" -eq 2 ]
+	[ ! -e "$f" ]
+}
+
+@test "the man page's examples run as shown" {
+	cd "$dir"
+	run --separate-stderr ipclab shmstr str.dat hello
+	[ "$output" = hello ]
+	run --separate-stderr ipclab shmstr --parent private str.dat hello
+	[ "$output" = "" ]
+	[[ "$stderr" == *"child read a length of 0"* ]]
+	run --separate-stderr ipclab shmstr --notify signal --repeat 1000 str.dat hello
+	[ "$status" -eq 0 ]
+	grep -Eq '^signal +1000 +1000 ' <<<"$stderr"
+	run ipclab shmstr --read str.dat
+	[ "$output" = hello ]
+	run ipclab shmstr --json --child private str.dat hello
+	[ "$(jq -r .child.read <<<"$output")" = hello ]
+}
