@@ -1,0 +1,1815 @@
+// COMMAND(mallocprobe, "find glibc malloc's boundary tags and its heap-to-mmap switch by experiment")
+/*
+ * ipclab mallocprobe [options]
+ *
+ * Answers seed 002's lab step 1 by experiment on this machine: what the 8
+ * bytes before a malloc'ed pointer (the chunk's size field, its "boundary
+ * tag") hold, which low bit means "previous chunk in use" (0x1 PREV_INUSE),
+ * "allocated with mmap" (0x2 IS_MMAPPED) and "not from the main arena" (0x4
+ * NON_MAIN_ARENA), where malloc switches from the heap to mmap(2), and what
+ * it asks the kernel for.
+ *
+ * Options:
+ *   -s, --size N        probe request N alone (fresh and drained); repeatable
+ *   -f, --from N        first rung of the ladder (16)
+ *   -t, --to N          last rung of the ladder (1048576); rungs double
+ *   -S, --section LIST  run only these sections: ladder, bits, switch,
+ *                       kernel, dynamic, tunables (comma-separated)
+ *   -j, --json          one JSON document on stdout
+ *
+ * The experiment: every measurement that depends on the heap's state runs
+ * in a child that re-executes /proc/self/exe with a hidden argument.  A
+ * constructor in this file catches that argument and runs the probe before
+ * main(), before the dispatcher or anything else has touched the heap, so
+ * the child's heap is as fresh as a new program's, and malloc has read the
+ * child's environment (MALLOC_MMAP_THRESHOLD_, GLIBC_TUNABLES) at its start.
+ * (A fork of ipclab would inherit ipclab's used heap and settings.)  The
+ * parent traces the child with ptrace, as strace does, and sees every mmap,
+ * munmap and brk that malloc makes.  The child marks the start of each step
+ * with a getppid() call whose first argument carries the step number, so
+ * each system call is attributed to the malloc or free that made it.  The
+ * child writes its readings (address, tag, prev_size, malloc_usable_size)
+ * with write(2) from a static buffer: stdio would allocate.  The hidden
+ * form is "ipclab mallocprobe --probe-child KIND N ARG"; KIND is ladder,
+ * one, tcache, fastbin, unsorted, mmapped, arena or dynamic.  A "drained"
+ * probe first uses up the top chunk (its size is mallinfo2().keepcost), so
+ * the request cannot be carved from it.
+ *
+ * The report: the ladder (one process allocating doubling sizes, as the seed
+ * does), the bit experiments (tcache, fastbin, unsorted bin, mmap, second
+ * arena), the switch found by bisection in fresh and in drained processes,
+ * the mmap lengths seen in the trace, the dynamic threshold, and the tunables
+ * in effect (from ld.so --list-tunables, which reads the same environment).
+ * If malloc is not glibc's (a preloaded allocator, musl, a sanitizer), it
+ * says so and stops.
+ */
+#include <dlfcn.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <gnu/libc-version.h>
+#include <limits.h>
+#include <link.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "ipclab/cli.h"
+#include "ipclab/num.h"
+#include "ipclab/out.h"
+#include "ipclab/proc.h"
+#include "ipclab/sig.h"
+#include "ipclab/trace.h"
+
+#define PREV_INUSE	0x1
+#define IS_MMAPPED	0x2
+#define NON_MAIN_ARENA	0x4
+#define TAG_BITS	0x7
+
+#define PROBE_ARG	"--probe-child"
+#define MARK_MAGIC	0x6d616c6c0000UL	/* "mall" in the high bits */
+#define MARK_NONE	0xffffUL
+#define MAX_RUNGS	40
+#define MAX_SIZES	8
+#define BIG_PROBE	(64UL << 20)	/* above any threshold glibc accepts */
+
+/* ---------------------------------------------------------------------
+ * The probe child.  Runs from a constructor in a fresh exec, and must not
+ * allocate anything but what it measures: no stdio, no core helpers.
+ * --------------------------------------------------------------------- */
+
+static char pout[16384];
+static size_t pout_len;
+static void *volatile keep;	/* keeps fillers alive and unoptimised */
+
+static void __attribute__((format(printf, 1, 2)))
+pput(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(pout + pout_len, sizeof(pout) - pout_len, fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof(pout) - pout_len)
+		pout_len += (size_t)n;
+}
+
+static int
+pflush(void)
+{
+	for (size_t off = 0; off < pout_len;) {
+		ssize_t n = write(STDOUT_FILENO, pout + off, pout_len - off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Tells the tracer that the calls from here on belong to STEP. */
+static void
+mark(unsigned long step)
+{
+	syscall(SYS_getppid, MARK_MAGIC | step);
+}
+
+/* Hides where p came from, so the compiler lets us read the header before it. */
+static uint64_t *
+hdr(void *p)
+{
+	__asm__ volatile("" : "+r"(p));
+	return p;
+}
+
+/* One reading: the tag (size field) and prev_size of the chunk of p; the
+ * usable size only for a chunk in use. */
+static void
+emit(int step, const char *what, size_t req, void *p, bool live)
+{
+	uint64_t *h = hdr(p);
+
+	if (p == NULL) {
+		pput("R %d %zu 0 0 0 0 %s\n", step, req, what);
+		return;
+	}
+	pput("R %d %zu %#lx %#lx %#lx %zu %s\n", step, req, (unsigned long)(uintptr_t)p,
+	     (unsigned long)h[-1], (unsigned long)h[-2], live ? malloc_usable_size(p) : 0, what);
+}
+
+static void
+stat_line(const char *name, size_t v)
+{
+	pput("S %s %zu\n", name, v);
+}
+
+static void
+probe_ladder(size_t from, size_t to)
+{
+	size_t r = from;
+
+	for (int i = 0; i < MAX_RUNGS && r <= to; i++) {
+		void *p;
+
+		mark((unsigned long)i);
+		p = malloc(r);
+		mark(MARK_NONE);
+		emit(i, "malloc", r, p, true);
+		if (r > SIZE_MAX / 2)
+			break;
+		r *= 2;
+	}
+}
+
+/* Uses up the top chunk, so that the next request cannot be carved from it. */
+static void
+drain(void)
+{
+	size_t top;
+
+	keep = malloc(16);
+	top = mallinfo2().keepcost;
+	if (top > 64)
+		keep = malloc(top - 64);
+	stat_line("top_before", mallinfo2().keepcost);
+}
+
+static void
+probe_one(size_t req, bool drained)
+{
+	void *p;
+
+	if (drained)
+		drain();
+	mark(1);
+	p = malloc(req);
+	mark(MARK_NONE);
+	emit(1, "malloc", req, p, true);
+	stat_line("top_after", mallinfo2().keepcost);
+	stat_line("heap_after", mallinfo2().arena);
+	mark(2);
+	free(p);
+	mark(MARK_NONE);
+}
+
+/* A and B are neighbours; G keeps B away from the top chunk.  Frees A after
+ * NFILL chunks of A's size went before it (to fill the tcache bin). */
+static void
+probe_free(size_t asize, int nfill)
+{
+	void *fill[16], *a, *b, *ahdr;
+
+	for (int i = 0; i < nfill && i < 16; i++)
+		fill[i] = malloc(asize);
+	a = malloc(asize);
+	b = malloc(24);
+	keep = malloc(24);
+	for (int i = 0; i < nfill && i < 16; i++)
+		free(fill[i]);
+	emit(1, "A_in_use", asize, a, true);
+	emit(2, "B_before", 24, b, true);
+	ahdr = hdr(a);	/* A's header stays readable: the heap is still mapped */
+	free(a);
+	emit(3, "A_freed", asize, ahdr, false);
+	emit(4, "B_after", 24, b, true);
+}
+
+static void *
+arena_thread(void *arg)
+{
+	void *p = malloc(100);
+
+	(void)arg;
+	emit(2, "thread", 100, p, true);
+	return NULL;
+}
+
+static void
+probe_arena(void)
+{
+	pthread_t t;
+	int e;
+
+	emit(1, "main", 100, malloc(100), true);
+	mark(2);
+	if ((e = pthread_create(&t, NULL, arena_thread, NULL)) != 0 ||
+	    (e = pthread_join(t, NULL)) != 0)
+		pput("X pthread_create %d\n", e);
+	mark(MARK_NONE);
+}
+
+static void
+probe_mmapped(size_t req)
+{
+	void *p;
+
+	emit(1, "heap", 24, malloc(24), true);
+	mark(2);
+	p = malloc(req);
+	mark(MARK_NONE);
+	emit(2, "big", req, p, true);
+}
+
+static void
+probe_dynamic(size_t req, bool set)
+{
+	void *p;
+
+	if (set)
+		stat_line("mallopt", (size_t)mallopt(M_MMAP_THRESHOLD, 128 * 1024));
+	for (int i = 0; i < 2; i++) {
+		mark((unsigned long)(2 * i + 1));
+		p = malloc(req);
+		mark(MARK_NONE);
+		emit(2 * i + 1, "malloc", req, p, true);
+		mark((unsigned long)(2 * i + 2));
+		free(p);
+		mark(MARK_NONE);
+	}
+}
+
+static size_t
+arg_size(const char *s)
+{
+	return s ? (size_t)strtoull(s, NULL, 0) : 0;
+}
+
+/* argv: KIND [ARG...].  Returns the exit status. */
+static int
+probe_run(int argc, char **argv)
+{
+	const char *k = argv[0], *a = argc > 1 ? argv[1] : NULL, *b = argc > 2 ? argv[2] : "";
+
+	stat_line("arena0", mallinfo2().arena);
+	if (strcmp(k, "ladder") == 0)
+		probe_ladder(arg_size(a), arg_size(b));
+	else if (strcmp(k, "one") == 0)
+		probe_one(arg_size(a), strcmp(b, "drained") == 0);
+	else if (strcmp(k, "tcache") == 0)
+		probe_free(24, 0);
+	else if (strcmp(k, "fastbin") == 0)
+		probe_free(24, 7);
+	else if (strcmp(k, "unsorted") == 0)
+		probe_free(2000, 0);
+	else if (strcmp(k, "mmapped") == 0)
+		probe_mmapped(arg_size(a));
+	else if (strcmp(k, "arena") == 0)
+		probe_arena();
+	else if (strcmp(k, "dynamic") == 0)
+		probe_dynamic(arg_size(a), strcmp(b, "set") == 0);
+	else
+		return 2;
+	return pflush();
+}
+
+/* Runs a probe before main() when ipclab was re-executed as a probe child:
+ * glibc passes argc, argv and envp to constructors. */
+__attribute__((constructor)) static void
+probe_ctor(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	if (argc >= 4 && strcmp(argv[1], "mallocprobe") == 0 && strcmp(argv[2], PROBE_ARG) == 0)
+		_exit(probe_run(argc - 3, argv + 3));
+}
+
+/* ---------------------------------------------------------------------
+ * The parent: runs probe children under ptrace and collects their readings.
+ * --------------------------------------------------------------------- */
+
+struct rec {
+	int step;
+	size_t req;
+	uint64_t addr, tag, prev;
+	size_t usable;
+	char what[24];
+};
+
+struct call {
+	int step;
+	long nr;
+	uint64_t a[6];
+	int64_t ret;
+};
+
+struct probe {
+	struct rec rec[MAX_RUNGS + 8];
+	size_t nrec;
+	struct call call[256];
+	size_t ncall;
+	unsigned long step;
+	uint64_t brk_lo, brk_hi, brk_cur;
+	size_t arena0, top_before, top_after, heap_after;
+	long mallopt_ret;
+	char *argv[8];
+	int out;
+};
+
+static volatile sig_atomic_t interrupted;
+static long pagesize;
+static size_t max_arena0;	/* the most heap any probe found in use at its start */
+static int probes_run;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* The traced child: stdout into the pipe, then ipclab again as a prober. */
+static int
+child_exec(void *arg)
+{
+	struct probe *pr = arg;
+
+	if (dup2(pr->out, STDOUT_FILENO) == -1)
+		return 126;
+	execv("/proc/self/exe", pr->argv);
+	return 127;
+}
+
+static bool
+is_memory_call(long nr)
+{
+	return nr == SYS_mmap || nr == SYS_munmap || nr == SYS_brk || nr == SYS_mremap ||
+	       nr == SYS_madvise || nr == SYS_mprotect;
+}
+
+static int
+on_call(pid_t pid, const struct ipc_syscall *sc, void *arg)
+{
+	struct probe *pr = arg;
+
+	(void)pid;
+	if (sc->nr == SYS_getppid && (sc->args[0] & ~0xffffUL) == MARK_MAGIC) {
+		pr->step = sc->args[0] & 0xffff;
+		return 0;
+	}
+	if (pr->step != MARK_NONE && is_memory_call(sc->nr) &&
+	    pr->ncall < sizeof(pr->call) / sizeof(pr->call[0])) {
+		struct call *c = &pr->call[pr->ncall++];
+
+		*c = (struct call){ .step = (int)pr->step, .nr = sc->nr, .ret = sc->ret };
+		memcpy(c->a, sc->args, sizeof(sc->args));
+		if (sc->nr == SYS_brk)
+			c->a[5] = pr->brk_cur;	/* the break before: brk has one argument */
+	}
+	if (sc->nr == SYS_brk && sc->ret > 0) {
+		if (pr->brk_lo == 0)
+			pr->brk_lo = (uint64_t)sc->ret;
+		if ((uint64_t)sc->ret > pr->brk_hi)
+			pr->brk_hi = (uint64_t)sc->ret;
+		pr->brk_cur = (uint64_t)sc->ret;
+	}
+	return 0;
+}
+
+static void
+parse_line(struct probe *pr, char *ln)
+{
+	struct rec *r = &pr->rec[pr->nrec];
+	char name[24];
+	size_t v;
+
+	if (ln[0] == 'R' && pr->nrec < sizeof(pr->rec) / sizeof(pr->rec[0]) &&
+	    sscanf(ln, "R %d %zu %lx %lx %lx %zu %23s", &r->step, &r->req, &r->addr,
+		   &r->tag, &r->prev, &r->usable, r->what) == 7) {
+		pr->nrec++;
+	} else if (ln[0] == 'S' && sscanf(ln, "S %23s %zu", name, &v) == 2) {
+		if (strcmp(name, "arena0") == 0)
+			pr->arena0 = v;
+		else if (strcmp(name, "top_before") == 0)
+			pr->top_before = v;
+		else if (strcmp(name, "top_after") == 0)
+			pr->top_after = v;
+		else if (strcmp(name, "heap_after") == 0)
+			pr->heap_after = v;
+		else if (strcmp(name, "mallopt") == 0)
+			pr->mallopt_ret = (long)v;
+	} else if (ln[0] == 'X') {
+		warnx("probe child: %s", ln + 2);
+	}
+}
+
+static int
+read_output(struct probe *pr, int fd)
+{
+	char buf[sizeof(pout) + 1], *ln, *save;
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	for (ln = strtok_r(buf, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save))
+		parse_line(pr, ln);
+	return 0;
+}
+
+/* Forks the traced probe child.  It keeps SIGINT and SIGTERM blocked through
+ * its exec: a Ctrl+C is for this process, which ends the probe and stops. */
+static pid_t
+fork_prober(struct probe *pr)
+{
+	sigset_t block, old;
+	pid_t pid;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	pid = ipc_trace_fork(child_exec, pr);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
+/* Runs one probe child (KIND A B) under ptrace.  Exits on failure. */
+static void
+run_probe(struct probe *pr, const char *kind, size_t a, const char *b)
+{
+	char num[32];
+	int fd[2], st;
+	pid_t pid;
+
+	memset(pr, 0, sizeof(*pr));
+	pr->step = MARK_NONE;
+	snprintf(num, sizeof(num), "%zu", a);
+	pr->argv[0] = "ipclab";
+	pr->argv[1] = "mallocprobe";
+	pr->argv[2] = PROBE_ARG;
+	pr->argv[3] = (char *)kind;
+	pr->argv[4] = num;
+	pr->argv[5] = (char *)b;
+	if (pipe2(fd, O_CLOEXEC) == -1)
+		err(1, "probe child: pipe");
+	pr->out = fd[1];
+	if ((pid = fork_prober(pr)) == -1)
+		err(1, "probe child: %s", ipc_failed_call);
+	close(fd[1]);
+	if (ipc_trace_syscalls(pid, on_call, pr, &st) == -1)
+		err(1, "probe child %d: %s", (int)pid, ipc_failed_call);
+	if (read_output(pr, fd[0]) == -1)
+		err(1, "probe child: read");
+	close(fd[0]);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		errx(1, "/proc/self/exe: cannot execute ipclab again for a fresh probe");
+	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !interrupted) {
+		char why[64];
+
+		errx(1, "probe child (%s %zu %s): %s", kind, a, b, ipc_status_str(st, why, sizeof(why)));
+	}
+	probes_run++;
+	if (pr->arena0 > max_arena0)
+		max_arena0 = pr->arena0;
+	if (pr->arena0 != 0)
+		warnx("probe child: the heap was already in use (%zu bytes) before the probe began",
+		      pr->arena0);
+}
+
+static const struct rec *
+find_rec(const struct probe *pr, const char *what)
+{
+	for (size_t i = 0; i < pr->nrec; i++)
+		if (strcmp(pr->rec[i].what, what) == 0)
+			return &pr->rec[i];
+	return NULL;
+}
+
+/* The mmap call of STEP whose mapping holds addr, or NULL. */
+static const struct call *
+mmap_of(const struct probe *pr, int step, uint64_t addr)
+{
+	for (size_t i = 0; i < pr->ncall; i++) {
+		const struct call *c = &pr->call[i];
+
+		if (c->step == step && c->nr == SYS_mmap && c->ret > 0 &&
+		    addr >= (uint64_t)c->ret && addr < (uint64_t)c->ret + c->a[1])
+			return c;
+	}
+	return NULL;
+}
+
+/* Where the kernel says the chunk lives: "mmap" (a mapping made for it),
+ * "heap" (between the program break's start and end), else "arena". */
+static const char *
+origin(const struct probe *pr, const struct rec *r)
+{
+	if (r->addr == 0)
+		return "failed";
+	if (mmap_of(pr, r->step, r->addr))
+		return "mmap";
+	if (r->addr >= pr->brk_lo && r->addr < pr->brk_hi)
+		return "heap";
+	return (r->tag & NON_MAIN_ARENA) ? "arena" : "other";
+}
+
+static const char *
+flags_str(uint64_t tag, char *buf)
+{
+	snprintf(buf, 4, "%s%s%s", tag & PREV_INUSE ? "P" : "", tag & IS_MMAPPED ? "M" : "",
+		 tag & NON_MAIN_ARENA ? "A" : "");
+	if (buf[0] == '\0')
+		strcpy(buf, "-");
+	return buf;
+}
+
+static uint64_t
+chunk_size(uint64_t tag)
+{
+	return tag & ~(uint64_t)TAG_BITS;
+}
+
+/* ---------------------------------------------------------------------
+ * Sections of the report: a table, an optional picture, findings.
+ * --------------------------------------------------------------------- */
+
+enum {
+	SEC_LADDER = 1, SEC_BITS = 2, SEC_SWITCH = 4, SEC_KERNEL = 8, SEC_DYNAMIC = 16,
+	SEC_TUNABLES = 32, SEC_SIZE = 64, SEC_ALL = 63
+};
+
+static const char *const section_names[] = {
+	"ladder", "bits", "switch", "kernel", "dynamic", "tunables", "size"
+};
+
+struct section {
+	const char *key;
+	const char *title;
+	struct libscols_table *t;
+	char *art;
+	char *why[8];
+	int nwhy;
+};
+
+struct opts {
+	unsigned sections;
+	size_t from, to;
+	size_t sizes[MAX_SIZES];
+	int nsizes;
+	bool json;
+};
+
+struct state {
+	struct opts o;
+	struct section sec[7];
+	int nsec;
+	size_t thr_fresh, thr_drained;	/* 0: no switch found */
+	size_t mmap_req[32], mmap_len[32];
+	int nmmap;
+	struct ipc_progress prog;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+why(struct section *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *w;
+
+	if (s->nwhy >= (int)(sizeof(s->why) / sizeof(s->why[0])))
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&w, fmt, ap) >= 0)
+		s->why[s->nwhy++] = w;
+	va_end(ap);
+}
+
+static struct section *
+section_new(struct state *S, const char *key, const char *title,
+	    const struct ipc_col *cols, size_t ncols)
+{
+	struct section *s = &S->sec[S->nsec++];
+
+	memset(s, 0, sizeof(*s));
+	s->key = key;
+	s->title = title;
+	if ((s->t = ipc_table_new(cols, ncols)) == NULL)
+		err(1, "table");
+	return s;
+}
+
+/* Prints a finished section for a person (JSON waits for the end). */
+static void
+section_done(struct state *S, struct section *s)
+{
+	ipc_progress_done(&S->prog);
+	if (S->o.json)
+		return;
+	ipc_heading(stdout, "%s", s->title);
+	if (s->art)
+		fputs(s->art, stdout);
+	if (ipc_table_print(s->t, stdout) == -1)
+		err(1, "stdout");
+	for (int i = 0; i < s->nwhy; i++)
+		ipc_finding(stdout, "%s", s->why[i]);
+	fflush(stdout);
+}
+
+/* Fills a row: cells given as printf results, NULL for an empty cell. */
+static void
+row(struct libscols_table *t, int n, ...)
+{
+	struct libscols_line *ln = ipc_table_row(t);
+	va_list ap;
+
+	if (ln == NULL)
+		err(1, "table");
+	va_start(ap, n);
+	for (int i = 0; i < n; i++) {
+		const char *v = va_arg(ap, const char *);
+
+		if (v && ipc_cell(ln, (size_t)i, "%s", v) == -1)
+			err(1, "table");
+	}
+	va_end(ap);
+}
+
+/* A small pool of formatted strings for row(): each call returns a new one. */
+static const char *__attribute__((format(printf, 1, 2)))
+fmt(const char *f, ...)
+{
+	static char pool[64][96];
+	static int next;
+	char *b = pool[next++ % 64];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(b, sizeof(pool[0]), f, ap);
+	va_end(ap);
+	return b;
+}
+
+static void
+progress(struct state *S, const char *what)
+{
+	ipc_progress_show(&S->prog, "mallocprobe: %s", what);
+}
+
+/* ---------------------------------------------------------------------
+ * The ladder: one process allocating doubling sizes, as the seed does.
+ * --------------------------------------------------------------------- */
+
+static const struct ipc_col ladder_cols[] = {
+	{ "request", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "address", 0, 0, SCOLS_JSON_STRING },
+	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
+	{ "chunk", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "flags", 0, 0, SCOLS_JSON_STRING },
+	{ "from", 0, 0, SCOLS_JSON_STRING },
+	{ "usable", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "mmap_length", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+};
+
+/* The layout of the first rung's chunk, with its measured values. */
+static char *
+chunk_art(const struct rec *r)
+{
+	char *s;
+
+	if (asprintf(&s,
+		     "  chunk -> +-----------------------+-----------------------+\n"
+		     "           | prev_size (8 bytes)   | size|A|M|P = %-#8lx |  <- the tag\n"
+		     "    ptr -> +-----------------------+-----------------------+\n"
+		     "           | %8zu usable bytes (malloc_usable_size)        |\n"
+		     "           |   %s\n"
+		     "  next  -> +-----------------------+-----------------------+\n"
+		     "  malloc(%zu) = %#lx: chunk of %lu bytes starting 16 bytes before it\n\n",
+		     (unsigned long)r->tag, r->usable,
+		     r->usable + 8 == chunk_size(r->tag) ? "... the last 8 lie in the next chunk's prev_size" : "",
+		     r->req, (unsigned long)r->addr,
+		     (unsigned long)chunk_size(r->tag)) < 0)
+		return NULL;
+	return s;
+}
+
+static void
+ladder_rows(struct section *s, const struct probe *pr)
+{
+	char fl[4];
+
+	for (size_t i = 0; i < pr->nrec; i++) {
+		const struct rec *r = &pr->rec[i];
+		const struct call *c = mmap_of(pr, r->step, r->addr);
+
+		row(s->t, 8, fmt("%zu", r->req), fmt("%#lx", (unsigned long)r->addr),
+		    fmt("%#lx", (unsigned long)r->tag), fmt("%lu", (unsigned long)chunk_size(r->tag)),
+		    flags_str(r->tag, fl), origin(pr, r), fmt("%zu", r->usable),
+		    c ? fmt("%lu", (unsigned long)c->a[1]) : NULL);
+	}
+}
+
+/* The difference between chunk size and usable size, if the same for every
+ * chunk that has (or lacks) the M bit; -1 when it varies or none has. */
+static long
+overhead(const struct probe *pr, bool mmapped)
+{
+	long d = -1;
+
+	for (size_t i = 0; i < pr->nrec; i++) {
+		const struct rec *r = &pr->rec[i];
+		long x = (long)chunk_size(r->tag) - (long)r->usable;
+
+		if (r->addr == 0 || !!(r->tag & IS_MMAPPED) != mmapped)
+			continue;
+		if (d != -1 && d != x)
+			return -2;
+		d = x;
+	}
+	return d;
+}
+
+static void
+ladder_findings(struct section *s, const struct probe *pr)
+{
+	const struct rec *first_m = NULL;
+	long oh = overhead(pr, false), om = overhead(pr, true);
+	bool p_all = true;
+
+	for (size_t i = 0; i < pr->nrec; i++) {
+		const struct rec *r = &pr->rec[i];
+
+		if (!first_m && (r->tag & IS_MMAPPED))
+			first_m = r;
+		if (!(r->tag & IS_MMAPPED) && !(r->tag & PREV_INUSE))
+			p_all = false;
+	}
+	if (first_m && mmap_of(pr, first_m->step, first_m->addr))
+		why(s, "Bit 0x2 (M) first appears at malloc(%zu), and that is exactly where the "
+		    "block leaves the heap: the trace shows an mmap of its own for it.", first_m->req);
+	else if (first_m)
+		why(s, "Bit 0x2 (M) first appears at malloc(%zu), but no mmap for it was seen "
+		    "in the trace: malloc reused a mapping.", first_m->req);
+	else
+		why(s, "No rung got bit 0x2 (M): every block came from the heap; raise --to "
+		    "to reach the mmap threshold.");
+	if (p_all)
+		why(s, "Bit 0x1 (P) is set on every heap chunk because the chunk before each one "
+		    "is in use; mmapped chunks have no neighbour and leave it clear.");
+	if (oh >= 0)
+		why(s, "The rest of the tag is the chunk size, a multiple of 16; malloc_usable_size "
+		    "is %ld bytes less on the heap%s%s.", oh, om >= 0 ? fmt(" and %ld less for mmap", om) : "",
+		    oh == 8 ? " (a heap block may use the next chunk's prev_size field)" : "");
+}
+
+static void
+section_ladder(struct state *S)
+{
+	static struct probe pr;
+	struct section *s = section_new(S, "ladder", "Allocation ladder (one process, doubling requests)",
+					ladder_cols, sizeof(ladder_cols) / sizeof(ladder_cols[0]));
+
+	progress(S, "ladder");
+	run_probe(&pr, "ladder", S->o.from, fmt("%zu", S->o.to));
+	ladder_rows(s, &pr);
+	if (pr.nrec > 0 && pr.rec[0].addr && !(pr.rec[0].tag & IS_MMAPPED))
+		s->art = chunk_art(&pr.rec[0]);
+	ladder_findings(s, &pr);
+	section_done(S, s);
+}
+
+/* ---------------------------------------------------------------------
+ * The bit experiments: what free() does to the neighbour's P bit, and the
+ * M and A bits.
+ * --------------------------------------------------------------------- */
+
+static const struct ipc_col bits_cols[] = {
+	{ "experiment", 0, 0, SCOLS_JSON_STRING },
+	{ "chunk", 0, 0, SCOLS_JSON_STRING },
+	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
+	{ "size", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "p", 0, 0, SCOLS_JSON_NUMBER },
+	{ "m", 0, 0, SCOLS_JSON_NUMBER },
+	{ "a", 0, 0, SCOLS_JSON_NUMBER },
+	{ "prev_size", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
+};
+
+static void
+bits_row(struct section *s, const char *exp, const char *label, const struct rec *r)
+{
+	bool prev_means = r && (!(r->tag & PREV_INUSE) || (r->tag & IS_MMAPPED));
+
+	if (r == NULL || r->addr == 0) {
+		row(s->t, 2, exp, fmt("%s: malloc failed", label));
+		return;
+	}
+	row(s->t, 8, exp, label, fmt("%#lx", (unsigned long)r->tag),
+	    fmt("%lu", (unsigned long)chunk_size(r->tag)), fmt("%d", !!(r->tag & PREV_INUSE)),
+	    fmt("%d", !!(r->tag & IS_MMAPPED)), fmt("%d", !!(r->tag & NON_MAIN_ARENA)),
+	    prev_means ? fmt("%#lx", (unsigned long)r->prev) : NULL);
+}
+
+/* One free experiment; returns B's tag before and after in *b0, *b1. */
+static bool
+bits_free(struct section *s, const char *kind, const char *exp, struct probe *pr,
+	  uint64_t *b0, uint64_t *b1)
+{
+	const struct rec *before, *after;
+
+	run_probe(pr, kind, 0, "");
+	before = find_rec(pr, "B_before");
+	after = find_rec(pr, "B_after");
+	bits_row(s, exp, "B before free(A)", before);
+	bits_row(s, exp, "B after free(A)", after);
+	if (!before || !after || !before->addr || !after->addr)
+		return false;
+	*b0 = before->tag;
+	*b1 = after->tag;
+	return true;
+}
+
+/* The unsorted-bin case drawn: A freed, B's header after it. */
+static char *
+unsorted_art(const struct probe *pr)
+{
+	const struct rec *a = find_rec(pr, "A_freed"), *b = find_rec(pr, "B_after");
+	char *s;
+
+	if (!a || !b || !a->addr || !b->addr)
+		return NULL;
+	if (asprintf(&s,
+		     "  After free(A), A = malloc(%zu) in the unsorted bin, B = malloc(%zu) next to it:\n"
+		     "  A: +-----------+-------------+-- fd, bk ... --+-----------+-------------+------\n"
+		     "     | prev_size | %-#11lx |   (free space)  | %-#9lx | %-#11lx | B's\n"
+		     "     +-----------+-------------+-----------------+-----------+-------------+ data\n"
+		     "                  A's tag                    B: prev_size   B's tag (P=%d)\n\n",
+		     a->req, b->req, (unsigned long)a->tag, (unsigned long)b->prev,
+		     (unsigned long)b->tag, (int)(b->tag & PREV_INUSE)) < 0)
+		return NULL;
+	return s;
+}
+
+static void
+bits_free_findings(struct section *s, const uint64_t t[3][2], const struct probe *uns)
+{
+	const struct rec *a = find_rec(uns, "A_freed"), *b = find_rec(uns, "B_after");
+	bool kept = (t[0][1] & PREV_INUSE) && (t[1][1] & PREV_INUSE);
+
+	if (kept)
+		why(s, "free(A) into the tcache, and into a fastbin once the tcache bin held 7, "
+		    "left B's tag at %#lx with P still set: those bins keep their chunks marked in "
+		    "use, so they can be handed out again without merging; that is why the seed's "
+		    "experiment shows nothing.", (unsigned long)t[0][1]);
+	else
+		why(s, "free(A) of a small block changed B's tag from %#lx to %#lx (tcache) and "
+		    "%#lx to %#lx (fastbin).", (unsigned long)t[0][0], (unsigned long)t[0][1],
+		    (unsigned long)t[1][0], (unsigned long)t[1][1]);
+	if (a && b && (t[2][0] & PREV_INUSE) && !(t[2][1] & PREV_INUSE))
+		why(s, "Only the %zu-byte A, too big for the tcache and the fastbins, reached the "
+		    "unsorted bin and cleared bit 0x1 of B's tag (%#lx -> %#lx), while B's prev_size "
+		    "became %#lx, A's chunk size: so 0x1 means \"the previous chunk is in use\", and "
+		    "prev_size is how free() finds a free neighbour to merge with.", a->req,
+		    (unsigned long)t[2][0], (unsigned long)t[2][1], (unsigned long)b->prev);
+	else
+		why(s, "The unsorted-bin free changed B's tag from %#lx to %#lx.",
+		    (unsigned long)t[2][0], (unsigned long)t[2][1]);
+}
+
+static void
+bits_mmapped(struct section *s, size_t req, struct probe *pr)
+{
+	const struct rec *h, *m;
+
+	/* 1 MiB unless a threshold set above it keeps it on the heap */
+	for (;;) {
+		run_probe(pr, "mmapped", req, "");
+		h = find_rec(pr, "heap");
+		m = find_rec(pr, "big");
+		if (req >= BIG_PROBE || interrupted || (m && (m->tag & IS_MMAPPED)))
+			break;
+		req = BIG_PROBE;
+	}
+	bits_row(s, "mmap", "malloc(24)", h);
+	bits_row(s, "mmap", fmt("malloc(%zu)", req), m);
+	if (!m || !m->addr)
+		return;
+	if ((m->tag & IS_MMAPPED) && mmap_of(pr, m->step, m->addr))
+		why(s, "Bit 0x2 is set only on the malloc(%zu) chunk, which the trace shows "
+		    "malloc mmapped for it; P is %s there because such a chunk has no neighbour, "
+		    "and its prev_size (%#lx) is the offset from the mapping's start.", req,
+		    (m->tag & PREV_INUSE) ? "set" : "clear", (unsigned long)m->prev);
+	else
+		why(s, "malloc(%zu) was not mmapped here (tag %#lx): the mmap threshold is set "
+		    "above it, or mmap is disabled (MALLOC_MMAP_MAX_=0).", req, (unsigned long)m->tag);
+}
+
+static void
+bits_arena(struct section *s, struct probe *pr)
+{
+	const struct rec *mn, *th;
+
+	run_probe(pr, "arena", 0, "");
+	mn = find_rec(pr, "main");
+	th = find_rec(pr, "thread");
+	bits_row(s, "arena", "malloc(100) in main", mn);
+	bits_row(s, "arena", "malloc(100) in a thread", th);
+	if (mn && th && mn->addr && th->addr && (th->tag & NON_MAIN_ARENA) &&
+	    !(mn->tag & NON_MAIN_ARENA))
+		why(s, "The second thread's chunk carries bit 0x4 (tag %#lx against %#lx in the "
+		    "main thread): it comes from another arena, a heap that malloc made with mmap "
+		    "so that threads do not contend for one lock.", (unsigned long)th->tag,
+		    (unsigned long)mn->tag);
+	else if (mn && th)
+		why(s, "The second thread's chunk has tag %#lx, the main thread's %#lx: both came "
+		    "from the main arena, as when MALLOC_ARENA_MAX or glibc.malloc.arena_max is 1.",
+		    (unsigned long)th->tag, (unsigned long)mn->tag);
+}
+
+static void
+section_bits(struct state *S)
+{
+	static struct probe pr, uns;
+	struct section *s = section_new(S, "bits", "Bit experiments (each in a fresh process)",
+					bits_cols, sizeof(bits_cols) / sizeof(bits_cols[0]));
+	uint64_t t[3][2] = { { 0 } };
+	bool ok;
+
+	progress(S, "bit experiments");
+	ok = bits_free(s, "tcache", "tcache", &pr, &t[0][0], &t[0][1]);
+	ok = !interrupted && bits_free(s, "fastbin", "fastbin", &pr, &t[1][0], &t[1][1]) && ok;
+	ok = !interrupted && bits_free(s, "unsorted", "unsorted", &uns, &t[2][0], &t[2][1]) && ok;
+	if (ok) {
+		s->art = unsorted_art(&uns);
+		bits_free_findings(s, (const uint64_t (*)[2])t, &uns);
+	}
+	if (!interrupted)
+		bits_mmapped(s, 1048576, &pr);
+	if (!interrupted)
+		bits_arena(s, &pr);
+	section_done(S, s);
+}
+
+/* ---------------------------------------------------------------------
+ * The switch point, by bisection: each probe a fresh process.
+ * --------------------------------------------------------------------- */
+
+struct bisect {
+	size_t thr;		/* smallest request served by mmap; 0: none */
+	int probes;
+	struct probe lo, hi;	/* the probes of thr - 1 and thr */
+	size_t top;		/* the top chunk a request met */
+	bool tag_agrees;	/* M set at thr, clear at thr - 1 */
+};
+
+static bool
+served_by_mmap(const struct probe *pr)
+{
+	const struct rec *r = find_rec(pr, "malloc");
+
+	return r && r->addr && mmap_of(pr, r->step, r->addr);
+}
+
+static void
+bisect(struct state *S, bool drained, struct bisect *b)
+{
+	static struct probe pr;
+	const char *st = drained ? "drained" : "fresh";
+	size_t lo = 0, hi = BIG_PROBE;
+
+	memset(b, 0, sizeof(*b));
+	run_probe(&b->hi, "one", hi, st);
+	b->probes = 1;
+	if (!served_by_mmap(&b->hi))
+		return;
+	while (hi - lo > 1 && !interrupted) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		ipc_progress_show(&S->prog, "mallocprobe: switch (%s): between %zu and %zu", st, lo, hi);
+		run_probe(&pr, "one", mid, st);
+		b->probes++;
+		if (served_by_mmap(&pr)) {
+			hi = mid;
+			b->hi = pr;
+		} else {
+			lo = mid;
+			b->lo = pr;
+		}
+	}
+	if (interrupted)
+		return;
+	b->thr = hi;
+	if (lo == 0)
+		run_probe(&b->lo, "one", 0, st);
+	b->top = b->lo.top_before;
+	if (!drained) {	/* what malloc's first brk left: malloc(1) and after */
+		const struct rec *r;
+
+		run_probe(&pr, "one", 1, st);
+		r = find_rec(&pr, "malloc");
+		b->top = r && r->addr ? pr.top_after + chunk_size(r->tag) : 0;
+	}
+	const struct rec *h = find_rec(&b->hi, "malloc"), *l = find_rec(&b->lo, "malloc");
+
+	b->tag_agrees = h && l && (h->tag & IS_MMAPPED) && !(l->tag & IS_MMAPPED);
+}
+
+static const struct ipc_col switch_cols[] = {
+	{ "state", 0, 0, SCOLS_JSON_STRING },
+	{ "smallest_mmap_request", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
+	{ "mmap_length", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "largest_heap_request", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "heap_tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
+	{ "top_chunk", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "probes", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+};
+
+/* The top chunk a request met: after malloc's first brk (fresh), or what
+ * the drain left. */
+static size_t
+top_before(const struct bisect *b, bool drained)
+{
+	(void)drained;
+	return b->top;
+}
+
+static void
+switch_row(struct section *s, const char *st, const struct bisect *b, bool drained)
+{
+	const struct rec *h = find_rec(&b->hi, "malloc"), *l = find_rec(&b->lo, "malloc");
+	const struct call *c = h ? mmap_of(&b->hi, h->step, h->addr) : NULL;
+
+	if (b->thr == 0) {
+		row(s->t, 8, st, NULL, NULL, NULL, fmt("%lu", BIG_PROBE), NULL, NULL,
+		    fmt("%d", b->probes));
+		return;
+	}
+	row(s->t, 8, st, fmt("%zu", b->thr), fmt("%#lx", (unsigned long)h->tag),
+	    c ? fmt("%lu", (unsigned long)c->a[1]) : NULL, fmt("%zu", b->thr - 1),
+	    l ? fmt("%#lx", (unsigned long)l->tag) : NULL, fmt("%zu", top_before(b, drained)),
+	    fmt("%d", b->probes));
+}
+
+/* " (128 KiB)" when n is a whole number of KiB, else "". */
+static const char *
+human(uint64_t n)
+{
+	if (n % 1048576 == 0)
+		return fmt(" (%lu MiB)", (unsigned long)(n / 1048576));
+	if (n % 1024 == 0)
+		return fmt(" (%lu KiB)", (unsigned long)(n / 1024));
+	return "";
+}
+
+static void
+switch_findings(struct section *s, const struct bisect *f, const struct bisect *d)
+{
+	const struct rec *dh = find_rec(&d->hi, "malloc"), *dl = find_rec(&d->lo, "malloc");
+	const struct rec *fl = find_rec(&f->lo, "malloc");
+
+	if (d->thr && dh && dl)
+		why(s, "With the top chunk used up, every request from %zu bytes on is mmapped and "
+		    "%zu still extends the heap with a chunk of %lu bytes: chunks grow in steps of 16, "
+		    "so the mmap threshold in effect is a chunk of %lu bytes%s.", d->thr, d->thr - 1,
+		    (unsigned long)chunk_size(dl->tag), (unsigned long)chunk_size(dl->tag) + 16,
+		    human(chunk_size(dl->tag) + 16));
+	else if (!d->thr && d->probes)
+		why(s, "Even malloc(%lu) came from the heap: mmap is off here (MALLOC_MMAP_MAX_=0?).",
+		    BIG_PROBE);
+	if (f->thr && d->thr && f->thr > d->thr && fl)
+		why(s, "A fresh process switches later, at %zu: its first brk left a top chunk of "
+		    "%zu bytes, and malloc looks at the threshold only when neither its bins nor the "
+		    "top chunk can serve a request, so the largest chunk carved from it was %lu bytes "
+		    "(%zu less than the top).", f->thr, top_before(f, false),
+		    (unsigned long)chunk_size(fl->tag), top_before(f, false) - chunk_size(fl->tag));
+	else if (f->thr && d->thr && f->thr == d->thr)
+		why(s, "Fresh and drained agree: the threshold is larger than the top chunk of a "
+		    "fresh heap (%zu bytes), so the top chunk never serves a request that could "
+		    "have been mmapped.", top_before(f, false));
+	if ((f->thr && !f->tag_agrees) || (d->thr && !d->tag_agrees))
+		why(s, "Warning: the tag's 0x2 bit and the trace disagree at the switch.");
+	else if (f->thr || d->thr)
+		why(s, "At each switch the trace shows the first mmap and the tag gets bit 0x2 "
+		    "at the same request, to the byte.");
+}
+
+static void
+section_switch(struct state *S)
+{
+	static struct bisect f, d;
+	struct section *s = section_new(S, "switch", "Switch from heap to mmap (bisection, a fresh process per probe)",
+					switch_cols, sizeof(switch_cols) / sizeof(switch_cols[0]));
+
+	bisect(S, false, &f);
+	if (!interrupted)
+		bisect(S, true, &d);
+	if (interrupted) {
+		why(s, "Interrupted during the bisection: no switch point was reached.");
+		section_done(S, s);
+		return;
+	}
+	S->thr_fresh = f.thr;
+	S->thr_drained = d.thr;
+	switch_row(s, "fresh", &f, false);
+	switch_row(s, "drained", &d, true);
+	switch_findings(s, &f, &d);
+	section_done(S, s);
+}
+
+/* ---------------------------------------------------------------------
+ * What malloc asked the kernel for: the trace of each request and free.
+ * --------------------------------------------------------------------- */
+
+static const struct ipc_col kernel_cols[] = {
+	{ "request", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "state", 0, 0, SCOLS_JSON_STRING },
+	{ "by", 0, 0, SCOLS_JSON_STRING },
+	{ "length", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "extra", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
+	{ "call", 0, 0, SCOLS_JSON_STRING },	/* last: the widest */
+};
+
+static const char *
+prot_str(uint64_t p)
+{
+	if (p == (PROT_READ | PROT_WRITE))
+		return "PROT_READ|PROT_WRITE";
+	return p == PROT_NONE ? "PROT_NONE" : fmt("%#lx", (unsigned long)p);
+}
+
+static const char *
+mflags_str(uint64_t f)
+{
+	if (f == (MAP_PRIVATE | MAP_ANONYMOUS))
+		return "MAP_PRIVATE|MAP_ANONYMOUS";
+	if (f == (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE))
+		return "MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE";
+	return fmt("%#lx", (unsigned long)f);
+}
+
+/* The call as strace would print it; *len gets its length (brk: the
+ * change of the break). */
+static const char *
+call_str(const struct call *c, long long *len)
+{
+	*len = (long long)c->a[1];
+	switch (c->nr) {
+	case SYS_mmap:
+		return fmt("mmap(NULL, %lu, %s, %s, %d, %lu) = %#lx", (unsigned long)c->a[1],
+			   prot_str(c->a[2]), mflags_str(c->a[3]), (int)c->a[4],
+			   (unsigned long)c->a[5], (unsigned long)c->ret);
+	case SYS_munmap:
+		return fmt("munmap(%#lx, %lu) = %ld", (unsigned long)c->a[0], (unsigned long)c->a[1],
+			   (long)c->ret);
+	case SYS_brk:
+		*len = c->a[0] ? (long long)c->ret - (long long)c->a[5] : 0;
+		if (c->a[0] == 0)
+			return fmt("brk(NULL) = %#lx", (unsigned long)c->ret);
+		return fmt("brk(%#lx) = %#lx", (unsigned long)c->a[0], (unsigned long)c->ret);
+	default:
+		return fmt("%s(%#lx, %lu, ...) = %ld", ipc_syscall_name(c->nr),
+			   (unsigned long)c->a[0], (unsigned long)c->a[1], (long)c->ret);
+	}
+}
+
+/* Remembers the length malloc(req) asked mmap for, for the JSON. */
+static void
+note_mmap(struct state *S, size_t req, size_t len)
+{
+	for (int i = 0; i < S->nmmap; i++)
+		if (S->mmap_req[i] == req && S->mmap_len[i] == len)
+			return;
+	if (S->nmmap < 32) {
+		S->mmap_req[S->nmmap] = req;
+		S->mmap_len[S->nmmap++] = len;
+	}
+}
+
+/* Adds the calls of one step; remembers mmap lengths of mallocs for JSON. */
+static int
+kernel_step(struct state *S, struct section *s, const struct probe *pr, int step,
+	    const char *st, const struct rec *r)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < pr->ncall; i++) {
+		const struct call *c = &pr->call[i];
+		long long len;
+		const char *cs;
+
+		if (c->step != step)
+			continue;
+		cs = call_str(c, &len);
+		row(s->t, 7, fmt("%zu", r->req), st, step == 1 ? "malloc" : "free",
+		    c->nr == SYS_brk && c->a[0] == 0 ? NULL : fmt("%lld", len), c->nr == SYS_mmap ? fmt("%lld", len - (long long)r->req) : NULL,
+		    step == 1 ? fmt("%#lx", (unsigned long)r->tag) : NULL, cs);
+		if (step == 1 && c->nr == SYS_mmap)
+			note_mmap(S, r->req, (size_t)len);
+		n++;
+	}
+	if (n == 0)
+		row(s->t, 7, fmt("%zu", r->req), st, step == 1 ? "malloc" : "free", NULL, NULL,
+		    step == 1 ? fmt("%#lx", (unsigned long)r->tag) : NULL, "(no system call)");
+	return n;
+}
+
+/* For the finding: the first mmapped request, its length and its free. */
+struct kseen {
+	size_t req, len;
+	uint64_t tag;
+	bool munmap_same, pages_hold;
+	long long first_brk;
+};
+
+static void
+kernel_note(struct kseen *k, const struct probe *pr, const struct rec *r)
+{
+	const struct call *m = mmap_of(pr, 1, r->addr);
+
+	for (size_t i = 0; i < pr->ncall && k->first_brk == 0; i++)
+		if (pr->call[i].nr == SYS_brk && pr->call[i].a[0] && pr->call[i].step == 1)
+			k->first_brk = (long long)pr->call[i].ret - (long long)pr->call[i].a[5];
+	if (m == NULL)
+		return;
+	size_t len = m->a[1];
+
+	if (k->req == 0 || r->req == 200000) {
+		k->req = r->req;
+		k->len = len;
+		k->tag = r->tag;
+		k->munmap_same = false;
+		for (size_t i = 0; i < pr->ncall; i++)
+			if (pr->call[i].step == 2 && pr->call[i].nr == SYS_munmap &&
+			    pr->call[i].a[0] == (uint64_t)m->ret && pr->call[i].a[1] == len)
+				k->munmap_same = true;
+	}
+	/* whole pages, more than the request, less than a page and a header more */
+	if (len % (size_t)pagesize != 0 || len <= r->req || len - r->req > (size_t)pagesize + 32)
+		k->pages_hold = false;
+}
+
+static void
+kernel_findings(struct section *s, const struct kseen *k)
+{
+	if (k->first_brk > 0)
+		why(s, "A heap request makes no system call while the top chunk has room; the "
+		    "first malloc of a process moved the break by %lld bytes (%lld pages), far more "
+		    "than asked, so that later small requests need no system call.", k->first_brk,
+		    k->first_brk / pagesize);
+	if (k->req == 0)
+		return;
+	why(s, "For malloc(%zu) malloc asked mmap for %zu bytes, %zu more than the request%s; "
+	    "that length is the chunk size in the tag (%#lx)%s.", k->req, k->len, k->len - k->req,
+	    k->pages_hold ? fmt(": the request and the chunk header, in whole %ld-byte pages",
+				pagesize) : "",
+	    (unsigned long)k->tag, k->munmap_same ? ", and free() gave exactly it back with munmap" : "");
+}
+
+static void
+kernel_probe(struct state *S, struct section *s, struct kseen *k, size_t req, bool drained)
+{
+	static struct probe pr;
+	const char *st = drained ? "drained" : "fresh";
+	const struct rec *r;
+
+	progress(S, fmt("kernel calls of malloc(%zu)", req));
+	run_probe(&pr, "one", req, st);
+	if (interrupted || (r = find_rec(&pr, "malloc")) == NULL)
+		return;
+	kernel_step(S, s, &pr, 1, st, r);
+	kernel_step(S, s, &pr, 2, st, r);
+	kernel_note(k, &pr, r);
+}
+
+static void
+section_kernel(struct state *S)
+{
+	struct section *s = section_new(S, "kernel", "What malloc asked the kernel for (ptrace, as strace sees it)",
+					kernel_cols, sizeof(kernel_cols) / sizeof(kernel_cols[0]));
+	struct kseen k = { .pages_hold = true };
+	struct kreq { size_t req; bool drained; } list[8 + MAX_SIZES];
+	int n = 0;
+
+	list[n++] = (struct kreq){ 24, false };
+	if (S->thr_drained > 1) {
+		list[n++] = (struct kreq){ S->thr_drained - 1, true };
+		list[n++] = (struct kreq){ S->thr_drained, true };
+	}
+	if (S->thr_fresh)
+		list[n++] = (struct kreq){ S->thr_fresh, false };
+	list[n++] = (struct kreq){ 200000, false };
+	list[n++] = (struct kreq){ 1048576, false };
+	for (int i = 0; i < S->o.nsizes; i++)
+		list[n++] = (struct kreq){ S->o.sizes[i], false };
+	for (int i = 0; i < n && !interrupted; i++)
+		kernel_probe(S, s, &k, list[i].req, list[i].drained);
+	kernel_findings(s, &k);
+	section_done(S, s);
+}
+
+/* ---------------------------------------------------------------------
+ * The dynamic threshold: free() of an mmapped chunk raises it, unless the
+ * threshold was set.
+ * --------------------------------------------------------------------- */
+
+static const struct ipc_col dynamic_cols[] = {
+	{ "run", 0, 0, SCOLS_JSON_STRING },
+	{ "step", 0, 0, SCOLS_JSON_STRING },
+	{ "from", 0, 0, SCOLS_JSON_STRING },
+	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
+	{ "calls", 0, 0, SCOLS_JSON_STRING },
+};
+
+/* The calls of one step in short: "mmap 1052672, munmap 4096". */
+static const char *
+calls_brief(const struct probe *pr, int step)
+{
+	char *b = (char *)fmt("%s", "");
+	size_t used = 0;
+
+	for (size_t i = 0; i < pr->ncall; i++) {
+		const struct call *c = &pr->call[i];
+		long long len;
+
+		if (c->step != step || (c->nr == SYS_brk && c->a[0] == 0))
+			continue;
+		call_str(c, &len);
+		used += (size_t)snprintf(b + used, used < 96 ? 96 - used : 0, "%s%s %s%lld",
+					 used ? ", " : "", ipc_syscall_name(c->nr),
+					 c->nr == SYS_brk && len > 0 ? "+" : "", len);
+		if (used >= 96)
+			break;
+	}
+	return used ? b : "none";
+}
+
+/* Runs one dynamic experiment; returns whether the second malloc was mmapped,
+ * -1 when the first was not. */
+static int
+dynamic_run(struct section *s, const char *run, size_t req, const char *mode)
+{
+	static struct probe pr;
+	const struct rec *r[2] = { NULL, NULL };
+
+	run_probe(&pr, "dynamic", req, mode);
+	for (size_t i = 0; i < pr.nrec; i++)
+		if (pr.rec[i].step == 1 || pr.rec[i].step == 3)
+			r[pr.rec[i].step / 2] = &pr.rec[i];
+	if (!r[0] || !r[1])
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		row(s->t, 5, run, fmt("%smalloc(%zu)", i ? "again: " : "", req),
+		    origin(&pr, r[i]), fmt("%#lx", (unsigned long)r[i]->tag),
+		    calls_brief(&pr, 2 * i + 1));
+		row(s->t, 5, run, "free", NULL, NULL, calls_brief(&pr, 2 * i + 2));
+	}
+	if (!mmap_of(&pr, 1, r[0]->addr))
+		return -1;
+	return mmap_of(&pr, 3, r[1]->addr) != NULL;
+}
+
+static void
+section_dynamic(struct state *S)
+{
+	struct section *s = section_new(S, "dynamic", "Dynamic threshold (free of an mmapped chunk)",
+					dynamic_cols, sizeof(dynamic_cols) / sizeof(dynamic_cols[0]));
+	const size_t req = 1048576;
+	int def, set = -1;
+
+	progress(S, "dynamic threshold");
+	def = dynamic_run(s, "default", req, "default");
+	if (!interrupted)
+		set = dynamic_run(s, "mallopt(M_MMAP_THRESHOLD, 131072)", req, "set");
+	if (def == 0)
+		why(s, "After free() of the mmapped 1 MiB chunk glibc raised its threshold to that "
+		    "chunk's size, so the same request came from the heap the second time.");
+	else if (def == 1)
+		why(s, "Even after free() of the mmapped chunk the same request was mmapped again: "
+		    "the threshold is fixed here, because the environment sets it "
+		    "(MALLOC_MMAP_THRESHOLD_, GLIBC_TUNABLES or another malloc setting).");
+	else
+		why(s, "malloc(1 MiB) was not mmapped in the first place: the threshold is set "
+		    "above it, or mmap is off.");
+	if (set == 1)
+		why(s, "With the threshold set explicitly by mallopt (even to its default), glibc "
+		    "stops adjusting it: the request stayed on mmap.");
+	else if (set == 0)
+		why(s, "Surprise: even with mallopt(M_MMAP_THRESHOLD) the second request came from the heap.");
+	section_done(S, s);
+}
+
+/* ---------------------------------------------------------------------
+ * Tunables and environment in effect.
+ * --------------------------------------------------------------------- */
+
+static const struct ipc_col tun_cols[] = {
+	{ "name", 0, 0, SCOLS_JSON_STRING },
+	{ "value", 0, 0, SCOLS_JSON_STRING },
+	{ "source", 0, 0, SCOLS_JSON_STRING },
+};
+
+static const char *const malloc_env[] = {
+	"MALLOC_MMAP_THRESHOLD_", "MALLOC_MMAP_MAX_", "MALLOC_TOP_PAD_",
+	"MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX", "MALLOC_ARENA_TEST",
+	"MALLOC_PERTURB_", "MALLOC_CHECK_", "GLIBC_TUNABLES", "LD_PRELOAD",
+};
+
+static int
+find_ldso(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	const char **name = arg;
+
+	(void)size;
+	if (info->dlpi_addr == getauxval(AT_BASE) && info->dlpi_name && info->dlpi_name[0]) {
+		*name = info->dlpi_name;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+to_pipe(void *arg)
+{
+	return dup2(*(int *)arg, STDOUT_FILENO) == -1 ? -1 : 0;
+}
+
+/* Adds the glibc.malloc.* tunables that ld.so --list-tunables reports set. */
+static int
+ldso_tunables(struct section *s)
+{
+	const char *ldso = NULL;
+	char *argv[3] = { NULL, "--list-tunables", NULL }, line[256];
+	int fd[2], st, n = 0;
+	FILE *fp;
+	pid_t pid;
+
+	if (dl_iterate_phdr(find_ldso, &ldso) != 1 || pipe2(fd, O_CLOEXEC) == -1)
+		return -1;
+	argv[0] = (char *)ldso;
+	pid = ipc_spawn(ldso, argv, NULL, to_pipe, &fd[1]);
+	close(fd[1]);
+	if (pid == -1 || (fp = fdopen(fd[0], "r")) == NULL) {
+		close(fd[0]);
+		if (pid != -1)
+			ipc_wait(pid, &st, 0);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		char name[96], val[64];
+
+		if (sscanf(line, "glibc.malloc.%95[^:]: %63s", name, val) == 2 &&
+		    strcmp(val, "0") != 0 && strcmp(val, "0x0") != 0) {
+			row(s->t, 3, fmt("glibc.malloc.%s", name), val, fmt("%s --list-tunables", ldso));
+			n++;
+		}
+	}
+	fclose(fp);
+	ipc_wait(pid, &st, 0);
+	return n;
+}
+
+static void
+section_tunables(struct state *S)
+{
+	struct section *s = section_new(S, "tunables", "Tunables and environment in effect",
+					tun_cols, sizeof(tun_cols) / sizeof(tun_cols[0]));
+	int nset = 0, nt;
+
+	row(s->t, 3, "glibc", gnu_get_libc_version(), "gnu_get_libc_version()");
+	row(s->t, 3, "page size", fmt("%ld", pagesize), "sysconf(_SC_PAGESIZE)");
+	for (size_t i = 0; i < sizeof(malloc_env) / sizeof(malloc_env[0]); i++) {
+		const char *v = getenv(malloc_env[i]);
+
+		row(s->t, 3, malloc_env[i], v ? v : "(unset)", "environment");
+		nset += v != NULL && strcmp(malloc_env[i], "LD_PRELOAD") != 0;
+	}
+	if (probes_run)
+		row(s->t, 3, "heap in use at probe start", fmt("%zu bytes in %d probes%s", max_arena0,
+		    probes_run, max_arena0 ? "" : " (untouched)"), "mallinfo2() in each child");
+	nt = ldso_tunables(s);
+	if (nt == 0)
+		row(s->t, 3, "glibc.malloc.*", "all 0 (not set)", "ld.so --list-tunables");
+	row(s->t, 3, "mallopt", "not called, except by the dynamic experiment's second run",
+	    "ipclab's probes");
+	if (nt == -1)
+		why(s, "ld.so --list-tunables could not be run, so only the environment is shown.");
+	if (nset == 0 && nt <= 0)
+		why(s, "Nothing in the environment changes malloc here: the numbers above are "
+		    "glibc %s's own defaults, measured.", gnu_get_libc_version());
+	else
+		why(s, "malloc settings are in the environment: glibc read them at the start of "
+		    "every probe (each is a fresh exec), so the measurements above include them.");
+	section_done(S, s);
+}
+
+/* ---------------------------------------------------------------------
+ * One size (--size): fresh and drained.
+ * --------------------------------------------------------------------- */
+
+static const struct ipc_col size_cols[] = {
+	{ "request", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "state", 0, 0, SCOLS_JSON_STRING },
+	{ "address", 0, 0, SCOLS_JSON_STRING },
+	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
+	{ "chunk", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "flags", 0, 0, SCOLS_JSON_STRING },
+	{ "from", 0, 0, SCOLS_JSON_STRING },
+	{ "usable", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "malloc_calls", 0, 0, SCOLS_JSON_STRING },
+	{ "free_calls", 0, 0, SCOLS_JSON_STRING },
+};
+
+static void
+size_probe(struct state *S, struct section *s, size_t req, bool drained, const char **from)
+{
+	static struct probe pr;
+	const struct call *c;
+	const struct rec *r;
+	char fl[4];
+
+	run_probe(&pr, "one", req, drained ? "drained" : "fresh");
+	if ((r = find_rec(&pr, "malloc")) == NULL)
+		return;
+	*from = origin(&pr, r);
+	if ((c = mmap_of(&pr, r->step, r->addr)) != NULL)
+		note_mmap(S, req, c->a[1]);
+	row(s->t, 10, fmt("%zu", req), drained ? "drained" : "fresh",
+	    fmt("%#lx", (unsigned long)r->addr), fmt("%#lx", (unsigned long)r->tag),
+	    fmt("%lu", (unsigned long)chunk_size(r->tag)), flags_str(r->tag, fl), *from,
+	    fmt("%zu", r->usable), calls_brief(&pr, 1), calls_brief(&pr, 2));
+}
+
+static void
+section_size(struct state *S)
+{
+	struct section *s = section_new(S, "sizes", "One size, fresh and with the top chunk drained",
+					size_cols, sizeof(size_cols) / sizeof(size_cols[0]));
+
+	for (int i = 0; i < S->o.nsizes && !interrupted; i++) {
+		const char *f = "?", *d = "?";
+
+		progress(S, fmt("malloc(%zu)", S->o.sizes[i]));
+		size_probe(S, s, S->o.sizes[i], false, &f);
+		if (!interrupted)
+			size_probe(S, s, S->o.sizes[i], true, &d);
+		if (strcmp(f, d) == 0)
+			why(s, "malloc(%zu) comes from %s in a fresh process and with the top chunk "
+			    "used up alike.", S->o.sizes[i], f);
+		else
+			why(s, "malloc(%zu) comes from %s in a fresh process but from %s once the top "
+			    "chunk is used up: the top chunk serves whatever fits in it, and the "
+			    "threshold decides only when it cannot.", S->o.sizes[i], f, d);
+	}
+	section_done(S, s);
+}
+
+/* ---------------------------------------------------------------------
+ * The command.
+ * --------------------------------------------------------------------- */
+
+static const struct ipc_help help = {
+	.name = "mallocprobe",
+	.synopsis = "[options]",
+	.summary = "Find glibc malloc's boundary tags, its bits and its heap-to-mmap switch by experiment.",
+	.options =
+	" -s, --size N        probe request N alone, fresh and drained (repeatable)\n"
+	" -f, --from N        first request of the ladder (16)\n"
+	" -t, --to N          last request of the ladder (1048576); requests double\n"
+	" -S, --section LIST  only these sections: ladder, bits, switch, kernel,\n"
+	"                     dynamic, tunables (comma-separated)\n"
+	" -j, --json          print one JSON document\n",
+};
+
+/* Is malloc glibc's?  Returns NULL, or why not. */
+static const char *
+not_glibc(void)
+{
+	/* the malloc this code calls (through its GOT), not a lookup by name,
+	 * which misses a preload that defines only versioned symbols */
+	void *(*volatile used)(size_t) = malloc;
+	void *m = (void *)(uintptr_t)used;
+	const char *base;
+	Dl_info di;
+
+	if (dlsym(RTLD_DEFAULT, "__asan_init") || dlsym(RTLD_DEFAULT, "__hwasan_init"))
+		return "malloc is AddressSanitizer's, not glibc's: this ipclab is a sanitizer build "
+		       "(IPCLAB_SANITIZE), whose chunks have another layout; run mallocprobe from "
+		       "a build without sanitizers";
+	if (dlsym(RTLD_DEFAULT, "gnu_get_libc_version") == NULL)
+		return "the C library is not glibc (no gnu_get_libc_version): mallocprobe reads "
+		       "glibc's chunk layout and would print garbage here";
+	if (m == NULL || dladdr(m, &di) == 0 || di.dli_fname == NULL)
+		return "cannot tell which library malloc comes from";
+	base = strrchr(di.dli_fname, '/') ? strrchr(di.dli_fname, '/') + 1 : di.dli_fname;
+	if (strncmp(base, "libc.so", 7) != 0) {
+		static char msg[PATH_MAX + 64];
+
+		snprintf(msg, sizeof(msg), "malloc comes from %s, not from glibc's libc.so.6%s: "
+			 "mallocprobe reads glibc's chunk layout and would print garbage; run it "
+			 "without the preload", di.dli_fname, getenv("LD_PRELOAD") ? " (LD_PRELOAD)" : "");
+		return msg;
+	}
+	return NULL;
+}
+
+static unsigned
+parse_sections(const char *arg)
+{
+	char buf[128], *w, *save;
+	unsigned set = 0;
+
+	if (strlen(arg) >= sizeof(buf))
+		ipc_usage("--section: too long: '%s'", arg);
+	strcpy(buf, arg);
+	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		unsigned i;
+
+		for (i = 0; i < 6 && strcmp(w, section_names[i]) != 0; i++)
+			;
+		if (i == 6)
+			ipc_usage("--section: unknown section '%s' (ladder, bits, switch, kernel, "
+				  "dynamic, tunables)", w);
+		set |= 1u << i;
+	}
+	if (set == 0)
+		ipc_usage("--section: no section named");
+	return set;
+}
+
+static size_t
+parse_size(const char *opt, const char *arg)
+{
+	long long v;
+	const char *e;
+
+	if (ipc_parse_count(arg, 0, 1LL << 32, &v, &e) == -1)
+		ipc_usage("%s: %s: '%s'", opt, e, arg);
+	return (size_t)v;
+}
+
+static void
+json_size(struct ipc_json *j, const char *key, size_t v)
+{
+	if (v)
+		ipc_json_uint(j, key, v);
+	else
+		ipc_json_str(j, key, NULL);
+}
+
+static void
+print_json(struct state *S)
+{
+	struct ipc_json j;
+
+	ipc_json_open(&j, stdout);
+	ipc_json_str(&j, "glibc_version", gnu_get_libc_version());
+	ipc_json_int(&j, "page_size", pagesize);
+	json_size(&j, "threshold_fresh", S->thr_fresh);
+	json_size(&j, "threshold_drained", S->thr_drained);
+	ipc_json_array(&j, "mmap_lengths");
+	for (int i = 0; i < S->nmmap; i++) {
+		ipc_json_object(&j, NULL);
+		ipc_json_uint(&j, "request", S->mmap_req[i]);
+		ipc_json_uint(&j, "length", S->mmap_len[i]);
+		ipc_json_end(&j);
+	}
+	ipc_json_end(&j);
+	for (int i = 0; i < S->nsec; i++)
+		ipc_json_table(&j, S->sec[i].key, S->sec[i].t);
+	ipc_json_object(&j, "findings");
+	for (int i = 0; i < S->nsec; i++) {
+		ipc_json_array(&j, S->sec[i].key);
+		for (int k = 0; k < S->sec[i].nwhy; k++)
+			ipc_json_str(&j, NULL, S->sec[i].why[k]);
+		ipc_json_end(&j);
+	}
+	ipc_json_end(&j);
+	ipc_json_bool(&j, "interrupted", interrupted != 0);
+	if (ipc_json_close(&j) == -1)
+		err(1, "stdout");
+}
+
+static void
+parse_args(struct opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "section", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
+		IPC_COMMON_LONGOPTS, { NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	*o = (struct opts){ .from = 16, .to = 1048576 };
+	while ((c = getopt_long(argc, argv, "s:f:t:S:jhV", lo, NULL)) != -1) {
+		if (ipc_common_option(c, &help))
+			continue;
+		if (c == 's' && o->nsizes >= MAX_SIZES)
+			ipc_usage("--size: at most %d sizes", MAX_SIZES);
+		if (c == 's')
+			o->sizes[o->nsizes++] = parse_size("--size", optarg);
+		else if (c == 'f')
+			o->from = parse_size("--from", optarg);
+		else if (c == 't')
+			o->to = parse_size("--to", optarg);
+		else if (c == 'S')
+			o->sections |= parse_sections(optarg);
+		else if (c == 'j')
+			o->json = true;
+	}
+	if (optind < argc)
+		ipc_usage("unexpected argument '%s'", argv[optind]);
+	if (o->from == 0 || o->from > o->to)
+		ipc_usage("--from must be at least 1 and at most --to (%zu)", o->to);
+	if (o->sections == 0)
+		o->sections = o->nsizes ? SEC_SIZE : SEC_ALL;
+	else if (o->nsizes)
+		o->sections |= SEC_SIZE;
+}
+
+int
+mallocprobe_main(int argc, char **argv)
+{
+	static struct state S;
+	const char *why_not;
+
+	parse_args(&S.o, argc, argv);
+	if ((why_not = not_glibc()) != NULL)
+		errx(1, "%s", why_not);
+	pagesize = sysconf(_SC_PAGESIZE);
+	ipc_progress_init(&S.prog);
+	if (ipc_sig_handle(SIGINT, on_signal, false) == -1 ||
+	    ipc_sig_handle(SIGTERM, on_signal, false) == -1)
+		err(1, "sigaction");
+	if ((S.o.sections & SEC_LADDER) && !interrupted)
+		section_ladder(&S);
+	if ((S.o.sections & SEC_BITS) && !interrupted)
+		section_bits(&S);
+	if ((S.o.sections & SEC_SWITCH) && !interrupted)
+		section_switch(&S);
+	if ((S.o.sections & SEC_KERNEL) && !interrupted)
+		section_kernel(&S);
+	if ((S.o.sections & SEC_DYNAMIC) && !interrupted)
+		section_dynamic(&S);
+	if ((S.o.sections & SEC_TUNABLES) && !interrupted)
+		section_tunables(&S);
+	if ((S.o.sections & SEC_SIZE) && !interrupted)
+		section_size(&S);
+	ipc_progress_done(&S.prog);
+	if (S.o.json)
+		print_json(&S);
+	if (interrupted)
+		fprintf(stderr, "%s: interrupted; the report shows what was reached\n", ipc_progname());
+	return interrupted ? 130 : 0;
+}

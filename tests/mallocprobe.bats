@@ -1,0 +1,213 @@
+#!/usr/bin/env bats
+# ipclab mallocprobe: checked against strace and malloc_usable_size in a
+# separate plain program (helpers/mallocprobe_alloc), never against itself.
+
+load common
+
+ALLOC=$IPCLAB_HELPERS/mallocprobe_alloc
+
+# The probing tests mean nothing where ASan replaces malloc.
+need_glibc_malloc() {
+	if [ "$IPCLAB_SANITIZE" = 1 ]; then
+		skip "ASan replaces malloc, so there are no glibc chunks to probe in this build"
+	fi
+}
+
+# strace_mmaps [ALLOC ARGS]: the lengths of the anonymous mmaps that the
+# helper's mallocs made (between its "begin" and "end"), as strace saw them.
+# With FROM=again, from the "again" mark of -D instead.
+strace_mmaps() {
+	local tr
+	tr=$(scratch)/trace
+	strace -qq -o "$tr" -e trace=mmap,brk,write "$ALLOC" "$@" >/dev/null
+	sed -n "/^write(1, \"${FROM:-begin}/,/^write(1, \"end/p" "$tr" |
+		sed -n 's/^mmap(NULL, \([0-9]*\), PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = .*/\1/p'
+}
+
+# Every line the helper printed after "end": "SIZE USABLE".
+usable_of() {
+	"$ALLOC" "$@" | sed '1,/^end$/d'
+}
+
+teardown() {
+	# no probe child may outlive a test
+	! pgrep -f -- '--probe-child' >/dev/null
+}
+
+@test "an unknown section is a usage error with one line and exit 2" {
+	run ipclab mallocprobe --section heap
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ipclab mallocprobe: --section: unknown section 'heap' (ladder, bits, switch, kernel, dynamic, tunables)" ]
+	[ "${lines[1]}" = "Try 'ipclab mallocprobe --help' for more information." ]
+}
+
+@test "under AddressSanitizer mallocprobe says so and exits 1 without probing" {
+	if [ "$IPCLAB_SANITIZE" != 1 ]; then
+		skip "only the ASan build replaces malloc"
+	fi
+	run ipclab mallocprobe -S switch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"malloc is AddressSanitizer's, not glibc's"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "a preloaded malloc is refused with a clear message and nothing on stdout" {
+	need_glibc_malloc
+	local lib=/lib/x86_64-linux-gnu/libc_malloc_debug.so.0
+	[ -e "$lib" ] || skip "no $lib to preload"
+	out=$(LD_PRELOAD=$lib ipclab mallocprobe -S ladder 2>"$BATS_TEST_TMPDIR/err") && false
+	[ -z "$out" ]
+	grep -q "malloc comes from $lib, not from glibc's libc.so.6 (LD_PRELOAD)" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "--json is one document with the thresholds, mmap lengths and the ladder" {
+	need_glibc_malloc
+	ipclab mallocprobe --json >"$BATS_TEST_TMPDIR/out"
+	jq -e '(.threshold_fresh | type == "number") and (.threshold_drained | type == "number")
+	       and (.mmap_lengths | length > 0) and (.mmap_lengths[0] | has("request") and has("length"))
+	       and (.ladder | length == 17) and (.findings.switch | length > 0)
+	       and .interrupted == false' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "ladder tags agree with malloc_usable_size measured in another process" {
+	need_glibc_malloc
+	json=$(ipclab mallocprobe -S ladder --from 24 --to 2e6 --json)
+	mapfile -t reqs < <(jq -r '.ladder[].request' <<<"$json")
+	mapfile -t rows < <(jq -r '.ladder[] | "\(.request) \(.tag) \(.chunk) \(.flags) \(.usable)"' <<<"$json")
+	mapfile -t truth < <(usable_of "${reqs[@]}")
+	[ "${#rows[@]}" -eq 17 ] && [ "${#truth[@]}" -eq 17 ]
+	for i in "${!rows[@]}"; do
+		read -r req tag chunk flags usable <<<"${rows[i]}"
+		read -r treq tusable <<<"${truth[i]}"
+		[ "$req" = "$treq" ]
+		[ $((tag & ~7)) -eq "$chunk" ]
+		[ "$usable" -eq "$tusable" ]
+		# an in-use heap chunk lends the next prev_size; an mmapped one has 16 bytes of header
+		if [[ $flags == *M* ]]; then [ "$tusable" -eq $((chunk - 16)) ]; else [ "$tusable" -eq $((chunk - 8)) ]; fi
+	done
+}
+
+@test "the ladder's M bit is set on exactly the requests that strace sees mmapped" {
+	need_glibc_malloc
+	json=$(ipclab mallocprobe -S ladder --json)
+	mapfile -t reqs < <(jq -r '.ladder[].request' <<<"$json")
+	want=$(jq -r '.ladder[] | select(.flags | contains("M")) | .chunk' <<<"$json")
+	[ -n "$want" ]
+	[ "$(strace_mmaps "${reqs[@]}")" = "$want" ]
+}
+
+@test "the fresh switch point is, to the byte, where strace sees malloc's first mmap" {
+	need_glibc_malloc
+	json=$(ipclab mallocprobe -S switch --json)
+	thr=$(jq -r .threshold_fresh <<<"$json")
+	len=$(jq -r '.switch[] | select(.state == "fresh") | .mmap_length' <<<"$json")
+	[ -z "$(strace_mmaps $((thr - 1)))" ]
+	[ "$(strace_mmaps "$thr")" = "$len" ]
+}
+
+@test "the drained switch point is, to the byte, where strace sees an mmap once the top is used up" {
+	need_glibc_malloc
+	json=$(ipclab mallocprobe -S switch --json)
+	thr=$(jq -r .threshold_drained <<<"$json")
+	len=$(jq -r '.switch[] | select(.state == "drained") | .mmap_length' <<<"$json")
+	[ -z "$(strace_mmaps -d $((thr - 1)))" ]
+	[ "$(strace_mmaps -d "$thr")" = "$len" ]
+	[ "$thr" -lt "$(jq -r .threshold_fresh <<<"$json")" ]
+}
+
+@test "MALLOC_MMAP_THRESHOLD_=65536 moves the drained switch to 64 KiB, as strace agrees" {
+	need_glibc_malloc
+	export MALLOC_MMAP_THRESHOLD_=65536
+	json=$(ipclab mallocprobe -S switch --json)
+	thr=$(jq -r .threshold_drained <<<"$json")
+	# the request whose chunk (request + header, 16-aligned) first reaches 65536
+	[ "$thr" -gt $((65536 - 32)) ] && [ "$thr" -le 65536 ]
+	[ -z "$(strace_mmaps -d $((thr - 1)))" ]
+	[ -n "$(strace_mmaps -d "$thr")" ]
+}
+
+@test "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=300000 moves both switches to 300000" {
+	need_glibc_malloc
+	export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=300000
+	json=$(ipclab mallocprobe -S switch,tunables --json)
+	for k in threshold_fresh threshold_drained; do
+		thr=$(jq -r ".$k" <<<"$json")
+		[ "$thr" -gt $((300000 - 32)) ] && [ "$thr" -le 300000 ]
+	done
+	thr=$(jq -r .threshold_fresh <<<"$json")
+	[ -z "$(strace_mmaps $((thr - 1)))" ]
+	[ -n "$(strace_mmaps "$thr")" ]
+	jq -e '.tunables[] | select(.name == "glibc.malloc.mmap_threshold") | .value == "0x493e0"' <<<"$json"
+}
+
+@test "the mmap lengths reported are the ones strace sees for the same requests" {
+	need_glibc_malloc
+	json=$(ipclab mallocprobe -S kernel --json)
+	for req in 200000 1048576; do
+		len=$(jq -r ".mmap_lengths[] | select(.request == $req) | .length" <<<"$json")
+		[ "$(strace_mmaps "$req")" = "$len" ]
+	done
+}
+
+@test "--size probes one request fresh and drained, with strace's mmap length as its chunk" {
+	need_glibc_malloc
+	json=$(ipclab mallocprobe --size 200000 --json)
+	jq -e '(.sizes | length == 2) and (.ladder == null) and ([.sizes[].from] == ["mmap", "mmap"])' <<<"$json"
+	[ "$(jq -r '.sizes[0].chunk' <<<"$json")" = "$(strace_mmaps 200000)" ]
+	[ "$(jq -r '.sizes[1].chunk' <<<"$json")" = "$(strace_mmaps -d 200000)" ]
+}
+
+@test "after free of an mmapped chunk the same malloc comes from the heap, unless the threshold is set" {
+	need_glibc_malloc
+	json=$(ipclab mallocprobe -S dynamic --json)
+	[ "$(jq -r '[.dynamic[] | select(.run == "default" and .from != null) | .from] | join(" ")' <<<"$json")" = "mmap heap" ]
+	[ "$(jq -r '[.dynamic[] | select(.run != "default" and .from != null) | .from] | join(" ")' <<<"$json")" = "mmap mmap" ]
+	# strace agrees: no mmap after the free by default, an mmap with the threshold set
+	[ -z "$(FROM=again strace_mmaps -D 1048576)" ]
+	[ -n "$(MALLOC_MMAP_THRESHOLD_=131072 FROM=again strace_mmaps -D 1048576)" ]
+	json=$(MALLOC_MMAP_THRESHOLD_=131072 ipclab mallocprobe -S dynamic --json)
+	[ "$(jq -r '[.dynamic[] | select(.run == "default" and .from != null) | .from] | join(" ")' <<<"$json")" = "mmap mmap" ]
+}
+
+@test "only a free into the unsorted bin clears P, and prev_size then holds A's chunk size" {
+	need_glibc_malloc
+	json=$(ipclab mallocprobe -S bits --json)
+	after() { jq -r ".bits[] | select(.experiment == \"$1\" and .chunk == \"B after free(A)\") | .$2" <<<"$json"; }
+	[ "$(after tcache p)" = 1 ]
+	[ "$(after fastbin p)" = 1 ]
+	[ "$(after unsorted p)" = 0 ]
+	# A was malloc(2000): its chunk is its usable size plus the 8 bytes it lends
+	read -r _ usable < <(usable_of 2000)
+	[ $(($(after unsorted prev_size))) -eq $((usable + 8)) ]
+}
+
+@test "a chunk allocated in a second thread carries NON_MAIN_ARENA and one from mmap IS_MMAPPED" {
+	need_glibc_malloc
+	json=$(ipclab mallocprobe -S bits --json)
+	[ "$(jq -r '.bits[] | select(.experiment == "arena") | "\(.a)"' <<<"$json" | tr '\n' ' ')" = "0 1 " ]
+	[ "$(jq -r '.bits[] | select(.experiment == "mmap") | "\(.m)"' <<<"$json" | tr '\n' ' ')" = "0 1 " ]
+}
+
+@test "the report names every section and gives each a finding" {
+	need_glibc_malloc
+	run ipclab mallocprobe
+	[ "$status" -eq 0 ]
+	for h in "Allocation ladder" "Bit experiments" "Switch from heap to mmap" \
+		 "What malloc asked the kernel for" "Dynamic threshold" "Tunables and environment"; do
+		[[ "$output" == *"$h"* ]]
+	done
+	[ "$(grep -c '^  why: ' <<<"$output")" -ge 6 ]
+}
+
+@test "an interrupt stops the probes cleanly: valid JSON, exit 130 or a full report, no child left" {
+	need_glibc_malloc
+	run timeout --preserve-status -s INT 0.15 "$IPCLAB_BIN" mallocprobe --json
+	[ "$status" -eq 0 ] || [ "$status" -eq 130 ]
+	json=$(sed -n '/^{/,/^}/p' <<<"$output")
+	if [ "$status" -eq 130 ]; then
+		jq -e '.interrupted == true' <<<"$json"
+		[[ "$output" == *"interrupted; the report shows what was reached"* ]]
+	else
+		jq -e '.interrupted == false' <<<"$json"
+	fi
+}
