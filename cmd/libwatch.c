@@ -1,0 +1,2004 @@
+// COMMAND(libwatch, "how a shared library is mapped, and what two processes share")
+/*
+ * ipclab libwatch [options]
+ * ipclab libwatch [-j] LIBRARY
+ *
+ * Seed 002, step 4: programs foo and bar both use a shared library with a
+ * global baz and functions setbaz() and getbaz().  foo sets baz to 17 and
+ * keeps reading it; bar sets it to 1 and keeps incrementing it.  Where do
+ * the three live, which mmap calls brought the library in, and what do the
+ * two processes really share?
+ *
+ * Options:
+ *  -b, --build MODE      how the roles were linked: mixed (default: foo an
+ *                        ordinary PIE, bar built with -fPIC), pie or pic
+ *      --dlopen          the roles load the library with dlopen/dlsym
+ *  -d, --duration SECS   how long to watch the values (default 3s)
+ *  -i, --interval SECS   between two readings (default 0.5s)
+ *  -j, --json            one JSON document on stdout
+ *
+ * The experiment: the roles are small programs beside the demo library
+ * libipclab_foobar.so (lib/libwatch/, where baz sits alone on its own page).
+ * Each is started under ptrace(2), and the tracer notes the openat(2) of the
+ * library, then every mmap(2) of that descriptor and every mmap/mprotect
+ * inside the span the first one reserved, until the role reports its
+ * addresses on a pipe.  Each role then waits for a byte before it writes baz,
+ * so that /proc/PID/pagemap can be read before and after the first write.
+ *
+ * The report: the addresses and the /proc/PID/maps line each falls in; the
+ * library's PT_LOAD segments read from its program headers; the load-time
+ * calls, each matched to its segment and to its maps line; the values over
+ * time; smaps per library mapping; the physical frame of each library page in
+ * both processes (root only).  With LIBRARY (a path, or a soname such as
+ * libc.so.6 resolved as dlopen(3) would): its segments, and every process
+ * that maps it with what is resident, shared and private (smem -m for one
+ * library).
+ */
+#include <dlfcn.h>
+#include <elf.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <link.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+#include "ipclab/cli.h"
+#include "ipclab/map.h"
+#include "ipclab/num.h"
+#include "ipclab/out.h"
+#include "ipclab/path.h"
+#include "ipclab/proc.h"
+#include "ipclab/sig.h"
+#include "ipclab/trace.h"
+
+#define DEMO_LIB "libipclab_foobar.so"
+#define MAXSEG 32
+#define MAXSECT 64
+#define MAXCALL 32
+#define MAXPAGE 64
+#define MAXTICK 4096
+
+static const struct ipc_help help = {
+	.name = "libwatch",
+	.synopsis = "[options]\n[--json] LIBRARY",
+	.summary = "Show how a shared library is mapped into two processes and what they "
+		   "really share; with LIBRARY, which processes map it and how much.",
+	.options = " -b, --build MODE    mixed (default), pie or pic: how the roles are linked\n"
+		   "     --dlopen        the roles load the library with dlopen/dlsym\n"
+		   " -d, --duration SECS how long to watch the values (default 3s)\n"
+		   " -i, --interval SECS time between two readings (default 0.5s)\n"
+		   " -j, --json          print one JSON document\n",
+};
+
+/* ---- the library file: identity and ELF headers ---- */
+
+struct lw_file {
+	char path[PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+};
+
+struct lw_seg {
+	uint32_t type, flags;
+	uint64_t off, vaddr, filesz, memsz, align;
+};
+
+struct lw_sect {
+	char name[32];
+	uint64_t addr, size;
+};
+
+struct lw_elf {
+	struct lw_seg seg[MAXSEG];
+	size_t nseg;
+	struct lw_sect sect[MAXSECT];
+	size_t nsect;
+	uint64_t baz;		/* st_value of baz in .dynsym, 0 when none */
+};
+
+static long pagesz;
+
+static uint64_t trunc_pg(uint64_t a) { return a & ~(uint64_t)(pagesz - 1); }
+static uint64_t round_pg(uint64_t a) { return trunc_pg(a + (uint64_t)pagesz - 1); }
+
+static int
+file_ident(const char *path, struct lw_file *f)
+{
+	struct stat st;
+
+	if (realpath(path, f->path) == NULL) {
+		ipc_failed_call = "realpath";
+		return -1;
+	}
+	if (stat(f->path, &st) == -1) {
+		ipc_failed_call = "stat";
+		return -1;
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	return 0;
+}
+
+static int
+pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	ssize_t n = pread(fd, buf, len, (off_t)off);
+
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0)
+		errno = EINVAL;
+	ipc_failed_call = "pread";
+	return -1;
+}
+
+static const char *
+seg_type(uint32_t t)
+{
+	switch (t) {
+	case PT_LOAD: return "LOAD";
+	case PT_GNU_RELRO: return "GNU_RELRO";
+	default: return "?";
+	}
+}
+
+static char *
+seg_flags(uint32_t f, char *buf)
+{
+	buf[0] = f & PF_R ? 'R' : ' ';
+	buf[1] = f & PF_W ? 'W' : ' ';
+	buf[2] = f & PF_X ? 'E' : ' ';
+	buf[3] = '\0';
+	return buf;
+}
+
+static int
+elf_phdrs(int fd, const Elf64_Ehdr *eh, struct lw_elf *e)
+{
+	Elf64_Phdr ph;
+
+	for (unsigned i = 0; i < eh->e_phnum && e->nseg < MAXSEG; i++) {
+		if (pread_all(fd, &ph, sizeof(ph), eh->e_phoff + (uint64_t)i * sizeof(ph)) == -1)
+			return -1;
+		if (ph.p_type != PT_LOAD && ph.p_type != PT_GNU_RELRO)
+			continue;
+		e->seg[e->nseg++] = (struct lw_seg){ ph.p_type, ph.p_flags, ph.p_offset,
+			ph.p_vaddr, ph.p_filesz, ph.p_memsz, ph.p_align };
+	}
+	return 0;
+}
+
+/* Looks NAME up in the symbol table SYM (linked to its string table). */
+static uint64_t
+elf_symbol(int fd, const Elf64_Shdr *sym, const Elf64_Shdr *str, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	char buf[64];
+	Elf64_Sym s;
+
+	for (uint64_t off = 0; sym->sh_entsize && off + sizeof(s) <= sym->sh_size;
+	     off += sym->sh_entsize) {
+		if (pread_all(fd, &s, sizeof(s), sym->sh_offset + off) == -1)
+			return 0;
+		if (s.st_name + len > str->sh_size || s.st_shndx == SHN_UNDEF ||
+		    pread_all(fd, buf, len, str->sh_offset + s.st_name) == -1)
+			continue;
+		if (memcmp(buf, name, len) == 0)
+			return s.st_value;
+	}
+	return 0;
+}
+
+/* The allocated sections (for "what a page holds") and baz's address. */
+static int
+elf_sections(int fd, const Elf64_Ehdr *eh, struct lw_elf *e)
+{
+	Elf64_Shdr sh[128], *names;
+
+	if (eh->e_shnum == 0 || eh->e_shnum > 128 || eh->e_shstrndx >= eh->e_shnum ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr))
+		return 0;
+	if (pread_all(fd, sh, eh->e_shnum * sizeof(sh[0]), eh->e_shoff) == -1)
+		return -1;
+	names = &sh[eh->e_shstrndx];
+	for (unsigned i = 0; i < eh->e_shnum; i++) {
+		struct lw_sect *s = &e->sect[e->nsect];
+
+		if (sh[i].sh_type == SHT_DYNSYM && sh[i].sh_link < eh->e_shnum)
+			e->baz = elf_symbol(fd, &sh[i], &sh[sh[i].sh_link], "baz");
+		if (!(sh[i].sh_flags & SHF_ALLOC) || sh[i].sh_size == 0 || e->nsect == MAXSECT)
+			continue;
+		memset(s->name, 0, sizeof(s->name));
+		if (sh[i].sh_name < names->sh_size &&
+		    pread(fd, s->name, sizeof(s->name) - 1, (off_t)(names->sh_offset + sh[i].sh_name)) < 0) {
+			ipc_failed_call = "pread";
+			return -1;
+		}
+		s->addr = sh[i].sh_addr;
+		s->size = sh[i].sh_size;
+		e->nsect++;
+	}
+	return 0;
+}
+
+static int
+elf_read(const char *path, struct lw_elf *e)
+{
+	Elf64_Ehdr eh;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
+
+	memset(e, 0, sizeof(*e));
+	if (fd == -1) {
+		ipc_failed_call = "open";
+		return -1;
+	}
+	if (pread_all(fd, &eh, sizeof(eh), 0) == 0) {
+		if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+		    eh.e_phentsize != sizeof(Elf64_Phdr)) {
+			errno = ENOEXEC;
+			ipc_failed_call = "read ELF header";
+		} else if (elf_phdrs(fd, &eh, e) == 0) {
+			r = elf_sections(fd, &eh, e);
+		}
+	}
+	close(fd);
+	return r;
+}
+
+/* ---- /proc/PID/maps, smaps and pagemap ---- */
+
+struct lw_map {
+	uint64_t lo, hi, off;
+	char perms[5];
+	unsigned maj, mnr;
+	uint64_t ino;
+	char path[256];
+	/* from smaps, in kB */
+	long rss, pss, shc, shd, pvc, pvd, swap;
+};
+
+struct lw_maps {
+	struct lw_map *v;
+	size_t n;
+};
+
+static bool
+map_is(const struct lw_map *m, const struct lw_file *f)
+{
+	return (m->ino == f->ino && makedev(m->maj, m->mnr) == f->dev) ||
+	       strcmp(m->path, f->path) == 0;
+}
+
+static int
+map_parse(const char *line, struct lw_map *m)
+{
+	int pos = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n",
+		   &m->lo, &m->hi, m->perms, &m->off, &m->maj, &m->mnr, &m->ino, &pos) < 7)
+		return -1;
+	snprintf(m->path, sizeof(m->path), "%s", line + pos);
+	m->path[strcspn(m->path, "\n")] = '\0';
+	return 0;
+}
+
+static void
+smaps_field(struct lw_map *m, const char *line)
+{
+	static const struct { const char *key; size_t off; } t[] = {
+		{ "Rss:", offsetof(struct lw_map, rss) },
+		{ "Pss:", offsetof(struct lw_map, pss) },
+		{ "Shared_Clean:", offsetof(struct lw_map, shc) },
+		{ "Shared_Dirty:", offsetof(struct lw_map, shd) },
+		{ "Private_Clean:", offsetof(struct lw_map, pvc) },
+		{ "Private_Dirty:", offsetof(struct lw_map, pvd) },
+		{ "Swap:", offsetof(struct lw_map, swap) },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t n = strlen(t[i].key);
+
+		if (strncmp(line, t[i].key, n) == 0) {
+			*(long *)((char *)m + t[i].off) = strtol(line + n, NULL, 10);
+			return;
+		}
+	}
+}
+
+/* Reads /proc/PID/maps, or /proc/PID/smaps with the sizes when smaps is
+ * true; keeps only the mappings of F when F is not NULL. */
+static int
+maps_read(pid_t pid, bool smaps, const struct lw_file *f, struct lw_maps *out)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0, alloc = 0;
+	struct lw_map m, *cur = NULL;
+	FILE *fp;
+
+	out->v = NULL;
+	out->n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, smaps ? "smaps" : "maps");
+	if ((fp = fopen(path, "re")) == NULL) {
+		ipc_failed_call = "open";
+		return -1;
+	}
+	while (getline(&line, &cap, fp) != -1) {
+		if (map_parse(line, &m) == -1) {
+			if (cur)
+				smaps_field(cur, line);
+			continue;
+		}
+		cur = NULL;
+		if (f && !map_is(&m, f))
+			continue;
+		if (out->n == alloc) {
+			struct lw_map *v = reallocarray(out->v, alloc = alloc * 2 + 16, sizeof(*v));
+
+			if (v == NULL)
+				err(1, "malloc");
+			out->v = v;
+		}
+		out->v[out->n] = m;
+		cur = &out->v[out->n++];
+	}
+	free(line);
+	fclose(fp);
+	return 0;
+}
+
+static const struct lw_map *
+maps_find(const struct lw_maps *ms, uint64_t addr)
+{
+	for (size_t i = 0; i < ms->n; i++)
+		if (addr >= ms->v[i].lo && addr < ms->v[i].hi)
+			return &ms->v[i];
+	return NULL;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static char *
+map_str(const struct lw_map *m, char *buf, size_t len)
+{
+	if (m == NULL)
+		snprintf(buf, len, "(no mapping)");
+	else
+		snprintf(buf, len, "%" PRIx64 "-%" PRIx64 " %s %08" PRIx64 " %s", m->lo, m->hi,
+			 m->perms, m->off, *m->path ? base_name(m->path) : "[anon]");
+	return buf;
+}
+
+/* The physical frame of the page at ADDR: its number, 0 when the kernel hides
+ * it (not root), or -1 when the page is not present. */
+static int64_t
+pagemap_frame(int fd, uint64_t addr)
+{
+	uint64_t e;
+
+	if (pread(fd, &e, sizeof(e), (off_t)(addr / (uint64_t)pagesz * sizeof(e))) != sizeof(e))
+		return -1;
+	if (!(e >> 63))
+		return -1;
+	return (int64_t)(e & ((1ULL << 55) - 1));
+}
+
+/* ---- the roles ---- */
+
+struct lw_call {
+	long nr;
+	uint64_t addr, len, off;
+	int prot, flags, fd;
+	int seg;		/* index in the ELF segments, -1 when none */
+	char what[48];		/* what the call does for that segment */
+};
+
+struct lw_trace {
+	const struct lw_file *lib;
+	int fd;			/* the tracee's descriptor of the library */
+	uint64_t lo, hi;	/* the span the first mmap reserved */
+	struct lw_call call[MAXCALL];
+	size_t n;
+};
+
+struct lw_role {
+	const char *name;	/* "foo", "bar" */
+	const char *build;	/* "pie", "pic", "dl" */
+	char prog[PATH_MAX];
+	pid_t pid, pid_shown;	/* pid is 0 once reaped */
+	FILE *rep;		/* its reports */
+	int cmd;		/* its orders */
+	uint64_t setbaz, getbaz, baz, base;
+	int first;		/* baz before the first write */
+	struct lw_trace tr;
+	struct lw_maps maps, smaps;
+	int64_t before[MAXPAGE], after[MAXPAGE];
+	int val[MAXTICK];
+};
+
+struct lw_run {
+	struct lw_role role[2];
+	struct lw_file lib;
+	struct lw_elf elf;
+	double duration, interval;
+	bool dlopen, json;
+	const char *build;
+	size_t nval;		/* readings so far (the first write included) */
+	double tick_s[MAXTICK];
+	size_t npage;
+	bool hidden;		/* frames hidden: not root */
+	int denywrite;		/* open(O_WRONLY) of the mapped library: 0 or errno */
+	bool failed;		/* a role stopped answering while watched */
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static bool
+is_error(uint64_t ret)
+{
+	return ret >= (uint64_t)-4095;
+}
+
+/* The library's descriptor in the tracee: the file behind /proc/PID/fd/N. */
+static bool
+fd_is_lib(pid_t pid, int64_t fd, const struct lw_file *f)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%" PRId64, (int)pid, fd);
+	return stat(path, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino;
+}
+
+static void
+trace_note(struct lw_trace *t, const struct ipc_syscall *sc)
+{
+	struct lw_call *c = &t->call[t->n];
+
+	if (t->n == MAXCALL)
+		return;
+	memset(c, 0, sizeof(*c));
+	c->nr = sc->nr;
+	c->addr = sc->nr == SYS_mmap ? (uint64_t)sc->ret : sc->args[0];
+	c->len = sc->args[1];
+	c->prot = (int)sc->args[2];
+	c->flags = sc->nr == SYS_mmap ? (int)sc->args[3] : 0;
+	c->fd = sc->nr == SYS_mmap ? (int)sc->args[4] : -1;
+	c->off = sc->nr == SYS_mmap ? sc->args[5] : 0;
+	c->seg = -1;
+	t->n++;
+}
+
+/* At each system call's exit while the role starts: the library's openat,
+ * the mmaps of its descriptor and the calls inside its span.  Detaches at
+ * the role's first report (a write to descriptor 3). */
+static int
+trace_cb(pid_t pid, const struct ipc_syscall *sc, void *arg)
+{
+	struct lw_trace *t = arg;
+	bool inside = sc->args[0] >= t->lo && sc->args[0] < t->hi;
+
+	if (sc->nr == SYS_write && sc->args[0] == 3)
+		return 1;
+	if (is_error((uint64_t)sc->ret))
+		return 0;
+	if (sc->nr == SYS_openat && t->fd == -1 && t->n == 0 && fd_is_lib(pid, sc->ret, t->lib)) {
+		t->fd = (int)sc->ret;
+	} else if (sc->nr == SYS_close && t->fd >= 0 && sc->args[0] == (uint64_t)t->fd) {
+		t->fd = -2;	/* closed: later descriptors with its number are others */
+	} else if (sc->nr == SYS_mmap && t->fd >= 0 && (int)sc->args[4] == t->fd) {
+		if (t->n == 0) {
+			t->lo = (uint64_t)sc->ret;
+			t->hi = t->lo + sc->args[1];
+		}
+		trace_note(t, sc);
+	} else if ((sc->nr == SYS_mmap || sc->nr == SYS_mprotect) && t->n > 0 && inside) {
+		trace_note(t, sc);
+	}
+	return 0;
+}
+
+struct lw_child {
+	const char *prog, *lib;
+	int rep, cmd;
+};
+
+/* In the traced child: the report pipe on 3, the order pipe on 4, then exec. */
+static int
+role_exec(void *arg)
+{
+	const struct lw_child *c = arg;
+	char *argv[] = { (char *)c->prog, "3", "4", (char *)c->lib, NULL };
+	int a = fcntl(c->rep, F_DUPFD, 10), b = fcntl(c->cmd, F_DUPFD, 10);
+
+	if (a == -1 || b == -1 || dup2(a, 3) == -1 || dup2(b, 4) == -1)
+		return IPC_EXIT_OWN;
+	closefrom(5);
+	execv(c->prog, argv);
+	return ipc_exec_errno_code(errno);
+}
+
+static void
+role_kill(struct lw_role *r)
+{
+	int st;
+
+	if (r->pid <= 0)
+		return;
+	kill(r->pid, SIGKILL);
+	ipc_wait(r->pid, &st, 0);
+	r->pid = 0;
+}
+
+/* Reads one report line of the role into buf. */
+static int
+role_line(struct lw_role *r, char *buf, size_t len)
+{
+	if (fgets(buf, (int)len, r->rep) == NULL) {
+		errno = EPIPE;
+		ipc_failed_call = "read";
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts role R under ptrace and follows it until it reports its addresses. */
+static void
+role_start(struct lw_run *run, struct lw_role *r)
+{
+	int rep[2], cmd[2], st;
+	struct lw_child c = { r->prog, run->dlopen ? run->lib.path : NULL, 0, 0 };
+	char line[256], why[64];
+
+	if (pipe2(rep, O_CLOEXEC) == -1 || pipe2(cmd, O_CLOEXEC) == -1)
+		err(1, "pipe");
+	c.rep = rep[1];
+	c.cmd = cmd[0];
+	r->tr = (struct lw_trace){ .lib = &run->lib, .fd = -1 };
+	if ((r->pid = ipc_trace_fork(role_exec, &c)) == -1)
+		err(1, "%s: %s", r->prog, ipc_failed_call);
+	r->pid_shown = r->pid;
+	close(rep[1]);
+	close(cmd[0]);
+	r->cmd = cmd[1];
+	if ((r->rep = fdopen(rep[0], "r")) == NULL)
+		err(1, "fdopen");
+	switch (ipc_trace_syscalls(r->pid, trace_cb, &r->tr, &st)) {
+	case -1:
+		r->pid = 0;	/* killed and reaped by the tracer */
+		err(1, "%s: %s", r->prog, ipc_failed_call);
+	case 0:
+		r->pid = 0;
+		errx(1, "%s: %s before reporting its addresses", r->prog,
+		     ipc_status_str(st, why, sizeof(why)));
+	}
+	if (role_line(r, line, sizeof(line)) == -1 ||
+	    sscanf(line, "addr %" SCNx64 " %" SCNx64 " %" SCNx64 " %d", &r->setbaz, &r->getbaz,
+		   &r->baz, &r->first) != 4)
+		errx(1, "%s: no addresses in its report", r->prog);
+	if (maps_read(r->pid, false, NULL, &r->maps) == -1)
+		err(1, "/proc/%d/maps: %s", (int)r->pid, ipc_failed_call);
+	r->base = UINT64_MAX;
+	for (size_t i = 0; i < r->maps.n; i++)
+		if (map_is(&r->maps.v[i], &run->lib) && r->maps.v[i].lo < r->base)
+			r->base = r->maps.v[i].lo - r->maps.v[i].off;
+	if (r->base == UINT64_MAX)
+		errx(1, "%s: %s is not in its /proc/%d/maps", r->prog, run->lib.path, (int)r->pid);
+}
+
+/* Sends order C to the role and reads the value it answers. */
+static int
+role_order(struct lw_role *r, char c, int *val)
+{
+	char line[64];
+
+	if (write(r->cmd, &c, 1) != 1) {
+		ipc_failed_call = "write";
+		return -1;
+	}
+	if (role_line(r, line, sizeof(line)) == -1)
+		return -1;
+	if (sscanf(line, "val %d", val) != 1) {
+		errno = EPROTO;
+		ipc_failed_call = "read";
+		return -1;
+	}
+	return 0;
+}
+
+/* Ends the role: end of file on its orders, then reaped. */
+static void
+role_end(struct lw_role *r)
+{
+	int st;
+
+	if (r->cmd > 0)
+		close(r->cmd);
+	r->cmd = -1;
+	if (r->rep)
+		fclose(r->rep);
+	r->rep = NULL;
+	if (r->pid > 0 && ipc_wait(r->pid, &st, 0) == -1)
+		warn("waitpid %d", (int)r->pid);
+	r->pid = 0;
+}
+
+static struct lw_run *cleanup_run;
+
+static void
+cleanup(void)
+{
+	for (int i = 0; cleanup_run && i < 2; i++)
+		role_kill(&cleanup_run->role[i]);
+}
+
+/* ---- matching what was traced to the ELF file and the maps ---- */
+
+/* The index of the LOAD segment among the PT_LOAD headers, for "LOAD 1". */
+static int
+load_index(const struct lw_elf *e, int seg)
+{
+	int n = 0;
+
+	for (int i = 0; i < seg; i++)
+		n += e->seg[i].type == PT_LOAD;
+	return n;
+}
+
+static const char *
+seg_kind(const struct lw_seg *s)
+{
+	if (s->type == PT_GNU_RELRO)
+		return "relro";
+	return s->flags & PF_X ? "code" : s->flags & PF_W ? "data" : "read-only";
+}
+
+static void
+match_mmap(const struct lw_elf *e, struct lw_call *c, uint64_t rel, bool first)
+{
+	for (size_t i = 0; i < e->nseg; i++) {
+		const struct lw_seg *s = &e->seg[i];
+
+		if (s->type != PT_LOAD)
+			continue;
+		if (c->fd >= 0 && trunc_pg(s->off) == c->off && (first || trunc_pg(s->vaddr) == rel)) {
+			c->seg = (int)i;
+			snprintf(c->what, sizeof(c->what), first ? "whole span, LOAD %d" : "LOAD %d",
+				 load_index(e, (int)i));
+			return;
+		}
+		if (c->fd < 0 && rel >= round_pg(s->vaddr + s->filesz) &&
+		    rel < round_pg(s->vaddr + s->memsz)) {
+			c->seg = (int)i;
+			snprintf(c->what, sizeof(c->what), "LOAD %d .bss", load_index(e, (int)i));
+			return;
+		}
+	}
+}
+
+static void
+match_mprotect(const struct lw_elf *e, struct lw_call *c, uint64_t rel)
+{
+	for (size_t i = 0; i < e->nseg; i++) {
+		const struct lw_seg *s = &e->seg[i];
+
+		if (s->type == PT_GNU_RELRO && trunc_pg(s->vaddr) == rel) {
+			c->seg = (int)i;
+			snprintf(c->what, sizeof(c->what), "GNU_RELRO");
+			return;
+		}
+	}
+	if (c->prot == PROT_NONE)
+		snprintf(c->what, sizeof(c->what), "hole between segments");
+}
+
+static void
+match_calls(struct lw_run *run)
+{
+	for (int k = 0; k < 2; k++) {
+		struct lw_role *r = &run->role[k];
+
+		for (size_t i = 0; i < r->tr.n; i++) {
+			struct lw_call *c = &r->tr.call[i];
+
+			if (c->nr == SYS_mmap)
+				match_mmap(&run->elf, c, c->addr - r->base, i == 0);
+			else
+				match_mprotect(&run->elf, c, c->addr - r->base);
+		}
+	}
+}
+
+/* ---- the experiment ---- */
+
+static void
+frames(struct lw_run *run, bool after)
+{
+	for (int k = 0; k < 2; k++) {
+		struct lw_role *r = &run->role[k];
+		char path[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)r->pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			err(1, "%s: open", path);
+		for (size_t i = 0; i < run->npage; i++) {
+			int64_t f = pagemap_frame(fd, r->base + i * (uint64_t)pagesz);
+
+			(after ? r->after : r->before)[i] = f;
+			if (f == 0)
+				run->hidden = true;
+		}
+		close(fd);
+	}
+}
+
+/* The library's span in role 0, in pages. */
+static void
+span_pages(struct lw_run *run)
+{
+	struct lw_role *r = &run->role[0];
+	uint64_t hi = r->base;
+
+	for (size_t i = 0; i < r->maps.n; i++)
+		if (map_is(&r->maps.v[i], &run->lib) && r->maps.v[i].hi > hi)
+			hi = r->maps.v[i].hi;
+	/* the anonymous .bss beyond the file belongs to the span as well */
+	if (r->tr.hi > hi)
+		hi = r->tr.hi;
+	run->npage = (size_t)((hi - r->base) / (uint64_t)pagesz);
+	if (run->npage > MAXPAGE)
+		run->npage = MAXPAGE;
+}
+
+/* Does the kernel honour MAP_DENYWRITE?  Open the mapped library for writing
+ * (no O_TRUNC: nothing changes): ETXTBSY would say yes. */
+static int
+denywrite_test(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd == -1)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static int
+first_write(struct lw_run *run)
+{
+	for (int k = 0; k < 2; k++)
+		if (role_order(&run->role[k], 'w', &run->role[k].val[0]) == -1)
+			return -1;
+	run->tick_s[0] = 0;
+	run->nval = 1;
+	return 0;
+}
+
+static void
+sleep_until(uint64_t t_ns)
+{
+	uint64_t now = ipc_now_ns();
+	struct timespec ts;
+
+	if (now >= t_ns)
+		return;
+	ts.tv_sec = (time_t)((t_ns - now) / 1000000000u);
+	ts.tv_nsec = (long)((t_ns - now) % 1000000000u);
+	nanosleep(&ts, NULL);	/* a signal ends it early: stop is then set */
+}
+
+/* foo reads, bar increments, every interval for the duration. */
+static void
+watch(struct lw_run *run)
+{
+	uint64_t t0 = ipc_now_ns(), step = (uint64_t)(run->interval * 1e9);
+	size_t nticks = (size_t)(run->duration / run->interval + 1e-9);
+	struct ipc_progress p;
+
+	ipc_progress_init(&p);
+	for (size_t k = 1; k <= nticks && run->nval < MAXTICK && !stop; k++) {
+		sleep_until(t0 + k * step);
+		if (stop)
+			break;
+		for (int i = 0; i < 2; i++)
+			if (role_order(&run->role[i], 't', &run->role[i].val[run->nval]) == -1) {
+				warn("%s: %s", run->role[i].prog, ipc_failed_call);
+				run->failed = true;
+			}
+		if (stop || run->failed)
+			break;
+		run->tick_s[run->nval++] = (double)(ipc_now_ns() - t0) / 1e9;
+		ipc_progress_show(&p, "watching baz: %.1fs of %.1fs", (double)(ipc_now_ns() - t0) / 1e9,
+				  run->duration);
+	}
+	ipc_progress_done(&p);
+}
+
+static void
+role_prog(struct lw_run *run, struct lw_role *r, const char *name)
+{
+	char file[64], path[PATH_MAX];
+
+	r->name = name;
+	if (run->dlopen)
+		r->build = "dl";
+	else if (strcmp(run->build, "mixed") == 0)
+		r->build = strcmp(name, "foo") == 0 ? "pie" : "pic";
+	else
+		r->build = run->build;
+	snprintf(file, sizeof(file), "libwatch-%s%s%s", name,
+		 strcmp(r->build, "pie") == 0 ? "" : "-", strcmp(r->build, "pie") == 0 ? "" : r->build);
+	if (ipc_pkglib_path(file, path, sizeof(path)) == -1 || realpath(path, r->prog) == NULL)
+		err(1, "%s: not found beside ipclab", file);
+}
+
+static void
+experiment(struct lw_run *run)
+{
+	char lib[PATH_MAX];
+
+	if (ipc_pkglib_path(DEMO_LIB, lib, sizeof(lib)) == -1 || file_ident(lib, &run->lib) == -1)
+		err(1, "%s: not found beside ipclab", DEMO_LIB);
+	if (elf_read(run->lib.path, &run->elf) == -1)
+		err(1, "%s: %s", run->lib.path, ipc_failed_call);
+	role_prog(run, &run->role[0], "foo");
+	role_prog(run, &run->role[1], "bar");
+	cleanup_run = run;
+	for (int k = 0; k < 2 && !stop; k++)
+		role_start(run, &run->role[k]);
+	if (stop)
+		errx(1, "interrupted while the roles started");
+	run->denywrite = denywrite_test(run->lib.path);
+	match_calls(run);
+	span_pages(run);
+	frames(run, false);
+	if (first_write(run) == -1)
+		err(1, "the first write of baz: %s", ipc_failed_call);
+	frames(run, true);
+	for (int k = 0; k < 2; k++)
+		if (maps_read(run->role[k].pid, true, &run->lib, &run->role[k].smaps) == -1)
+			err(1, "/proc/%d/smaps: %s", (int)run->role[k].pid, ipc_failed_call);
+	watch(run);
+	for (int k = 0; k < 2; k++)
+		role_end(&run->role[k]);
+}
+
+/* ---- findings: one sentence each, printed under their section ---- */
+
+struct lw_finding {
+	const char *section;
+	char *text;
+};
+
+static struct lw_finding findings[32];
+static size_t nfindings;
+
+static void finding(const char *section, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+finding(const char *section, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		err(1, "malloc");
+	va_end(ap);
+	if (nfindings == sizeof(findings) / sizeof(findings[0])) {
+		free(s);
+		return;
+	}
+	findings[nfindings++] = (struct lw_finding){ section, s };
+}
+
+static void
+print_findings(const char *section)
+{
+	for (size_t i = 0; i < nfindings; i++)
+		if (strcmp(findings[i].section, section) == 0)
+			ipc_finding(stdout, "%s", findings[i].text);
+}
+
+/* Does ADDR lie in one of the executable's PT_LOAD segments (its .bss
+ * included, which is mapped anonymously beyond the file's last page)? */
+static bool
+in_executable(const struct lw_role *r, uint64_t addr)
+{
+	uint64_t base = UINT64_MAX;
+	struct lw_file exe;
+	struct lw_elf e;
+
+	if (file_ident(r->prog, &exe) == -1 || elf_read(exe.path, &e) == -1)
+		return false;
+	for (size_t i = 0; i < r->maps.n; i++)
+		if (map_is(&r->maps.v[i], &exe) && r->maps.v[i].off == 0 && r->maps.v[i].lo < base)
+			base = r->maps.v[i].lo;
+	for (size_t i = 0; base != UINT64_MAX && i < e.nseg; i++)
+		if (e.seg[i].type == PT_LOAD && addr >= base + e.seg[i].vaddr &&
+		    addr < base + e.seg[i].vaddr + e.seg[i].memsz)
+			return true;
+	return false;
+}
+
+/* Where ADDR lies in role R: "library", "executable", "other" or "none". */
+static const char *
+lies_in(const struct lw_run *run, const struct lw_role *r, uint64_t addr)
+{
+	const struct lw_map *m = maps_find(&r->maps, addr);
+
+	if (m == NULL)
+		return "none";
+	if (map_is(m, &run->lib))
+		return "library";
+	if (in_executable(r, addr))
+		return "executable";
+	return "other";
+}
+
+static void
+find_addresses(const struct lw_run *run)
+{
+	const struct lw_role *a = &run->role[0], *b = &run->role[1];
+
+	for (int k = 0; k < 2; k++) {
+		const struct lw_role *r = &run->role[k];
+		const char *where = lies_in(run, r, r->baz);
+
+		if (k == 1 && strcmp(r->build, "dl") == 0 && strcmp(a->build, "dl") == 0)
+			break;	/* said once for both */
+
+		if (strcmp(where, "executable") == 0)
+			finding("addresses", "%s is an ordinary PIE: the linker gave baz a copy "
+				"relocation (R_X86_64_COPY), so &baz is in %s's own .bss (an anonymous "
+				"mapping right after its file) and the library's code uses that copy "
+				"through its GOT.", r->name, r->name);
+		else if (strcmp(where, "library") == 0 && strcmp(r->build, "dl") == 0)
+			finding("addresses", "%s found baz with dlsym(3): nothing is copied for a "
+				"library loaded at run time, so &baz is the library's own.",
+				strcmp(b->build, "dl") == 0 ? "foo and bar each" : r->name);
+		else if (strcmp(where, "library") == 0)
+			finding("addresses", "%s was built with -fPIC (or -mno-direct-extern-access "
+				"would do): it reaches baz through its GOT, so &baz is the library's "
+				"own, in the library's data mapping.", r->name);
+	}
+	if (a->setbaz - a->base == b->setbaz - b->base && a->setbaz != b->setbaz)
+		finding("addresses", "setbaz and getbaz lie at the same offset from the "
+			"library's start in both processes but at different addresses: each "
+			"process's kernel placed the library at a random base (ASLR).");
+}
+
+static void
+put_row(struct libscols_table *t, const char *const *cells, size_t n)
+{
+	struct libscols_line *ln = ipc_table_row(t);
+
+	if (ln == NULL)
+		err(1, "libsmartcols");
+	for (size_t i = 0; i < n; i++)
+		if (ipc_cell(ln, i, "%s", cells[i]) == -1)
+			err(1, "libsmartcols");
+}
+
+static void
+print_table(struct libscols_table *t)
+{
+	if (ipc_table_print(t, stdout) == -1)
+		err(1, "stdout");
+	scols_unref_table(t);
+}
+
+static struct libscols_table *
+new_table(const struct ipc_col *cols, size_t n)
+{
+	struct libscols_table *t = ipc_table_new(cols, n);
+
+	if (t == NULL)
+		err(1, "libsmartcols");
+	return t;
+}
+
+static void
+print_addresses(const struct lw_run *run)
+{
+	static const struct ipc_col cols[] = {
+		{ "ROLE", 0, 0, 0 }, { "PID", 0, SCOLS_FL_RIGHT, 0 }, { "BUILD", 0, 0, 0 },
+		{ "SYMBOL", 0, 0, 0 }, { "ADDRESS", 0, SCOLS_FL_RIGHT, 0 }, { "IN", 0, 0, 0 },
+		{ "MAPPING (/proc/PID/maps)", 0, 0, 0 },
+	};
+	struct libscols_table *t = new_table(cols, 7);
+
+	for (int k = 0; k < 2; k++) {
+		const struct lw_role *r = &run->role[k];
+		const uint64_t addr[] = { r->setbaz, r->getbaz, r->baz };
+		static const char *const sym[] = { "setbaz", "getbaz", "baz" };
+
+		for (int i = 0; i < 3; i++) {
+			char pid[16], a[32], m[400];
+			const char *cells[] = { r->name, pid, r->build, sym[i], a,
+				lies_in(run, r, addr[i]), map_str(maps_find(&r->maps, addr[i]), m, sizeof(m)) };
+
+			snprintf(pid, sizeof(pid), "%d", (int)r->pid_shown);
+			snprintf(a, sizeof(a), "0x%" PRIx64, addr[i]);
+			put_row(t, cells, 7);
+		}
+	}
+	ipc_heading(stdout, "Addresses of setbaz, getbaz and baz in each process");
+	print_table(t);
+	print_findings("addresses");
+}
+
+static void
+seg_cells(const struct lw_seg *s, int load, char c[7][32])
+{
+	char fl[4];
+
+	if (s->type == PT_LOAD)
+		snprintf(c[0], 32, "LOAD %d", load);
+	else
+		snprintf(c[0], 32, "%s", seg_type(s->type));
+	snprintf(c[1], 32, "0x%" PRIx64, s->off);
+	snprintf(c[2], 32, "0x%" PRIx64, s->vaddr);
+	snprintf(c[3], 32, "0x%" PRIx64, s->filesz);
+	snprintf(c[4], 32, "0x%" PRIx64, s->memsz);
+	snprintf(c[5], 32, "%s", seg_flags(s->flags, fl));
+	snprintf(c[6], 32, "%s", seg_kind(s));
+}
+
+static void
+print_segments(const char *path, const struct lw_elf *e)
+{
+	static const struct ipc_col cols[] = {
+		{ "SEGMENT", 0, 0, 0 }, { "OFFSET", 0, SCOLS_FL_RIGHT, 0 },
+		{ "VADDR", 0, SCOLS_FL_RIGHT, 0 }, { "FILESZ", 0, SCOLS_FL_RIGHT, 0 },
+		{ "MEMSZ", 0, SCOLS_FL_RIGHT, 0 }, { "FLAGS", 0, 0, 0 }, { "HOLDS", 0, 0, 0 },
+	};
+	struct libscols_table *t = new_table(cols, 7);
+
+	for (size_t i = 0; i < e->nseg; i++) {
+		char c[7][32];
+		const char *cells[7];
+
+		seg_cells(&e->seg[i], load_index(e, (int)i), c);
+		for (int k = 0; k < 7; k++)
+			cells[k] = c[k];
+		put_row(t, cells, 7);
+	}
+	ipc_heading(stdout, "Segments of %s (ELF program headers)", path);
+	print_table(t);
+}
+
+static void
+call_cells(const struct lw_call *c, char cell[7][48])
+{
+	snprintf(cell[0], 48, "%s", ipc_syscall_name(c->nr));
+	snprintf(cell[1], 48, "0x%" PRIx64, c->addr);
+	snprintf(cell[2], 48, "%" PRIu64, c->len);
+	ipc_prot_str(c->prot, cell[3], 48);
+	if (c->nr == SYS_mmap) {
+		ipc_mapflags_str(c->flags, cell[4], 48);
+		snprintf(cell[5], 48, "%d", c->fd);
+		snprintf(cell[6], 48, "0x%" PRIx64, c->off);
+	} else {
+		cell[4][0] = cell[5][0] = cell[6][0] = '\0';
+	}
+}
+
+/* The maps line that holds the call's address, and how many more lines its
+ * range now spans (a later mprotect splits a mapping in two). */
+static char *
+call_maps(const struct lw_role *r, const struct lw_call *c, char *buf, size_t len)
+{
+	size_t more = 0, n;
+
+	map_str(maps_find(&r->maps, c->addr), buf, len);
+	for (size_t i = 0; i < r->maps.n; i++)
+		more += r->maps.v[i].lo > c->addr && r->maps.v[i].lo < c->addr + c->len;
+	n = strlen(buf);
+	if (more && n < len)
+		snprintf(buf + n, len - n, " (+%zu more)", more);
+	return buf;
+}
+
+static void
+print_calls(const struct lw_run *run)
+{
+	static const struct ipc_col cols[] = {
+		{ "ROLE", 0, 0, 0 }, { "CALL", 0, 0, 0 }, { "ADDR", 0, SCOLS_FL_RIGHT, 0 },
+		{ "LENGTH", 0, SCOLS_FL_RIGHT, 0 }, { "PROT", 0, 0, 0 }, { "FLAGS", 0, 0, 0 },
+		{ "FD", 0, SCOLS_FL_RIGHT, 0 }, { "OFFSET", 0, SCOLS_FL_RIGHT, 0 },
+		{ "SEGMENT", 0, 0, 0 }, { "MAPS LINE NOW", 0, 0, 0 },
+	};
+	struct libscols_table *t = new_table(cols, 10);
+
+	for (int k = 0; k < 2; k++) {
+		const struct lw_role *r = &run->role[k];
+
+		for (size_t i = 0; i < r->tr.n; i++) {
+			const struct lw_call *c = &r->tr.call[i];
+			char cell[7][48], m[400];
+			const char *cells[10] = { r->name, cell[0], cell[1], cell[2], cell[3],
+				cell[4], cell[5], cell[6], c->what, m };
+
+			call_cells(c, cell);
+			call_maps(r, c, m, sizeof(m));
+			put_row(t, cells, 10);
+		}
+	}
+	ipc_heading(stdout, "The library's mmap and mprotect calls while it loaded (ptrace)");
+	print_table(t);
+	print_findings("mmaps");
+}
+
+static void
+find_calls(const struct lw_run *run)
+{
+	const struct lw_trace *t = &run->role[0].tr;
+	size_t nmmap = 0, nfixed = 0, nprot = 0, ndeny = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		nmmap += t->call[i].nr == SYS_mmap;
+		nprot += t->call[i].nr == SYS_mprotect;
+		nfixed += (t->call[i].flags & MAP_FIXED) != 0;
+		ndeny += (t->call[i].flags & MAP_DENYWRITE) != 0;
+	}
+	if (t->n == 0) {
+		finding("mmaps", "No call was seen: the library was not opened while %s started.",
+			run->role[0].name);
+		return;
+	}
+	finding("mmaps", "Loading the library took %zu mmap and %zu mprotect calls in %s: the "
+		"first, without MAP_FIXED, reserves the whole span with the first segment's "
+		"protection; the %zu with MAP_FIXED then replace parts of it, one per further "
+		"segment, each with the protection of its segment's flags.",
+		nmmap, nprot, run->role[0].name, nfixed);
+	if (nprot > 0)
+		finding("mmaps", "The mprotect makes the GNU_RELRO part (.dynamic, .got) read-only "
+			"once the loader has finished writing its relocations there.");
+	if (ndeny > 0 && run->denywrite == 0)
+		finding("mmaps", "The loader asks for MAP_DENYWRITE, but the kernel ignores it: "
+			"ipclab opened the mapped library for writing while both roles ran, and "
+			"open(2) did not fail with ETXTBSY.");
+	else if (ndeny > 0)
+		finding("mmaps", "The loader asks for MAP_DENYWRITE; opening the mapped library "
+			"for writing failed with %s, so this run could not tell whether the kernel "
+			"honours it.", strerror(run->denywrite));
+}
+
+static void
+print_values(const struct lw_run *run)
+{
+	static const struct ipc_col cols[] = {
+		{ "TIME", 0, SCOLS_FL_RIGHT, 0 }, { "FOO", 0, SCOLS_FL_RIGHT, 0 },
+		{ "BAR", 0, SCOLS_FL_RIGHT, 0 },
+	};
+	struct libscols_table *t = new_table(cols, 3);
+
+	for (size_t i = 0; i < run->nval; i++) {
+		char c[3][32];
+		const char *cells[] = { c[0], c[1], c[2] };
+
+		snprintf(c[0], 32, "%.2fs", run->tick_s[i]);
+		snprintf(c[1], 32, "%d", run->role[0].val[i]);
+		snprintf(c[2], 32, "%d", run->role[1].val[i]);
+		put_row(t, cells, 3);
+	}
+	ipc_heading(stdout, "baz as each process sees it (foo reads, bar increments)");
+	print_table(t);
+	print_findings("values");
+}
+
+static void
+find_values(const struct lw_run *run)
+{
+	bool same = true, rising = true;
+
+	for (size_t i = 0; i < run->nval; i++) {
+		same &= run->role[0].val[i] == run->role[0].val[0];
+		rising &= i == 0 || run->role[1].val[i] > run->role[1].val[i - 1];
+	}
+	if (run->nval > 1 && same && rising)
+		finding("values", "foo read %d at every reading while bar counted from %d to %d: "
+			"each process writes baz into its own private copy (MAP_PRIVATE, "
+			"copy-on-write), so nothing passes between them.", run->role[0].val[0],
+			run->role[1].val[0], run->role[1].val[run->nval - 1]);
+	if (stop || run->failed)
+		finding("values", "Stopped early: these are the readings taken before %s.",
+			stop ? "the signal" : "a role stopped answering");
+}
+
+static void
+smaps_cells(const struct lw_map *m, char c[10][40])
+{
+	snprintf(c[0], 40, "%" PRIx64 "-%" PRIx64, m->lo, m->hi);
+	snprintf(c[1], 40, "%s", m->perms);
+	snprintf(c[2], 40, "0x%" PRIx64, m->off);
+	snprintf(c[3], 40, "%ld", m->rss);
+	snprintf(c[4], 40, "%ld", m->pss);
+	snprintf(c[5], 40, "%ld", m->shc);
+	snprintf(c[6], 40, "%ld", m->shd);
+	snprintf(c[7], 40, "%ld", m->pvc);
+	snprintf(c[8], 40, "%ld", m->pvd);
+}
+
+static const struct ipc_col smaps_cols[] = {
+	{ "ROLE", 0, 0, 0 }, { "MAPPING", 0, 0, 0 }, { "PERMS", 0, 0, 0 },
+	{ "OFFSET", 0, SCOLS_FL_RIGHT, 0 }, { "RSS", 0, SCOLS_FL_RIGHT, 0 },
+	{ "PSS", 0, SCOLS_FL_RIGHT, 0 }, { "SHARED_CLEAN", 0, SCOLS_FL_RIGHT, 0 },
+	{ "SHARED_DIRTY", 0, SCOLS_FL_RIGHT, 0 }, { "PRIVATE_CLEAN", 0, SCOLS_FL_RIGHT, 0 },
+	{ "PRIVATE_DIRTY", 0, SCOLS_FL_RIGHT, 0 },
+};
+
+static void
+print_smaps(const struct lw_run *run)
+{
+	struct libscols_table *t = new_table(smaps_cols, 10);
+
+	for (int k = 0; k < 2; k++) {
+		const struct lw_maps *ms = &run->role[k].smaps;
+
+		for (size_t i = 0; i < ms->n; i++) {
+			char c[10][40];
+			const char *cells[] = { run->role[k].name, c[0], c[1], c[2], c[3], c[4],
+				c[5], c[6], c[7], c[8] };
+
+			smaps_cells(&ms->v[i], c);
+			put_row(t, cells, 10);
+		}
+	}
+	ipc_heading(stdout, "What is shared: the library's mappings in /proc/PID/smaps (kB), "
+		    "after the first write");
+	print_table(t);
+	print_findings("smaps");
+}
+
+static void
+find_smaps(const struct lw_run *run)
+{
+	long ro_dirty = 0, rw_private = 0;
+
+	for (int k = 0; k < 2; k++) {
+		const struct lw_maps *ms = &run->role[k].smaps;
+
+		for (size_t i = 0; i < ms->n; i++) {
+			if (ms->v[i].perms[1] != 'w')
+				ro_dirty += ms->v[i].shd;
+			else
+				rw_private += ms->v[i].pvd;
+		}
+	}
+	if (rw_private > 0)
+		finding("smaps", "The rw-p mappings are Private_Dirty: each process's data pages "
+			"are its own copies, counted whole in its Pss.");
+	if (ro_dirty > 0)
+		finding("smaps", "Pages that nobody can write show as Shared_Dirty: the library "
+			"file was written recently and the page cache has not yet written those "
+			"pages back to disk; after writeback (sync(1)) they count as Shared_Clean.");
+}
+
+/* The allocated sections that overlap page I of the library, and "baz". */
+static char *
+page_holds(const struct lw_elf *e, size_t i, char *buf, size_t len)
+{
+	uint64_t lo = i * (uint64_t)pagesz, hi = lo + (uint64_t)pagesz;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < e->nsect && n < len; k++)
+		if (e->sect[k].addr < hi && e->sect[k].addr + e->sect[k].size > lo)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "", e->sect[k].name);
+	if (e->baz >= lo && e->baz < hi && n < len)
+		snprintf(buf + n, len - n, "%sbaz", n ? " (" : "");
+	if (e->baz >= lo && e->baz < hi && n && strlen(buf) + 1 < len)
+		strcat(buf, ")");
+	return buf;
+}
+
+static char *
+frame_str(int64_t f, char *buf, size_t len)
+{
+	if (f < 0)
+		snprintf(buf, len, "-");
+	else if (f == 0)
+		snprintf(buf, len, "hidden");
+	else
+		snprintf(buf, len, "0x%" PRIx64, (uint64_t)f);
+	return buf;
+}
+
+static const char *
+page_perms(const struct lw_role *r, size_t i)
+{
+	const struct lw_map *m = maps_find(&r->maps, r->base + i * (uint64_t)pagesz);
+
+	return m ? m->perms : "";
+}
+
+/* One word for what page I holds, for the picture. */
+static const char *
+page_kind(const struct lw_run *run, size_t i)
+{
+	const struct lw_role *a = &run->role[0];
+	const char *perms = page_perms(a, i);
+	uint64_t lo = i * (uint64_t)pagesz;
+
+	if (run->elf.baz >= lo && run->elf.baz < lo + (uint64_t)pagesz)
+		return "baz";
+	if (strchr(perms, 'x'))
+		return "code";
+	if (perms[1] == 'w')
+		return "data";
+	if (i == 0)
+		return "header";
+	return lo >= trunc_pg(run->elf.seg[run->elf.nseg - 1].vaddr) ? "relro" : "rodata";
+}
+
+/* One cell: one frame for both, two frames, or not resident in one. */
+static const char *
+share_mark(int64_t a, int64_t b)
+{
+	bool u = ipc_utf8();
+
+	if (a <= 0 || b <= 0)
+		return u ? "\u00b7\u00b7" : "..";
+	return a == b ? (u ? "\u2550\u2550" : "==") : (u ? "\u2260\u2260" : "<>");
+}
+
+/* Prints one row of the picture, cells 8 columns apart, no trailing blank. */
+static void
+draw_row(const struct lw_run *run, const char *label,
+	 const char *(*cell)(const struct lw_run *, size_t, char *))
+{
+	char line[MAXPAGE * 24 + 32], buf[32];
+	size_t n = (size_t)snprintf(line, sizeof(line), "  %-8s", label);
+
+	for (size_t i = 0; i < run->npage && n < sizeof(line); i++) {
+		size_t w = mbstowcs(NULL, cell(run, i, buf), 0);
+
+		if (w == (size_t)-1)
+			w = strlen(buf);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s%*s", buf,
+				      w < 7 ? 7 - (int)w : 0, "");
+	}
+	while (n > 0 && n < sizeof(line) && line[n - 1] == ' ')
+		line[--n] = '\0';
+	puts(line);
+}
+
+static const char *
+cell_page(const struct lw_run *run, size_t i, char *buf)
+{
+	(void)run;
+	snprintf(buf, 32, "%#zx", i * (size_t)pagesz);
+	return buf;
+}
+
+static const char *
+cell_kind(const struct lw_run *run, size_t i, char *buf)
+{
+	snprintf(buf, 32, "%s", page_kind(run, i));
+	return buf;
+}
+
+static const char *
+cell_before(const struct lw_run *run, size_t i, char *buf)
+{
+	snprintf(buf, 32, "%s", share_mark(run->role[0].before[i], run->role[1].before[i]));
+	return buf;
+}
+
+static const char *
+cell_after(const struct lw_run *run, size_t i, char *buf)
+{
+	snprintf(buf, 32, "%s", share_mark(run->role[0].after[i], run->role[1].after[i]));
+	return buf;
+}
+
+/* The library's pages side by side: what each holds, and whether foo and
+ * bar share its frame before and after the first write. */
+static void
+draw_frames(const struct lw_run *run)
+{
+	putchar('\n');
+	draw_row(run, "page", cell_page);
+	draw_row(run, "holds", cell_kind);
+	draw_row(run, "before", cell_before);
+	draw_row(run, "after", cell_after);
+	printf("  (%s one frame in both processes, %s two frames, %s not resident in one)\n",
+	       share_mark(1, 1), share_mark(1, 2), share_mark(-1, -1));
+}
+
+static void
+print_frames(const struct lw_run *run)
+{
+	static const struct ipc_col cols[] = {
+		{ "PAGE", 0, SCOLS_FL_RIGHT, 0 }, { "PERMS", 0, 0, 0 }, { "HOLDS", 0, 0, 0 },
+		{ "FOO BEFORE", 0, SCOLS_FL_RIGHT, 0 }, { "BAR BEFORE", 0, SCOLS_FL_RIGHT, 0 },
+		{ "FOO AFTER", 0, SCOLS_FL_RIGHT, 0 }, { "BAR AFTER", 0, SCOLS_FL_RIGHT, 0 },
+		{ "SHARED", 0, 0, 0 },
+	};
+	struct libscols_table *t = new_table(cols, 8);
+	const struct lw_role *a = &run->role[0], *b = &run->role[1];
+
+	for (size_t i = 0; i < run->npage; i++) {
+		char c[6][32], holds[200];
+		const char *cells[] = { c[0], page_perms(a, i), page_holds(&run->elf, i, holds,
+			sizeof(holds)), c[1], c[2], c[3], c[4], c[5] };
+
+		snprintf(c[0], 32, "%#zx", i * (size_t)pagesz);
+		frame_str(a->before[i], c[1], 32);
+		frame_str(b->before[i], c[2], 32);
+		frame_str(a->after[i], c[3], 32);
+		frame_str(b->after[i], c[4], 32);
+		snprintf(c[5], 32, "%s", a->after[i] <= 0 || b->after[i] <= 0 ? "?" :
+			 a->after[i] == b->after[i] ? "yes" : "no");
+		put_row(t, cells, 8);
+	}
+	ipc_heading(stdout, "Physical frames of the library's pages (/proc/PID/pagemap), "
+		    "before and after the first write of baz");
+	print_table(t);
+	if (!run->hidden)
+		draw_frames(run);
+	print_findings("frames");
+}
+
+static bool
+frames_differ(const int64_t *a, const int64_t *b, size_t i)
+{
+	return a[i] > 0 && b[i] > 0 && a[i] != b[i];
+}
+
+static void
+find_frames(const struct lw_run *run)
+{
+	const struct lw_role *a = &run->role[0], *b = &run->role[1];
+	size_t bazpg = (size_t)(run->elf.baz / (uint64_t)pagesz);
+	bool code = false, code_same = true, data_priv = false;
+
+	if (run->hidden) {
+		finding("frames", "Frame numbers need root: /proc/PID/pagemap shows them as 0 "
+			"to other users, so this run cannot compare them.");
+		return;
+	}
+	for (size_t i = 0; i < run->npage; i++) {
+		if (strchr(page_perms(a, i), 'x') && a->after[i] > 0) {
+			code = true;
+			code_same &= a->after[i] == b->after[i];
+		} else if (i != bazpg && page_perms(a, i)[0] && trunc_pg(i * (uint64_t)pagesz) >=
+			   trunc_pg(run->elf.seg[run->elf.nseg - 1].vaddr)) {
+			data_priv |= frames_differ(a->before, b->before, i);
+		}
+	}
+	if (code && code_same)
+		finding("frames", "The code is one frame in both processes: each maps the page "
+			"cache's copy of the file, and nothing was copied.");
+	if (data_priv)
+		finding("frames", "The data segment's pages (.got, .data) were already two frames "
+			"before anyone wrote baz: the dynamic loader wrote its relocations there, and "
+			"that first write made each process's copy private.");
+	if (bazpg < run->npage && a->before[bazpg] > 0 && a->before[bazpg] == b->before[bazpg] &&
+	    frames_differ(a->after, b->after, bazpg))
+		finding("frames", "baz's own page was one frame in both processes until the first "
+			"write, and two after it: writing a MAP_PRIVATE page gives the writer a copy "
+			"of its own (copy-on-write).");
+	else if (bazpg < run->npage && a->after[bazpg] > 0 && a->after[bazpg] == b->after[bazpg])
+		finding("frames", "baz's page in the library is still one frame in both: with copy "
+			"relocations, each process wrote its executable's copy of baz, never the "
+			"library's.");
+}
+
+/* ---- JSON ---- */
+
+static void
+json_hex(struct ipc_json *j, const char *key, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	ipc_json_str(j, key, buf);
+}
+
+static void
+json_segments(struct ipc_json *j, const struct lw_elf *e)
+{
+	ipc_json_array(j, "segments");
+	for (size_t i = 0; i < e->nseg; i++) {
+		const struct lw_seg *s = &e->seg[i];
+		char fl[4];
+
+		ipc_json_object(j, NULL);
+		ipc_json_str(j, "type", seg_type(s->type));
+		ipc_json_uint(j, "offset", s->off);
+		json_hex(j, "vaddr", s->vaddr);
+		ipc_json_uint(j, "filesz", s->filesz);
+		ipc_json_uint(j, "memsz", s->memsz);
+		ipc_json_str(j, "flags", seg_flags(s->flags, fl));
+		ipc_json_uint(j, "align", s->align);
+		ipc_json_end(j);
+	}
+	ipc_json_end(j);
+}
+
+static void
+json_processes(struct ipc_json *j, const struct lw_run *run)
+{
+	ipc_json_array(j, "processes");
+	for (int k = 0; k < 2; k++) {
+		const struct lw_role *r = &run->role[k];
+		char m[400];
+
+		ipc_json_object(j, NULL);
+		ipc_json_str(j, "role", r->name);
+		ipc_json_int(j, "pid", r->pid_shown);
+		ipc_json_str(j, "program", r->prog);
+		ipc_json_str(j, "build", r->build);
+		json_hex(j, "base", r->base);
+		json_hex(j, "setbaz", r->setbaz);
+		json_hex(j, "getbaz", r->getbaz);
+		json_hex(j, "baz", r->baz);
+		ipc_json_str(j, "baz_in", lies_in(run, r, r->baz));
+		ipc_json_str(j, "baz_mapping", map_str(maps_find(&r->maps, r->baz), m, sizeof(m)));
+		ipc_json_array(j, "values");
+		for (size_t i = 0; i < run->nval; i++)
+			ipc_json_int(j, NULL, r->val[i]);
+		ipc_json_end(j);
+		ipc_json_end(j);
+	}
+	ipc_json_end(j);
+}
+
+static void
+json_mmaps(struct ipc_json *j, const struct lw_run *run)
+{
+	ipc_json_array(j, "mmaps");
+	for (int k = 0; k < 2; k++) {
+		const struct lw_role *r = &run->role[k];
+
+		for (size_t i = 0; i < r->tr.n; i++) {
+			const struct lw_call *c = &r->tr.call[i];
+			char cell[7][48], m[400];
+
+			call_cells(c, cell);
+			ipc_json_object(j, NULL);
+			ipc_json_str(j, "role", r->name);
+			ipc_json_str(j, "call", cell[0]);
+			json_hex(j, "addr", c->addr);
+			ipc_json_uint(j, "length", c->len);
+			ipc_json_str(j, "prot", cell[3]);
+			ipc_json_str(j, "flags", c->nr == SYS_mmap ? cell[4] : NULL);
+			if (c->nr == SYS_mmap)
+				ipc_json_int(j, "fd", c->fd);
+			ipc_json_uint(j, "offset", c->off);
+			ipc_json_str(j, "segment", c->what[0] ? c->what : NULL);
+			ipc_json_str(j, "maps", call_maps(r, c, m, sizeof(m)));
+			ipc_json_end(j);
+		}
+	}
+	ipc_json_end(j);
+}
+
+static void
+json_smap(struct ipc_json *j, const struct lw_map *m)
+{
+	json_hex(j, "start", m->lo);
+	json_hex(j, "end", m->hi);
+	ipc_json_str(j, "perms", m->perms);
+	ipc_json_uint(j, "offset", m->off);
+	ipc_json_int(j, "rss", m->rss);
+	ipc_json_int(j, "pss", m->pss);
+	ipc_json_int(j, "shared_clean", m->shc);
+	ipc_json_int(j, "shared_dirty", m->shd);
+	ipc_json_int(j, "private_clean", m->pvc);
+	ipc_json_int(j, "private_dirty", m->pvd);
+}
+
+static void
+json_frame(struct ipc_json *j, const char *key, int64_t f)
+{
+	if (f > 0)
+		json_hex(j, key, (uint64_t)f);
+	else
+		ipc_json_str(j, key, NULL);
+}
+
+static void
+json_frames(struct ipc_json *j, const struct lw_run *run)
+{
+	ipc_json_array(j, "frames");
+	for (size_t i = 0; i < run->npage; i++) {
+		char holds[200];
+
+		ipc_json_object(j, NULL);
+		ipc_json_uint(j, "page", i * (uint64_t)pagesz);
+		ipc_json_str(j, "perms", page_perms(&run->role[0], i));
+		ipc_json_str(j, "holds", page_holds(&run->elf, i, holds, sizeof(holds)));
+		json_frame(j, "foo_before", run->role[0].before[i]);
+		json_frame(j, "bar_before", run->role[1].before[i]);
+		json_frame(j, "foo_after", run->role[0].after[i]);
+		json_frame(j, "bar_after", run->role[1].after[i]);
+		ipc_json_end(j);
+	}
+	ipc_json_end(j);
+}
+
+static void
+json_findings(struct ipc_json *j)
+{
+	ipc_json_array(j, "findings");
+	for (size_t i = 0; i < nfindings; i++)
+		ipc_json_str(j, NULL, findings[i].text);
+	ipc_json_end(j);
+}
+
+static void
+json_experiment(const struct lw_run *run)
+{
+	struct ipc_json j;
+
+	ipc_json_open(&j, stdout);
+	ipc_json_str(&j, "library", run->lib.path);
+	ipc_json_bool(&j, "dlopen", run->dlopen);
+	ipc_json_bool(&j, "interrupted", stop != 0);
+	json_processes(&j, run);
+	json_segments(&j, &run->elf);
+	json_mmaps(&j, run);
+	ipc_json_array(&j, "times");
+	for (size_t i = 0; i < run->nval; i++)
+		ipc_json_double(&j, NULL, run->tick_s[i]);
+	ipc_json_end(&j);
+	ipc_json_array(&j, "smaps");
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < run->role[k].smaps.n; i++) {
+			ipc_json_object(&j, NULL);
+			ipc_json_str(&j, "role", run->role[k].name);
+			json_smap(&j, &run->role[k].smaps.v[i]);
+			ipc_json_end(&j);
+		}
+	ipc_json_end(&j);
+	json_frames(&j, run);
+	json_findings(&j);
+	if (ipc_json_close(&j) == -1)
+		err(1, "stdout");
+}
+
+static void
+report_experiment(const struct lw_run *run)
+{
+	find_addresses(run);
+	find_calls(run);
+	find_values(run);
+	find_smaps(run);
+	find_frames(run);
+	if (run->json) {
+		json_experiment(run);
+		return;
+	}
+	printf("libwatch: %s, loaded by foo (%s) and bar (%s)%s\n", run->lib.path,
+	       base_name(run->role[0].prog), base_name(run->role[1].prog),
+	       run->dlopen ? " with dlopen(3)" : "");
+	print_addresses(run);
+	print_segments(base_name(run->lib.path), &run->elf);
+	print_calls(run);
+	print_values(run);
+	print_smaps(run);
+	print_frames(run);
+	if (fflush(stdout) == EOF)
+		err(1, "stdout");
+}
+
+/* ---- ipclab libwatch LIBRARY: who maps it, and how much of it is shared ---- */
+
+struct lw_proc {
+	pid_t pid;
+	char comm[32];
+	size_t nmaps;
+	long rss, pss, shared, private, swap;
+};
+
+/* A path, or a name that the dynamic loader resolves as dlopen(3) would. */
+static void
+resolve(const char *arg, struct lw_file *f)
+{
+	struct link_map *lm;
+	void *h;
+
+	if (strchr(arg, '/')) {
+		if (file_ident(arg, f) == -1)
+			err(1, "%s: %s", arg, ipc_failed_call);
+		return;
+	}
+	if ((h = dlopen(arg, RTLD_LAZY | RTLD_NOLOAD)) == NULL &&
+	    (h = dlopen(arg, RTLD_LAZY | RTLD_LOCAL)) == NULL)
+		errx(1, "%s: dlopen: %s", arg, dlerror());
+	if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == -1)
+		errx(1, "%s: dlinfo: %s", arg, dlerror());
+	if (file_ident(lm->l_name, f) == -1)
+		err(1, "%s: %s: %s", arg, lm->l_name, ipc_failed_call);
+	dlclose(h);
+}
+
+static void
+comm_read(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	buf[0] = '\0';
+	if ((fp = fopen(path, "re")) != NULL) {
+		if (fgets(buf, (int)len, fp) == NULL)
+			buf[0] = '\0';
+		fclose(fp);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Sums the mappings of F in process PID.  Returns 1 when it maps F, 0 when
+ * not (or it is gone), -1 when its smaps cannot be read. */
+static int
+proc_usage(pid_t pid, const struct lw_file *f, struct lw_proc *p)
+{
+	struct lw_maps ms;
+
+	if (maps_read(pid, true, f, &ms) == -1)
+		return errno == EACCES || errno == EPERM ? -1 : 0;
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->nmaps = ms.n;
+	for (size_t i = 0; i < ms.n; i++) {
+		p->rss += ms.v[i].rss;
+		p->pss += ms.v[i].pss;
+		p->shared += ms.v[i].shc + ms.v[i].shd;
+		p->private += ms.v[i].pvc + ms.v[i].pvd;
+		p->swap += ms.v[i].swap;
+	}
+	free(ms.v);
+	if (ms.n == 0)
+		return 0;
+	comm_read(pid, p->comm, sizeof(p->comm));
+	return 1;
+}
+
+static int
+by_pid(const void *a, const void *b)
+{
+	const struct lw_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* Every process that maps F, sorted by pid; *unreadable counts the others. */
+static struct lw_proc *
+procs_scan(const struct lw_file *f, size_t *n, size_t *unreadable)
+{
+	struct lw_proc *v = NULL, p;
+	size_t alloc = 0;
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	const char *errstr;
+
+	*n = *unreadable = 0;
+	if (dir == NULL)
+		err(1, "/proc: opendir");
+	while ((d = readdir(dir)) != NULL) {
+		long long pid;
+		int r;
+
+		if (ipc_parse_count(d->d_name, 1, INT_MAX, &pid, &errstr) == -1)
+			continue;
+		if ((r = proc_usage((pid_t)pid, f, &p)) == -1)
+			(*unreadable)++;
+		if (r != 1)
+			continue;
+		if (*n == alloc && (v = reallocarray(v, alloc = alloc * 2 + 64, sizeof(*v))) == NULL)
+			err(1, "malloc");
+		v[(*n)++] = p;
+	}
+	closedir(dir);
+	qsort(v, *n, sizeof(*v), by_pid);
+	return v;
+}
+
+static void
+proc_cells(const struct lw_proc *p, char c[7][40])
+{
+	snprintf(c[0], 40, "%d", (int)p->pid);
+	snprintf(c[1], 40, "%s", p->comm);
+	snprintf(c[2], 40, "%zu", p->nmaps);
+	snprintf(c[3], 40, "%ld", p->rss);
+	snprintf(c[4], 40, "%ld", p->pss);
+	snprintf(c[5], 40, "%ld", p->shared);
+	snprintf(c[6], 40, "%ld", p->private);
+}
+
+static void
+print_procs(const struct lw_proc *v, size_t n, const struct lw_proc *sum, size_t unreadable)
+{
+	static const struct ipc_col cols[] = {
+		{ "PID", 0, SCOLS_FL_RIGHT, 0 }, { "COMMAND", 0, 0, 0 },
+		{ "MAPS", 0, SCOLS_FL_RIGHT, 0 }, { "RSS", 0, SCOLS_FL_RIGHT, 0 },
+		{ "PSS", 0, SCOLS_FL_RIGHT, 0 }, { "SHARED", 0, SCOLS_FL_RIGHT, 0 },
+		{ "PRIVATE", 0, SCOLS_FL_RIGHT, 0 },
+	};
+	struct libscols_table *t = new_table(cols, 7);
+
+	for (size_t i = 0; i <= n; i++) {
+		char c[7][40];
+		const char *cells[] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6] };
+
+		proc_cells(i < n ? &v[i] : sum, c);
+		if (i == n)
+			snprintf(c[0], 40, "total");
+		put_row(t, cells, 7);
+	}
+	ipc_heading(stdout, "Processes that map it (/proc/PID/smaps, kB)");
+	print_table(t);
+	if (unreadable)
+		printf("(not counted: %zu process%s whose smaps could not be read)\n", unreadable,
+		       unreadable == 1 ? "" : "es");
+	if (n > 1)
+		ipc_finding(stdout, "PSS divides each shared page among the processes that map "
+			    "it, so the total PSS (%ld kB) is what the library really costs, while "
+			    "the RSS total (%ld kB) counts shared pages once per process.",
+			    sum->pss, sum->rss);
+}
+
+static void
+json_procs(const struct lw_file *f, const struct lw_elf *e, const struct lw_proc *v,
+	   size_t n, const struct lw_proc *sum, size_t unreadable)
+{
+	struct ipc_json j;
+
+	ipc_json_open(&j, stdout);
+	ipc_json_str(&j, "library", f->path);
+	json_segments(&j, e);
+	ipc_json_array(&j, "processes");
+	for (size_t i = 0; i <= n; i++) {
+		const struct lw_proc *p = i < n ? &v[i] : sum;
+
+		if (i == n) {
+			ipc_json_end(&j);
+			ipc_json_object(&j, "total");
+		} else {
+			ipc_json_object(&j, NULL);
+			ipc_json_int(&j, "pid", p->pid);
+			ipc_json_str(&j, "command", p->comm);
+		}
+		ipc_json_uint(&j, "maps", p->nmaps);
+		ipc_json_int(&j, "rss", p->rss);
+		ipc_json_int(&j, "pss", p->pss);
+		ipc_json_int(&j, "shared", p->shared);
+		ipc_json_int(&j, "private", p->private);
+		ipc_json_end(&j);
+	}
+	ipc_json_uint(&j, "unreadable", unreadable);
+	if (ipc_json_close(&j) == -1)
+		err(1, "stdout");
+}
+
+static int
+library_main(const char *arg, bool json)
+{
+	struct lw_file f;
+	struct lw_elf e;
+	struct lw_proc *v, sum = { .pid = 0 };
+	size_t n, unreadable;
+
+	resolve(arg, &f);
+	if (elf_read(f.path, &e) == -1)
+		err(1, "%s: %s", f.path, ipc_failed_call);
+	v = procs_scan(&f, &n, &unreadable);
+	for (size_t i = 0; i < n; i++) {
+		sum.nmaps += v[i].nmaps;
+		sum.rss += v[i].rss;
+		sum.pss += v[i].pss;
+		sum.shared += v[i].shared;
+		sum.private += v[i].private;
+	}
+	if (json) {
+		json_procs(&f, &e, v, n, &sum, unreadable);
+	} else {
+		printf("libwatch: %s\n", f.path);
+		print_segments(base_name(f.path), &e);
+		print_procs(v, n, &sum, unreadable);
+	}
+	free(v);
+	return 0;
+}
+
+/* ---- options ---- */
+
+static double
+seconds_arg(const char *opt, const char *s, double min)
+{
+	const char *errstr;
+	double d;
+
+	if (ipc_parse_seconds(s, 3600, &d, &errstr) == -1)
+		ipc_usage("%s '%s': %s", opt, s, errstr);
+	if (d < min)
+		ipc_usage("%s '%s': too small", opt, s);
+	return d;
+}
+
+int
+libwatch_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "build", required_argument, NULL, 'b' },
+		{ "dlopen", no_argument, NULL, 'D' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		IPC_COMMON_LONGOPTS, { NULL, 0, NULL, 0 }
+	};
+	static struct lw_run run = { .duration = 3, .interval = 0.5, .build = "mixed" };
+	bool experiment_opts = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "b:d:i:jhV", longopts, NULL)) != -1) {
+		if (ipc_common_option(c, &help))
+			continue;
+		experiment_opts |= c != 'j';
+		switch (c) {
+		case 'b':
+			if (strcmp(optarg, "mixed") && strcmp(optarg, "pie") && strcmp(optarg, "pic"))
+				ipc_usage("--build '%s': not mixed, pie or pic", optarg);
+			run.build = optarg;
+			break;
+		case 'D': run.dlopen = true; break;
+		case 'd': run.duration = seconds_arg("--duration", optarg, 0); break;
+		case 'i': run.interval = seconds_arg("--interval", optarg, 0.01); break;
+		case 'j': run.json = true; break;
+		}
+	}
+	if (argc - optind > 1)
+		ipc_usage("one LIBRARY at most");
+	if (argc - optind == 1 && experiment_opts)
+		ipc_usage("--build, --dlopen, --duration and --interval are for the experiment, "
+			  "not for LIBRARY");
+	if (run.dlopen && strcmp(run.build, "mixed") != 0)
+		ipc_usage("--build is for linked roles, not for --dlopen");
+	if (run.duration / run.interval >= MAXTICK - 1)
+		ipc_usage("--duration / --interval: more than %d readings", MAXTICK - 2);
+	if ((pagesz = sysconf(_SC_PAGESIZE)) <= 0)
+		err(1, "sysconf");
+	if (argc - optind == 1)
+		return library_main(argv[optind], run.json);
+	if (ipc_sig_handle(SIGINT, on_signal, false) == -1 ||
+	    ipc_sig_handle(SIGTERM, on_signal, false) == -1 || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		err(1, "sigaction");
+	atexit(cleanup);
+	experiment(&run);
+	report_experiment(&run);
+	return run.failed ? 1 : 0;
+}

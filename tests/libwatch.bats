@@ -1,0 +1,291 @@
+#!/usr/bin/env bats
+# ipclab libwatch: checked against /proc/PID/maps, mem and pagemap read by
+# the test itself, nm(1) for the symbols' offsets, and strace(1) for the
+# loader's calls.
+
+load common
+
+setup() {
+	TMP=$(scratch)
+	LW_LIB=$(find "$IPCLAB_BUILD" -path '*/ipclab/libipclab_foobar.so' -not -path '*/CMakeFiles/*' | head -n 1)
+	LW_DIR=$(dirname "$LW_LIB")
+	BG=()
+}
+
+teardown() {
+	local p
+	for p in "${BG[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$TMP"
+}
+
+# lw_start ARGS: runs ipclab libwatch ARGS in the background, stdout in
+# $TMP/out; sets IP.
+lw_start() {
+	"$IPCLAB_BIN" libwatch "$@" >"$TMP/out" 2>"$TMP/err" &
+	IP=$!
+	BG+=("$IP")
+}
+
+# roles_ready: true once both children of $IP run a role, untraced, with the
+# library mapped; then copies their maps to $TMP/maps.PID.
+roles_ready() {
+	local p n=0
+	for p in $(pgrep -P "$IP"); do
+		[[ $(readlink "/proc/$p/exe" 2>/dev/null) == */libwatch-* ]] || return 1
+		grep -q '^TracerPid:[[:space:]]*0$' "/proc/$p/status" 2>/dev/null || return 1
+		grep -q libipclab_foobar.so "/proc/$p/maps" 2>/dev/null || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -eq 2 ] || return 1
+	for p in $(pgrep -P "$IP"); do cp "/proc/$p/maps" "$TMP/maps.$p"; done
+}
+
+# base MAPSFILE NAME: the start of NAME's mapping at file offset 0.
+base() { awk -v f="$2" '$6 ~ f"$" && $3 == "00000000" { split($1, a, "-"); print a[1]; exit }' "$1"; }
+
+# nmval FILE SYMBOL: the symbol's value as nm -D shows it, when defined.
+nmval() { nm -D --defined-only "$1" | awk -v s="$2" '$3 == s { print $1 }'; }
+
+# line_of MAPSFILE ADDR: the maps line whose range holds ADDR (hex).
+line_of() {
+	local lo hi a=$((16#${2#0x})) r
+	while read -r r rest; do
+		lo=$((16#${r%-*})); hi=$((16#${r#*-}))
+		if (( a >= lo && a < hi )); then echo "$r $rest"; return 0; fi
+	done <"$1"
+	return 1
+}
+
+# mem PID ADDR: the int at ADDR (hex) in PID, read from /proc/PID/mem.
+mem() { dd if="/proc/$1/mem" bs=4 count=1 iflag=skip_bytes skip=$((16#${2#0x})) 2>/dev/null | od -An -td4 | tr -d ' '; }
+
+# frame PID ADDR: the physical frame of ADDR's page, from /proc/PID/pagemap.
+frame() {
+	local e
+	e=$(dd if="/proc/$1/pagemap" bs=8 count=1 iflag=skip_bytes skip=$(( (16#${2#0x} / 4096) * 8 )) 2>/dev/null | od -An -tx8 | tr -d ' ')
+	printf '%x\n' $(( 16#$e & 0x7fffffffffffff ))
+}
+
+# role_pid NAME: the child of $IP that runs role NAME (foo, bar).
+role_pid() {
+	local p
+	for p in $(pgrep -P "$IP"); do
+		[[ $(readlink "/proc/$p/exe") == */libwatch-$1* ]] && echo "$p"
+	done
+	return 0
+}
+
+hex_add() { printf '%x' $(( 16#${1#0x} + 16#${2#0x} )); }
+
+@test "setbaz, getbaz and baz lie where /proc/PID/maps and nm say, baz in foo's executable (copy relocation)" {
+	lw_start -d 2 --json
+	wait_for 30 roles_ready
+	wait "$IP"
+	jq -e . "$TMP/out" >/dev/null
+	for role in foo bar; do
+		pid=$(jq -r ".processes[] | select(.role == \"$role\") | .pid" "$TMP/out")
+		prog=$(jq -r ".processes[] | select(.role == \"$role\") | .program" "$TMP/out")
+		m="$TMP/maps.$pid"
+		lib=$(base "$m" libipclab_foobar.so)
+		for sym in setbaz getbaz; do
+			got=$(jq -r ".processes[] | select(.role == \"$role\") | .$sym" "$TMP/out")
+			[ "${got#0x}" = "$(hex_add "$lib" "$(nmval "$LW_LIB" "$sym")")" ]
+			line_of "$m" "$got" | grep -q ' r-xp .*libipclab_foobar.so$'
+		done
+		baz=$(jq -r ".processes[] | select(.role == \"$role\") | .baz" "$TMP/out")
+		line_of "$m" "$baz" | grep -q ' rw-p '
+		if [ "$role" = foo ]; then	# the default build: foo an ordinary PIE
+			[ "${baz#0x}" = "$(hex_add "$(base "$m" "$(basename "$prog")")" "$(nmval "$prog" baz)")" ]
+			line_of "$m" "$baz" | grep -vq libipclab_foobar.so
+			[ "$(jq -r '.processes[0].baz_in' "$TMP/out")" = executable ]
+		else			# bar built with -fPIC
+			[ "${baz#0x}" = "$(hex_add "$lib" "$(nmval "$LW_LIB" baz)")" ]
+			line_of "$m" "$baz" | grep -q 'libipclab_foobar.so$'
+		fi
+	done
+}
+
+# strace_calls PROG ARGS: the library's load-time mmap and mprotect calls as
+# strace shows them, one "call length prot flags offset" line each.
+strace_calls() {
+	local line fd='' lo=0 hi=0 a args addr len
+	strace -o "$TMP/strace" -e trace=openat,mmap,mprotect "$@" 3>/dev/null 4</dev/null
+	while read -r line; do
+		if [[ $line == openat\(*libipclab_foobar.so*\)\ =\ [0-9]* ]]; then
+			fd=${line##* }
+			continue
+		fi
+		[[ $line == openat\(*\)\ =\ "$fd" ]] && fd=done
+		[[ $line == mmap\(* || $line == mprotect\(* ]] || continue
+		args=${line#*(}; args=${args%%) =*}
+		IFS=',' read -r -a a <<<"${args// /}"
+		addr=${a[0]}; [ "$addr" = NULL ] && addr=${line##* }
+		if [[ $line == mmap* && ${a[4]} == "$fd" ]]; then
+			(( lo == 0 )) && { lo=$((addr)); hi=$((lo + a[1])); }
+			echo "mmap ${a[1]} ${a[2]} ${a[3]} $((a[5]))"
+		elif (( lo && addr >= lo && addr < hi )); then
+			if [[ $line == mmap* ]]; then
+				echo "mmap ${a[1]} ${a[2]} ${a[3]} $((a[5]))"
+			else
+				echo "mprotect ${a[1]} ${a[2]}"
+			fi
+		fi
+	done <"$TMP/strace"
+}
+
+ipclab_calls() {
+	jq -r ".mmaps[] | select(.role == \"$1\") | if .call == \"mmap\" then
+	       \"mmap \(.length) \(.prot) \(.flags) \(.offset)\" else \"mprotect \(.length) \(.prot)\" end" "$TMP/out"
+}
+
+@test "the library's mmap and mprotect calls at start-up are the ones strace sees" {
+	ipclab libwatch -d 0 --json >"$TMP/out"
+	for role in foo bar; do
+		prog=$(jq -r ".processes[] | select(.role == \"$role\") | .program" "$TMP/out")
+		strace_calls "$prog" 3 4 >"$TMP/want"
+		ipclab_calls "$role" >"$TMP/got"
+		[ -s "$TMP/want" ]
+		diff "$TMP/want" "$TMP/got"
+		[ "$(grep -c '^mmap .* MAP_PRIVATE|MAP_DENYWRITE ' "$TMP/got")" -eq 1 ]
+		[ "$(grep -c '^mmap .*MAP_FIXED' "$TMP/got")" -ge 3 ]
+	done
+}
+
+@test "--dlopen: dlsym finds baz in the library, and dlopen's mmap calls are the ones strace sees" {
+	ipclab libwatch --dlopen -d 0 --json >"$TMP/out"
+	[ "$(jq -r '[.processes[].baz_in] | unique | join(",")' "$TMP/out")" = library ]
+	prog=$(jq -r '.processes[0].program' "$TMP/out")
+	[[ $prog == */libwatch-foo-dl ]]
+	strace_calls "$prog" 3 4 "$LW_LIB" >"$TMP/want"
+	ipclab_calls foo >"$TMP/got"
+	[ -s "$TMP/want" ]
+	diff "$TMP/want" "$TMP/got"
+}
+
+@test "foo reads 17 throughout while bar's baz rises, in each process's own memory" {
+	lw_start -d 4 -i 0.2 --json
+	wait_for 30 roles_ready
+	foo=$(role_pid foo) bar=$(role_pid bar)
+	fooexe=$(readlink "/proc/$foo/exe")
+	fbaz=$(hex_add "$(base "$TMP/maps.$foo" "$(basename "$fooexe")")" "$(nmval "$fooexe" baz)")
+	bbaz=$(hex_add "$(base "$TMP/maps.$bar" libipclab_foobar.so)" "$(nmval "$LW_LIB" baz)")
+	wait_for 20 test "$(mem "$foo" "$fbaz")" = 17
+	wait_for 20 eval '(( $(mem "$bar" "$bbaz") >= 2 ))'
+	b1=$(mem "$bar" "$bbaz")
+	wait_for 20 eval '(( $(mem "$bar" "$bbaz") > b1 ))'
+	[ "$(mem "$foo" "$fbaz")" = 17 ]
+	wait "$IP"
+	jq -e '[.processes[0].values[] | select(. != 17)] | length == 0' "$TMP/out"
+	jq -e '.processes[1].values as $v | ($v | length) > 3 and
+	       ([range(1; $v | length) | select($v[.] <= $v[. - 1])] | length == 0)' "$TMP/out"
+}
+
+@test "as root: the code page is one frame in both processes, the data pages are two" {
+	[ "$(id -u)" -eq 0 ] || skip "physical frames in /proc/PID/pagemap need root"
+	lw_start -d 3 -b pic --json
+	wait_for 30 roles_ready
+	foo=$(role_pid foo) bar=$(role_pid bar)
+	fb=$(base "$TMP/maps.$foo" libipclab_foobar.so)
+	bb=$(base "$TMP/maps.$bar" libipclab_foobar.so)
+	code=$(grep -m1 ' r-xp .*libipclab_foobar.so$' "$TMP/maps.$foo" | cut -d' ' -f3)
+	data=$(nmval "$LW_LIB" foobar_calls)	# the ordinary data page
+	fc=$(frame "$foo" "$(hex_add "$fb" "$code")"); bc=$(frame "$bar" "$(hex_add "$bb" "$code")")
+	[ "$fc" != 0 ] && [ "$fc" = "$bc" ]
+	wait_for 20 test "$(mem "$bar" "$(hex_add "$bb" "$(nmval "$LW_LIB" baz)")")" -ge 1
+	fd=$(frame "$foo" "$(hex_add "$fb" "$data")"); bd=$(frame "$bar" "$(hex_add "$bb" "$data")")
+	[ "$fd" != 0 ] && [ "$bd" != 0 ] && [ "$fd" != "$bd" ]
+	wait "$IP"
+	# and what ipclab read itself: the same code frame, baz's page shared
+	# until the first write and private after it
+	jq -e --arg f "0x$fc" '.frames[] | select(.page == 4096) | .foo_after == $f and .bar_after == $f' "$TMP/out"
+	jq -e '.frames[] | select(.holds | test("baz")) |
+	       .foo_before == .bar_before and .foo_after != .bar_after' "$TMP/out"
+}
+
+comm_is() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
+
+@test "ipclab libwatch libc.so.6 lists the processes that map libc, the test's own among them" {
+	sleep 100 &
+	BG+=($!)
+	wait_for 10 comm_is "$!" sleep
+	libc_maps=$(grep -c 'libc\.so\.6$' "/proc/$!/maps")
+	run ipclab libwatch libc.so.6
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "libwatch: "*/libc.so.6 ]]
+	echo "$output" | grep -Eq "^ *$! +sleep +$libc_maps "
+	echo "$output" | grep -Eq '^LOAD 1 .* R E +code$'
+	ipclab libwatch --json libc.so.6 >"$TMP/out"
+	jq -e --argjson p "$!" --argjson q "$$" \
+	   '[.processes[].pid] | index($p) != null and index($q) != null' "$TMP/out"
+	jq -e --argjson p "$!" '.processes[] | select(.pid == $p) | .rss > 0 and .shared > 0' "$TMP/out"
+}
+
+@test "Ctrl+C stops the watch, still reports what it saw, and leaves no role behind" {
+	lw_start -d 60 --json
+	wait_for 30 roles_ready
+	roles=$(pgrep -P "$IP")
+	kill -INT "$IP"
+	wait "$IP"
+	jq -e '.interrupted == true and (.processes[0].values | length) >= 1' "$TMP/out"
+	for p in $roles; do dead "$p"; done
+	[ -z "$(zombies_of "$IP")" ]
+}
+
+@test "bad arguments say what is wrong and exit 2; a missing library exits 1" {
+	run ipclab libwatch --build static
+	[ "$status" -eq 2 ]
+	[[ $output == *"--build 'static'"* && $output == *"Try 'ipclab libwatch --help'"* ]]
+	run ipclab libwatch -d soon
+	[ "$status" -eq 2 ]
+	run ipclab libwatch --dlopen libc.so.6
+	[ "$status" -eq 2 ]
+	run ipclab libwatch libc.so.6 libm.so.6
+	[ "$status" -eq 2 ]
+	run ipclab libwatch libnosuch.so.9
+	[ "$status" -eq 1 ]
+	[[ $output == "ipclab libwatch: libnosuch.so.9: dlopen: "* ]]
+	run ipclab libwatch /etc/passwd
+	[ "$status" -eq 1 ]
+	[[ $output == *"/etc/passwd"* ]]
+}
+
+@test "an installed ipclab finds its roles and the demo library beside it" {
+	command -v cmake >/dev/null || skip "cmake is needed to install"
+	cmake --install "$IPCLAB_BUILD" --prefix "$TMP/inst" >/dev/null
+	IPCLAB_BIN="$TMP/inst/bin/ipclab" run ipclab libwatch -d 0 --json
+	[ "$status" -eq 0 ]
+	lib=$(echo "$output" | jq -r .library)
+	[[ $lib == "$TMP/inst/"* ]]
+	[ "$(echo "$output" | jq -r '.processes[0].values[0]')" = 17 ]
+}
+
+@test "--help shows the usage of libwatch" {
+	run ipclab libwatch --help
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == Usage: ]]
+	[[ $output == *"ipclab libwatch [--json] LIBRARY"* && $output == *"--dlopen"* ]]
+}
+
+@test "the examples of ipclab-libwatch(1) run and show what the page says" {
+	run ipclab libwatch -d 1
+	[ "$status" -eq 0 ]
+	[[ $output == *"Addresses of setbaz, getbaz and baz"* && $output == *"why: foo is an ordinary PIE"* ]]
+	[ "$(echo "$output" | sed -n '/^baz as each process sees it/,/^$/p' | grep -c '^ *[0-9.]*s  *17 ')" -ge 3 ]
+	run bash -c "\"$IPCLAB_BIN\" libwatch -d 0 --json | jq -c '.processes[] | [.role, .baz_in]'"
+	[ "$output" = '["foo","executable"]'$'\n''["bar","library"]' ]
+	run bash -c "\"$IPCLAB_BIN\" libwatch -d 0 --json | jq -r '.mmaps[] | select(.role == \"foo\") | .flags'"
+	[ "${lines[0]}" = "MAP_PRIVATE|MAP_DENYWRITE" ]
+	[ "${lines[1]}" = "MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE" ]
+	run bash -c "strace -e trace=openat,mmap,mprotect \$(\"$IPCLAB_BIN\" libwatch -d 0 --json | jq -r '.processes[0].program') 3 4 3>/dev/null 4</dev/null"
+	[ "$status" -eq 0 ]
+	[[ $output == *'libipclab_foobar.so", O_RDONLY|O_CLOEXEC) = '* ]]
+	run ipclab libwatch --dlopen -d 0
+	[ "$status" -eq 0 ]
+	[[ $output == *"with dlopen(3)"* && $output == *"found baz with dlsym(3)"* ]]
+	run ipclab libwatch libc.so.6
+	[ "$status" -eq 0 ]
+	[[ $output == *"Processes that map it"* ]]
+}
