@@ -46,8 +46,9 @@ void ipc_json_int(struct ipc_json *j, const char *key, long long val);
 void ipc_json_uint(struct ipc_json *j, const char *key, unsigned long long val);
 void ipc_json_double(struct ipc_json *j, const char *key, double val);
 void ipc_json_bool(struct ipc_json *j, const char *key, bool val);
-/* An array of one object per row of T, keyed by column name, typed by the
- * columns' JSON types (an empty numeric cell is null). */
+/* An array of one object per row of T, keyed by column name in lower case,
+ * typed by the columns' JSON types (an empty numeric cell is null).
+ * Strings that are not valid UTF-8 get U+FFFD for each bad byte. */
 void ipc_json_table(struct ipc_json *j, const char *key, struct libscols_table *t);
 
 /* A finding: one plain sentence under a result, saying what it means or why,

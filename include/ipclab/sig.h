@@ -23,8 +23,9 @@ int ipc_sigfd_open(const sigset_t *set);
 int ipc_sigfd_read(int fd, struct signalfd_siginfo *info);
 
 /* "SIGSEGV" for 11, "SIGRTMIN+2" for a real-time signal, "signal 99" for an
- * unknown number.  The result for known signals is a constant string; for
- * others it is written in a per-thread buffer. */
+ * unknown number.  Known names are constant strings; an unknown number is
+ * written in one of four per-thread buffers used in turn, so up to four
+ * can stand in one expression. */
 const char *ipc_signame(int sig);
 
 /* Parses "SEGV", "SIGSEGV", "sigsegv", "11" or "RTMIN+2".  Returns the number,

@@ -1,4 +1,5 @@
 /* A small streaming JSON writer, and libsmartcols tables as JSON arrays. */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,33 +12,51 @@ indent(struct ipc_json *j)
 	fprintf(j->fp, "%*s", 3 * j->depth, "");
 }
 
+/* The length of the well-formed UTF-8 sequence at p (1 to 4), or 0 when
+ * the bytes there are not one. */
+static int
+utf8_len(const unsigned char *p)
+{
+	int n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 :
+		p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* A JSON string: escapes as RFC 8259 asks, and U+FFFD for each byte that is
+ * not part of valid UTF-8, so the document stays valid JSON. */
 static void
 put_string(FILE *fp, const char *s)
 {
+	static const char esc[] = { '"', '"', '\\', '\\', '\n', 'n', '\t', 't', '\r', 'r', 0 };
+	const unsigned char *p = (const unsigned char *)s;
+	const char *e;
+	int n;
+
 	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", fp);
-			break;
-		case '\\':
-			fputs("\\\\", fp);
-			break;
-		case '\n':
-			fputs("\\n", fp);
-			break;
-		case '\t':
-			fputs("\\t", fp);
-			break;
-		case '\r':
-			fputs("\\r", fp);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(fp, "\\u%04x", *p);
-			else
-				fputc(*p, fp);
+	while (*p) {
+		if (*p >= 0x80) {
+			if ((n = utf8_len(p)) == 0) {
+				fputs("\\ufffd", fp);
+				p++;
+			} else {
+				fwrite(p, 1, (size_t)n, fp);
+				p += n;
+			}
+			continue;
 		}
+		for (e = esc; *e && *e != (char)*p; e += 2)
+			;
+		if (*e)
+			fprintf(fp, "\\%c", e[1]);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(fp, "\\u%04x", *p);
+		else
+			fputc(*p, fp);
+		p++;
 	}
 	fputc('"', fp);
 }
@@ -171,12 +190,26 @@ json_cell(struct ipc_json *j, const char *key, const char *data, int type)
 	}
 }
 
+/* A column's JSON key: its header in lower case, as util-linux has them. */
+static const char *
+json_key(struct libscols_column *col, char *buf, size_t len)
+{
+	const char *h = scols_cell_get_data(scols_column_get_header(col));
+	size_t i;
+
+	for (i = 0; h && h[i] && i + 1 < len; i++)
+		buf[i] = (char)tolower((unsigned char)h[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
 void
 ipc_json_table(struct ipc_json *j, const char *key, struct libscols_table *t)
 {
 	struct libscols_iter *li = scols_new_iter(SCOLS_ITER_FORWARD);
 	struct libscols_line *ln;
 	size_t ncols = scols_table_get_ncols(t);
+	char key_buf[64];
 
 	ipc_json_array(j, key);
 	while (li && scols_table_next_line(t, li, &ln) == 0) {
@@ -185,7 +218,7 @@ ipc_json_table(struct ipc_json *j, const char *key, struct libscols_table *t)
 			struct libscols_column *col = scols_table_get_column(t, c);
 			struct libscols_cell *cell = scols_line_get_cell(ln, c);
 
-			json_cell(j, scols_cell_get_data(scols_column_get_header(col)),
+			json_cell(j, json_key(col, key_buf, sizeof(key_buf)),
 				  scols_cell_get_data(cell), scols_column_get_json_type(col));
 		}
 		ipc_json_end(j);

@@ -85,19 +85,25 @@ check_regular(int fd, struct stat *st)
 int
 ipc_file_open(const char *path, bool writable, bool nofollow, struct stat *st)
 {
-	int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
+	/* O_NONBLOCK so that a FIFO is refused instead of waited on */
+	int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
 		    (nofollow ? O_NOFOLLOW : 0);
 	int fd = open(path, flags), e;
 
 	if (fd == -1)
 		return failed("open");
-	if (check_regular(fd, st) == -1) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
+	if (check_regular(fd, st) == -1)
+		goto fail;
+	if (fcntl(fd, F_SETFL, flags & ~O_NONBLOCK & ~O_CLOEXEC & ~O_NOFOLLOW) == -1) {
+		ipc_failed_call = "fcntl";
+		goto fail;
 	}
 	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 int

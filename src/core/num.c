@@ -83,12 +83,14 @@ ipc_parse_count(const char *s, long long min, long long max, long long *out,
 	if (s == NULL || *s == '\0')
 		return fail(errstr, "invalid", EINVAL);
 	if (strpbrk(s, "eE") == NULL && strchr(s, '.') == NULL) {
-		if (*s == '+' || (*s == '-' && min >= 0) || *s == ' ' || *s == '\t')
-			return fail(errstr, *s == '-' ? "too small" : "invalid",
-				    *s == '-' ? ERANGE : EINVAL);
+		/* strtonum would skip blanks and take a '+' */
+		if (*s == '-' && min >= 0 && s[1] >= '0' && s[1] <= '9')
+			return fail(errstr, "too small", ERANGE);
+		if ((*s < '0' || *s > '9') && !(*s == '-' && min < 0))
+			return fail(errstr, "invalid", EINVAL);
 		v = strtonum(s, min, max, &e);
-		if (e)
-			return fail(errstr, e, errno);
+		if (e)	/* libbsd's strtonum does not always set errno */
+			return fail(errstr, e, strcmp(e, "invalid") == 0 ? EINVAL : ERANGE);
 		*out = v;
 		return 0;
 	}
@@ -156,14 +158,17 @@ ipc_quantile(double *v, size_t n, double p)
 	if (n == 0)
 		return 0;
 	qsort(v, n, sizeof(*v), cmp_double);
-	rank = (size_t)ceil(p * (double)n);
+	/* the epsilon keeps 0.99 * 100 (99.000000000000014) at rank 99 */
+	rank = (size_t)ceil(p * (double)n - 1e-9);
 	return v[rank == 0 ? 0 : rank - 1];
 }
 
 char *
 ipc_human_bytes(char *buf, size_t len, uint64_t bytes)
 {
-	if (humanize_number(buf, len, (int64_t)bytes, "", HN_AUTOSCALE,
+	/* humanize_number scales only as far as the buffer needs: give it
+	 * room for four characters, "4.0K", "128M" */
+	if (humanize_number(buf, len < 5 ? len : 5, (int64_t)bytes, "", HN_AUTOSCALE,
 			    HN_B | HN_NOSPACE | HN_DECIMAL) < 0)
 		snprintf(buf, len, "%llu", (unsigned long long)bytes);
 	return buf;

@@ -70,7 +70,7 @@ ipc_sigfd_read(int fd, struct signalfd_siginfo *info)
 	return (int)si.ssi_signo;
 }
 
-static char signames[NSIG][16];
+static char signames[NSIG][24];
 static pthread_once_t signames_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -79,7 +79,12 @@ fill_signames(void)
 	for (int sig = 1; sig < NSIG; sig++) {
 		const char *a = sigabbrev_np(sig);
 
-		if (a)
+		if (sig == SIGRTMIN)
+			snprintf(signames[sig], sizeof(signames[sig]), "SIGRTMIN");
+		else if (sig > SIGRTMIN && sig <= SIGRTMAX)
+			snprintf(signames[sig], sizeof(signames[sig]), "SIGRTMIN+%d",
+				 sig - SIGRTMIN);
+		else if (a)
 			snprintf(signames[sig], sizeof(signames[sig]), "SIG%s", a);
 	}
 }
@@ -87,19 +92,18 @@ fill_signames(void)
 const char *
 ipc_signame(int sig)
 {
-	static __thread char other[32];
+	/* a few buffers in turn, so that several unknown numbers can stand in
+	 * one printf */
+	static __thread char other[4][24];
+	static __thread unsigned turn;
+	char *buf;
 
-	if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
-		if (sig == SIGRTMIN)
-			return "SIGRTMIN";
-		snprintf(other, sizeof(other), "SIGRTMIN+%d", sig - SIGRTMIN);
-		return other;
-	}
 	pthread_once(&signames_once, fill_signames);
 	if (sig > 0 && sig < NSIG && signames[sig][0])
 		return signames[sig];
-	snprintf(other, sizeof(other), "signal %d", sig);
-	return other;
+	buf = other[turn++ % 4];
+	snprintf(buf, sizeof(other[0]), "signal %d", sig);
+	return buf;
 }
 
 int
