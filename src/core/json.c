@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ipclab/out.h"
@@ -12,15 +13,27 @@ indent(struct ipc_json *j)
 	fprintf(j->fp, "%*s", 3 * j->depth, "");
 }
 
-/* The length of the well-formed UTF-8 sequence at p (1 to 4), or 0 when
- * the bytes there are not one. */
+/* The length of the well-formed UTF-8 sequence at p (2 to 4), or 0 when the
+ * bytes there are not one: no overlong forms, no surrogates, nothing above
+ * U+10FFFF (RFC 3629). */
 static int
 utf8_len(const unsigned char *p)
 {
+	unsigned char lo = 0x80, hi = 0xbf;
 	int n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 :
 		p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
 
-	for (int i = 1; i < n; i++)
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (n && (p[1] < lo || p[1] > hi))
+		return 0;
+	for (int i = 2; i < n; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
 	return n;
@@ -177,9 +190,15 @@ ipc_json_bool(struct ipc_json *j, const char *key, bool val)
 static void
 json_cell(struct ipc_json *j, const char *key, const char *data, int type)
 {
+	char *end;
+
 	if (type == SCOLS_JSON_NUMBER) {
+		/* only a whole, finite number: "nan" or "12 kB" would break
+		 * the document */
+		double v = data && *data ? strtod(data, &end) : NAN;
+
 		member(j, key);
-		fputs(data && *data ? data : "null", j->fp);
+		fputs(isfinite(v) && *end == '\0' ? data : "null", j->fp);
 	} else if (type == SCOLS_JSON_BOOLEAN) {
 		member(j, key);
 		fputs(data && *data && strcmp(data, "0") != 0 &&

@@ -196,6 +196,10 @@ ipc_mapflags_str(int flags, char *buf, size_t len)
 #endif
 	};
 
+	if (flags == 0) {
+		snprintf(buf, len, "0");
+		return buf;
+	}
 	return join_flags(flags, t, sizeof(t) / sizeof(t[0]), buf, len);
 }
 

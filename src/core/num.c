@@ -114,7 +114,8 @@ ipc_parse_seconds(const char *s, double max_s, double *out, const char **errstr)
 	char *end;
 	double v, unit = 1;
 
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+	/* digits first: strtod would skip blanks and read hex */
+	if (s == NULL || !((*s >= '0' && *s <= '9') || *s == '.') || strpbrk(s, "xX"))
 		return fail(errstr, "invalid", EINVAL);
 	errno = 0;
 	v = strtod(s, &end);
@@ -160,6 +161,8 @@ ipc_quantile(double *v, size_t n, double p)
 	qsort(v, n, sizeof(*v), cmp_double);
 	/* the epsilon keeps 0.99 * 100 (99.000000000000014) at rank 99 */
 	rank = (size_t)ceil(p * (double)n - 1e-9);
+	if (rank > n)
+		rank = n;
 	return v[rank == 0 ? 0 : rank - 1];
 }
 

@@ -148,18 +148,21 @@ ipc_bar(char *buf, size_t len, double frac, int width)
 {
 	static const char *eighth[] = { "", "▏", "▎", "▍", "▌", "▋", "▊", "▉" };
 	bool u = ipc_utf8();
-	int units = (int)(frac * width * 8 + 0.5), full, used = 0;
+	const char *full = u ? "█" : "#";
+	size_t used = 0, piece = strlen(full);
+	int units, n;
 
-	if (frac < 0)
-		units = 0;
-	if (units > width * 8)
-		units = width * 8;
-	full = u ? units / 8 : (units + 4) / 8;
+	if (!(frac > 0))	/* also NaN */
+		frac = 0;
+	if (frac > 1)
+		frac = 1;
+	units = (int)(frac * width * 8 + 0.5);
+	n = u ? units / 8 : (units + 4) / 8;
 	buf[0] = '\0';
-	for (int i = 0; i < full && used + 4 < (int)len; i++)
-		used += snprintf(buf + used, len - (size_t)used, "%s", u ? "█" : "#");
-	if (u && units % 8 && used + 4 < (int)len)
-		snprintf(buf + used, len - (size_t)used, "%s", eighth[units % 8]);
+	for (int i = 0; i < n && used + piece < len; i++, used += piece)
+		memcpy(buf + used, full, piece + 1);
+	if (u && units % 8 && used + strlen(eighth[units % 8]) < len)
+		memcpy(buf + used, eighth[units % 8], strlen(eighth[units % 8]) + 1);
 	return buf;
 }
 
