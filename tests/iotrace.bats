@@ -1,0 +1,243 @@
+# ipclab iotrace and libipclab_io.so: per-path byte counts checked against
+# strace -f -y (tests/iotrace_compare), exact totals under threads, signals,
+# vfork and posix_spawn, and a traced program that behaves as untraced.
+
+load common
+bats_require_minimum_version 1.5.0
+
+setup() {
+	D=$(scratch)
+	cd "$D" || return 1
+	seq 1 60000 > data.txt
+	COMPARE="$IPCLAB_SRC/tests/iotrace_compare"
+	SHIM=$(find "$IPCLAB_BUILD" -name libipclab_io.so -path '*/ipclab/*' | head -n 1)
+	PY=/usr/bin/python3
+}
+
+teardown() {
+	if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null || true; fi
+	cd / && rm -rf "$D"
+}
+
+# compare SHELL-SCRIPT: runs it under iotrace under strace, expects every
+# path to match; the output names each path, shown when a test fails.
+compare() {
+	mkdir -p "$D/st"
+	run "$COMPARE" "$D/st" sh -c "$1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	! grep -q MISMATCH <<< "$output"
+}
+
+@test "iotrace prints a line per close and a table with the bytes cat moved" {
+	ipclab iotrace -- cat data.txt 2> rep > /dev/null
+	size=$(stat -c %s data.txt)
+	grep -Eq "^iotrace: pid=[0-9]+ fd=[0-9]+ at=close opens=1 reads=[0-9]+ read_bytes=$size writes=0 write_bytes=0 path=$D/data.txt$" rep
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 +[0-9]+ +$size +0 +0$" rep
+	grep -Eq "^ *[0-9]+ +cat +/dev/null +0 +0 +0 +[0-9]+ +$size$" rep
+	grep -Eq "^ +total " rep
+}
+
+@test "LD_PRELOAD alone prints the seed's lines on stderr, even after the program closes fd 2" {
+	[ -n "$SHIM" ]
+	size=$(stat -c %s data.txt)
+	LD_PRELOAD=$SHIM cat data.txt 2> err > /dev/null	# the man page's example
+	grep -Eq "^iotrace: pid=[0-9]+ fd=1 at=close opens=0 reads=0 read_bytes=0 writes=[0-9]+ write_bytes=$size path=/dev/null$" err
+	LD_PRELOAD=$SHIM "$PY" -c 'import os; os.close(2); open("data.txt").read()' 2> err
+	# fd 2 was free again, so the file got it
+	grep -Eq "^iotrace: pid=[0-9]+ fd=2 at=close opens=1 reads=[0-9]+ read_bytes=$size writes=0 write_bytes=0 path=$D/data.txt$" err
+}
+
+@test "stdio readers and writers match strace byte for byte per path" {
+	compare 'sed s/1/x/ data.txt > sed.out; sort -r data.txt > sort.out;
+		md5sum data.txt sort.out; wc data.txt; mawk "{s+=\$1} END {print s}" data.txt;
+		tee tee.out < data.txt > /dev/null; tail -n 3 data.txt; grep -c 7 data.txt;
+		cut -c1-2 data.txt | uniq -c | tail -n1; nl data.txt | paste - - > nl.out;
+		od -An -tx1 sort.out | head -n 2; base64 data.txt > b64; sha256sum b64'
+}
+
+@test "copy_file_range, splice and sendfile users match strace" {
+	compare 'cat data.txt > cat.out; cp data.txt cp.out; cat data.txt | grep -c 9;
+		dd if=data.txt of=dd.out bs=4096 2>/dev/null;
+		/usr/bin/python3 -c "import shutil; shutil.copy(\"data.txt\", \"py.out\")"'
+}
+
+@test "fortified tar and gzip (__open_2, __openat_2) match strace" {
+	compare 'tar cf a.tar data.txt && mkdir x && tar xf a.tar -C x && gzip -k data.txt &&
+		zcat data.txt.gz | cmp - data.txt'
+}
+
+@test "python3 reading, writing, preadv and subprocess match strace" {
+	compare '/usr/bin/python3 -c "
+import os, subprocess
+data = open(\"data.txt\", \"rb\").read()
+with open(\"py.out\", \"wb\") as f:
+    f.write(data[:1000])
+fd = os.open(\"data.txt\", os.O_RDONLY)
+os.preadv(fd, [bytearray(100), bytearray(50)], 10)
+os.pread(fd, 10, 0)
+os.close(fd)
+subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
+"'
+}
+
+@test "sh -c pipelines, bash, xargs and find -exec (fork and exec) match strace" {
+	compare 'cat data.txt | sort -n | uniq | tr 0-9 a-j | head -n 5;
+		bash -c "while read l; do echo \$l; done < data.txt | tail -n 1";
+		seq 1 2000 | xargs -n 500 echo | wc -l;
+		find . -name "data.txt" -exec md5sum {} +'
+}
+
+@test "programs that read a file only partly through stdio match strace" {
+	compare 'sed 1q data.txt; mawk "NR == 2 { exit }" data.txt; head -n 1 data.txt;
+		/usr/bin/python3 -c "import sys; f = open(\"data.txt\"); f.readline(); f.close()"'
+}
+
+@test "stdio corners (ungetc, fscanf, fseek, w+, popen, memstreams, error, warn, perror) match strace" {
+	compare "$IPCLAB_HELPERS/iotrace_stdio data.txt > out.txt 2> err.txt"
+	grep -q "error_at_line 1" err.txt
+}
+
+@test "8 threads doing 100,000 reads and writes each get exact totals" {
+	run ipclab iotrace --json -o rep.json -- "$IPCLAB_HELPERS/iotrace_threads" 8 100000
+	[ "$status" -eq 0 ]
+	# the helper's own sums of what read(2) and write(2) returned
+	[ "$output" = "reads 800000 read_bytes 3600000 writes 800000 write_bytes 3600000" ]
+	run jq -c '.files[] | select(.path == "/dev/zero" or .path == "/dev/null")
+		| [.path, .reads, .read_bytes, .writes, .write_bytes]' rep.json
+	[ "${lines[0]}" = '["/dev/zero",800000,3600000,0,0]' ]
+	[ "${lines[1]}" = '["/dev/null",0,0,800000,3600000]' ]
+}
+
+@test "a traced program prints the same bytes and exits with the same status" {
+	sort -r data.txt > want; sort -r data.txt | md5sum > want.md5
+	ipclab iotrace -o rep -- sort -r data.txt > got
+	cmp want got
+	run ipclab iotrace -o rep -- sh -c 'cat data.txt; exit 42'
+	[ "$status" -eq 42 ]
+	[ "$output" = "$(cat data.txt)" ]
+	run ipclab iotrace -o rep -- sh -c 'kill -TERM $$'
+	[ "$status" -eq 143 ]
+	run ipclab iotrace -o rep -- "$PY" -c 'import sys; sys.stdout.write("x" * 70000); sys.exit(7)'
+	[ "$status" -eq 7 ]
+	[ "${#output}" -eq 70000 ]
+	run --separate-stderr ipclab iotrace -o rep -- sh -c 'echo out; echo err >&2; ls /nonexistent'
+	[ "$status" -eq 2 ]
+	[ "$output" = out ]
+	[ "$stderr" = "$(sh -c 'echo out; echo err >&2; ls /nonexistent' 2>&1 >/dev/null)" ]
+}
+
+@test "every wrapper leaves errno as the real call left it" {
+	"$IPCLAB_HELPERS/iotrace_errno" "$D" > want
+	ipclab iotrace -o rep -- "$IPCLAB_HELPERS/iotrace_errno" "$D" > got
+	diff want got
+	grep -q "errno=4242" got	# the marker survived successful calls
+	grep -Eq "write_bytes=12 path=$D/errno.dat$" rep	# and the shim was there
+}
+
+@test "wrappers reached from a signal handler neither deadlock nor lose a byte" {
+	run timeout 60 "$IPCLAB_BIN" iotrace --json -o rep.json -- "$IPCLAB_HELPERS/iotrace_signal" 0.5
+	[ "$status" -eq 0 ]
+	read -r _ mr mw _ hr hw _ calls <<< "$output"
+	[ "$calls" -gt 0 ]
+	[ "$(jq '[.files[] | select(.path == "/dev/zero") | .read_bytes] | add' rep.json)" -eq $((mr + hr)) ]
+	[ "$(jq '[.files[] | select(.path == "/dev/null") | .write_bytes] | add' rep.json)" -eq $((mw + hw)) ]
+}
+
+@test "vfork, posix_spawn and fork children are counted, the parent keeps its own" {
+	compare "$IPCLAB_HELPERS/iotrace_spawn > spawn.out"
+	[ "$(stat -c %s spawn.out)" -eq 6000 ]
+}
+
+@test "descriptors inherited from the shell are named and counted" {
+	printf 'abcdef' > in3
+	run ipclab iotrace --json -o rep.json -- sh -c 'cat <&3 >/dev/null' 3< in3
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.files[] | select(.path == "'"$D"'/in3") | .read_bytes] | add' rep.json)" -eq 6 ]
+}
+
+@test "the report pipe survives close, close_range, closefrom and dup2 over it" {
+	printf 'hello' > h.txt
+	run ipclab iotrace -o rep -- "$IPCLAB_HELPERS/iotrace_hide" h.txt
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	grep -Eq "^ *[0-9]+ +iotrace_hide +$D/h.txt +1 +[0-9]+ +5 +0 +0$" rep
+}
+
+@test "--json prints one document with pid, path, reads, read_bytes, writes, write_bytes" {
+	run ipclab iotrace --json -- cat data.txt
+	[ "$status" -eq 0 ]
+	ipclab iotrace --json -- cat data.txt 2>&1 >/dev/null | jq -e \
+		'.files[0] | has("pid") and has("path") and has("reads") and has("read_bytes")
+		 and has("writes") and has("write_bytes")'
+}
+
+@test "-s prints the table only, -o writes the report to a file" {
+	run ipclab iotrace -s -- cat data.txt
+	! grep -q "at=close" <<< "$output"
+	grep -q "total" <<< "$output"
+	ipclab iotrace -o rep -- cat data.txt > /dev/null
+	grep -q "at=close" rep
+	ipclab iotrace -s -o rep -- cat data.txt > /dev/null
+	! grep -q "at=close" rep
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " rep
+}
+
+@test "a statically linked program is refused with 125 and says why" {
+	run ipclab iotrace -- /sbin/ldconfig -p
+	[ "$status" -eq 125 ]
+	grep -q "statically linked" <<< "$output"
+}
+
+@test "a set-user-ID program of another user is refused with 125" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to chown the copy"
+	cp /usr/bin/true suid && chown nobody suid && chmod 4755 suid
+	run ipclab iotrace -- ./suid
+	[ "$status" -eq 125 ]
+	grep -q "set-user-ID" <<< "$output"
+}
+
+@test "SIGTERM to iotrace stops the program and still prints what it reached" {
+	"$IPCLAB_BIN" iotrace -o rep -- sh -c 'cat data.txt > /dev/null; exec sleep 30' &
+	pid=$!
+	wait_for 20 grep -qs "path=$D/data.txt" rep
+	child=$(pgrep -P "$pid")
+	[ -n "$child" ]
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 143 ]
+	grep -q "killed by SIGTERM" rep
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 +[0-9]+ +$(stat -c %s data.txt) " rep
+	wait_for 10 dead "$child"	# iotrace passed the signal on
+}
+
+@test "an output file that cannot be written is refused with 125 before the program runs" {
+	run ipclab iotrace -o /nonexistent/rep -- touch ran
+	[ "$status" -eq 125 ]
+	[ "$output" = "ipclab iotrace: /nonexistent/rep: open: No such file or directory" ]
+	[ ! -e ran ]
+}
+
+@test "a missing command exits 127, a non-executable one 126, no command 2" {
+	run -127 ipclab iotrace -- /nonexistent/prog
+	touch noexec
+	run ipclab iotrace -- ./noexec
+	[ "$status" -eq 126 ]
+	run ipclab iotrace
+	[ "$status" -eq 2 ]
+	grep -q "Try 'ipclab iotrace --help'" <<< "$output"
+}
+
+@test "a pipeline member killed by SIGPIPE still reports what it wrote, even a cut write" {
+	compare 'yes | head -n 1000 > /dev/null; seq 1 1000000 | sort -n | head -n 2;
+		seq 1 10000000 | head -n 1; cat data.txt | tr 0-9 a-j | head -n 2;
+		/usr/bin/python3 -c "import os
+while True: os.write(1, bytes(5000))" | head -c 12345 > /dev/null'
+}
+
+@test "a process killed by SIGKILL is named as unreported" {
+	run ipclab iotrace -s -- "$PY" -c 'import os; open("data.txt").read(); os.kill(os.getpid(), 9)'
+	[ "$status" -eq 137 ]
+	grep -q "1 process ended without a last report" <<< "$output"
+}
