@@ -1,0 +1,118 @@
+/* pool_lat IPCLAB WORKER CONFIG DEATHS: replacement latency of ipclab pool.
+ * Runs `IPCLAB pool --no-fifo --no-throttle CONFIG -- WORKER` (CONFIG says 1)
+ * with its stdout on a pipe; DEATHS times: kills the worker with SIGKILL and
+ * measures from just before kill(2) to the moment the replacement worker ran
+ * its first instruction of main (the time it printed).  Each death is
+ * followed by one sample of the floor, a minimal fork + exec of WORKER
+ * timed the same way, so both see the same load.
+ * Prints "pool MEDIAN_US P99_US" and "floor MEDIAN_US P99_US". */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+show(const char *what, long long *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp);
+	printf("%s %.1f %.1f\n", what, v[n / 2] / 1e3, v[(n * 99 + 99) / 100 - 1] / 1e3);
+}
+
+static pid_t
+start(char **argv, FILE **out)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p) == -1 || (pid = fork()) == -1) {
+		perror("pool_lat");
+		exit(1);
+	}
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	*out = fdopen(p[0], "r");
+	return pid;
+}
+
+/* One floor sample: fork + exec WORKER, until it runs main. */
+static long long
+floor_once(char **worker)
+{
+	long long t0 = now(), t;
+	FILE *in;
+	int pid, st;
+	pid_t w;
+
+	w = start(worker, &in);
+	if (fscanf(in, "%d %lld", &pid, &t) != 2) {
+		fprintf(stderr, "pool_lat: worker did not start\n");
+		exit(1);
+	}
+	kill(w, SIGKILL);
+	waitpid(w, &st, 0);
+	fclose(in);
+	return t - t0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char *pool[] = { argv[1], "pool", "--no-fifo", "--no-throttle", argv[3], "--",
+			 argv[2], NULL };
+	char *worker[] = { argv[2], NULL };
+	long long t0, t, *lat, *flo;
+	int n, pid, st;
+	pid_t master;
+	FILE *in;
+
+	if (argc != 5 || (n = atoi(argv[4])) <= 0 || !(lat = calloc((size_t)n, sizeof(*lat))) ||
+	    !(flo = calloc((size_t)n, sizeof(*flo))))
+		return fprintf(stderr, "usage: pool_lat IPCLAB WORKER CONFIG DEATHS\n"), 2;
+	master = start(pool, &in);
+	if (fscanf(in, "%d %lld", &pid, &t) != 2)
+		return fprintf(stderr, "pool_lat: no first worker\n"), 1;
+	/* interleaved, so that both see the same load on a shared machine */
+	for (int i = 0; i < n; i++) {
+		t0 = now();
+		kill(pid, SIGKILL);
+		if (fscanf(in, "%d %lld", &pid, &t) != 2)
+			return fprintf(stderr, "pool_lat: no replacement\n"), 1;
+		lat[i] = t - t0;
+		flo[i] = floor_once(worker);
+	}
+	kill(master, SIGTERM);
+	waitpid(master, &st, 0);
+	fclose(in);
+	show("pool", lat, n);
+	show("floor", flo, n);
+	free(lat);
+	free(flo);
+	return 0;
+}

@@ -1,0 +1,1293 @@
+// COMMAND(pool, "keep N workers alive, replace the dead at once, survive any signal storm")
+/*
+ * ipclab pool [options] CONFIG [-- COMMAND [ARG...]]
+ *
+ * A pre-fork pool (seed 000, "process pool with signals"): reads N from
+ * CONFIG, forks N workers and forks a new one whenever one dies.  The master
+ * sleeps in one poll(2) on a signalfd(2): SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2,
+ * SIGTERM, SIGINT, SIGTTIN and SIGTTOU all arrive there as events.  The poll
+ * has a timeout only while something is pending (a throttled restart, a
+ * retiring worker's grace period, a stop); an idle master makes no wakeup.
+ *
+ *  -f, --fifo PATH      serve the master's PID to every reader of FIFO PATH
+ *      --no-fifo        no FIFO, even if /tmp/pool_fifo exists
+ *  -p, --pidfile PATH   lock PATH (libbsd pidfile_open) and write the PID
+ *  -c, --crash RATE     built-in workers fault with probability RATE per loop
+ *  -s, --sleep SECONDS  built-in workers sleep SECONDS/2..SECONDS a loop
+ *  -n, --loops N        built-in workers loop 1..N times, then exit 0
+ *  -g, --grace SECONDS  SIGTERM to SIGKILL delay when retiring or stopping
+ *  -l, --limit N        refuse more than N workers (default 1024)
+ *      --no-throttle    restart crash-looping workers at once, forever
+ *  -j, --json           reports in JSON; the final one alone on stdout
+ *
+ * Signals: HUP reloads N (a bad CONFIG keeps the current N and says why),
+ * USR1 reports the counts, USR2 a table of the live workers, TTIN/TTOU add
+ * or retire one worker until the next reload, TERM/INT stop everything
+ * gracefully and exit 0.  Workers ask for SIGKILL when the master dies
+ * (PR_SET_PDEATHSIG) and re-check getppid() to close the race with fork;
+ * the master is a child subreaper, so what a COMMAND leaves behind is
+ * reaped too.  A worker that fails within 1 s of starting died young: three
+ * in a row delay restarts by 100 ms, doubling each failed round up to 5 s,
+ * until a worker lives 1 s.
+ *
+ * The FIFO is served by a small helper child blocked in open(O_WRONLY): it
+ * wakes only when a reader opens the FIFO, hands it one "PID\n" line at a
+ * time (waiting, on a one-page pipe, until the line is consumed), and so the
+ * master never touches the FIFO at all.
+ *
+ * The report (SIGUSR1, and at the end): workers created, alive of wanted,
+ * deaths, signals received, deaths by cause in a table.  Every death is
+ * logged as "worker 4243 killed by SIGSEGV (core dumped) after 0.2 s".
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libutil.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "ipclab/cli.h"
+#include "ipclab/num.h"
+#include "ipclab/out.h"
+#include "ipclab/proc.h"
+#include "ipclab/sig.h"
+
+#define DEFAULT_FIFO	"/tmp/pool_fifo"
+#define DEFAULT_LIMIT	1024
+#define NS		1000000000ULL
+#define MS		1000000ULL
+#define YOUNG_NS	(1 * NS)	/* a worker dead before 1 s died young */
+#define BURST		3		/* young deaths in a row that start throttling */
+#define DELAY_MIN_NS	(100 * MS)
+#define DELAY_MAX_NS	(5 * NS)
+#define MAX_CAUSES	32
+#define FIFO_SESSION	64		/* lines per FIFO open, at most */
+
+static const struct ipc_help help = {
+	.name = "pool",
+	.synopsis = "[options] CONFIG [-- COMMAND [ARG...]]",
+	.summary = "Keep N workers (N read from CONFIG) alive: replace each dead one at once,\n"
+		   "reload N on SIGHUP, report on SIGUSR1/SIGUSR2, survive any signal storm.",
+	.options =
+	" -f, --fifo PATH     give the master's PID to every reader of FIFO PATH\n"
+	"                       (default /tmp/pool_fifo, only when it exists)\n"
+	"     --no-fifo       no FIFO, even when /tmp/pool_fifo exists\n"
+	" -p, --pidfile PATH  lock PATH and write the PID; refuse a second master\n"
+	" -c, --crash RATE    built-in workers fault with probability RATE a loop\n"
+	"                       (0.1 or 10%: a bad pointer, a division by zero, abort)\n"
+	" -s, --sleep SECS    built-in workers sleep SECS/2 to SECS a loop (1)\n"
+	" -n, --loops N       built-in workers loop 1 to N times, then exit 0 (10)\n"
+	" -g, --grace SECS    SIGTERM to SIGKILL delay when retiring workers (2)\n"
+	" -l, --limit N       refuse more than N workers (1024)\n"
+	"     --no-throttle   restart workers that die young at once, forever\n"
+	" -j, --json          reports in JSON; the last one alone on stdout\n",
+};
+
+enum { OPT_NOFIFO = 256, OPT_NOTHROTTLE };
+
+struct slot {			/* one place in the pool, kept across replacements */
+	pid_t pid;		/* 0: empty */
+	uint64_t start;
+	unsigned long exits;	/* workers of this slot that died so far */
+};
+
+struct retiree {		/* a surplus worker told to go */
+	pid_t pid;
+	uint64_t start;
+	uint64_t kill_at;	/* SIGKILL after the grace period; 0 once sent */
+};
+
+struct cause {
+	char what[64];
+	unsigned long n;
+};
+
+static struct pool {
+	/* options */
+	const char *config, *fifo, *pidfile;
+	char **cmd;
+	double crash, sleep_s, grace_s;
+	long long loops, limit;
+	bool throttle, fifo_made, fifo_gone, json;
+	/* state */
+	pid_t master, fifo_pid;
+	long long n, adj;	/* N from CONFIG; TTIN/TTOU since the last reload */
+	struct slot *slots;	/* limit of them */
+	struct retiree *ret;
+	size_t nret, capret;
+	unsigned long created, deaths, serial;
+	struct cause causes[MAX_CAUSES];
+	size_t ncauses;
+	int streak;		/* young deaths in a row */
+	uint64_t delay, next_spawn, round_start, t0;
+	bool doubled, started_ok, stopping;
+	uint64_t stop_at;
+	int sfd, status;
+	unsigned long seen[NSIG];	/* signals read from the signalfd */
+	struct pidfh *pfh;
+} P;
+
+/* ---- configuration ---------------------------------------------------- */
+
+/* The most workers this user may start: --limit, and for a user that
+ * RLIMIT_NPROC binds (root's is not enforced), what it leaves. */
+static long long
+headroom(const char **why)
+{
+	struct rlimit rl;
+	long long procs = 0, room;
+	struct dirent *d;
+	struct stat st;
+	char path[300];
+	DIR *dir;
+
+	*why = "--limit";
+	if (geteuid() == 0 || getrlimit(RLIMIT_NPROC, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY || (dir = opendir("/proc")) == NULL)
+		return P.limit;
+	while ((d = readdir(dir)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/%s", d->d_name);
+		if (d->d_name[0] >= '1' && d->d_name[0] <= '9' &&
+		    stat(path, &st) == 0 && st.st_uid == getuid())
+			procs++;
+	}
+	closedir(dir);
+	room = (long long)rl.rlim_cur - procs - 1;
+	if (room < P.limit) {
+		*why = "the RLIMIT_NPROC headroom";
+		return room < 0 ? 0 : room;
+	}
+	return P.limit;
+}
+
+/* Reads up to len - 1 bytes of PATH into buf.  Returns 0 or -1 with the
+ * reason in why. */
+static int
+slurp(const char *path, char *buf, size_t len, char *why, size_t wlen)
+{
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, wlen, "%s: open: %s", path, strerror(errno));
+		return -1;
+	}
+	while (got < len - 1 && (r = read(fd, buf + got, len - 1 - got)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			snprintf(why, wlen, "%s: read: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	if (got == len - 1 || memchr(buf, '\0', got)) {
+		snprintf(why, wlen, "%s: not a short text file", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* CONFIG holds one whole number, with blanks and "# comments" around it.
+ * Returns 0 with *n set, or -1 with a one-line reason in why. */
+static int
+parse_config(const char *path, long long *n, char *why, size_t wlen)
+{
+	char buf[4096], *tok[2] = { NULL, NULL }, *save, *w, *line, *lsave;
+	const char *e, *limwhy;
+	long long v, max;
+	int ntok = 0;
+
+	if (slurp(path, buf, sizeof(buf), why, wlen) == -1)
+		return -1;
+	for (line = strtok_r(buf, "\n", &lsave); line; line = strtok_r(NULL, "\n", &lsave)) {
+		line[strcspn(line, "#")] = '\0';
+		for (w = strtok_r(line, " \t\r\v\f", &save); w; w = strtok_r(NULL, " \t\r\v\f", &save))
+			if (ntok++ < 2)
+				tok[ntok - 1] = w;
+	}
+	if (ntok == 0) {
+		snprintf(why, wlen, "%s: no number in it", path);
+		return -1;
+	}
+	if (ntok > 1) {
+		snprintf(why, wlen, "%s: %d words where one number belongs", path, ntok);
+		return -1;
+	}
+	if (ipc_parse_count(tok[0], 0, LLONG_MAX, &v, &e) == -1) {
+		snprintf(why, wlen, "%s: '%.20s' is %s (want a whole number of workers)",
+			 path, tok[0], e);
+		return -1;
+	}
+	if (v > (max = headroom(&limwhy))) {
+		snprintf(why, wlen, "%s: %lld workers is above %s (%lld)", path, v, limwhy, max);
+		return -1;
+	}
+	*n = v;
+	return 0;
+}
+
+/* The number of workers wanted now: N plus TTIN/TTOU, within 0..limit. */
+static long long
+target(void)
+{
+	long long t = P.n + P.adj;
+
+	return t < 0 ? 0 : t > P.limit ? P.limit : t;
+}
+
+/* ---- built-in workers ------------------------------------------------- */
+
+/* Async-signal-safe formatting for the fault handler. */
+static size_t
+put(char *buf, size_t at, size_t len, const char *s)
+{
+	while (*s && at < len - 1)
+		buf[at++] = *s++;
+	return at;
+}
+
+static size_t
+putnum(char *buf, size_t at, size_t len, unsigned long long v, unsigned base)
+{
+	char tmp[24];
+	int i = 0;
+
+	do
+		tmp[i++] = "0123456789abcdef"[v % base];
+	while ((v /= base) && i < (int)sizeof(tmp));
+	while (i > 0 && at < len - 1)
+		buf[at++] = tmp[--i];
+	return at;
+}
+
+static const char *
+code_name(int sig, int code)
+{
+	if (sig == SIGSEGV && code == SEGV_MAPERR)
+		return "SEGV_MAPERR: no mapping at that address";
+	if (sig == SIGSEGV && code == SEGV_ACCERR)
+		return "SEGV_ACCERR: mapping forbids the access";
+	if (sig == SIGFPE && code == FPE_INTDIV)
+		return "FPE_INTDIV: integer divide by zero";
+	if (code == SI_TKILL)
+		return "SI_TKILL: sent by tgkill(2), as abort(3) does";
+	if (code == SI_USER)
+		return "SI_USER: sent by kill(2)";
+	return "other";
+}
+
+/* Runs on the alternate stack: says what hit the worker, then returns, and
+ * with SA_RESETHAND the fault (or abort's second raise) kills it for real. */
+static void
+fault_handler(int sig, siginfo_t *si, void *uc)
+{
+	char buf[200];
+	size_t at = 0;
+
+	(void)uc;
+	at = put(buf, at, sizeof(buf), "worker ");
+	at = putnum(buf, at, sizeof(buf), (unsigned long long)getpid(), 10);
+	at = put(buf, at, sizeof(buf), sig == SIGSEGV ? ": caught SIGSEGV" :
+		 sig == SIGFPE ? ": caught SIGFPE" : ": caught SIGABRT");
+	if (sig != SIGABRT) {
+		at = put(buf, at, sizeof(buf), " at address 0x");
+		at = putnum(buf, at, sizeof(buf), (uintptr_t)si->si_addr, 16);
+	}
+	at = put(buf, at, sizeof(buf), " (si_code ");
+	if (si->si_code < 0)
+		at = put(buf, at, sizeof(buf), "-");
+	at = putnum(buf, at, sizeof(buf),
+		    (unsigned long long)(si->si_code < 0 ? -si->si_code : si->si_code), 10);
+	at = put(buf, at, sizeof(buf), " ");
+	at = put(buf, at, sizeof(buf), code_name(sig, si->si_code));
+	at = put(buf, at, sizeof(buf), ") on the alternate stack\n");
+	(void)!write(STDERR_FILENO, buf, at);
+}
+
+static void
+catch_faults(void)
+{
+	static char altstack[64 * 1024];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	const int sigs[] = { SIGSEGV, SIGFPE, SIGABRT };
+	struct sigaction sa;
+
+	if (sigaltstack(&ss, NULL) == -1)
+		warn("worker: sigaltstack");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			warn("worker: sigaction");
+}
+
+/* Real faults, not raise(): the CPU traps and the kernel fills si_addr.
+ * The sanitizers would intercept them first, so they are off here. */
+__attribute__((no_sanitize("address", "undefined"), noinline)) static void
+fault(int kind)
+{
+	volatile uintptr_t bad = 0x10;	/* the kernel never maps page 0 */
+	volatile int zero = 0, one = 1;	/* 1 / zero alone becomes a cmov */
+
+	if (kind == 0)
+		*(volatile int *)bad = 1;
+	else if (kind == 1)
+		zero = one / zero;
+	abort();
+}
+
+/* splitmix64: rand_r's low bits follow each other too closely here. */
+static uint64_t
+rnd(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double
+rnd01(uint64_t *s)
+{
+	return (double)(rnd(s) >> 11) / (double)(1ULL << 53);
+}
+
+static void __attribute__((noreturn))
+builtin_worker(unsigned long serial)
+{
+	uint64_t seed = (uint64_t)getpid() << 32 ^ ipc_now_ns();
+	long loops = 1 + (long)(rnd(&seed) % (uint64_t)P.loops);
+	struct timespec ts;
+	double s;
+
+	prctl(PR_SET_NAME, "pool-worker");
+	setproctitle("worker #%lu", serial);
+	if (P.crash > 0)
+		catch_faults();
+	for (long i = 1; i <= loops; i++) {
+		s = P.sleep_s * (0.5 + 0.5 * rnd01(&seed));
+		ts.tv_sec = (time_t)s;
+		ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+		fprintf(stderr, "worker %d: loop %ld of %ld\n", (int)getpid(), i, loops);
+		if (P.crash > 0 && rnd01(&seed) < P.crash)
+			fault((int)(rnd(&seed) % 3));
+	}
+	_exit(0);
+}
+
+/* In every child: die with the master.  The master may have died between
+ * fork and prctl, so the parent is checked after asking. */
+static int
+die_with_master(void *arg)
+{
+	(void)arg;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		return -1;
+	if (getppid() != P.master)
+		_exit(0);
+	/* with --json, stdout holds the final report and nothing else */
+	if (P.json && dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
+		return -1;
+	return 0;
+}
+
+/* ---- the pool --------------------------------------------------------- */
+
+static void
+count_cause(const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < P.ncauses; i++)
+		if (strcmp(P.causes[i].what, what) == 0)
+			break;
+	if (i == P.ncauses) {
+		if (P.ncauses == MAX_CAUSES)
+			i = MAX_CAUSES - 1;	/* the last row collects the rest */
+		else
+			snprintf(P.causes[P.ncauses++].what, sizeof(P.causes[0].what), "%s", what);
+	}
+	P.causes[i].n++;
+	P.deaths++;
+}
+
+/* Starts the worker of slot i.  Returns 0, or -1 after saying why. */
+static int
+spawn(size_t i)
+{
+	sigset_t none;
+	pid_t pid;
+
+	sigemptyset(&none);
+	if (P.cmd) {
+		pid = ipc_spawn(P.cmd[0], P.cmd, NULL, die_with_master, NULL);
+	} else if ((pid = ipc_fork(&none)) == 0) {
+		if (die_with_master(NULL) == -1)
+			_exit(125);
+		closefrom(STDERR_FILENO + 1);
+		builtin_worker(P.serial + 1);
+	}
+	if (pid == -1) {
+		warn("worker: %s: %s", P.cmd ? P.cmd[0] : "built-in", ipc_failed_call);
+		return -1;
+	}
+	P.slots[i].pid = pid;
+	P.slots[i].start = ipc_now_ns();
+	P.created++;
+	P.serial++;
+	P.started_ok = true;
+	return 0;
+}
+
+/* Fills the empty slots below the target, unless restarts are delayed. */
+static void
+fill(void)
+{
+	long long t = target();
+	uint64_t now = ipc_now_ns();
+	int e;
+
+	if (P.stopping || (P.delay && now < P.next_spawn))
+		return;
+	for (long long i = 0; i < t; i++) {
+		if (P.slots[i].pid)
+			continue;
+		if (P.delay && P.round_start < now) {
+			P.round_start = now;	/* a new round of delayed restarts */
+			P.doubled = false;
+		}
+		if (spawn((size_t)i) == 0)
+			continue;
+		e = errno;
+		if (!P.started_ok && P.cmd && ipc_failed_call &&
+		    strcmp(ipc_failed_call, "exec") == 0) {
+			P.status = ipc_exec_errno_code(e);
+			P.stopping = true;
+			return;
+		}
+		P.streak = BURST;	/* a failed fork is a crash loop too */
+		P.delay = P.delay ? P.delay : DELAY_MIN_NS;
+		P.next_spawn = now + P.delay;
+		return;
+	}
+}
+
+/* Tells the workers above the target to go: SIGTERM, SIGKILL after grace. */
+static void
+retire(void)
+{
+	uint64_t now = ipc_now_ns();
+
+	for (long long i = target(); i < P.limit; i++) {
+		struct slot *s = &P.slots[i];
+
+		if (s->pid == 0)
+			continue;
+		if (P.nret == P.capret) {
+			size_t cap = P.capret ? 2 * P.capret : 16;
+			struct retiree *r = reallocarray(P.ret, cap, sizeof(*r));
+
+			if (r == NULL)
+				err(1, "retire: realloc");
+			P.ret = r;
+			P.capret = cap;
+		}
+		if (kill(s->pid, SIGTERM) == -1 && errno != ESRCH)
+			warn("worker %d: kill", (int)s->pid);
+		P.ret[P.nret++] = (struct retiree){ s->pid, s->start,
+						    now + (uint64_t)(P.grace_s * NS) };
+		s->pid = 0;
+	}
+}
+
+/* A young failure (a signal or an exit status other than 0, within 1 s of
+ * starting) may start or deepen the crash-loop delay; a worker that lived
+ * 1 s ends it.  A young exit 0 is work done, neither. */
+static void
+throttle(uint64_t start, uint64_t now, bool failed)
+{
+	if (now - start >= YOUNG_NS) {
+		if (P.delay)
+			fprintf(stderr, "workers live normally again: restarts at once\n");
+		P.streak = 0;
+		P.delay = 0;
+		return;
+	}
+	if (!P.throttle || !failed || ++P.streak < BURST)
+		return;
+	if (P.delay == 0) {
+		P.delay = DELAY_MIN_NS;
+		fprintf(stderr, "crash loop: %d workers died within 1 s of starting; "
+			"restarting after 100 ms, doubling up to 5 s\n", P.streak);
+	} else if (start >= P.round_start && !P.doubled) {
+		P.delay = P.delay * 2 > DELAY_MAX_NS ? DELAY_MAX_NS : P.delay * 2;
+		P.doubled = true;
+	}
+	P.next_spawn = now + P.delay;
+}
+
+/* While restarts are delayed, a worker that passes 1 s alive ends it. */
+static void
+healthy_check(uint64_t now)
+{
+	if (P.delay == 0)
+		return;
+	for (long long i = 0; i < P.limit; i++)
+		if (P.slots[i].pid && now - P.slots[i].start >= YOUNG_NS) {
+			throttle(P.slots[i].start, now, false);
+			return;
+		}
+}
+
+static void
+log_death(pid_t pid, int st, uint64_t start, uint64_t now, const char *tag)
+{
+	char what[64];
+
+	ipc_status_str(st, what, sizeof(what));
+	fprintf(stderr, "worker %d%s %s after %.1f s\n", (int)pid, tag, what,
+		(double)(now - start) / NS);
+	count_cause(what);
+}
+
+/* Finds whose death this is and forgets the worker. */
+static void
+bury(pid_t pid, int st, uint64_t now)
+{
+	if (pid == P.fifo_pid) {
+		P.fifo_pid = 0;		/* restarted by the loop, unless it gave up */
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 1) {
+			fprintf(stderr, "%s: FIFO helper gave up; no more FIFO\n", P.fifo);
+			P.fifo_gone = true;
+		}
+		return;
+	}
+	for (long long i = 0; i < P.limit; i++) {
+		struct slot *s = &P.slots[i];
+
+		if (s->pid != pid)
+			continue;
+		log_death(pid, st, s->start, now, "");
+		s->pid = 0;
+		s->exits++;
+		if (!P.stopping)
+			throttle(s->start, now, !WIFEXITED(st) || WEXITSTATUS(st) != 0);
+		return;
+	}
+	for (size_t i = 0; i < P.nret; i++) {
+		if (P.ret[i].pid != pid)
+			continue;
+		log_death(pid, st, P.ret[i].start, now, " (retired)");
+		P.ret[i] = P.ret[--P.nret];
+		return;
+	}
+}
+
+/* One SIGCHLD may stand for several deaths: reaps them all. */
+static void
+reap(void)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		bury(pid, st, ipc_now_ns());
+	if (pid == -1 && errno != ECHILD && errno != EINTR)
+		warn("waitpid");
+}
+
+static size_t
+alive(void)
+{
+	size_t n = 0;
+
+	for (long long i = 0; i < P.limit; i++)
+		n += P.slots[i].pid != 0;
+	return n;
+}
+
+/* ---- reports ---------------------------------------------------------- */
+
+static const int reported_sigs[] = { SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN,
+				     SIGTTOU, SIGTERM, SIGINT };
+
+/* How many of each signal the master received: a standard signal sent
+ * again while still pending is merged by the kernel, so a storm shows here
+ * as far fewer than were sent. */
+static void
+signals_line(FILE *fp)
+{
+	const char *sep = "";
+
+	fprintf(fp, "pool %d: signals received:", (int)P.master);
+	for (size_t i = 0; i < sizeof(reported_sigs) / sizeof(reported_sigs[0]); i++) {
+		if (P.seen[reported_sigs[i]] == 0)
+			continue;
+		fprintf(fp, "%s %s %lu", sep, ipc_signame(reported_sigs[i]),
+			P.seen[reported_sigs[i]]);
+		sep = ",";
+	}
+	fputc('\n', fp);
+	if (P.seen[SIGCHLD] < P.deaths)
+		ipc_finding(fp, "%lu deaths came with only %lu SIGCHLD: a signal sent "
+			    "while the same one is pending is merged into it, which is "
+			    "why the master reaps with waitpid(-1, WNOHANG) until none "
+			    "is left.", P.deaths, P.seen[SIGCHLD]);
+}
+
+static void
+signals_json(struct ipc_json *j)
+{
+	ipc_json_object(j, "signals_received");
+	for (size_t i = 0; i < sizeof(reported_sigs) / sizeof(reported_sigs[0]); i++)
+		ipc_json_uint(j, ipc_signame(reported_sigs[i]), P.seen[reported_sigs[i]]);
+	ipc_json_end(j);
+}
+
+/* The deaths by cause, as a table. */
+static struct libscols_table *
+causes_table(void)
+{
+	static const struct ipc_col cols[] = {
+		{ "DEATHS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "CAUSE", 0, 0, SCOLS_JSON_STRING },
+	};
+	struct libscols_table *t = ipc_table_new(cols, 2);
+	struct libscols_line *ln;
+
+	for (size_t i = 0; t && i < P.ncauses; i++) {
+		if ((ln = ipc_table_row(t)) == NULL ||
+		    ipc_cell(ln, 0, "%lu", P.causes[i].n) == -1 ||
+		    ipc_cell(ln, 1, "%s", P.causes[i].what) == -1) {
+			scols_unref_table(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+static void
+counts_json(FILE *fp, struct libscols_table *t)
+{
+	struct ipc_json j;
+
+	ipc_json_open(&j, fp);
+	ipc_json_int(&j, "master", P.master);
+	ipc_json_uint(&j, "created", P.created);
+	ipc_json_uint(&j, "alive", alive());
+	ipc_json_int(&j, "wanted", target());
+	ipc_json_uint(&j, "retiring", P.nret);
+	ipc_json_uint(&j, "deaths", P.deaths);
+	ipc_json_double(&j, "uptime_s", (double)(ipc_now_ns() - P.t0) / NS);
+	ipc_json_double(&j, "restart_delay_s", (double)P.delay / NS);
+	signals_json(&j);
+	if (t)
+		ipc_json_table(&j, "causes", t);
+	if (ipc_json_close(&j) == -1)
+		warn("report: write");
+}
+
+/* SIGUSR1 and the end: the seed's count, the alive, the deaths by cause.
+ * On stderr; the final one in JSON goes to stdout. */
+static void
+report_counts(FILE *fp)
+{
+	struct libscols_table *t = causes_table();
+
+	if (P.json) {
+		counts_json(fp, t);
+	} else {
+		fprintf(fp, "pool %d: created %lu workers, %zu alive of %lld wanted, "
+			"%zu retiring, %lu deaths, up %.1f s\n", (int)P.master, P.created,
+			alive(), target(), P.nret, P.deaths,
+			(double)(ipc_now_ns() - P.t0) / NS);
+		if (P.delay) {
+			fprintf(fp, "pool %d: crash loop, restarts delayed %.1f s\n",
+				(int)P.master, (double)P.delay / NS);
+			ipc_finding(fp, "workers kept failing within 1 s of starting; the "
+				    "delay doubles each failed round, up to 5 s, and ends "
+				    "when a worker lives 1 s.");
+		}
+		signals_line(fp);
+		if (t && P.ncauses)
+			ipc_table_print(t, fp);
+	}
+	if (t)
+		scols_unref_table(t);
+}
+
+static void
+worker_row(struct libscols_table *t, long long slot, pid_t pid, uint64_t start,
+	   unsigned long exits, const char *state, uint64_t now)
+{
+	struct libscols_line *ln = ipc_table_row(t);
+
+	if (ln == NULL)
+		return;
+	if (slot >= 0)
+		ipc_cell(ln, 0, "%lld", slot);
+	ipc_cell(ln, 1, "%d", (int)pid);
+	ipc_cell(ln, 2, "%.1f", (double)(now - start) / NS);
+	if (slot >= 0)
+		ipc_cell(ln, 3, "%lu", exits);
+	ipc_cell(ln, 4, "%s", state);
+}
+
+/* SIGUSR2: the live workers, retiring ones last. */
+static void
+report_workers(void)
+{
+	static const struct ipc_col cols[] = {
+		{ "SLOT", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "PID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "AGE-S", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "EXITS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "STATE", 0, 0, SCOLS_JSON_STRING },
+	};
+	struct libscols_table *t = ipc_table_new(cols, 5);
+	uint64_t now = ipc_now_ns();
+	struct ipc_json j;
+
+	if (t == NULL) {
+		warn("report: table");
+		return;
+	}
+	for (long long i = 0; i < P.limit; i++)
+		if (P.slots[i].pid)
+			worker_row(t, i, P.slots[i].pid, P.slots[i].start, P.slots[i].exits,
+				   "running", now);
+	for (size_t i = 0; i < P.nret; i++)
+		worker_row(t, -1, P.ret[i].pid, P.ret[i].start, 0, "retiring", now);
+	if (P.json) {
+		ipc_json_open(&j, stderr);
+		ipc_json_int(&j, "master", P.master);
+		ipc_json_table(&j, "workers", t);
+		ipc_json_close(&j);
+	} else {
+		fprintf(stderr, "pool %d: %zu workers\n", (int)P.master, alive() + P.nret);
+		ipc_table_print(t, stderr);
+	}
+	scols_unref_table(t);
+}
+
+/* ---- the FIFO --------------------------------------------------------- */
+
+/* Hands "PID\n" to the readers of one open: one line at a time on a
+ * one-page pipe, so poll(POLLOUT) says when a reader has taken it; stops
+ * when no reader is left (POLLERR) or after FIFO_SESSION lines.  Returns
+ * true in that last case: a reader is reading to end of file. */
+static bool
+fifo_session(int fd, const char *line, size_t len)
+{
+	struct pollfd pfd = { .fd = fd };
+
+	fcntl(fd, F_SETPIPE_SZ, 4096);
+	for (int i = 0; i < FIFO_SESSION; i++) {
+		if (write(fd, line, len) != (ssize_t)len)
+			return false;
+		pfd.events = POLLOUT;	/* the page is free again: line taken */
+		if (poll(&pfd, 1, -1) == -1 || (pfd.revents & POLLERR))
+			return false;
+		pfd.events = 0;		/* another reader waiting? */
+		if (poll(&pfd, 1, 20) != 0)
+			return false;
+	}
+	return true;
+}
+
+static void __attribute__((noreturn))
+fifo_helper(void)
+{
+	char line[32];
+	size_t len;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_NAME, "pool-fifo");
+	setproctitle("fifo %s", P.fifo);
+	len = (size_t)snprintf(line, sizeof(line), "%d\n", (int)P.master);
+	for (;;) {
+		if ((fd = open(P.fifo, O_WRONLY | O_CLOEXEC)) == -1) {
+			if (errno == EINTR)
+				continue;
+			warn("%s: open", P.fifo);
+			_exit(1);
+		}
+		bool greedy = fifo_session(fd, line, len);
+
+		close(fd);
+		if (greedy)		/* let it see end of file before reopening */
+			nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
+	}
+}
+
+/* The FIFO helper is a child too, but not a worker: it dies with the
+ * master and is restarted (at most once a second) if something kills it. */
+static void
+fifo_start(void)
+{
+	static uint64_t last;
+	uint64_t now = ipc_now_ns();
+	sigset_t none;
+	pid_t pid;
+
+	if (P.fifo == NULL || P.fifo_gone || P.fifo_pid || P.stopping ||
+	    (last && now - last < NS))
+		return;
+	last = now;
+	sigemptyset(&none);
+	if ((pid = ipc_fork(&none)) == -1) {
+		warn("%s: %s", P.fifo, ipc_failed_call);
+		return;
+	}
+	if (pid == 0) {
+		if (die_with_master(NULL) == -1)
+			_exit(125);
+		closefrom(STDERR_FILENO + 1);
+		fifo_helper();
+	}
+	P.fifo_pid = pid;
+}
+
+static void
+fifo_setup(bool asked)
+{
+	struct stat st;
+
+	if (stat(P.fifo, &st) == 0) {
+		if (S_ISFIFO(st.st_mode))
+			return;
+		if (!asked) {
+			warnx("%s: not a FIFO; serving no FIFO", P.fifo);
+			P.fifo = NULL;
+			return;
+		}
+		ipc_usage("%s: exists and is not a FIFO", P.fifo);
+	}
+	if (!asked) {
+		P.fifo = NULL;
+		return;
+	}
+	if (errno != ENOENT)
+		err(1, "%s: stat", P.fifo);
+	if (mkfifo(P.fifo, 0600) == -1)
+		err(1, "%s: mkfifo", P.fifo);
+	P.fifo_made = true;
+}
+
+/* ---- signals and the loop --------------------------------------------- */
+
+static void
+reload(void)
+{
+	char why[PATH_MAX + 128];
+	long long n;
+
+	if (parse_config(P.config, &n, why, sizeof(why)) == -1) {
+		fprintf(stderr, "reload: %s; keeping N=%lld\n", why, P.n);
+		return;
+	}
+	fprintf(stderr, "reload: N=%lld (was %lld%s)\n", n, target(),
+		P.adj ? ", with TTIN/TTOU" : "");
+	P.n = n;
+	P.adj = 0;
+	setproctitle("master N=%lld", n);
+}
+
+/* Sends sig to every worker (and the FIFO helper). */
+static void
+kill_all(int sig)
+{
+	for (long long i = 0; i < P.limit; i++)
+		if (P.slots[i].pid)
+			kill(P.slots[i].pid, sig);
+	for (size_t i = 0; i < P.nret; i++)
+		kill(P.ret[i].pid, sig);
+	if (P.fifo_pid)
+		kill(P.fifo_pid, SIGKILL);
+}
+
+static void
+stop(int sig)
+{
+	if (P.stopping) {		/* a second request: no more grace */
+		kill_all(SIGKILL);
+		return;
+	}
+	fprintf(stderr, "%s: stopping %zu workers\n", ipc_signame(sig), alive() + P.nret);
+	P.stopping = true;
+	P.stop_at = ipc_now_ns() + (uint64_t)(P.grace_s * NS);
+	kill_all(SIGTERM);
+}
+
+/* Reads every pending signal; a storm collapses into one pass here. */
+static void
+on_signals(void)
+{
+	bool hup = false, usr1 = false, usr2 = false;
+	int sig;
+
+	while ((sig = ipc_sigfd_read(P.sfd, NULL)) > 0) {
+		if (sig < NSIG)
+			P.seen[sig]++;
+		switch (sig) {
+		case SIGHUP: hup = true; break;
+		case SIGUSR1: usr1 = true; break;
+		case SIGUSR2: usr2 = true; break;
+		case SIGTTIN: P.adj += target() < P.limit; break;
+		case SIGTTOU: P.adj -= target() > 0; break;
+		case SIGTERM: case SIGINT: stop(sig); break;
+		default: break;		/* SIGCHLD, SIGPIPE */
+		}
+	}
+	if (sig == -1)
+		err(1, "signalfd: %s", ipc_failed_call);
+	reap();
+	if (hup && !P.stopping)
+		reload();
+	if (usr1)
+		report_counts(stderr);
+	if (usr2)
+		report_workers();
+}
+
+static uint64_t
+earliest(uint64_t a, uint64_t b)
+{
+	return a == 0 ? b : b == 0 ? a : a < b ? a : b;
+}
+
+/* The next deadline, or 0 when nothing is pending: then poll sleeps. */
+static uint64_t
+next_deadline(void)
+{
+	uint64_t t = 0;
+
+	if (P.stopping)
+		return P.stop_at;
+	if (P.delay && alive() < (size_t)target())
+		t = P.next_spawn;
+	for (size_t i = 0; i < P.nret; i++)
+		t = earliest(t, P.ret[i].kill_at);
+	if (P.delay)
+		for (long long i = 0; i < P.limit; i++)
+			if (P.slots[i].pid)
+				t = earliest(t, P.slots[i].start + YOUNG_NS);
+	if (P.fifo && !P.fifo_gone && P.fifo_pid == 0)
+		t = earliest(t, ipc_now_ns() + NS);
+	return t;
+}
+
+/* Deadlines that have passed: SIGKILL to late retirees and stoppers. */
+static void
+on_time(uint64_t now)
+{
+	if (P.stopping && now >= P.stop_at) {
+		kill_all(SIGKILL);
+		P.stop_at = now + NS;
+	}
+	for (size_t i = 0; i < P.nret; i++)
+		if (P.ret[i].kill_at && now >= P.ret[i].kill_at) {
+			kill(P.ret[i].pid, SIGKILL);
+			P.ret[i].kill_at = 0;
+		}
+	healthy_check(now);
+}
+
+static int
+poll_timeout(void)
+{
+	uint64_t d = next_deadline(), now = ipc_now_ns();
+
+	if (d == 0)
+		return -1;
+	if (d <= now)
+		return 0;
+	return (int)((d - now + MS - 1) / MS);
+}
+
+static void
+loop(void)
+{
+	struct pollfd pfd = { .fd = P.sfd, .events = POLLIN };
+	int n;
+
+	for (;;) {
+		fill();
+		retire();
+		fifo_start();
+		if (P.stopping && alive() == 0 && P.nret == 0 && P.fifo_pid == 0)
+			return;
+		n = poll(&pfd, 1, poll_timeout());
+		if (n == -1 && errno != EINTR)
+			err(1, "poll");
+		if (n > 0)
+			on_signals();
+		on_time(ipc_now_ns());
+	}
+}
+
+/* ---- start and end ---------------------------------------------------- */
+
+static double
+parse_rate(const char *s)
+{
+	char *end;
+	double r;
+
+	errno = 0;
+	r = strtod(s, &end);
+	if (end != s && *end == '%' && end[1] == '\0') {
+		r /= 100;
+		end++;
+	}
+	if (errno || end == s || *end || !(r >= 0 && r <= 1))
+		ipc_usage("--crash '%s': want a rate from 0 to 1, or a percentage", s);
+	return r;
+}
+
+static double
+seconds_arg(const char *opt, const char *s, double max)
+{
+	const char *e;
+	double v;
+
+	if (ipc_parse_seconds(s, max, &v, &e) == -1)
+		ipc_usage("%s '%s': %s", opt, s, e);
+	return v;
+}
+
+static long long
+count_arg(const char *opt, const char *s, long long min, long long max)
+{
+	const char *e;
+	long long v;
+
+	if (ipc_parse_count(s, min, max, &v, &e) == -1)
+		ipc_usage("%s '%s': %s", opt, s, e);
+	return v;
+}
+
+/* CONFIG [-- COMMAND [ARG...]] */
+static void
+parse_operands(int argc, char **argv, int i)
+{
+	if (i >= argc)
+		ipc_usage("a CONFIG file holding the number of workers is required");
+	P.config = argv[i++];
+	if (i == argc)
+		return;
+	if (strcmp(argv[i], "--") != 0)
+		ipc_usage("unexpected '%s' after CONFIG (options go before it, "
+			  "a COMMAND after --)", argv[i]);
+	if (++i == argc)
+		ipc_usage("-- wants a COMMAND after it");
+	P.cmd = &argv[i];
+}
+
+static bool
+parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "fifo", required_argument, NULL, 'f' },
+		{ "no-fifo", no_argument, NULL, OPT_NOFIFO },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "crash", required_argument, NULL, 'c' },
+		{ "sleep", required_argument, NULL, 's' },
+		{ "loops", required_argument, NULL, 'n' },
+		{ "grace", required_argument, NULL, 'g' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "no-throttle", no_argument, NULL, OPT_NOTHROTTLE },
+		{ "json", no_argument, NULL, 'j' },
+		IPC_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	bool asked = false, nofifo = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+f:p:c:s:n:g:l:jhV", longopts, NULL)) != -1) {
+		if (ipc_common_option(c, &help))
+			continue;
+		switch (c) {
+		case 'f': P.fifo = optarg; asked = true; break;
+		case OPT_NOFIFO: nofifo = true; break;
+		case 'p': P.pidfile = optarg; break;
+		case 'c': P.crash = parse_rate(optarg); break;
+		case 's': P.sleep_s = seconds_arg("--sleep", optarg, 86400); break;
+		case 'n': P.loops = count_arg("--loops", optarg, 1, 1000000000); break;
+		case 'g': P.grace_s = seconds_arg("--grace", optarg, 3600); break;
+		case 'l': P.limit = count_arg("--limit", optarg, 0, 1000000); break;
+		case OPT_NOTHROTTLE: P.throttle = false; break;
+		case 'j': P.json = true; break;
+		}
+	}
+	parse_operands(argc, argv, optind);
+	if (P.cmd && P.crash > 0)
+		ipc_usage("--crash applies to built-in workers, not to a COMMAND");
+	if (nofifo && asked)
+		ipc_usage("--fifo and --no-fifo contradict each other");
+	if (nofifo)
+		P.fifo = NULL;
+	return asked;
+}
+
+/* setproctitle(3) writes over the original argument strings, which the
+ * options point into: keep copies. */
+static void
+keep_args(void)
+{
+	size_t n = 0;
+	char **cmd;
+
+	if ((P.config = strdup(P.config)) == NULL ||
+	    (P.fifo && (P.fifo = strdup(P.fifo)) == NULL) ||
+	    (P.pidfile && (P.pidfile = strdup(P.pidfile)) == NULL))
+		err(1, "strdup");
+	if (P.cmd == NULL)
+		return;
+	while (P.cmd[n])
+		n++;
+	if ((cmd = calloc(n + 1, sizeof(*cmd))) == NULL)
+		err(1, "calloc");
+	for (size_t i = 0; i < n; i++)
+		if ((cmd[i] = strdup(P.cmd[i])) == NULL)
+			err(1, "strdup");
+	P.cmd = cmd;
+}
+
+/* pidfile_open(3) truncates the file: refuse one that holds anything but a
+ * PID, so that a mistyped path costs no data. */
+static void
+pidfile_check(void)
+{
+	char buf[64], why[PATH_MAX + 64];
+	struct stat st;
+
+	if (stat(P.pidfile, &st) == -1)
+		return;		/* pidfile_open says what is wrong, if anything */
+	if (!S_ISREG(st.st_mode))
+		ipc_usage("%s: not a regular file, so not a pidfile", P.pidfile);
+	if (st.st_size == 0)
+		return;
+	if (st.st_size > 32 || slurp(P.pidfile, buf, sizeof(buf), why, sizeof(why)) == -1 ||
+	    strspn(buf, "0123456789") + (buf[strspn(buf, "0123456789")] == '\n') !=
+	    strlen(buf))
+		ipc_usage("%s: holds something other than a PID; not overwriting it",
+			  P.pidfile);
+}
+
+static void
+take_pidfile(void)
+{
+	pid_t other = -1;
+
+	if (P.pidfile == NULL)
+		return;
+	pidfile_check();
+	if ((P.pfh = pidfile_open(P.pidfile, 0600, &other)) == NULL) {
+		if (errno == EEXIST)
+			errx(1, "%s: held by PID %d: another pool master is running",
+			     P.pidfile, (int)other);
+		err(1, "%s: pidfile_open", P.pidfile);
+	}
+	if (pidfile_write(P.pfh) == -1)
+		err(1, "%s: pidfile_write", P.pidfile);
+	if (fcntl(pidfile_fileno(P.pfh), F_SETFD, FD_CLOEXEC) == -1)
+		err(1, "%s: fcntl", P.pidfile);
+}
+
+static void
+start(void)
+{
+	sigset_t set;
+	const int sigs[] = { SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT,
+			     SIGTTIN, SIGTTOU, SIGPIPE };
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	if ((P.sfd = ipc_sigfd_open(&set)) == -1)
+		err(1, "signals: %s", ipc_failed_call);
+	if ((P.slots = calloc((size_t)(P.limit ? P.limit : 1), sizeof(*P.slots))) == NULL)
+		err(1, "workers: calloc");
+	/* orphans of the workers' own children come here to be reaped */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		warn("prctl: PR_SET_CHILD_SUBREAPER");
+	P.master = getpid();
+	P.t0 = ipc_now_ns();
+	ipc_proctitle_init();
+	setproctitle("master N=%lld", P.n);
+	fprintf(stderr, "pool %d: N=%lld, %s workers%s%s\n", (int)P.master, P.n,
+		P.cmd ? P.cmd[0] : "built-in", P.fifo ? ", PID on FIFO " : "",
+		P.fifo ? P.fifo : "");
+}
+
+static void
+finish(void)
+{
+	report_counts(P.json ? stdout : stderr);
+	if (P.fifo_made && unlink(P.fifo) == -1)
+		warn("%s: unlink", P.fifo);
+	if (P.pfh && pidfile_remove(P.pfh) == -1)
+		warn("%s: pidfile_remove", P.pidfile);
+	free(P.slots);
+	free(P.ret);
+	free((char *)P.config);
+	free((char *)P.fifo);
+	free((char *)P.pidfile);
+	for (size_t i = 0; P.cmd && P.cmd[i]; i++)
+		free(P.cmd[i]);
+	free(P.cmd);
+	close(P.sfd);
+}
+
+int
+pool_main(int argc, char **argv)
+{
+	char why[PATH_MAX + 128];
+	bool asked;
+
+	P.fifo = DEFAULT_FIFO;	/* only if it exists */
+	P.sleep_s = 1;
+	P.loops = 10;
+	P.grace_s = 2;
+	P.limit = DEFAULT_LIMIT;
+	P.throttle = true;
+	asked = parse_args(argc, argv);
+	if (parse_config(P.config, &P.n, why, sizeof(why)) == -1)
+		ipc_usage("%s", why);
+	if (P.fifo)
+		fifo_setup(asked);
+	keep_args();
+	take_pidfile();
+	start();
+	loop();
+	if (P.status)
+		warnx("%s: cannot run it; stopping", P.cmd[0]);
+	finish();
+	return P.status;
+}

@@ -1,0 +1,428 @@
+# ipclab pool: a pre-fork pool checked with real signals against the kernel's
+# own view of the process tree (/proc, pstree).  Every pool runs under
+# pool_reaper, a child subreaper, so that workers orphaned by a killed master
+# are reaped here instead of lingering as zombies of PID 1.
+load common
+
+setup() {
+	D=$(scratch)
+	echo 3 >"$D/cfg"
+	R= M=
+}
+
+teardown() {
+	[ -n "$M" ] && kill -9 "$M" 2>/dev/null
+	if [ -n "$R" ]; then
+		wait_for 5 dead "$R" || kill -9 "$R" 2>/dev/null
+		wait "$R" 2>/dev/null
+	fi
+	return 0
+}
+
+# start_pool ARGS...: runs `ipclab pool ARGS` under the reaper, stderr in
+# $D/err; sets R (the reaper) and M (the master).
+start_pool() {
+	"$IPCLAB_HELPERS/pool_reaper" "$IPCLAB_BIN" pool "$@" 2>"$D/err" &
+	R=$!
+	wait_for 5 master_up || { cat "$D/err"; return 1; }
+	M=$(pgrep -P "$R")
+}
+master_up() { [ -n "$(pgrep -P "$R")" ] && grep -q '^pool [0-9]*: N=' "$D/err"; }
+
+# workers: the master's live children that are not the FIFO helper, as the
+# kernel lists them.
+workers() {
+	local c
+	for c in $(pgrep -P "$M"); do
+		alive "$c" && [ "$(cat "/proc/$c/comm" 2>/dev/null)" != pool-fifo ] && echo "$c"
+	done
+	return 0
+}
+# master_under PID: the pool master among PID's descendants.
+master_under() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		if tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q '^ipclab pool: master'; then
+			echo "$c"
+			return 0
+		fi
+		master_under "$c" && return 0
+	done
+	return 1
+}
+nworkers() { workers | wc -l; }
+count_is() { [ "$(nworkers)" -eq "$1" ]; }
+# all_run NAME: every worker has exec'd NAME (a fork shows before its exec).
+all_run() {
+	local w
+	for w in $(workers); do [ "$(cat "/proc/$w/comm" 2>/dev/null)" = "$1" ] || return 1; done
+}
+logged() { grep -q -- "$1" "$D/err"; }
+
+# within MS CMD...: polls CMD every 5 ms for at most MS milliseconds.
+within() {
+	local limit=$1 start
+	shift
+	start=$(date +%s%3N)
+	until "$@"; do
+		(($(date +%s%3N) - start > limit)) && return 1
+		sleep 0.005
+	done
+}
+
+# stop_pool: SIGTERM, then the master's exit status in $status.
+stop_pool() {
+	kill -TERM "$M"
+	wait_for 10 dead "$R"
+	status=0
+	wait "$R" || status=$?
+	R= M=
+}
+
+@test "three workers start, named in ps and pstree" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	run pstree -p "$M"
+	[ "$(grep -o 'pool-worker([0-9]*)' <<<"$output" | wc -l)" -eq 3 ]
+	tr '\0' ' ' <"/proc/$M/cmdline" | grep -q 'ipclab pool: master N=3'
+	for w in $(workers); do
+		tr '\0' ' ' <"/proc/$w/cmdline" | grep -q 'ipclab pool: worker #[0-9]'
+	done
+}
+
+@test "a worker killed with SIGKILL is replaced at once, and its death logged in words" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	victim=$(workers | head -n1)
+	kill -9 "$victim"
+	wait_for 2 dead "$victim"
+	wait_for 2 count_is 3
+	! workers | grep -qx "$victim"
+	wait_for 2 logged "^worker $victim killed by SIGKILL after [0-9.]* s$"
+}
+
+@test "SIGHUP with a larger N grows the pool at once" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	before=$(workers | sort)
+	echo 5 >"$D/cfg"
+	kill -HUP "$M"
+	wait_for 2 count_is 5
+	# the three first workers were kept
+	[ "$(comm -12 <(echo "$before") <(workers | sort) | wc -l)" -eq 3 ]
+	logged "reload: N=5 (was 3)"
+}
+
+@test "SIGHUP with a smaller N retires the surplus with SIGTERM" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	echo 1 >"$D/cfg"
+	kill -HUP "$M"
+	wait_for 3 count_is 1
+	wait_for 2 logged "(retired) killed by SIGTERM"
+	[ "$(grep -c '(retired) killed by SIGTERM' "$D/err")" -eq 2 ]
+}
+
+@test "SIGHUP with a broken CONFIG keeps N and the workers, and says why" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	before=$(workers | sort)
+	for bad in abc -1 "3 4" 1e99 ""; do
+		printf '%s\n' "$bad" >"$D/cfg"
+		n=$(grep -c 'keeping N=3' "$D/err" || true)
+		kill -HUP "$M"
+		wait_for 2 eval '[ "$(grep -c "keeping N=3" "$D/err")" -gt "$n" ]'
+	done
+	rm "$D/cfg"
+	kill -HUP "$M"
+	wait_for 2 logged "cfg: open: No such file or directory; keeping N=3"
+	logged "'abc' is invalid"
+	logged "'1e99' is too large"
+	logged "2 words where one number belongs"
+	logged "no number in it"
+	[ "$(workers | sort)" = "$before" ]
+}
+
+@test "a bad CONFIG at start is one clear error, exit 2, and no process" {
+	for bad in abc -1 "3 4" 1e99 "" 2000; do
+		printf '%s\n' "$bad" >"$D/cfg"
+		run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo "$D/cfg"
+		[[ ${lines[0]} == "ipclab pool: $D/cfg: "* ]]
+	done
+	[[ $output == *"2000 workers is above --limit (1024)"* ]]
+	run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo "$D/missing"
+	[[ ${lines[0]} == *"missing: open: No such file or directory" ]]
+	run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo "$D"
+	[[ ${lines[0]} == *": read: Is a directory" ]]
+}
+
+@test "N = 0 is an idle master; blanks and # comments are fine" {
+	printf '  # no workers yet\n\t0   # zero\n\n' >"$D/cfg"
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	sleep 0.2	# nothing should appear; there is no event to wait for
+	count_is 0
+	printf '# now two\n 2 \n' >"$D/cfg"
+	kill -HUP "$M"
+	wait_for 2 count_is 2
+}
+
+@test "SIGUSR1 reports the exact number of workers created" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	for i in 1 2; do
+		victim=$(workers | head -n1)
+		kill -9 "$victim"
+		wait_for 2 dead "$victim"
+		wait_for 2 count_is 3
+	done
+	kill -USR1 "$M"
+	wait_for 2 logged "created 5 workers, 3 alive of 3 wanted"
+	wait_for 2 logged "2 killed by SIGKILL"
+}
+
+@test "SIGUSR2 lists exactly the live workers" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	kill -USR2 "$M"
+	wait_for 2 logged "^pool $M: 3 workers$"
+	listed=$(awk '$5 == "running" {print $2}' "$D/err" | sort)
+	[ "$listed" = "$(workers | sort)" ]
+	grep -q '^SLOT *PID *AGE-S *EXITS *STATE$' "$D/err"
+}
+
+@test "SIGTTIN adds a worker and SIGTTOU retires one, until the next reload" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	kill -TTIN "$M"
+	wait_for 2 count_is 4
+	kill -TTOU "$M"
+	wait_for 3 count_is 3
+	kill -TTOU "$M"
+	wait_for 3 count_is 2
+	kill -HUP "$M"
+	wait_for 2 count_is 3
+}
+
+@test "SIGTERM stops every worker gracefully and exits 0" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	ws=$(workers)
+	stop_pool
+	[ "$status" -eq 0 ]
+	for w in $ws; do dead "$w"; done
+	[ "$(grep -c '^worker [0-9]* killed by SIGTERM' "$D/err")" -eq 3 ]
+}
+
+@test "kill -9 of the master leaves no worker alive within 200 ms" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	ws=$(workers)
+	kill -9 "$M"
+	all_dead() { local w; for w in $ws; do dead "$w" || return 1; done; }
+	within 200 all_dead
+}
+
+@test "kill -9 of the master also takes COMMAND workers with it" {
+	start_pool --no-fifo "$D/cfg" -- sleep 600
+	wait_for 5 count_is 3
+	ws=$(workers)
+	wait_for 2 all_run sleep
+	kill -9 "$M"
+	all_dead() { local w; for w in $ws; do dead "$w" || return 1; done; }
+	within 200 all_dead
+}
+
+@test "-- COMMAND runs the program as the workers and replaces it when it exits" {
+	start_pool --no-fifo "$D/cfg" -- sh -c 'echo $$ >>"$0"; exec sleep 600' "$D/runs"
+	wait_for 5 count_is 3
+	victim=$(workers | head -n1)
+	kill -TERM "$victim"
+	wait_for 2 logged "^worker $victim killed by SIGTERM after"
+	wait_for 2 count_is 3
+	wait_for 2 eval '[ "$(wc -l <"$D/runs")" -eq 4 ]'
+}
+
+@test "a COMMAND that does not exist exits 127, one that cannot run 126" {
+	run -127 timeout 5 "$IPCLAB_BIN" pool --no-fifo "$D/cfg" -- /nonexistent/prog
+	[[ $output == *"/nonexistent/prog: exec: No such file or directory"* ]]
+	printf 'not a program\n' >"$D/plain"
+	chmod 644 "$D/plain"
+	run -126 timeout 5 "$IPCLAB_BIN" pool --no-fifo "$D/cfg" -- "$D/plain"
+	[[ $output == *"plain: exec: Permission denied"* ]]
+}
+
+@test "the FIFO gives the master's PID to three readers in a row (the seed's pstree recipe)" {
+	start_pool --fifo "$D/fifo" -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	[ "$(stat -c '%F %a' "$D/fifo")" = "fifo 600" ]
+	for i in 1 2 3; do
+		read -r pid < <(timeout 2 cat "$D/fifo")
+		[ "$pid" = "$M" ]
+	done
+	run timeout 2 bash -c "read pid <'$D/fifo' && pstree -p \$pid"
+	[ "$(grep -o 'pool-worker([0-9]*)' <<<"$output" | wc -l)" -eq 3 ]
+	stop_pool
+	[ ! -e "$D/fifo" ]	# it made the FIFO, so it removes it
+}
+
+@test "the FIFO serves three readers at once, each a whole line" {
+	start_pool --fifo "$D/fifo" -s 1000 "$D/cfg"
+	pids=()
+	for i in 1 2 3; do
+		timeout 3 head -n1 "$D/fifo" >"$D/r$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in 1 2 3; do [ "$(cat "$D/r$i")" = "$M" ]; done
+}
+
+@test "--fifo on a path that is not a FIFO is refused" {
+	echo keep >"$D/plain"
+	run -2 timeout 5 "$IPCLAB_BIN" pool --fifo "$D/plain" "$D/cfg"
+	[[ ${lines[0]} == *"plain: exists and is not a FIFO" ]]
+	[ "$(cat "$D/plain")" = keep ]
+}
+
+@test "a storm of 5,000 mixed signals: the master lives, N comes back within 1 s, no zombie" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	run "$IPCLAB_HELPERS/pool_storm" "$M" 5000
+	[ "$status" -eq 0 ]
+	kill -HUP "$M"		# TTIN/TTOU hold until the next reload
+	alive "$M"
+	within 1000 count_is 3
+	[ -z "$(zombies_of "$M")" ]
+	wait_for 5 logged "reload: N=3"
+}
+
+@test "--crash: a faulting worker reports its address and si_code, and dies of it" {
+	start_pool --no-fifo --no-throttle --crash 1 -s 0.01 -n 1 "$D/cfg"
+	saw() { logged "killed by SIGSEGV" && logged "killed by SIGFPE" && logged "killed by SIGABRT"; }
+	wait_for 10 saw
+	logged "caught SIGSEGV at address 0x10 (si_code 1 SEGV_MAPERR"
+	logged "caught SIGFPE at address 0x[0-9a-f]* (si_code 1 FPE_INTDIV"
+	logged "caught SIGABRT (si_code -6 SI_TKILL"
+	# every death the kernel reported as SIGSEGV was announced by that worker
+	for w in $(sed -n 's/^worker \([0-9]*\) killed by SIGSEGV.*/\1/p' "$D/err"); do
+		logged "^worker $w: caught SIGSEGV"
+	done
+}
+
+@test "a crash loop slows restarts down instead of spinning" {
+	echo 2 >"$D/cfg"
+	start_pool --no-fifo "$D/cfg" -- sh -c 'echo x >>"$0"; exit 1' "$D/runs"
+	wait_for 5 logged "crash loop: 3 workers died within 1 s of starting"
+	sleep 1.5	# a window to count in: delays of 0.1, 0.2, 0.4, 0.8 s
+	n=$(wc -l <"$D/runs")
+	[ "$n" -lt 30 ]
+}
+
+@test "the crash-loop delay ends once a worker lives 1 s" {
+	echo 1 >"$D/cfg"
+	start_pool --no-fifo "$D/cfg" -- sh -c '[ -e "$0" ] && exec sleep 600; exit 1' "$D/ok"
+	wait_for 5 logged "crash loop: 3 workers died within 1 s"
+	touch "$D/ok"
+	wait_for 10 logged "workers live normally again: restarts at once"
+	count_is 1
+	kill -USR1 "$M"
+	wait_for 2 logged "created [0-9]* workers, 1 alive of 1 wanted"
+	! sed -n '/normally again/,$p' "$D/err" | grep -q "restarts delayed"
+}
+
+@test "--pidfile refuses a second master and names the PID holding it" {
+	start_pool --no-fifo --pidfile "$D/pid" -s 1000 "$D/cfg"
+	wait_for 2 eval '[ "$(cat "$D/pid" 2>/dev/null)" = "$M" ]'
+	run -1 timeout 5 "$IPCLAB_BIN" pool --no-fifo --pidfile "$D/pid" "$D/cfg"
+	[[ $output == *"pid: held by PID $M: another pool master is running"* ]]
+	stop_pool
+	[ ! -e "$D/pid" ]
+	# pidfile_open truncates: a file holding anything else is left alone
+	echo precious >"$D/notes"
+	run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo --pidfile "$D/notes" "$D/cfg"
+	[[ ${lines[0]} == *"notes: holds something other than a PID; not overwriting it" ]]
+	[ "$(cat "$D/notes")" = precious ]
+}
+
+@test "an idle master makes no context switch at all" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	sleep 0.2
+	before=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$M/status")
+	sleep 1		# the measurement window itself
+	after=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$M/status")
+	[ "$after" -eq "$before" ]
+}
+
+@test "--json: the final report alone on stdout, counting what the kernel saw" {
+	echo 2 >"$D/cfg"
+	"$IPCLAB_HELPERS/pool_reaper" "$IPCLAB_BIN" pool --no-fifo --json "$D/cfg" \
+		-- sh -c 'echo chatter; exec sleep 600' >"$D/out" 2>"$D/err" &
+	R=$!
+	wait_for 5 eval 'M=$(master_under "$R") && [ -n "$M" ]'
+	wait_for 5 count_is 2
+	victim=$(workers | head -n1)
+	kill -9 "$victim"
+	wait_for 2 dead "$victim"
+	wait_for 2 count_is 2
+	stop_pool
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length "$D/out")" -eq 1 ]		# one document, nothing else
+	[ "$(jq .created "$D/out")" -eq 3 ]
+	[ "$(jq '[.causes[] | select(.cause == "killed by SIGKILL") | .deaths] | add' "$D/out")" -eq 1 ]
+	[ "$(jq '[.causes[].deaths] | add' "$D/out")" -eq 3 ]
+	[ "$(grep -c chatter "$D/err")" -eq 3 ]	# the workers' stdout went to stderr
+}
+
+@test "bad options: one line, a hint, exit 2" {
+	run -2 "$IPCLAB_BIN" pool --crash 2 "$D/cfg"
+	[[ ${lines[0]} == *"--crash '2': want a rate from 0 to 1"* ]]
+	[[ ${lines[1]} == "Try 'ipclab pool --help' for more information." ]]
+	run -2 "$IPCLAB_BIN" pool
+	run -2 "$IPCLAB_BIN" pool "$D/cfg" sleep 1
+	[[ ${lines[0]} == *"a COMMAND after --"* ]]
+	run -0 "$IPCLAB_BIN" pool --help
+	[[ $output == *"Usage:"* ]]
+}
+
+@test "man page example: the seed's FIFO and pstree recipe, then HUP and USR1" {
+	cd "$D"
+	echo 3 >pool.conf
+	"$IPCLAB_HELPERS/pool_reaper" bash -c 'ipclab() { "$IPCLAB_BIN" "$@"; }
+		ipclab pool --fifo pool.fifo pool.conf 2>pool.log &
+		wait' &
+	R=$!
+	wait_for 5 test -p pool.fifo
+	run timeout 5 bash -c 'read pid <pool.fifo && pstree -p $pid'
+	[ "$(grep -o 'pool-worker([0-9]*)' <<<"$output" | wc -l)" -eq 3 ]
+	M=$(timeout 5 head -n1 pool.fifo)
+	[ "$M" = "$(master_under "$R")" ]
+	echo 5 >pool.conf; kill -HUP $M; kill -USR1 $M
+	wait_for 2 count_is 5
+	wait_for 2 eval 'grep -q "created [35] workers" pool.log'
+}
+
+@test "man page example: crashing workers are replaced, each death in words" {
+	cd "$D"
+	echo 3 >pool.conf
+	"$IPCLAB_HELPERS/pool_reaper" bash -c 'ipclab() { "$IPCLAB_BIN" "$@"; }
+		exec 2>err
+		ipclab pool --no-fifo --crash 0.3 --sleep 0.2 pool.conf' &
+	R=$!
+	wait_for 5 eval 'M=$(master_under "$R") && [ -n "$M" ]'
+	wait_for 10 logged "^worker [0-9]* killed by SIG[A-Z]* after [0-9.]* s$"
+	wait_for 2 count_is 3
+}
+
+@test "man page example: a supervised COMMAND with a pidfile" {
+	cd "$D"
+	echo 3 >pool.conf
+	"$IPCLAB_HELPERS/pool_reaper" bash -c 'ipclab() { "$IPCLAB_BIN" "$@"; }
+		exec 2>err
+		ipclab pool --no-fifo --pidfile pool.pid pool.conf -- sleep 600' &
+	R=$!
+	wait_for 5 test -s pool.pid
+	M=$(cat pool.pid)
+	[ "$M" = "$(master_under "$R")" ]
+	wait_for 5 count_is 3
+	wait_for 2 all_run sleep
+}
