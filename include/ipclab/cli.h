@@ -34,7 +34,9 @@ const char *ipc_progname(void);
 /* Remembers the process's original arguments (main calls it first). */
 void ipc_save_args(int argc, char **argv);
 /* Prepares setproctitle(3) (libbsd) over the original arguments, which the
- * dispatcher has rearranged.  Call once before the first setproctitle(). */
+ * dispatcher has rearranged.  Call once before the first setproctitle().
+ * It takes over the memory of the argument strings: copy what you still need
+ * from argv (optarg included) before calling it. */
 void ipc_proctitle_init(void);
 
 void ipc_print_help(const struct ipc_help *h);
