@@ -1,0 +1,1684 @@
+// COMMAND(race, "N processes race to increment one counter in a shared file")
+/*
+ * ipclab race [options] N
+ * ipclab race --join [options] N
+ *
+ * Seed 002, step 5: N processes map one file holding
+ *
+ *	struct RaceCourse { int participants; long total; long winnings[10]; };
+ *
+ * wait until all have arrived, then each repeatedly increments total and then
+ * its own winnings until total reaches the target.  Without synchronisation
+ * the read-increment-write of total is not atomic, so increments made at the
+ * same moment overwrite each other: the sum of the winnings exceeds the total
+ * by the number of lost updates.  --sync picks a way of preventing that and
+ * the report shows what it cost.
+ *
+ * Options:
+ *  -s, --sync MODE     none (the seed's race), atomic, mutex (robust,
+ *                      process-shared), sem, spin, flock, fcntl
+ *  -l, --layout L      seed (the packed struct, N <= 10) or padded (every
+ *                      counter on its own 64-byte line, N <= 64)
+ *  -t, --target T      race until total reaches T (default 1e9, 1e6 for the
+ *                      file locks, which manage about a million a second)
+ *  -T, --time S        stop after S seconds at the latest
+ *      --join          the seed's way: one participant per terminal
+ *  -f, --file PATH     the race file
+ *  -w, --timeout S     how long --join waits for the others (default 60 s)
+ *      --force         replace a file at PATH that is not a race file
+ *  -j, --json          print the report as JSON
+ *
+ * The file: a header (magic "IPCLRACE", version, settings, arrival counters,
+ * each participant's pid, start time and CPUs, the mutex, semaphore and
+ * spinlock) in the first page, the race data (struct RaceCourse or the padded
+ * course) from offset 4096.  It is made under a temporary name, initialised
+ * and then published with link(2), so nobody ever sees it half made; an
+ * existing file without the header is never touched (--force aside: it is
+ * then unlinked, never truncated), symlinks are never followed, and a race
+ * file whose participants are all dead is taken over.
+ *
+ * Without --join the command forks the N participants itself and watches
+ * them: a participant that dies stops the others at once.  With --join every
+ * participant has a watcher thread that checks its peers every 50 ms.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stddef.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "ipclab/cli.h"
+#include "ipclab/map.h"
+#include "ipclab/num.h"
+#include "ipclab/out.h"
+#include "ipclab/proc.h"
+#include "ipclab/sig.h"
+
+#define RACE_MAGIC	"IPCLRACE"
+#define RACE_VERSION	1
+#define MAXN		64	/* padded layout */
+#define SEED_MAXN	10	/* the seed's winnings[10] */
+#define DATA_OFF	4096	/* the race data starts on the second page */
+#define CHUNK		4096	/* increments between two looks at the stop flag */
+#define LINE		64
+
+enum sync { S_NONE, S_ATOMIC, S_MUTEX, S_SEM, S_SPIN, S_FLOCK, S_FCNTL, S_COUNT };
+static const char *const sync_names[S_COUNT] = {
+	"none", "atomic", "mutex", "sem", "spin", "flock", "fcntl"
+};
+enum layout { L_SEED, L_PADDED };
+static const char *const layout_names[] = { "seed", "padded" };
+
+enum { RACE_WAITING = 1, RACE_RUNNING, RACE_ABANDONED };
+enum { STOP_NONE, STOP_INTERRUPT, STOP_DEAD, STOP_ERROR };
+enum { SLOT_EMPTY, SLOT_READY, SLOT_DONE, SLOT_LEFT };
+
+/* The seed's struct, exactly. */
+struct RaceCourse {
+	int participants;
+	long total;
+	long winnings[SEED_MAXN];
+};
+
+struct padded_counter {
+	_Alignas(LINE) long v;
+};
+
+struct padded_course {
+	_Alignas(LINE) int participants;
+	struct padded_counter total;
+	struct padded_counter winnings[MAXN];
+};
+
+struct slot {
+	int32_t pid;
+	uint32_t state;			/* SLOT_* */
+	uint64_t start;			/* /proc/PID/stat field 22: tells pid reuse */
+	uint64_t cpus;			/* bit i: seen running on CPU i */
+};
+
+struct header {
+	char magic[8];
+	uint32_t version;
+	uint32_t size;			/* of the file */
+	uint32_t layout, sync, n, stop_sig;
+	int64_t target;			/* LONG_MAX: none (--time alone) */
+	uint64_t time_ns;		/* 0: none */
+	int32_t creator, pad1;
+	uint32_t arrived, ready, state, stop;
+	int32_t stop_pid, recovered_pid;
+	uint64_t start_ns, end_ns;	/* CLOCK_MONOTONIC, the same for all */
+	int spin;
+	pthread_mutex_t mutex;
+	sem_t sem;
+	struct slot slots[MAXN];
+	uint64_t creator_start;		/* as a slot's start */
+};
+_Static_assert(sizeof(struct header) <= DATA_OFF, "header fits the first page");
+/* tests/race.bats reads the mutex's owner (the robust futex word) there */
+_Static_assert(offsetof(struct header, mutex) == 104, "the mutex is at byte 104");
+
+struct opts {
+	int n;
+	enum sync sync;
+	enum layout layout;
+	long target;			/* 0: not given */
+	uint64_t time_ns;
+	uint64_t timeout_ns;
+	bool json, join, force;
+	const char *file;
+};
+
+/* One race as this process sees it. */
+struct race {
+	struct opts o;
+	char path[PATH_MAX];
+	int fd;
+	size_t len;
+	struct header *h;
+	int *participants;
+	long *total;
+	long *win[MAXN];
+	bool created;
+	bool target_given;
+	dev_t dev;
+	ino_t ino;
+	int slot;
+	struct ipc_progress prog;
+};
+
+/* One participant's lap: what its hot loop needs, in one place. */
+struct lap {
+	struct header *h;
+	volatile long *total;
+	volatile long *win;
+	long target;
+	uint64_t deadline;		/* 0: none */
+	uint64_t cpus;
+	struct slot *slot;
+	int fd;				/* flock, fcntl */
+	const char *path;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static uint32_t
+load32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void
+store32(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static void
+nap(long ns)
+{
+	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- processes ---- */
+
+/* Reads the state (field 3) and start time (field 22) of /proc/PID/stat. */
+static int
+proc_stat(pid_t pid, char *state, uint64_t *start)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return -1;
+	*state = p[2];
+	for (int f = 3; f <= 22; f++)
+		if ((p = strchr(p + 1, ' ')) == NULL)
+			return -1;
+	*start = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+/* True while PID runs and is the process that registered with START. */
+static bool
+alive(pid_t pid, uint64_t start)
+{
+	uint64_t st;
+	char s;
+
+	if (pid <= 0 || proc_stat(pid, &s, &st) == -1)
+		return false;
+	return s != 'Z' && s != 'X' && (start == 0 || st == start);
+}
+
+static bool
+slot_alive(struct slot *s)
+{
+	return alive(__atomic_load_n(&s->pid, __ATOMIC_ACQUIRE), s->start);
+}
+
+/* Any participant of the race in this header still running? */
+static pid_t
+any_alive(struct header *h)
+{
+	uint32_t n = h->n < MAXN ? h->n : MAXN;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (slot_alive(&h->slots[i]))
+			return h->slots[i].pid;
+	return alive(h->creator, h->creator_start) ? h->creator : 0;
+}
+
+/* Stops the race for everyone, once: the first reason wins. */
+static void
+set_stop(struct header *h, uint32_t why, pid_t pid)
+{
+	uint32_t none = STOP_NONE;
+
+	if (!__atomic_compare_exchange_n(&h->stop, &none, why, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&h->stop_pid, pid, __ATOMIC_RELEASE);
+	if (why == STOP_INTERRUPT)
+		__atomic_store_n(&h->stop_sig, (uint32_t)interrupted, __ATOMIC_RELEASE);
+	/* a holder may have died: wake whoever waits on it (sem_lock sees the
+	 * stop flag before it touches the counters) */
+	if (why == STOP_DEAD && h->sync == S_SEM)
+		for (uint32_t i = 0; i < h->n; i++)
+			sem_post(&h->sem);
+}
+
+/* ---- the file ---- */
+
+static size_t
+file_size(enum layout layout)
+{
+	size_t data = layout == L_SEED ? sizeof(struct RaceCourse) : sizeof(struct padded_course);
+
+	return DATA_OFF + (data + 4095) / 4096 * 4096;
+}
+
+static void
+course_bind(struct race *r)
+{
+	char *d = (char *)r->h + DATA_OFF;
+
+	if (r->h->layout == L_SEED) {
+		struct RaceCourse *c = (struct RaceCourse *)d;
+
+		r->participants = &c->participants;
+		r->total = &c->total;
+		for (int i = 0; i < SEED_MAXN; i++)
+			r->win[i] = &c->winnings[i];
+	} else {
+		struct padded_course *c = (struct padded_course *)d;
+
+		r->participants = &c->participants;
+		r->total = &c->total.v;
+		for (int i = 0; i < MAXN; i++)
+			r->win[i] = &c->winnings[i].v;
+	}
+}
+
+static void
+race_map(struct race *r)
+{
+	struct stat st;
+
+	if (fstat(r->fd, &st) == -1)
+		err(1, "%s: fstat", r->path);
+	r->h = ipc_map(r->fd, r->len, PROT_READ | PROT_WRITE, MAP_SHARED);
+	if (r->h == NULL)
+		err(1, "%s: %s", r->path, ipc_failed_call);
+	r->dev = st.st_dev;
+	r->ino = st.st_ino;
+	course_bind(r);
+}
+
+static void
+header_locks(struct race *r)
+{
+	pthread_mutexattr_t a;
+	int e;
+
+	if ((e = pthread_mutexattr_init(&a)) != 0 ||
+	    (e = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED)) != 0 ||
+	    (e = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST)) != 0 ||
+	    (e = pthread_mutex_init(&r->h->mutex, &a)) != 0)
+		errc(1, e, "%s: pthread_mutex_init", r->path);
+	pthread_mutexattr_destroy(&a);
+	if (sem_init(&r->h->sem, 1, 1) == -1)
+		err(1, "%s: sem_init", r->path);
+}
+
+static void
+header_init(struct race *r)
+{
+	struct header *h = r->h;
+	char st;
+
+	h->version = RACE_VERSION;
+	h->size = (uint32_t)r->len;
+	h->layout = r->o.layout;
+	course_bind(r);		/* again, now that the layout is set */
+	h->sync = r->o.sync;
+	h->n = (uint32_t)r->o.n;
+	h->target = r->o.target;
+	h->time_ns = r->o.time_ns;
+	h->creator = getpid();
+	if (proc_stat(h->creator, &st, &h->creator_start) == -1)
+		h->creator_start = 0;
+	h->state = RACE_WAITING;
+	header_locks(r);
+	*r->participants = r->o.n;	/* the seed's field: how many race */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(h->magic, RACE_MAGIC, sizeof(h->magic));
+}
+
+/* Makes the race file under a temporary name, initialises it and publishes it
+ * with link(2), which never replaces anything.  Returns false when PATH
+ * appeared meanwhile. */
+static bool
+file_publish(struct race *r)
+{
+	char tmp[PATH_MAX + 32];
+	int e;
+
+	snprintf(tmp, sizeof(tmp), "%s.%d.new", r->path, (int)getpid());
+	r->len = file_size(r->o.layout);
+	if ((r->fd = ipc_file_create(tmp, (off_t)r->len)) == -1)
+		err(1, "%s: %s", tmp, ipc_failed_call);
+	race_map(r);
+	header_init(r);
+	if (link(tmp, r->path) == -1) {
+		e = errno;
+		unlink(tmp);
+		ipc_unmap(r->h, r->len);
+		close(r->fd);
+		if (e == EEXIST)
+			return false;
+		errc(1, e, "%s: link", r->path);
+	}
+	if (unlink(tmp) == -1)
+		warn("%s: unlink", tmp);
+	r->created = true;
+	return true;
+}
+
+enum { F_NONE, F_FOREIGN, F_LINK, F_LIVE, F_STALE };
+
+/* Reads the header of an existing PATH without changing a byte of it. */
+static int
+file_examine(const char *path, struct header *h, int *fdp)
+{
+	struct stat st;
+	int fd;
+
+	*fdp = -1;
+	if (lstat(path, &st) == -1) {
+		if (errno != ENOENT)
+			err(1, "%s: lstat", path);
+		return F_NONE;
+	}
+	if (S_ISLNK(st.st_mode))
+		return F_LINK;
+	if (!S_ISREG(st.st_mode))
+		return F_FOREIGN;	/* never opened: a FIFO or a device could block */
+	if ((fd = ipc_file_open(path, true, true, &st)) == -1) {
+		if (errno == ENOENT)
+			return F_NONE;
+		if (errno == ELOOP || errno == EINVAL || errno == EISDIR)
+			return errno == ELOOP ? F_LINK : F_FOREIGN;
+		err(1, "%s: %s", path, ipc_failed_call);
+	}
+	if (st.st_size < DATA_OFF || pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h) ||
+	    memcmp(h->magic, RACE_MAGIC, sizeof(h->magic)) != 0 ||
+	    h->version != RACE_VERSION || h->size != (uint64_t)st.st_size ||
+	    h->layout > L_PADDED || h->size < file_size(h->layout) ||
+	    h->sync >= S_COUNT || h->n < 1 || h->n > MAXN) {
+		close(fd);
+		return F_FOREIGN;
+	}
+	*fdp = fd;
+	return any_alive(h) ? F_LIVE : F_STALE;
+}
+
+/* Removes a stale race file, holding its lock so that two newcomers do not
+ * both take it over, and only if PATH still is that file. */
+static void
+file_takeover(struct race *r, int fd)
+{
+	struct stat a, b;
+	struct header h;
+
+	if (flock(fd, LOCK_EX) == -1)
+		err(1, "%s: flock", r->path);
+	if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) && any_alive(&h) == 0 &&
+	    fstat(fd, &a) == 0 && lstat(r->path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		if (unlink(r->path) == -1)
+			err(1, "%s: unlink", r->path);
+		warnx("%s: took over a stale race file (its creator, pid %d, and all its "
+		      "participants are gone)", r->path, (int)h.creator);
+	}
+	close(fd);
+}
+
+static void __attribute__((noreturn))
+refuse_foreign(struct race *r, int kind)
+{
+	if (kind == F_LINK)
+		errx(1, "%s: is a symbolic link; not following it (choose another --file, "
+		     "or --force to replace the link itself)", r->path);
+	errx(1, "%s: exists and is not an ipclab race file; leaving it untouched "
+	     "(choose another --file, or --force to replace it)", r->path);
+}
+
+static void
+remove_foreign(struct race *r)
+{
+	struct stat st;
+
+	if (lstat(r->path, &st) == 0 && S_ISDIR(st.st_mode))
+		errx(1, "%s: is a directory; not replacing it", r->path);
+	if (unlink(r->path) == -1 && errno != ENOENT)
+		err(1, "%s: unlink", r->path);
+	warnx("%s: replaced a file that was not a race file (--force)", r->path);
+}
+
+/* Checks that the race waiting at PATH is the one asked for. */
+static void
+check_same(struct race *r, const struct header *h)
+{
+	if (h->n != (uint32_t)r->o.n || h->sync != r->o.sync || h->layout != r->o.layout ||
+	    h->target != r->o.target || h->time_ns != r->o.time_ns)
+		errx(1, "%s: the race waiting there is for %u participants, --sync %s, "
+		     "--layout %s, target %lld; run the same command as its creator (pid %d)",
+		     r->path, h->n, sync_names[h->sync], layout_names[h->layout],
+		     (long long)h->target, (int)h->creator);
+	if (load32(&h->state) != RACE_WAITING)
+		errx(1, "%s: a race is already running there (creator pid %d); wait for it "
+		     "to end or choose another --file", r->path, (int)h->creator);
+}
+
+static bool
+file_join(struct race *r, int fd, const struct header *h)
+{
+	check_same(r, h);
+	r->fd = fd;
+	r->len = h->size;
+	race_map(r);
+	return true;
+}
+
+/* Creates the race file or, with --join, joins the race waiting in it. */
+static void
+file_setup(struct race *r)
+{
+	struct header h;
+	int fd, kind;
+
+	for (int tries = 0; tries < 10; tries++) {
+		kind = file_examine(r->path, &h, &fd);
+		if (kind == F_NONE) {
+			if (file_publish(r))
+				return;
+			continue;
+		}
+		if (kind == F_FOREIGN || kind == F_LINK) {
+			if (!r->o.force)
+				refuse_foreign(r, kind);
+			remove_foreign(r);
+		} else if (kind == F_STALE) {
+			file_takeover(r, fd);
+		} else if (r->o.join) {
+			if (file_join(r, fd, &h))
+				return;
+		} else {
+			errx(1, "%s: in use by a running race (pid %d); choose another --file",
+			     r->path, (int)any_alive(&h));
+		}
+	}
+	errx(1, "%s: kept changing under us; giving up", r->path);
+}
+
+/* ---- arriving and leaving ---- */
+
+static int
+take_slot(struct header *h)
+{
+	uint32_t a = load32(&h->arrived);
+
+	do {
+		if (a >= h->n)
+			return -1;
+	} while (!__atomic_compare_exchange_n(&h->arrived, &a, a + 1, false,
+					      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	return (int)a;
+}
+
+static void
+start_race(struct header *h)
+{
+	uint32_t w = RACE_WAITING;
+
+	h->start_ns = ipc_now_ns();
+	__atomic_compare_exchange_n(&h->state, &w, RACE_RUNNING, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/* Registers this process in a slot; the last one ready starts the race. */
+static int
+arrive(struct race *r)
+{
+	struct header *h = r->h;
+	struct slot *s;
+	char st;
+	int i = take_slot(h);
+
+	if (i == -1)
+		return -1;
+	s = &h->slots[i];
+	if (proc_stat(getpid(), &st, &s->start) == -1)
+		s->start = 0;
+	store32(&s->state, SLOT_READY);
+	__atomic_store_n(&s->pid, (int32_t)getpid(), __ATOMIC_RELEASE);
+	r->slot = i;
+	if (__atomic_add_fetch(&h->ready, 1, __ATOMIC_ACQ_REL) == h->n)
+		start_race(h);
+	return i;
+}
+
+static bool
+abandon(struct header *h)
+{
+	uint32_t w = RACE_WAITING;
+
+	return __atomic_compare_exchange_n(&h->state, &w, RACE_ABANDONED, false,
+					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+	       w == RACE_ABANDONED;
+}
+
+/* A peer that registered and died before the start, or 0. */
+static pid_t
+dead_peer(struct header *h)
+{
+	for (uint32_t i = 0; i < h->n; i++) {
+		struct slot *s = &h->slots[i];
+		pid_t pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
+
+		if (pid > 0 && load32(&s->state) != SLOT_LEFT && !alive(pid, s->start))
+			return pid;
+	}
+	return 0;
+}
+
+static void
+say_waiting(struct race *r, uint64_t t0)
+{
+	ipc_progress_show(&r->prog, "race: %u of %u participants at %s, waiting %.0f s",
+			  load32(&r->h->ready), r->h->n, r->path,
+			  (double)(ipc_now_ns() - t0) / 1e9);
+}
+
+/* Waits for the start.  Returns 0 once the race runs, -1 when it was called
+ * off (a message has been printed). */
+static int
+await_start(struct race *r)
+{
+	uint64_t t0 = ipc_now_ns();
+	pid_t dead;
+
+	for (unsigned i = 0;; i++) {
+		uint32_t st = load32(&r->h->state);
+
+		if (st == RACE_RUNNING)
+			return 0;
+		if (st == RACE_ABANDONED) {
+			warnx("%s: the race was called off before the start", r->path);
+			return -1;
+		}
+		if (interrupted && abandon(r->h))
+			return -1;
+		if (ipc_now_ns() - t0 > r->o.timeout_ns && abandon(r->h)) {
+			warnx("%s: gave up after %.0f s: only %u of %u participants arrived "
+			      "(--timeout)", r->path, (double)r->o.timeout_ns / 1e9,
+			      load32(&r->h->ready), r->h->n);
+			return -1;
+		}
+		if (i % 100 == 99 && (dead = dead_peer(r->h)) != 0 && abandon(r->h)) {
+			warnx("%s: participant %d died before the start", r->path, (int)dead);
+			return -1;
+		}
+		if (r->o.join)
+			say_waiting(r, t0);
+		nap(ipc_now_ns() - t0 < 1000000000 ? 100000 : 5000000);
+	}
+}
+
+/* The last participant to leave removes the file, if PATH still is it. */
+static void
+leave(struct race *r)
+{
+	struct header *h = r->h;
+	struct stat st;
+
+	store32(&h->slots[r->slot].state, SLOT_LEFT);
+	for (uint32_t i = 0; i < h->n; i++) {
+		struct slot *s = &h->slots[i];
+
+		if ((int)i != r->slot && load32(&s->state) != SLOT_LEFT && slot_alive(s))
+			return;
+	}
+	if (lstat(r->path, &st) == 0 && st.st_dev == r->dev && st.st_ino == r->ino &&
+	    unlink(r->path) == -1 && errno != ENOENT)
+		warn("%s: unlink", r->path);
+}
+
+/* ---- the race itself ---- */
+
+static bool
+lap_over(struct lap *l)
+{
+	int cpu = sched_getcpu();
+
+	if (cpu >= 0 && cpu < 64 && !(l->cpus & (1ULL << cpu))) {
+		l->cpus |= 1ULL << cpu;
+		__atomic_store_n(&l->slot->cpus, l->cpus, __ATOMIC_RELAXED);
+	}
+	if (__atomic_load_n(&l->h->stop, __ATOMIC_RELAXED))
+		return true;
+	return l->deadline && ipc_now_ns() >= l->deadline;
+}
+
+/* The seed's race: nothing makes the read-increment-write indivisible.
+ * The function starts on 64 bytes so that its small loop sits in one fetch
+ * block (measured: crossing one cost 12% against bench/race_none.c). */
+static void __attribute__((aligned(64)))
+race_none(struct lap *l)
+{
+	volatile long *total = l->total, *win = l->win;
+	const long target = l->target;
+
+	for (;;) {
+		for (int k = 0; k < CHUNK; k++) {
+			long t = *total;
+
+			if (t >= target)
+				return;
+			*total = t + 1;
+			*win += 1;
+		}
+		if (lap_over(l))
+			return;
+	}
+}
+
+/* One locked fetch-and-add; an increment past the target is taken back, so
+ * total ends exactly at the target. */
+static void __attribute__((aligned(64)))
+race_atomic(struct lap *l)
+{
+	long *total = (long *)l->total;
+	volatile long *win = l->win;
+	const long target = l->target;
+
+	for (;;) {
+		for (int k = 0; k < CHUNK; k++) {
+			if (__atomic_fetch_add(total, 1, __ATOMIC_RELAXED) >= target) {
+				__atomic_fetch_sub(total, 1, __ATOMIC_RELAXED);
+				return;
+			}
+			*win += 1;
+		}
+		if (lap_over(l))
+			return;
+	}
+}
+
+static bool
+mutex_lock(struct lap *l)
+{
+	int e = pthread_mutex_lock(&l->h->mutex);
+
+	if (e == EOWNERDEAD) {
+		/* the holder died inside; the kernel handed the lock to us */
+		__atomic_store_n(&l->h->recovered_pid, (int32_t)getpid(), __ATOMIC_RELEASE);
+		e = pthread_mutex_consistent(&l->h->mutex);
+	}
+	if (e != 0)
+		errc(1, e, "%s: pthread_mutex_lock", l->path);
+	return true;
+}
+
+static void
+mutex_unlock(struct lap *l)
+{
+	int e = pthread_mutex_unlock(&l->h->mutex);
+
+	if (e != 0)
+		errc(1, e, "%s: pthread_mutex_unlock", l->path);
+}
+
+static bool
+sem_lock(struct lap *l)
+{
+	while (sem_wait(&l->h->sem) == -1) {
+		if (errno != EINTR)
+			err(1, "%s: sem_wait", l->path);
+		if (__atomic_load_n(&l->h->stop, __ATOMIC_RELAXED))
+			return false;
+	}
+	if (__atomic_load_n(&l->h->stop, __ATOMIC_ACQUIRE)) {
+		if (sem_post(&l->h->sem) == -1)	/* let the next one see it too */
+			err(1, "%s: sem_post", l->path);
+		return false;
+	}
+	return true;
+}
+
+static void
+sem_unlock(struct lap *l)
+{
+	if (sem_post(&l->h->sem) == -1)
+		err(1, "%s: sem_post", l->path);
+}
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Test and test-and-set; a holder that died never lets go, so a spinner
+ * also watches the stop flag. */
+static bool
+spin_lock(struct lap *l)
+{
+	int *lock = &l->h->spin;
+
+	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
+		for (unsigned i = 1; __atomic_load_n(lock, __ATOMIC_RELAXED); i++) {
+			cpu_relax();
+			if (i % 4096 == 0 && __atomic_load_n(&l->h->stop, __ATOMIC_RELAXED))
+				return false;
+		}
+	}
+	return true;
+}
+
+static void
+spin_unlock(struct lap *l)
+{
+	__atomic_store_n(&l->h->spin, 0, __ATOMIC_RELEASE);
+}
+
+static bool
+flock_lock(struct lap *l)
+{
+	while (flock(l->fd, LOCK_EX) == -1)
+		if (errno != EINTR)
+			err(1, "%s: flock", l->path);
+	return true;
+}
+
+static void
+flock_unlock(struct lap *l)
+{
+	if (flock(l->fd, LOCK_UN) == -1)
+		err(1, "%s: flock", l->path);
+}
+
+static bool
+fcntl_lock(struct lap *l)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+
+	while (fcntl(l->fd, F_SETLKW, &fl) == -1)
+		if (errno != EINTR)
+			err(1, "%s: fcntl F_SETLKW", l->path);
+	return true;
+}
+
+static void
+fcntl_unlock(struct lap *l)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+
+	if (fcntl(l->fd, F_SETLK, &fl) == -1)
+		err(1, "%s: fcntl F_UNLCK", l->path);
+}
+
+/* The locked race: read, increment and write total inside the lock.  Inlined
+ * with constant lock functions, so each mode gets its own tight loop. */
+static inline __attribute__((always_inline)) void
+race_locked(struct lap *l, bool (*lock)(struct lap *), void (*unlock)(struct lap *))
+{
+	volatile long *total = l->total, *win = l->win;
+	const long target = l->target;
+
+	for (;;) {
+		for (int k = 0; k < CHUNK; k++) {
+			if (!lock(l))
+				return;
+			long t = *total;
+
+			if (t >= target) {
+				unlock(l);
+				return;
+			}
+			*total = t + 1;
+			*win += 1;
+			unlock(l);
+		}
+		if (lap_over(l))
+			return;
+	}
+}
+
+#define HOT __attribute__((aligned(64)))	/* each hot loop starts a fetch block */
+static void HOT race_mutex(struct lap *l) { race_locked(l, mutex_lock, mutex_unlock); }
+static void HOT race_sem(struct lap *l) { race_locked(l, sem_lock, sem_unlock); }
+static void HOT race_spin(struct lap *l) { race_locked(l, spin_lock, spin_unlock); }
+static void HOT race_flock(struct lap *l) { race_locked(l, flock_lock, flock_unlock); }
+static void HOT race_fcntl(struct lap *l) { race_locked(l, fcntl_lock, fcntl_unlock); }
+
+static void (*const racers[S_COUNT])(struct lap *) = {
+	race_none, race_atomic, race_mutex, race_sem, race_spin, race_flock, race_fcntl
+};
+
+/* flock(2) locks belong to an open file description, which a fork shares:
+ * each participant opens the file anew. */
+static int
+lock_fd(struct race *r)
+{
+	char p[64];
+	int fd;
+
+	if (r->h->sync != S_FLOCK)
+		return r->fd;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", r->fd);
+	if ((fd = open(p, O_RDWR | O_CLOEXEC)) == -1)
+		err(1, "%s: open", r->path);
+	return fd;
+}
+
+static void
+run_lap(struct race *r)
+{
+	struct header *h = r->h;
+	struct lap l = {
+		.h = h, .total = r->total, .win = r->win[r->slot], .target = h->target,
+		.slot = &h->slots[r->slot], .fd = lock_fd(r), .path = r->path,
+	};
+	uint64_t now, end;
+
+	if (h->time_ns)
+		l.deadline = h->start_ns + h->time_ns;
+	lap_over(&l);
+	racers[h->sync](&l);
+	lap_over(&l);
+	now = ipc_now_ns();
+	end = __atomic_load_n(&h->end_ns, __ATOMIC_RELAXED);
+	while (end < now && !__atomic_compare_exchange_n(&h->end_ns, &end, now, false,
+							 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		;
+	store32(&l.slot->state, SLOT_DONE);
+	if (l.fd != r->fd)
+		close(l.fd);
+}
+
+/* ---- the report ---- */
+
+struct result {
+	long total, sum, lost;
+	long win[MAXN];
+	pid_t pid[MAXN];
+	uint64_t cpus[MAXN], allcpus;
+	double elapsed, rate, fairness;
+	int n;
+	uint32_t stop, stop_sig;
+	pid_t stop_pid, recovered;
+	const char *why_dead;		/* fork mode: the wait status in words */
+};
+
+static void
+gather(struct race *r, struct result *res)
+{
+	struct header *h = r->h;
+	uint64_t end = __atomic_load_n(&h->end_ns, __ATOMIC_ACQUIRE);
+	long min = LONG_MAX;
+
+	res->n = (int)h->n;
+	res->total = __atomic_load_n(r->total, __ATOMIC_ACQUIRE);
+	res->sum = 0;
+	res->allcpus = 0;
+	for (int i = 0; i < res->n; i++) {
+		res->win[i] = __atomic_load_n(r->win[i], __ATOMIC_ACQUIRE);
+		res->pid[i] = h->slots[i].pid;
+		res->cpus[i] = h->slots[i].cpus;
+		res->allcpus |= res->cpus[i];
+		res->sum += res->win[i];
+		if (res->win[i] < min)
+			min = res->win[i];
+	}
+	res->lost = res->sum - res->total;
+	if (h->start_ns == 0)
+		end = 0;
+	else if (end < h->start_ns)
+		end = ipc_now_ns();
+	res->elapsed = (double)(end - h->start_ns) / 1e9;
+	res->rate = res->elapsed > 0 ? (double)res->sum / res->elapsed : 0;
+	res->fairness = res->sum > 0 ? (double)min / (double)res->sum : 0;
+	res->stop = h->stop;
+	res->stop_pid = h->stop_pid;
+	res->stop_sig = h->stop_sig;
+	res->recovered = h->recovered_pid;
+}
+
+static char *
+cpu_list(uint64_t mask, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < 64; c++)
+		if (mask & (1ULL << c))
+			used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
+						 "%s%d", used ? "," : "", c);
+	if (used == 0)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+static double
+share(const struct result *res, int i)
+{
+	return res->sum > 0 ? (double)res->win[i] / (double)res->sum : 0;
+}
+
+static int
+participants_table(const struct result *res)
+{
+	static const struct ipc_col cols[] = {
+		{ "PID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "WINNINGS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "SHARE", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "", 0, 0, SCOLS_JSON_STRING },
+		{ "CPUS", 0, 0, SCOLS_JSON_STRING },
+	};
+	struct libscols_table *t = ipc_table_new(cols, 5);
+	char bar[256], cpus[256];
+	int rc = -1;
+
+	if (t == NULL)
+		return -1;
+	for (int i = 0; i < res->n; i++) {
+		struct libscols_line *ln = ipc_table_row(t);
+
+		if (ln == NULL || ipc_cell(ln, 0, "%d", (int)res->pid[i]) ||
+		    ipc_cell(ln, 1, "%ld", res->win[i]) ||
+		    ipc_cell(ln, 2, "%.1f%%", 100 * share(res, i)) ||
+		    ipc_cell(ln, 3, "%s", ipc_bar(bar, sizeof(bar), share(res, i), 30)) ||
+		    ipc_cell(ln, 4, "%s", cpu_list(res->cpus[i], cpus, sizeof(cpus))))
+			goto out;
+	}
+	rc = ipc_table_print(t, stdout);
+out:
+	scols_unref_table(t);
+	return rc;
+}
+
+static int
+summary_row(struct libscols_table *t, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+summary_row(struct libscols_table *t, const char *name, const char *fmt, ...)
+{
+	struct libscols_line *ln = ipc_table_row(t);
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	n = ln == NULL || ipc_cell(ln, 0, "%s", name) || ipc_cell(ln, 1, "%s", s) ? -1 : 0;
+	free(s);
+	return n;
+}
+
+static bool
+default_target(const struct race *r)
+{
+	return !r->target_given;
+}
+
+/* What stopped the race early, in words; NULL when it ran to the end. */
+static char *
+stop_reason(const struct result *res, char *buf, size_t len)
+{
+	switch (res->stop) {
+	case STOP_INTERRUPT:
+		snprintf(buf, len, "interrupted by %s (sent to pid %d)",
+			 ipc_signame((int)res->stop_sig), (int)res->stop_pid);
+		return buf;
+	case STOP_DEAD:
+		snprintf(buf, len, "participant %d died%s%s%s", (int)res->stop_pid,
+			 res->why_dead ? " (" : "", res->why_dead ? res->why_dead : "",
+			 res->why_dead ? ")" : "");
+		return buf;
+	case STOP_ERROR:
+		snprintf(buf, len, "pid %d failed", (int)res->stop_pid);
+		return buf;
+	default:
+		return NULL;
+	}
+}
+
+/* Where the counters sit: the seed's struct shares cache lines, the padded
+ * course gives each its own. */
+static char *
+layout_note(const struct race *r, int n, char *buf, size_t len)
+{
+	uintptr_t lo = (uintptr_t)r->total, hi = lo;
+
+	for (int i = 0; i < n; i++) {
+		if ((uintptr_t)r->win[i] < lo)
+			lo = (uintptr_t)r->win[i];
+		if ((uintptr_t)r->win[i] > hi)
+			hi = (uintptr_t)r->win[i];
+	}
+	if (r->h->layout == L_SEED)
+		snprintf(buf, len, "seed (struct RaceCourse, %zu bytes: total and %d winnings "
+			 "share %zu cache line%s)", sizeof(struct RaceCourse), n,
+			 (size_t)(hi / LINE - lo / LINE + 1), hi / LINE != lo / LINE ? "s" : "");
+	else
+		snprintf(buf, len, "padded (total and each winnings on its own %d-byte line)",
+			 LINE);
+	return buf;
+}
+
+static char *
+target_note(const struct race *r, const struct result *res, char *buf, size_t len)
+{
+	long t = r->h->target;
+	double mins = res->rate > 0 ? 1e9 / res->rate / 60 : 0;
+
+	if (t == LONG_MAX)
+		snprintf(buf, len, "none (--time %.3g s)", (double)r->h->time_ns / 1e9);
+	else if (default_target(r) && t != 1000000000L && mins > 0)
+		snprintf(buf, len, "%ld (the default for %s; 1e9 would take about %.0f min "
+			 "at the rate measured here)", t, sync_names[r->h->sync], mins);
+	else
+		snprintf(buf, len, "%ld%s", t, r->h->time_ns ? " (or --time)" : "");
+	return buf;
+}
+
+static int
+summary_rows(struct libscols_table *t, const struct race *r, const struct result *res)
+{
+	char a[256], b[256];
+
+	return summary_row(t, "TOTAL", "%ld", res->total) ||
+	       summary_row(t, "SUM", "%ld (of the winnings)", res->sum) ||
+	       summary_row(t, "LOST", "%ld (%.2f%% of the increments)", res->lost,
+			   res->sum ? 100.0 * (double)res->lost / (double)res->sum : 0.0) ||
+	       summary_row(t, "TARGET", "%s", target_note(r, res, a, sizeof(a))) ||
+	       summary_row(t, "ELAPSED", "%.3f s", res->elapsed) ||
+	       summary_row(t, "RATE", "%.3g increments/s", res->rate) ||
+	       summary_row(t, "FAIRNESS", "smallest share %.1f%% (even: %.1f%%)",
+			   100 * res->fairness, 100.0 / res->n) ||
+	       summary_row(t, "SYNC", "%s", sync_names[r->h->sync]) ||
+	       summary_row(t, "LAYOUT", "%s", layout_note(r, res->n, b, sizeof(b))) ||
+	       summary_row(t, "CPUS", "%s", cpu_list(res->allcpus, a, sizeof(a))) ||
+	       (stop_reason(res, a, sizeof(a)) &&
+		summary_row(t, "STOPPED", "%s: a partial result", a)) ||
+	       (res->recovered &&
+		summary_row(t, "RECOVERED", "pid %d got EOWNERDEAD: the mutex held by a dead "
+			    "participant was made consistent", (int)res->recovered));
+}
+
+static int
+summary_table(const struct race *r, const struct result *res)
+{
+	static const struct ipc_col cols[] = {
+		{ "FIELD", 0, 0, SCOLS_JSON_STRING },
+		{ "VALUE", 0, 0, SCOLS_JSON_STRING },
+	};
+	struct libscols_table *t = ipc_table_new(cols, 2);
+	int rc = -1;
+
+	if (t == NULL)
+		return -1;
+	scols_table_enable_noheadings(t, 1);
+	if (summary_rows(t, r, res) == 0)
+		rc = ipc_table_print(t, stdout);
+	scols_unref_table(t);
+	return rc;
+}
+
+static int
+ncpus(uint64_t mask)
+{
+	return __builtin_popcountll(mask);
+}
+
+static void
+finding_none(const struct result *res)
+{
+	char cpus[256];
+
+	if (res->lost > 0)
+		ipc_finding(stdout, "%ld increments were lost: the read-increment-write of "
+			    "total is not atomic, so when two participants read the same value "
+			    "they both store value+1 and one increment overwrites the other; "
+			    "every winning still counted, hence sum > total.", res->lost);
+	else if (res->n == 1)
+		ipc_finding(stdout, "With one participant nobody else writes total, so no "
+			    "update can be lost.");
+	else if (ncpus(res->allcpus) == 1)
+		ipc_finding(stdout, "No update was lost: all participants ran on CPU %s, one "
+			    "at a time, and none was preempted between its read and its write "
+			    "of total.", cpu_list(res->allcpus, cpus, sizeof(cpus)));
+	else
+		ipc_finding(stdout, "No update was lost this time, but nothing prevents it: "
+			    "the read-increment-write of total is not atomic.");
+}
+
+/* A participant that won nothing at all deserves a word. */
+static void
+finding_fairness(const struct race *r, const struct result *res)
+{
+	for (int i = 0; i < res->n && res->n > 1 && res->sum > 0; i++) {
+		if (res->win[i] != 0)
+			continue;
+		if (r->h->sync == S_SPIN)
+			ipc_finding(stdout, "Participant %d won nothing: a spinlock queues "
+				    "nobody, so the holder can take it straight back, and a "
+				    "waiter that shares a CPU with the holder spins its time "
+				    "slice away.", (int)res->pid[i]);
+		else
+			ipc_finding(stdout, "Participant %d won nothing: the others got every "
+				    "increment in before it had a turn.", (int)res->pid[i]);
+		return;
+	}
+}
+
+static void
+findings(const struct race *r, const struct result *res)
+{
+	static const char *const how[S_COUNT] = {
+		NULL,
+		"one locked fetch-and-add instruction reads, increments and writes total "
+		"in one step",
+		"a process-shared pthread mutex in the file lets one participant at a time "
+		"read, increment and write total",
+		"a process-shared POSIX semaphore in the file lets one participant at a "
+		"time read, increment and write total",
+		"a spinlock in the file lets one participant at a time read, increment and "
+		"write total (the others burn CPU waiting)",
+		"flock(2) on the file lets one participant at a time read, increment and "
+		"write total, at the price of two system calls per increment",
+		"a fcntl(2) record lock lets one participant at a time read, increment and "
+		"write total, at the price of two system calls per increment",
+	};
+
+	finding_fairness(r, res);
+	if (r->h->sync == S_NONE)
+		finding_none(res);
+	else if (res->lost == 0)
+		ipc_finding(stdout, "The sum equals the total: %s.", how[r->h->sync]);
+	else
+		ipc_finding(stdout, "The sum differs from the total by %ld: a participant "
+			    "died inside its critical section, after one write and before the "
+			    "other.", res->lost);
+}
+
+static void
+print_human(const struct race *r, const struct result *res)
+{
+	printf("race: %d participant%s, --sync %s, --layout %s\n", res->n,
+	       res->n == 1 ? "" : "s", sync_names[r->h->sync], layout_names[r->h->layout]);
+	if (participants_table(res) == -1 || (putchar('\n'), summary_table(r, res)) == -1)
+		err(1, "libsmartcols");
+	findings(r, res);
+}
+
+static void
+print_json(const struct race *r, const struct result *res)
+{
+	struct ipc_json j;
+	char buf[256];
+
+	ipc_json_open(&j, stdout);
+	ipc_json_int(&j, "total", res->total);
+	ipc_json_int(&j, "sum", res->sum);
+	ipc_json_int(&j, "lost", res->lost);
+	ipc_json_double(&j, "lost_pct", res->sum ? 100.0 * (double)res->lost / (double)res->sum : 0);
+	if (r->h->target == LONG_MAX)
+		ipc_json_str(&j, "target", NULL);
+	else
+		ipc_json_int(&j, "target", r->h->target);
+	if (r->h->time_ns)
+		ipc_json_double(&j, "time_s", (double)r->h->time_ns / 1e9);
+	else
+		ipc_json_str(&j, "time_s", NULL);
+	ipc_json_str(&j, "sync", sync_names[r->h->sync]);
+	ipc_json_str(&j, "layout", layout_names[r->h->layout]);
+	ipc_json_double(&j, "elapsed_s", res->elapsed);
+	ipc_json_double(&j, "rate", res->rate);
+	ipc_json_double(&j, "fairness", res->fairness);
+	ipc_json_str(&j, "cpus", cpu_list(res->allcpus, buf, sizeof(buf)));
+	ipc_json_bool(&j, "completed", res->stop == STOP_NONE);
+	ipc_json_str(&j, "stopped", stop_reason(res, buf, sizeof(buf)));
+	if (res->recovered)
+		ipc_json_int(&j, "recovered_by", res->recovered);
+	else
+		ipc_json_str(&j, "recovered_by", NULL);
+	ipc_json_array(&j, "participants");
+	for (int i = 0; i < res->n; i++) {
+		ipc_json_object(&j, NULL);
+		ipc_json_int(&j, "pid", res->pid[i]);
+		ipc_json_int(&j, "winnings", res->win[i]);
+		ipc_json_double(&j, "share", share(res, i));
+		ipc_json_str(&j, "cpus", cpu_list(res->cpus[i], buf, sizeof(buf)));
+		ipc_json_end(&j);
+	}
+	ipc_json_end(&j);
+	if (ipc_json_close(&j) == -1)
+		err(1, "stdout");
+}
+
+/* Prints the report; returns the exit status. */
+static int
+report(const struct race *r, struct result *res)
+{
+	if (r->o.json)
+		print_json(r, res);
+	else
+		print_human(r, res);
+	if (fflush(stdout) == EOF)
+		err(1, "stdout");
+	if (res->stop == STOP_NONE)
+		return 0;
+	return interrupted ? 128 + interrupted : 1;
+}
+
+/* ---- progress ---- */
+
+static void
+show_progress(struct race *r)
+{
+	struct header *h = r->h;
+	double el = (double)(ipc_now_ns() - h->start_ns) / 1e9;
+	long t = __atomic_load_n(r->total, __ATOMIC_RELAXED);
+
+	if (load32(&h->state) != RACE_RUNNING)
+		return;
+	if (h->target != LONG_MAX)
+		ipc_progress_show(&r->prog, "race: %.1f%% of %ld, %.3g increments/s of total",
+				  100.0 * (double)t / (double)h->target, h->target,
+				  el > 0 ? (double)t / el : 0.0);
+	else
+		ipc_progress_show(&r->prog, "race: %.1f of %.3g s, %.3g increments/s of total",
+				  el, (double)h->time_ns / 1e9, el > 0 ? (double)t / el : 0.0);
+}
+
+/* ---- without --join: this process forks the participants and watches ---- */
+
+static const char *created_path;
+static pid_t created_by;
+
+/* Removes the file this process made when it exits on an error. */
+static void
+remove_created(void)
+{
+	if (created_path && getpid() == created_by)
+		unlink(created_path);
+}
+
+static void __attribute__((noreturn))
+participant(struct race *r)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		err(1, "prctl");
+	if (getppid() != r->h->creator)
+		_exit(1);	/* the parent is already gone */
+	if (arrive(r) == -1)
+		errx(1, "%s: no free slot", r->path);
+	if (await_start(r) == -1)
+		_exit(1);
+	run_lap(r);
+	_exit(0);
+}
+
+/* Reaps what has ended; a participant that did not end well stops the race. */
+static void
+reap(struct race *r, int *live, char *why, size_t len)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		(*live)--;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			continue;
+		if (load32(&r->h->stop) == STOP_NONE)
+			ipc_status_str(st, why, len);
+		abandon(r->h);
+		set_stop(r->h, STOP_DEAD, pid);
+	}
+	if (pid == -1 && errno != ECHILD)
+		err(1, "waitpid");
+}
+
+static void
+monitor(struct race *r, int sfd, int live, char *why, size_t len)
+{
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	int sig;
+
+	while (live > 0) {
+		if (poll(&p, 1, 100) == -1 && errno != EINTR)
+			err(1, "poll");
+		while ((sig = ipc_sigfd_read(sfd, NULL)) > 0) {
+			if (sig == SIGCHLD)
+				continue;
+			interrupted = sig;
+			abandon(r->h);
+			set_stop(r->h, STOP_INTERRUPT, getpid());
+		}
+		if (sig == -1)
+			err(1, "signalfd");
+		reap(r, &live, why, len);
+		show_progress(r);
+	}
+	ipc_progress_done(&r->prog);
+}
+
+static int
+fork_all(struct race *r)
+{
+	sigset_t cmask;
+	int live = 0;
+
+	/* Ctrl+C reaches the whole process group: the participants ignore it
+	 * and stop through the flag this process sets */
+	sigemptyset(&cmask);
+	sigaddset(&cmask, SIGINT);
+	for (int i = 0; i < r->o.n; i++) {
+		pid_t pid = ipc_fork(&cmask);
+
+		if (pid == 0)
+			participant(r);
+		if (pid == -1) {
+			warn("%s", ipc_failed_call);
+			abandon(r->h);
+			set_stop(r->h, STOP_ERROR, getpid());
+			break;
+		}
+		live++;
+	}
+	return live;
+}
+
+static int
+run_fork(struct race *r, int sfd)
+{
+	struct result res = { 0 };
+	char why[128] = "";
+	int live, rc;
+
+	if (fflush(stdout) == EOF)
+		err(1, "stdout");
+	live = fork_all(r);
+	monitor(r, sfd, live, why, sizeof(why));
+	gather(r, &res);
+	if (res.stop == STOP_DEAD && why[0])
+		res.why_dead = why;
+	if (r->h->start_ns == 0 && interrupted) {
+		warnx("%s: interrupted by %s before the start", r->path, ipc_signame(interrupted));
+		return 128 + interrupted;
+	}
+	if (r->h->start_ns == 0)
+		errx(1, "%s: the race did not start%s%s", r->path, why[0] ? ": " : "", why);
+	rc = report(r, &res);
+	return rc;
+}
+
+/* ---- with --join: one participant per terminal ---- */
+
+/* Watches the peers during the race: a dead one, or a Ctrl+C here, stops
+ * everyone.  Ends when every participant is done or dead. */
+static void *
+watcher(void *arg)
+{
+	struct race *r = arg;
+	struct header *h = r->h;
+	bool all;
+
+	do {
+		all = true;
+		if (interrupted)
+			set_stop(h, STOP_INTERRUPT, getpid());
+		for (uint32_t i = 0; i < h->n; i++) {
+			struct slot *s = &h->slots[i];
+			uint32_t st = load32(&s->state);
+
+			if (st == SLOT_DONE || st == SLOT_LEFT)
+				continue;
+			if (!slot_alive(s))
+				set_stop(h, STOP_DEAD, s->pid);
+			else
+				all = false;
+		}
+		if (!all) {
+			show_progress(r);
+			nap(50000000);
+		}
+	} while (!all);
+	ipc_progress_done(&r->prog);
+	return NULL;
+}
+
+static int
+run_join(struct race *r)
+{
+	struct result res = { 0 };
+	pthread_t th;
+	int e, rc;
+
+	if (arrive(r) == -1)
+		errx(1, "%s: the race already has its %u participants", r->path, r->h->n);
+	if (await_start(r) == -1) {
+		ipc_progress_done(&r->prog);
+		leave(r);
+		return interrupted ? 128 + interrupted : 1;
+	}
+	ipc_progress_done(&r->prog);
+	if ((e = pthread_create(&th, NULL, watcher, r)) != 0)
+		errc(1, e, "pthread_create");
+	run_lap(r);
+	if ((e = pthread_join(th, NULL)) != 0)
+		errc(1, e, "pthread_join");
+	gather(r, &res);
+	rc = report(r, &res);
+	leave(r);
+	return rc;
+}
+
+/* ---- the command line ---- */
+
+static const struct ipc_help help = {
+	.name = "race",
+	.synopsis = "[options] N\n--join [options] N",
+	.summary = "N processes race to increment one counter in a shared file.",
+	.options =
+	" -s, --sync MODE     none (default), atomic, mutex, sem, spin, flock, fcntl\n"
+	" -l, --layout L      seed (default; N <= 10) or padded (N <= 64)\n"
+	" -t, --target T      race until the total reaches T (default 1e9;\n"
+	"                     1e6 for flock and fcntl)\n"
+	" -T, --time S        stop after S seconds at the latest\n"
+	"     --join          one participant per terminal, as the seed does it\n"
+	" -f, --file PATH     the race file (--join: $TMPDIR/ipclab-race-UID)\n"
+	" -w, --timeout S     how long --join waits for the others (default 60)\n"
+	"     --force         replace a file at PATH that is not a race file\n"
+	" -j, --json          print the report as JSON\n",
+};
+
+enum { OPT_JOIN = 0x100, OPT_FORCE };
+
+static const struct option longopts[] = {
+	{ "sync", required_argument, NULL, 's' },
+	{ "layout", required_argument, NULL, 'l' },
+	{ "target", required_argument, NULL, 't' },
+	{ "time", required_argument, NULL, 'T' },
+	{ "join", no_argument, NULL, OPT_JOIN },
+	{ "file", required_argument, NULL, 'f' },
+	{ "timeout", required_argument, NULL, 'w' },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "json", no_argument, NULL, 'j' },
+	IPC_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+parse_name(const char *s, const char *const *names, int n, const char *what)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	ipc_usage("'%s' is not a %s", s, what);
+}
+
+static uint64_t
+parse_secs(const char *s, const char *opt)
+{
+	const char *es;
+	double d;
+
+	if (ipc_parse_seconds(s, 1e6, &d, &es) == -1 || d <= 0)
+		ipc_usage("%s '%s': not a number of seconds above 0 (%s)", opt, s,
+			  d <= 0 ? "too small" : es);
+	return (uint64_t)(d * 1e9);
+}
+
+/* getopt's own messages, except that "-3" is a number of participants. */
+static void __attribute__((noreturn))
+bad_option(int c, char **argv)
+{
+	if (c == ':')
+		ipc_usage("option '%s' requires an argument", argv[optind - 1]);
+	if (optopt >= '0' && optopt <= '9')
+		ipc_usage("'%s' is not a number of participants: N is 1 to %d (negative)",
+			  argv[optind - 1], MAXN);
+	if (optopt)
+		ipc_usage("invalid option -- '%c'", optopt);
+	ipc_usage("unrecognized option '%s'", argv[optind - 1]);
+}
+
+static void
+parse_opt(struct opts *o, int c, char **argv)
+{
+	const char *es;
+	long long v;
+
+	switch (c) {
+	case 's': o->sync = parse_name(optarg, sync_names, S_COUNT, "--sync mode "
+				       "(none, atomic, mutex, sem, spin, flock, fcntl)"); break;
+	case 'l': o->layout = parse_name(optarg, layout_names, 2, "--layout (seed, padded)"); break;
+	case 't':
+		if (ipc_parse_count(optarg, 1, LONG_MAX - 1, &v, &es) == -1)
+			ipc_usage("--target '%s': not a count from 1 up (%s)", optarg, es);
+		o->target = (long)v;
+		break;
+	case 'T': o->time_ns = parse_secs(optarg, "--time"); break;
+	case 'w': o->timeout_ns = parse_secs(optarg, "--timeout"); break;
+	case OPT_JOIN: o->join = true; break;
+	case OPT_FORCE: o->force = true; break;
+	case 'f': o->file = optarg; break;
+	case 'j': o->json = true; break;
+	case ':': case '?': bad_option(c, argv);
+	default: ipc_common_option(c, &help);
+	}
+}
+
+static void
+parse_n(struct opts *o, const char *s)
+{
+	const char *es;
+	long long v;
+
+	if (ipc_parse_count(s, 1, MAXN, &v, &es) == -1)
+		ipc_usage("'%s' is not a number of participants: N is 1 to %d (%s)", s, MAXN, es);
+	o->n = (int)v;
+	if (o->layout == L_SEED && o->n > SEED_MAXN)
+		ipc_usage("%d participants do not fit the seed's struct RaceCourse, which has "
+			  "%d winnings; --layout padded gives each counter its own cache line "
+			  "and takes up to %d", o->n, SEED_MAXN, MAXN);
+}
+
+static void
+parse_args(struct race *r, int argc, char **argv)
+{
+	struct opts *o = &r->o;
+	const char *tmp = getenv("TMPDIR");
+	int c;
+
+	o->timeout_ns = 60000000000ULL;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:l:t:T:f:w:jhV", longopts, NULL)) != -1)
+		parse_opt(o, c, argv);
+	if (optind != argc - 1)
+		ipc_usage(optind == argc ? "N, the number of participants, is missing" :
+			  "one N expected, got '%s' too", argv[optind + 1 < argc ? optind + 1 : optind]);
+	parse_n(o, argv[optind]);
+	if (o->target == 0)
+		o->target = o->time_ns ? LONG_MAX :
+			    o->sync == S_FLOCK || o->sync == S_FCNTL ? 1000000L : 1000000000L;
+	else
+		r->target_given = true;
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if (o->file)
+		snprintf(r->path, sizeof(r->path), "%s", o->file);
+	else if (o->join)
+		snprintf(r->path, sizeof(r->path), "%s/ipclab-race-%u", tmp, (unsigned)getuid());
+	else
+		snprintf(r->path, sizeof(r->path), "%s/ipclab-race.%d", tmp, (int)getpid());
+}
+
+int
+race_main(int argc, char **argv)
+{
+	struct race r = { .fd = -1, .slot = -1 };
+	sigset_t set;
+	int sfd = -1, rc;
+
+	parse_args(&r, argc, argv);
+	ipc_progress_init(&r.prog);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (r.o.join) {
+		if (ipc_sig_handle(SIGINT, on_signal, true) == -1 ||
+		    ipc_sig_handle(SIGTERM, on_signal, true) == -1 ||
+		    ipc_sig_handle(SIGHUP, on_signal, true) == -1)
+			err(1, "sigaction");
+	} else {
+		sigaddset(&set, SIGCHLD);
+		if ((sfd = ipc_sigfd_open(&set)) == -1)
+			err(1, "%s", ipc_failed_call);
+	}
+	file_setup(&r);
+	if (r.o.join)
+		return run_join(&r);
+	created_path = r.path;
+	created_by = getpid();
+	if (atexit(remove_created) != 0)
+		errx(1, "atexit failed");
+	rc = run_fork(&r, sfd);
+	return rc;
+}

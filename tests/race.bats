@@ -1,0 +1,350 @@
+#!/usr/bin/env bats
+# ipclab race: N processes racing on counters in a shared mapping.
+# The truth is read from outside the command: the winnings summed by jq,
+# the pids the test itself started, /proc, and the file's own bytes.
+
+load common
+
+setup() {
+	dir=$(scratch)
+	export TMPDIR=$dir
+	bg=()
+}
+
+teardown() {
+	local p
+	for p in "${bg[@]}"; do
+		pkill -9 -P "$p" 2>/dev/null || true
+		kill -9 "$p" 2>/dev/null || true
+	done
+	for p in "${bg[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# in the background: the binary itself (not the ipclab function, whose
+# subshell would get the pid), with bats's fd 3 closed
+race_bg() { "$IPCLAB_BIN" race "$@" 3>&- & bg+=($!); }
+
+# sum of the winnings, from the participants list
+winnings_sum() { jq '[.participants[].winnings] | add' "$1"; }
+
+# has_children PID N: PID has N children (for wait_for)
+has_children() { [ "$(pgrep -P "$1" | wc -l)" -eq "$2" ]; }
+
+# racing FILE: the seed layout's total (at 4096 + 8) is above 0 (for wait_for)
+racing() {
+	local t
+	t=$(od -An -t d8 -j 4104 -N 8 "$1" 2>/dev/null | tr -d ' ')
+	[ -n "$t" ] && [ "$t" -gt 0 ]
+}
+
+@test "race --help prints the usage and exits 0" {
+	run ipclab race --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ipclab race [options] N"* ]]
+	[[ "$output" == *"--sync MODE"* ]]
+}
+
+@test "the unsynchronised race of 2 participants loses updates: sum > total" {
+	(( $(nproc) >= 2 )) || skip "needs 2 CPUs"
+	local i lost=0
+	# on a loaded machine one participant may finish before the other runs:
+	# a few tries
+	for i in 1 2 3 4 5; do
+		ipclab race 2 --target 5e7 --json >"$dir/out.json"
+		run jq -e '.total == 50000000 and .target == 50000000' "$dir/out.json"
+		[ "$status" -eq 0 ]
+		sum=$(winnings_sum "$dir/out.json")
+		total=$(jq .total "$dir/out.json")
+		[ "$(jq .lost "$dir/out.json")" -eq $((sum - total)) ]
+		if (( sum > total )); then lost=1; break; fi
+	done
+	[ "$lost" -eq 1 ]
+}
+
+@test "the report explains the lost updates in one sentence and draws the shares" {
+	(( $(nproc) >= 2 )) || skip "needs 2 CPUs"
+	local i
+	for i in 1 2 3 4 5; do
+		run ipclab race 2 --time 0.3
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"not atomic"* ]] && break
+	done
+	flat=$(tr -s ' \n' ' ' <<<"$output")
+	[[ "$flat" == *"why: "*" the read-increment-write of total is not atomic, so"* ]]
+	[[ "$output" == *"LOST"* && "$output" == *"FAIRNESS"* && "$output" == *"CPUS"* ]]
+	# a bar per participant: '#' or block characters after the share
+	[ "$(grep -cE '%[[:space:]]+(#|█|▏|▎|▍|▌|▋|▊|▉)' <<<"$output")" -eq 2 ]
+}
+
+@test "every synchronised mode is exact: sum == total == target" {
+	local m t
+	for m in atomic mutex sem spin flock fcntl; do
+		t=1000000
+		[[ $m == flock || $m == fcntl ]] && t=100000
+		ipclab race 2 --sync "$m" --target "$t" --json >"$dir/$m.json"
+		run jq -r '[.sync, .total, .target, .completed] | @tsv' "$dir/$m.json"
+		[ "$output" = "$m	$t	$t	true" ]
+		[ "$(winnings_sum "$dir/$m.json")" -eq "$t" ]
+	done
+}
+
+@test "the padded layout takes 12 participants and stays exact with atomics" {
+	ipclab race 12 --layout padded --sync atomic --target 1e6 --json >"$dir/out.json"
+	[ "$(jq '.participants | length' "$dir/out.json")" -eq 12 ]
+	[ "$(jq '[.participants[].pid] | unique | length' "$dir/out.json")" -eq 12 ]
+	[ "$(winnings_sum "$dir/out.json")" -eq 1000000 ]
+	[ "$(jq .total "$dir/out.json")" -eq 1000000 ]
+}
+
+@test "--time races for a fixed time instead of to a target" {
+	ipclab race 2 --sync atomic --time 0.3 --json >"$dir/out.json"
+	run jq -e '.target == null and .completed and .elapsed_s >= 0.3 and .elapsed_s < 5' \
+		"$dir/out.json"
+	[ "$status" -eq 0 ]
+	[ "$(winnings_sum "$dir/out.json")" -eq "$(jq .total "$dir/out.json")" ]
+}
+
+@test "man page: the layouts race for a fixed time with --time, both exact" {
+	local layout
+	for layout in seed padded; do
+		run ipclab race 2 --sync atomic --time 1 --layout "$layout"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"TARGET   none (--time 1 s)"* ]]
+		[[ "$output" == *"LAYOUT   $layout ("* ]]
+		total=$(awk '$1 == "TOTAL" { print $2 }' <<<"$output")
+		sum=$(awk '$1 == "SUM" { print $2 }' <<<"$output")
+		(( total > 0 && sum == total ))
+	done
+}
+
+@test "a progress line shows on a terminal, and not in a pipe" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	unset IPCLAB_NO_PROGRESS
+	script -qc "$IPCLAB_BIN race 2 --sync atomic --target 2e8 2>&1 >/dev/null" /dev/null \
+		>"$dir/tty" 3>&-
+	grep -q "race: [0-9.]*% of 200000000" "$dir/tty"
+	"$IPCLAB_BIN" race 2 --sync atomic --target 2e7 2>"$dir/pipe" >/dev/null
+	[ ! -s "$dir/pipe" ]
+}
+
+@test "flock's default target finishes in seconds and the report says so" {
+	run ipclab race 1 --sync flock
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"TARGET"*"1000000 (the default for flock; 1e9 would take about"* ]]
+	[[ "$output" == *"TOTAL    1000000"* ]]
+}
+
+@test "--join: 3 processes started separately race together and report the same race" {
+	local f=$dir/course i
+	for i in 1 2 3; do
+		race_bg --join 3 --file "$f" --target 2e6 --json >"$dir/j$i.json"
+	done
+	for i in 0 1 2; do
+		wait "${bg[$i]}"
+	done
+	# the pids in each report are exactly the three processes started here
+	expected=$(printf '%s\n' "${bg[@]}" | sort -n | tr '\n' ' ')
+	for i in 1 2 3; do
+		got=$(jq -r '.participants[].pid' "$dir/j$i.json" | sort -n | tr '\n' ' ')
+		[ "$got" = "$expected" ]
+		[ "$(jq .total "$dir/j$i.json")" -eq 2000000 ]
+	done
+	# the last one out removed the file
+	[ ! -e "$f" ]
+}
+
+@test "--join gives up after --timeout when the others never come, and removes the file" {
+	run ipclab race --join 2 --file "$dir/course" --timeout 0.5
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"gave up after"*"1 of 2 participants"* ]]
+	[ ! -e "$dir/course" ]
+}
+
+@test "the race file is created mode 0600 with the IPCLRACE header" {
+	local f=$dir/course
+	race_bg --join 2 --file "$f" --timeout 20 2>/dev/null
+	wait_for 10 test -e "$f"
+	[ "$(stat -c %a "$f")" = 600 ]
+	[ "$(head -c 8 "$f")" = IPCLRACE ]
+}
+
+@test "Ctrl+C stops all participants, prints the partial report and removes the file" {
+	local f=$dir/course
+	# its own process group, as a terminal's foreground job is
+	setsid "$IPCLAB_BIN" race 2 --file "$f" --target 1e15 --json >"$dir/out.json" 3>&- &
+	local p=$!
+	bg+=("$p")
+	wait_for 10 has_children "$p" 2
+	wait_for 10 racing "$f"
+	kids=$(pgrep -P "$p")
+	kill -INT -- "-$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 130 ]
+	run jq -r '[.completed, .stopped] | @tsv' "$dir/out.json"
+	[[ "$output" == "false	interrupted by SIGINT"* ]]
+	(( $(jq .total "$dir/out.json") > 0 ))
+	[ "$(winnings_sum "$dir/out.json")" -ge "$(jq .total "$dir/out.json")" ]
+	[ ! -e "$f" ]
+	for k in $kids; do [ ! -e "/proc/$k" ]; done
+}
+
+@test "--join: Ctrl+C in one terminal stops both, each reports, the file goes" {
+	local f=$dir/course
+	race_bg --join 2 --file "$f" --target 1e15 --json >"$dir/a.json"
+	race_bg --join 2 --file "$f" --target 1e15 --json >"$dir/b.json"
+	wait_for 10 racing "$f"
+	kill -INT "${bg[0]}"
+	st=0
+	wait "${bg[0]}" || st=$?
+	[ "$st" -eq 130 ]
+	st=0
+	wait "${bg[1]}" || st=$?
+	[ "$st" -eq 1 ]
+	for j in a b; do
+		[ "$(jq -r .stopped "$dir/$j.json")" = "interrupted by SIGINT (sent to pid ${bg[0]})" ]
+		[ "$(winnings_sum "$dir/$j.json")" -ge "$(jq .total "$dir/$j.json")" ]
+	done
+	[ ! -e "$f" ]
+}
+
+@test "kill -9 of one participant: the others stop, report it and the command fails" {
+	local f=$dir/course
+	race_bg 2 --sync mutex --file "$f" --target 1e15 --json >"$dir/out.json"
+	local p=${bg[0]}
+	wait_for 10 has_children "$p" 2
+	wait_for 10 racing "$f"
+	kids=($(pgrep -P "$p"))
+	victim=${kids[0]} other=${kids[1]}
+	kill -9 "$victim"
+	wait_for 5 dead "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 1 ]
+	run jq -r '.stopped' "$dir/out.json"
+	[ "$output" = "participant $victim died (killed by SIGKILL)" ]
+	[ ! -e "/proc/$other" ]
+	[ ! -e "$f" ]
+}
+
+# holds_mutex FILE PID: PID owns the race's mutex; a robust futex word holds
+# its owner's thread id (futex(2)), and the mutex sits at byte 104
+holds_mutex() {
+	local w
+	w=$(od -An -t u4 -j 104 -N 4 "$1" | tr -d ' ')
+	(( (w & 0x3fffffff) == $2 ))
+}
+
+@test "--sync mutex: a lock left held by a killed participant is recovered (EOWNERDEAD)" {
+	local f=$dir/course i held=0
+	race_bg 2 --sync mutex --file "$f" --target 1e15 --json >"$dir/out.json"
+	local p=${bg[0]}
+	wait_for 10 has_children "$p" 2
+	wait_for 10 racing "$f"
+	kids=($(pgrep -P "$p"))
+	# freeze the victim until it is caught holding the lock, then kill it
+	for i in $(seq 200); do
+		kill -STOP "${kids[0]}"
+		if holds_mutex "$f" "${kids[0]}"; then held=1; break; fi
+		kill -CONT "${kids[0]}"
+	done
+	[ "$held" -eq 1 ]
+	kill -9 "${kids[0]}"
+	wait_for 5 dead "$p"
+	wait "$p" || true
+	[ "$(jq -r .recovered_by "$dir/out.json")" = "${kids[1]}" ]
+	[ "$(jq -r .stopped "$dir/out.json")" = "participant ${kids[0]} died (killed by SIGKILL)" ]
+}
+
+@test "--join: kill -9 of one participant stops the other within seconds" {
+	local f=$dir/course
+	race_bg --join 2 --sync sem --file "$f" --target 1e15 --json >"$dir/a.json"
+	race_bg --join 2 --sync sem --file "$f" --target 1e15 --json >"$dir/b.json"
+	wait_for 10 racing "$f"
+	kill -9 "${bg[1]}"
+	wait_for 5 dead "${bg[0]}"
+	st=0
+	wait "${bg[0]}" || st=$?
+	[ "$st" -eq 1 ]
+	[ "$(jq -r .stopped "$dir/a.json")" = "participant ${bg[1]} died" ]
+	[ ! -e "$f" ]
+}
+
+@test "a file that is not a race file is left untouched (no --force)" {
+	local f=$dir/precious
+	printf 'precious data\n' >"$f"
+	cp -p "$f" "$dir/copy"
+	before=$(stat -c '%i %s %Y' "$f")
+	run ipclab race 2 --file "$f" --target 1e6
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not an ipclab race file; leaving it untouched"* ]]
+	run ipclab race --join 2 --file "$f" --target 1e6
+	[ "$status" -eq 1 ]
+	cmp "$f" "$dir/copy"
+	[ "$(stat -c '%i %s %Y' "$f")" = "$before" ]
+}
+
+@test "a symlink at the race file's path is not followed" {
+	printf 'target data\n' >"$dir/target"
+	cp "$dir/target" "$dir/copy"
+	ln -s "$dir/target" "$dir/link"
+	run ipclab race 2 --file "$dir/link" --target 1e6
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"symbolic link; not following it"* ]]
+	[ -L "$dir/link" ]
+	cmp "$dir/target" "$dir/copy"
+}
+
+@test "a stale race file (its creator killed) is taken over, not waited on" {
+	local f=$dir/course
+	race_bg --join 2 --file "$f" --timeout 30 2>/dev/null
+	local p=${bg[0]}
+	wait_for 10 test -e "$f"
+	kill -9 "$p"
+	wait_for 5 test ! -e "/proc/$p"
+	[ -e "$f" ]
+	run ipclab race 2 --file "$f" --target 1e6 --sync atomic --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"took over a stale race file"*"pid $p"* ]]
+	[ ! -e "$f" ]
+}
+
+@test "a race file in use is refused, not taken over" {
+	local f=$dir/course
+	race_bg --join 2 --file "$f" --timeout 30 2>/dev/null
+	wait_for 10 test -e "$f"
+	ino=$(stat -c %i "$f")
+	run ipclab race 2 --file "$f" --target 1e6
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"in use by a running race (pid ${bg[0]})"* ]]
+	[ "$(stat -c %i "$f")" = "$ino" ]
+}
+
+@test "bad N is refused with a reason, exit 2, and no file is made" {
+	local n
+	for n in 0 -3 abc 65 ''; do
+		run ipclab race "$n"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"participants"* ]]
+		[[ "$output" == *"Try 'ipclab race --help'"* ]]
+	done
+	run ipclab race 65 --layout padded
+	[[ "$output" == *"'65' is not a number of participants: N is 1 to 64 (too large)"* ]]
+	run ipclab race -3
+	[[ "$output" == *"(negative)"* ]]
+	run ipclab race 11
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"10 winnings; --layout padded"* ]]
+	[ -z "$(ls -A "$dir")" ]
+}
+
+@test "man page examples: the seed's race and a mutex race in JSON" {
+	run ipclab race 2 --target 1e7
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"TOTAL    10000000"* ]]
+	ipclab race 4 --sync mutex --target 1e6 --json >"$dir/out.json"
+	[ "$(winnings_sum "$dir/out.json")" -eq 1000000 ]
+	[ "$(jq '.participants | length' "$dir/out.json")" -eq 4 ]
+}
