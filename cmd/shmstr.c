@@ -125,6 +125,8 @@ parse_map(const char *s, const char *what)
 	ipc_usage("%s mapping '%s': use 'shared' or 'private'", what, s);
 }
 
+static void take_operands(int argc, char **argv, struct opts *o);
+
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
@@ -169,8 +171,14 @@ parse_args(int argc, char **argv, struct opts *o)
 		default: ipc_common_option(c, &help);
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	take_operands(argc - optind, argv + optind, o);
+}
+
+/* FILE (unless --shm named the object) and STRING, checked before anything
+ * is touched. */
+static void
+take_operands(int argc, char **argv, struct opts *o)
+{
 	if (!o->shm && argc > 0) {
 		o->path = argv[0];
 		argc--, argv++;
