@@ -1035,16 +1035,13 @@ summary_row(struct libscols_table *t, const char *name, const char *fmt, ...)
 {
 	struct libscols_line *ln = ipc_table_row(t);
 	va_list ap;
-	char *s;
 	int n;
 
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	if (ln == NULL || ipc_cell(ln, 0, "%s", name) == -1)
 		return -1;
-	n = ln == NULL || ipc_cell(ln, 0, "%s", name) || ipc_cell(ln, 1, "%s", s) ? -1 : 0;
-	free(s);
+	va_start(ap, fmt);
+	n = ipc_vcell(ln, 1, fmt, ap);
+	va_end(ap);
 	return n;
 }
 

@@ -3,6 +3,7 @@
 #ifndef IPCLAB_OUT_H
 #define IPCLAB_OUT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@ struct libscols_line *ipc_table_row(struct libscols_table *t);
 /* Sets cell COL of a row from a printf format.  Returns 0 or -1. */
 int ipc_cell(struct libscols_line *ln, size_t col, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same with a va_list, for a command's own variadic row helpers. */
+int ipc_vcell(struct libscols_line *ln, size_t col, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 /* Prints the table for a person.  Returns 0 or -1. */
 int ipc_table_print(struct libscols_table *t, FILE *fp);
 

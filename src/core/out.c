@@ -38,22 +38,29 @@ ipc_table_row(struct libscols_table *t)
 }
 
 int
-ipc_cell(struct libscols_line *ln, size_t col, const char *fmt, ...)
+ipc_vcell(struct libscols_line *ln, size_t col, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *s;
-	int n;
 
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	if (vasprintf(&s, fmt, ap) < 0)
 		return -1;
 	if (scols_line_refer_data(ln, col, s) != 0) {
 		free(s);
 		return -1;
 	}
 	return 0;
+}
+
+int
+ipc_cell(struct libscols_line *ln, size_t col, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = ipc_vcell(ln, col, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int
