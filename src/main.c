@@ -116,11 +116,11 @@ main(int argc, char **argv)
 		return help(argc > 2 ? argv[2] : NULL);
 	if ((c = lookup(argv[1])) == NULL) {
 		if (argv[1][0] == '-')
-			fprintf(stderr, "ipclab: unrecognized option '%s'\n", argv[1]);
+			fprintf(stderr, "ipclab: unrecognized option '%s'\n"
+				"Try 'ipclab --help' for more information.\n", argv[1]);
 		else
 			fprintf(stderr, "ipclab: '%s' is not an ipclab command; see 'ipclab --help'.\n",
 				argv[1]);
-		fputs("Try 'ipclab --help' for more information.\n", stderr);
 		return 2;
 	}
 	return run(c, argc - 1, argv + 1);

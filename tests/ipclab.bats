@@ -39,9 +39,10 @@ built() { "$IPCLAB_BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {prin
 @test "an unknown command is named in one line, exit 2" {
 	run ipclab frobnicate
 	[ "$status" -eq 2 ]
-	[ "${lines[0]}" = "ipclab: 'frobnicate' is not an ipclab command; see 'ipclab --help'." ]
+	[ "$output" = "ipclab: 'frobnicate' is not an ipclab command; see 'ipclab --help'." ]
 	run ipclab --frobnicate
 	[ "$status" -eq 2 ]
+	[ "${lines[1]}" = "Try 'ipclab --help' for more information." ]
 }
 
 @test "every command follows the help template, --version and bad-option conventions" {
