@@ -651,7 +651,9 @@ await_start(struct race *r)
 	}
 }
 
-/* The last participant to leave removes the file, if PATH still is it. */
+/* The first participant, the one that made the file, removes it as it
+ * leaves, as the seed has it; should it have died, the last to leave does.
+ * Either way only if PATH still is this file. */
 static void
 leave(struct race *r)
 {
@@ -659,7 +661,9 @@ leave(struct race *r)
 	struct stat st;
 
 	store32(&h->slots[r->slot].state, SLOT_LEFT);
-	for (uint32_t i = 0; i < h->n; i++) {
+	if (h->creator != getpid() && alive(h->creator, h->creator_start))
+		return;		/* the first is still here: it removes the file */
+	for (uint32_t i = 0; i < h->n && h->creator != getpid(); i++) {
 		struct slot *s = &h->slots[i];
 
 		if ((int)i != r->slot && load32(&s->state) != SLOT_LEFT && slot_alive(s))

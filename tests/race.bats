@@ -151,8 +151,24 @@ racing() {
 		[ "$got" = "$expected" ]
 		[ "$(jq .total "$dir/j$i.json")" -eq 2000000 ]
 	done
-	# the last one out removed the file
+	# the file is gone once all have left
 	[ ! -e "$f" ]
+}
+
+@test "--join: the first participant, the file's creator, removes it, as the seed has it" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	local f=$dir/course
+	# the first runs nearly untraced (seccomp filter), the second is slowed
+	# down by a full trace, so that the first is also the first to leave
+	strace -f -qq --seccomp-bpf -e trace=unlink -o "$dir/first.trace" \
+		"$IPCLAB_BIN" race --join 2 --file "$f" --target 1e6 >/dev/null 2>&1 &
+	local first=$!
+	wait_for 10 test -e "$f"
+	strace -f -qq -o /dev/null \
+		"$IPCLAB_BIN" race --join 2 --file "$f" --target 1e6 >/dev/null 2>&1
+	wait "$first"
+	[ ! -e "$f" ]
+	grep -q "unlink(\"$f\") = 0" "$dir/first.trace"
 }
 
 @test "--join gives up after --timeout when the others never come, and removes the file" {
