@@ -1130,34 +1130,27 @@ EXPORT size_t fread_unlocked(void *p, size_t size, size_t n, FILE *fp)
 	FREAD(fread_unlocked, 0, p, size, n, fp);
 }
 
+/* The fortified freads, read as one block of size * n bytes, like FREAD. */
+#define FREAD_CHK(f, lock, p, plen, size, n, fp) do { \
+	struct snap s_; \
+	size_t r_; \
+	if (!REAL(f)) \
+		NOSYS(0); \
+	if ((size) == 0 || (n) == 0 || (n) > SIZE_MAX / (size)) \
+		return real_##f(p, plen, size, n, fp); \
+	pre(fp, &s_, lock); \
+	r_ = real_##f(p, plen, 1, (size) * (n), fp); \
+	post(fp, &s_, (long)r_, 0); \
+	return r_ == (size) * (n) ? (n) : r_ / (size); } while (0)
+
 EXPORT size_t __fread_chk(void *p, size_t plen, size_t size, size_t n, FILE *fp)
 {
-	struct snap s;
-	size_t r;
-
-	if (!REAL(__fread_chk))
-		NOSYS(0);
-	if (size == 0 || n == 0 || n > SIZE_MAX / size)
-		return real___fread_chk(p, plen, size, n, fp);
-	pre(fp, &s, 1);
-	r = real___fread_chk(p, plen, 1, size * n, fp);
-	post(fp, &s, (long)r, 0);
-	return r == size * n ? n : r / size;
+	FREAD_CHK(__fread_chk, 1, p, plen, size, n, fp);
 }
 
 EXPORT size_t __fread_unlocked_chk(void *p, size_t plen, size_t size, size_t n, FILE *fp)
 {
-	struct snap s;
-	size_t r;
-
-	if (!REAL(__fread_unlocked_chk))
-		NOSYS(0);
-	if (size == 0 || n == 0 || n > SIZE_MAX / size)
-		return real___fread_unlocked_chk(p, plen, size, n, fp);
-	pre(fp, &s, 0);
-	r = real___fread_unlocked_chk(p, plen, 1, size * n, fp);
-	post(fp, &s, (long)r, 0);
-	return r == size * n ? n : r / size;
+	FREAD_CHK(__fread_unlocked_chk, 0, p, plen, size, n, fp);
 }
 
 EXPORT size_t fwrite(const void *p, size_t size, size_t n, FILE *fp)
@@ -1171,15 +1164,17 @@ EXPORT size_t fwrite_unlocked(const void *p, size_t size, size_t n, FILE *fp)
 }
 
 /* Calls that take a string (fgets) or a character (getc) from a FILE. */
-#define TAKE(f, lock, fp, ret_t, took_expr, ...) do { \
+#define TAKE_OR(f, lock, fp, ret_t, fail, took_expr, ...) do { \
 	struct snap s_; \
 	ret_t r_; \
 	if (!REAL(f)) \
-		NOSYS((ret_t)EOF); \
+		NOSYS(fail); \
 	pre(fp, &s_, lock); \
 	r_ = real_##f(__VA_ARGS__); \
 	post(fp, &s_, (took_expr), 0); \
 	return r_; } while (0)
+#define TAKE(f, lock, fp, ret_t, took_expr, ...) \
+	TAKE_OR(f, lock, fp, ret_t, (ret_t)EOF, took_expr, __VA_ARGS__)
 
 #define STRLEN(r) ((r) ? (long)strlen(r) : 0)
 #define ONE(r) ((r) != EOF ? 1L : 0L)
@@ -1187,54 +1182,22 @@ EXPORT size_t fwrite_unlocked(const void *p, size_t size, size_t n, FILE *fp)
 
 EXPORT char *fgets(char *b, int n, FILE *fp)
 {
-	struct snap s;
-	char *r;
-
-	if (!REAL(fgets))
-		NOSYS(NULL);
-	pre(fp, &s, 1);
-	r = real_fgets(b, n, fp);
-	post(fp, &s, STRLEN(r), 0);
-	return r;
+	TAKE_OR(fgets, 1, fp, char *, NULL, STRLEN(r_), b, n, fp);
 }
 
 EXPORT char *fgets_unlocked(char *b, int n, FILE *fp)
 {
-	struct snap s;
-	char *r;
-
-	if (!REAL(fgets_unlocked))
-		NOSYS(NULL);
-	pre(fp, &s, 0);
-	r = real_fgets_unlocked(b, n, fp);
-	post(fp, &s, STRLEN(r), 0);
-	return r;
+	TAKE_OR(fgets_unlocked, 0, fp, char *, NULL, STRLEN(r_), b, n, fp);
 }
 
 EXPORT char *__fgets_chk(char *b, size_t size, int n, FILE *fp)
 {
-	struct snap s;
-	char *r;
-
-	if (!REAL(__fgets_chk))
-		NOSYS(NULL);
-	pre(fp, &s, 1);
-	r = real___fgets_chk(b, size, n, fp);
-	post(fp, &s, STRLEN(r), 0);
-	return r;
+	TAKE_OR(__fgets_chk, 1, fp, char *, NULL, STRLEN(r_), b, size, n, fp);
 }
 
 EXPORT char *__fgets_unlocked_chk(char *b, size_t size, int n, FILE *fp)
 {
-	struct snap s;
-	char *r;
-
-	if (!REAL(__fgets_unlocked_chk))
-		NOSYS(NULL);
-	pre(fp, &s, 0);
-	r = real___fgets_unlocked_chk(b, size, n, fp);
-	post(fp, &s, STRLEN(r), 0);
-	return r;
+	TAKE_OR(__fgets_unlocked_chk, 0, fp, char *, NULL, STRLEN(r_), b, size, n, fp);
 }
 
 EXPORT int fgetc(FILE *fp) { TAKE(fgetc, 1, fp, int, ONE(r_), fp); }
