@@ -1072,17 +1072,8 @@ static const struct ipc_col switch_cols[] = {
 	{ "probes", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 };
 
-/* The top chunk a request met: after malloc's first brk (fresh), or what
- * the drain left. */
-static size_t
-top_before(const struct bisect *b, bool drained)
-{
-	(void)drained;
-	return b->top;
-}
-
 static void
-switch_row(struct section *s, const char *st, const struct bisect *b, bool drained)
+switch_row(struct section *s, const char *st, const struct bisect *b)
 {
 	const struct rec *h = find_rec(&b->hi, "malloc"), *l = find_rec(&b->lo, "malloc");
 	const struct call *c = h ? mmap_of(&b->hi, h->step, h->addr) : NULL;
@@ -1094,7 +1085,7 @@ switch_row(struct section *s, const char *st, const struct bisect *b, bool drain
 	}
 	row(s->t, 8, st, fmt("%zu", b->thr), fmt("%#lx", (unsigned long)h->tag),
 	    c ? fmt("%lu", (unsigned long)c->a[1]) : NULL, fmt("%zu", b->thr - 1),
-	    l ? fmt("%#lx", (unsigned long)l->tag) : NULL, fmt("%zu", top_before(b, drained)),
+	    l ? fmt("%#lx", (unsigned long)l->tag) : NULL, fmt("%zu", b->top),
 	    fmt("%d", b->probes));
 }
 
@@ -1128,12 +1119,12 @@ switch_findings(struct section *s, const struct bisect *f, const struct bisect *
 		why(s, "A fresh process switches later, at %zu: its first brk left a top chunk of "
 		    "%zu bytes, and malloc looks at the threshold only when neither its bins nor the "
 		    "top chunk can serve a request, so the largest chunk carved from it was %lu bytes "
-		    "(%zu less than the top).", f->thr, top_before(f, false),
-		    (unsigned long)chunk_size(fl->tag), top_before(f, false) - chunk_size(fl->tag));
+		    "(%zu less than the top).", f->thr, f->top,
+		    (unsigned long)chunk_size(fl->tag), f->top - chunk_size(fl->tag));
 	else if (f->thr && d->thr && f->thr == d->thr)
 		why(s, "Fresh and drained agree: the threshold is larger than the top chunk of a "
 		    "fresh heap (%zu bytes), so the top chunk never serves a request that could "
-		    "have been mmapped.", top_before(f, false));
+		    "have been mmapped.", f->top);
 	if ((f->thr && !f->tag_agrees) || (d->thr && !d->tag_agrees))
 		why(s, "Warning: the tag's 0x2 bit and the trace disagree at the switch.");
 	else if (f->thr || d->thr)
@@ -1158,8 +1149,8 @@ section_switch(struct state *S)
 	}
 	S->thr_fresh = f.thr;
 	S->thr_drained = d.thr;
-	switch_row(s, "fresh", &f, false);
-	switch_row(s, "drained", &d, true);
+	switch_row(s, "fresh", &f);
+	switch_row(s, "drained", &d);
 	switch_findings(s, &f, &d);
 	section_done(S, s);
 }
