@@ -366,3 +366,14 @@ holds_mutex() {
 	[ "$(winnings_sum "$dir/out.json")" -eq 1000000 ]
 	[ "$(jq '.participants | length' "$dir/out.json")" -eq 4 ]
 }
+
+@test "the CPUs reported are the ones the kernel allowed, and shares add up" {
+	command -v taskset >/dev/null || skip "taskset is not installed"
+	run taskset -c 0 "$IPCLAB_BIN" race 2 --target 1e6 --sync atomic --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .cpus <<<"$output")" = 0 ]
+	[ "$(jq -r '[.participants[].cpus] | unique | join(" ")' <<<"$output")" = 0 ]
+	# each share is winnings / sum, and the fairness is the smallest share
+	jq -e '.sum as $s | all(.participants[]; (.share - .winnings / $s) | fabs < 1e-9)
+		and (.fairness - ([.participants[].share] | min) | fabs < 1e-9)' <<<"$output"
+}
