@@ -109,6 +109,24 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 	[ "${lines[1]}" = '["/dev/null",0,0,800000,3600000]' ]
 }
 
+@test "another preloaded library that wraps read and write sees every call, first or last" {
+	# The shim makes the system call itself only when the next read is
+	# glibc's own; a user's shim after it must still see each call.
+	H=$IPCLAB_HELPERS/iotrace_other_preload.so
+	for order in first last; do
+		rm -f other rep
+		ipclab iotrace -s -o rep -- env ORDER=$order H="$H" IOTRACE_PRELOAD_OUT="$D/other" \
+			sh -c 'if [ "$ORDER" = first ]; then LD_PRELOAD=$H:$LD_PRELOAD
+			       else LD_PRELOAD=$LD_PRELOAD:$H; fi
+			       export LD_PRELOAD
+			       exec dd if=/dev/zero of=/dev/null bs=1 count=1000 status=none'
+		echo "$order: $(cat other)"
+		grep -qx "reads=1000 read_bytes=1000 writes=1000 write_bytes=1000" other
+		grep -Eq "^ *[0-9]+ +dd +/dev/zero +1 +1000 +1000 +0 +0$" rep
+		grep -Eq "^ *[0-9]+ +dd +/dev/null +1 +0 +0 +1000 +1000$" rep
+	done
+}
+
 @test "a traced program prints the same bytes and exits with the same status" {
 	sort -r data.txt > want; sort -r data.txt | md5sum > want.md5
 	ipclab iotrace -o rep -- sort -r data.txt > got
