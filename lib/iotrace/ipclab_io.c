@@ -1125,7 +1125,7 @@ static __thread struct {
 
 /* Locked variants: take the FILE's lock around the whole comparison, as
  * glibc would for the call alone (recursive), when threads exist. */
-static inline void
+static inline __attribute__((always_inline)) void
 pre(FILE *fp, struct snap *s, int lock)
 {
 	s->fd = fdof(fp);
@@ -1144,14 +1144,16 @@ pre(FILE *fp, struct snap *s, int lock)
 	s->rend = fp->_IO_read_end;
 }
 
-static inline void
+/* A write call cannot read (a stream switching from reading seeks back
+ * over its buffer): it passes took < 0, and the read side is not looked at.
+ * Counting makes no call, so errno is the real call's, unless the lock is
+ * to be released. */
+static inline __attribute__((always_inline)) void
 post(FILE *fp, struct snap *s, long took, long gave)
 {
-	int e = errno;
-
 	inflight.fp = NULL;
 	if (s->fd >= 0) {
-		long dr = took + ravail(fp) - s->ravail;
+		long dr = took < 0 ? 0 : took + ravail(fp) - s->ravail;
 		long dw = gave - (wpend(fp) - s->wpend);
 
 		if (dr > 0)
@@ -1159,9 +1161,12 @@ post(FILE *fp, struct snap *s, long took, long gave)
 		if (dw > 0)
 			count_w(s->fd, dw);
 	}
-	if (s->locked)
+	if (s->locked) {
+		int e = errno;
+
 		funlockfile(fp);
-	errno = e;
+		errno = e;
+	}
 }
 
 /* A seek moves the read pointer within the buffer (nothing read), or drops
@@ -1210,7 +1215,7 @@ post_seek(FILE *fp, struct snap *s)
 		return real_##f(p, size, n, fp); \
 	pre(fp, &s_, lock); \
 	r_ = real_##f(p, 1, size * n, fp); \
-	post(fp, &s_, 0, (long)r_); \
+	post(fp, &s_, -1, (long)r_); \
 	return r_ == size * n ? n : r_ / size; } while (0)
 
 EXPORT size_t fread(void *p, size_t size, size_t n, FILE *fp)
@@ -1325,7 +1330,7 @@ EXPORT ssize_t __getdelim(char **lp, size_t *n, int delim, FILE *fp)
 		NOSYS(EOF); \
 	pre(fp, &s_, lock); \
 	r_ = real_##f(__VA_ARGS__); \
-	post(fp, &s_, 0, (gave_expr)); \
+	post(fp, &s_, -1, (gave_expr)); \
 	return r_; } while (0)
 
 EXPORT int fputs(const char *str, FILE *fp)
