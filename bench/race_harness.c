@@ -1,5 +1,5 @@
 /* The shared part of bench/race's minimal reference loops: N forked
- * processes, one shared anonymous mapping holding the seed's struct (or the
+ * processes, one shared mapping of a file holding the seed's struct (or the
  * padded one), a start barrier, and the rate of increments over the time
  * from the start to the last finish, the same way `ipclab race` counts it.
  * Each race_MODE.c includes this file and defines loop(), plus setup() for
@@ -53,6 +53,7 @@ static int lockfd = -1;
 static char lockpath[] = "/tmp/race_ref.XXXXXX";
 
 static void setup(void);
+static struct shared *map_file(void);
 static void loop(volatile long *total, volatile long *win);
 
 static long
@@ -106,9 +107,7 @@ main(int argc, char **argv)
 	n = atoi(argv[1]);
 	target = (long)strtod(argv[2], NULL);
 	padded = strcmp(argv[3], "padded") == 0;
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
-		die("mmap");
+	sh = map_file();
 	setup();
 	for (int i = 0; i < n; i++) {
 		pid_t p = fork();
@@ -137,4 +136,28 @@ make_lockfile(void)
 {
 	if ((lockfd = mkstemp(lockpath)) == -1)
 		die("mkstemp");
+}
+
+/* The seed maps a file, and so does ipclab race: the course lives in a file
+ * in $TMPDIR (or /tmp), removed as soon as it is mapped, so that both sides
+ * race on the same kind of memory (a disk file's pages are not tmpfs's). */
+static struct shared *
+map_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	struct shared *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/race_course.XXXXXX", dir && *dir ? dir : "/tmp");
+	if ((fd = mkstemp(path)) == -1)
+		die("mkstemp");
+	if (ftruncate(fd, sizeof(*p)) == -1)
+		die("ftruncate");
+	p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	unlink(path);
+	close(fd);
+	return p;
 }
