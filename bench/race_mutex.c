@@ -17,13 +17,16 @@ setup(void)
 static void
 loop(volatile long *total, volatile long *win)
 {
+	pthread_mutex_t *m = &sh->mutex;	/* locals: calls would reload globals */
+	const long end = target;
+
 	for (;;) {
-		pthread_mutex_lock(&sh->mutex);
-		if (*total >= target)
+		pthread_mutex_lock(m);
+		if (*total >= end)
 			break;
 		*total += 1;
 		*win += 1;
-		pthread_mutex_unlock(&sh->mutex);
+		pthread_mutex_unlock(m);
 	}
-	pthread_mutex_unlock(&sh->mutex);
+	pthread_mutex_unlock(m);
 }

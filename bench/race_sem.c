@@ -12,14 +12,17 @@ setup(void)
 static void
 loop(volatile long *total, volatile long *win)
 {
+	sem_t *sem = &sh->sem;	/* locals: calls would reload globals */
+	const long end = target;
+
 	for (;;) {
-		while (sem_wait(&sh->sem) == -1)
+		while (sem_wait(sem) == -1)
 			;
-		if (*total >= target)
+		if (*total >= end)
 			break;
 		*total += 1;
 		*win += 1;
-		sem_post(&sh->sem);
+		sem_post(sem);
 	}
-	sem_post(&sh->sem);
+	sem_post(sem);
 }
