@@ -259,3 +259,15 @@ while True: os.write(1, bytes(5000))" | head -c 12345 > /dev/null'
 	[ "$status" -eq 137 ]
 	grep -q "1 process ended without a last report" <<< "$output"
 }
+
+@test "bench/iotrace runs end to end at a small size and finds the shim beside ipclab" {
+	# Not a timing test: the benchmark's plumbing (alternation, the shim's
+	# path, the C loop) must work; the figures are noise at this size.
+	run env COUNT=2000 SORT_MB=1 REPEAT=1 STRACE=0 TMPDIR="$D" IPCLAB_BIN="$IPCLAB_BIN" \
+		"$IPCLAB_SRC/bench/iotrace"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -Eq '^  ipclab iotrace +[0-9.]+ s +[0-9.]+x' <<< "$output"
+	grep -Eq '^  per call, C loop .*with the shim [0-9.]+ ns' <<< "$output"
+	[ "$(grep -c '^  ipclab iotrace ' <<< "$output")" -eq 2 ]
+}

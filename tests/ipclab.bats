@@ -103,6 +103,14 @@ built() { "$IPCLAB_BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {prin
 	[ -z "$output" ]
 }
 
+@test "the bench, CI and dependency scripts pass shellcheck" {
+	cd "$IPCLAB_SRC"
+	scripts=$(grep -l '^#!/usr/bin/env bash' bench/* scripts/* .ci/*)
+	[ -n "$scripts" ]
+	# shellcheck disable=SC2086
+	shellcheck $scripts
+}
+
 @test "every example in the man pages is run by a test" {
 	for page in "$IPCLAB_SRC"/man/*.1; do
 		name=$(basename "$page" .1)
