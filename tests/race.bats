@@ -377,3 +377,14 @@ holds_mutex() {
 	jq -e '.sum as $s | all(.participants[]; (.share - .winnings / $s) | fabs < 1e-9)
 		and (.fairness - ([.participants[].share] | min) | fabs < 1e-9)' <<<"$output"
 }
+
+@test "bench/race runs end to end at a small scale: every row, a reference beside ipclab" {
+	# Not a timing test: the benchmark's plumbing (references built, --json
+	# rates read, ratios computed) must work; the figures are noise here.
+	run env SCALE=1000 TMPDIR="$dir" IPCLAB_BIN="$IPCLAB_BIN" \
+		"$IPCLAB_SRC/bench/race" 1 none mutex flock
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -Ec '^(none|mutex|flock) +(seed|padded) +[12] +[0-9.e+]+ +[0-9.e+]+ +[0-9.]+x' <<< "$output")" -eq 12 ]
+	grep -Eq '^lowest ratio: best [0-9.]+x, median [0-9.]+x' <<< "$output"
+}
