@@ -67,6 +67,7 @@
 #include <sys/wait.h>
 
 #include "ipclab/cli.h"
+#include "ipclab/map.h"
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
@@ -1169,34 +1170,19 @@ static const struct ipc_col kernel_cols[] = {
 	{ "call", 0, 0, SCOLS_JSON_STRING },	/* last: the widest */
 };
 
-static const char *
-prot_str(uint64_t p)
-{
-	if (p == (PROT_READ | PROT_WRITE))
-		return "PROT_READ|PROT_WRITE";
-	return p == PROT_NONE ? "PROT_NONE" : fmt("%#lx", (unsigned long)p);
-}
-
-static const char *
-mflags_str(uint64_t f)
-{
-	if (f == (MAP_PRIVATE | MAP_ANONYMOUS))
-		return "MAP_PRIVATE|MAP_ANONYMOUS";
-	if (f == (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE))
-		return "MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE";
-	return fmt("%#lx", (unsigned long)f);
-}
-
 /* The call as strace would print it; *len gets its length (brk: the
  * change of the break). */
 static const char *
 call_str(const struct call *c, long long *len)
 {
+	char prot[64], flags[128];
+
 	*len = (long long)c->a[1];
 	switch (c->nr) {
 	case SYS_mmap:
 		return fmt("mmap(NULL, %lu, %s, %s, %d, %lu) = %#lx", (unsigned long)c->a[1],
-			   prot_str(c->a[2]), mflags_str(c->a[3]), (int)c->a[4],
+			   ipc_prot_str((int)c->a[2], prot, sizeof(prot)),
+			   ipc_mapflags_str((int)c->a[3], flags, sizeof(flags)), (int)c->a[4],
 			   (unsigned long)c->a[5], (unsigned long)c->ret);
 	case SYS_munmap:
 		return fmt("munmap(%#lx, %lu) = %ld", (unsigned long)c->a[0], (unsigned long)c->a[1],
