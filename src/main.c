@@ -96,6 +96,9 @@ main(int argc, char **argv)
 	setlocale(LC_CTYPE, "");
 	ipc_save_args(argc, argv);
 	setprogname("ipclab");
+	/* a report that went nowhere is a failure: stdout is checked at exit */
+	if (atexit(ipc_close_stdout) != 0)
+		return 1;
 	if (strncmp(base, "ipclab-", 7) == 0) {
 		if ((c = lookup(base + 7)) == NULL) {
 			fprintf(stderr, "ipclab: '%s' is not an ipclab command; see 'ipclab --help'.\n",

@@ -4,6 +4,8 @@
 #define IPCLAB_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 /* The help text of one command, printed in the one template:
  *   Usage:
@@ -38,6 +40,31 @@ void ipc_save_args(int argc, char **argv);
  * It takes over the memory of the argument strings: copy what you still need
  * from argv (optarg included) before calling it. */
 void ipc_proctitle_init(void);
+
+/* S itself when it fits in MAX bytes, else S with its middle replaced by
+ * "..." (cut at character boundaries) in BUF: a long object name in a message
+ * keeps its start and its end.  MAX is at least 8 and below LEN. */
+const char *ipc_shorten(const char *s, size_t max, char *buf, size_t len);
+
+/* "ipclab CMD: OBJECT: CALL: REASON" on stderr, then exit(status).  OBJECT
+ * (may be NULL) is shortened to 120 bytes; CALL NULL means ipc_failed_call
+ * (omitted when that is NULL too); REASON is ipc_failed_why when set, else
+ * strerror(errno). */
+void ipc_fail(int status, const char *object, const char *call)
+	__attribute__((noreturn));
+/* "ipclab CMD: OBJECT: TEXT" on stderr, then exit(status). */
+void ipc_failx(int status, const char *object, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+
+/* Flushes FP now and checks that everything written to it arrived (the
+ * stream's error flag included).  Returns 0 when it did.  A reader that went
+ * away (EPIPE) ends the command quietly with status 0, as `seq | head -1`
+ * does; any other error prints "ipclab CMD: WHAT: write error: REASON" and
+ * exits 1. */
+int ipc_flush_check(FILE *fp, const char *what);
+/* The same for stdout and then stderr at the end of the process, as
+ * util-linux's close_stdout(): the dispatcher registers it with atexit(3). */
+void ipc_close_stdout(void);
 
 void ipc_print_help(const struct ipc_help *h);
 void ipc_print_version(void);

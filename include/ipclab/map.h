@@ -9,6 +9,38 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "ipclab/proc.h"	/* ipc_failed_call, ipc_failed_why */
+
+/* What kind of file mode M is, for a message: "a FIFO", "a directory",
+ * "a character device", "a block device", "a socket", "a symbolic link",
+ * "a regular file". */
+const char *ipc_ftype(mode_t m);
+
+/* open(2) of a path the user gave, which must be a regular file: refuses
+ * anything else before opening it (lstat with O_NOFOLLOW, else stat) and
+ * again after (fstat), so a FIFO or a device is never opened and never waited
+ * on.  FLAGS are open(2)'s (O_RDONLY, O_RDWR, O_NOFOLLOW...); O_CLOEXEC and
+ * O_NOCTTY are added, and O_NONBLOCK for the open itself only.  Returns the
+ * descriptor (filling *st when not NULL), or -1 with errno set: EINVAL (EISDIR
+ * for a directory, ELOOP for a symbolic link under O_NOFOLLOW) and
+ * ipc_failed_why "not a regular file (it is a FIFO)" for the wrong type. */
+int ipc_open_regular(const char *path, int flags, struct stat *st);
+
+/* Checks a path the user typed before any call uses it: -1 with errno EINVAL
+ * for "", ENAMETOOLONG when it or one of its components is longer than
+ * PATH_MAX or NAME_MAX allow, ipc_failed_why saying which.  A path is refused,
+ * never cut. */
+int ipc_path_check(const char *path);
+
+/* Whether --force may replace the existing object ST describes: 0 when it is
+ * a regular file owned by the effective user (root included), else -1 with
+ * ipc_failed_why saying why not ("it is a FIFO", "it belongs to user bob"). */
+int ipc_may_replace(const struct stat *st);
+
+/* Checks a POSIX shared memory object name ("name" or "/name"): 0, or -1 with
+ * errno EINVAL and ipc_failed_why saying what is wrong with it. */
+int ipc_shm_name_check(const char *name);
+
 /* Creates PATH, which must not exist (O_CREAT|O_EXCL, so a symlink there is
  * never followed), mode 0600, read-write, close-on-exec, and gives it SIZE
  * bytes of real storage (posix_fallocate, so a full disk fails here with

@@ -11,6 +11,10 @@
  * ("open", "mmap", "fork", ...), for messages in the form
  * "ipclab CMD: OBJECT: CALL: REASON". */
 extern __thread const char *ipc_failed_call;
+/* Set beside ipc_failed_call when the reason is not one that errno can say
+ * ("not a regular file (it is a FIFO)"); NULL otherwise.  Every core call that
+ * sets ipc_failed_call sets this too. */
+extern __thread const char *ipc_failed_why;
 
 /* fork(2) with every signal blocked across the fork, so no handler of the
  * parent runs in the child before it is ready.  In the child every signal
@@ -34,6 +38,14 @@ pid_t ipc_spawn(const char *file, char *const argv[], char *const envp[],
 
 /* waitpid(2) retried on EINTR. */
 pid_t ipc_wait(pid_t pid, int *status, int options);
+
+/* Waits for the child PID to end, at most TIMEOUT_MS milliseconds (-1: no
+ * limit), and returns early once *stop (may be NULL) is non-zero, as a signal
+ * handler sets it: a stopped or hung child never blocks the caller for ever.
+ * Sleeps in poll(2) on a pidfd, in slices of at most 100 ms.  Returns PID
+ * when it was reaped (*status filled), 0 on timeout or stop (the child is still
+ * there, not reaped), -1 with errno set on error. */
+int ipc_wait_for(pid_t pid, int *status, int timeout_ms, volatile sig_atomic_t *stop);
 
 /* A wait status in words: "exited 3", "killed by SIGSEGV (core dumped)",
  * "stopped by SIGTSTP", "continued".  Returns buf. */

@@ -1,5 +1,6 @@
 /* The command-line conventions every command shares. */
 #include <err.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "config.h"
 #include "ipclab/cli.h"
+#include "ipclab/proc.h"
 
 static char progname[64] = "ipclab";
 static const char *cmdname = "ipclab";
@@ -108,4 +110,108 @@ ipc_common_option(int c, const struct ipc_help *h)
 	default:
 		return false;
 	}
+}
+
+/* True for a byte that continues a UTF-8 character. */
+static bool
+continuation(unsigned char c)
+{
+	return (c & 0xc0) == 0x80;
+}
+
+const char *
+ipc_shorten(const char *s, size_t max, char *buf, size_t len)
+{
+	size_t n = strlen(s), head, tail;
+
+	if (n <= max || max < 8 || max >= len)
+		return s;
+	head = (max - 3) / 2;
+	tail = max - 3 - head;
+	while (head > 0 && continuation((unsigned char)s[head]))
+		head--;
+	while (tail > 0 && continuation((unsigned char)s[n - tail]))
+		tail--;
+	memcpy(buf, s, head);
+	memcpy(buf + head, "...", 3);
+	memcpy(buf + head + 3, s + n - tail, tail + 1);
+	return buf;
+}
+
+/* "ipclab CMD: OBJECT: " on stderr, OBJECT shortened, nothing when NULL. */
+static void
+lead(const char *object)
+{
+	char buf[128];
+
+	fprintf(stderr, "%s: ", progname);
+	if (object)
+		fprintf(stderr, "%s: ", ipc_shorten(object, 120, buf, sizeof(buf)));
+}
+
+void
+ipc_fail(int status, const char *object, const char *call)
+{
+	const char *why = ipc_failed_why ? ipc_failed_why : strerror(errno);
+
+	if (call == NULL)
+		call = ipc_failed_call;
+	lead(object);
+	if (call)
+		fprintf(stderr, "%s: ", call);
+	fprintf(stderr, "%s\n", why);
+	exit(status);
+}
+
+void
+ipc_failx(int status, const char *object, const char *fmt, ...)
+{
+	va_list ap;
+
+	lead(object);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+/* Flushes FP; 0 when every byte written to it arrived, else -1 with errno. */
+static int
+flush_stream(FILE *fp)
+{
+	bool before = ferror(fp) != 0;
+
+	errno = 0;
+	if (fflush(fp) != 0 || before || ferror(fp)) {
+		if (errno == 0)
+			errno = EIO;	/* the earlier failure's errno is gone */
+		return -1;
+	}
+	return 0;
+}
+
+int
+ipc_flush_check(FILE *fp, const char *what)
+{
+	if (flush_stream(fp) == 0)
+		return 0;
+	/* glibc has dropped what it could not write: clear the flag so that the
+	 * check at exit does not say it again */
+	clearerr(fp);
+	if (errno == EPIPE)
+		exit(0);	/* the reader has what it wanted */
+	fprintf(stderr, "%s: %s: write error: %s\n", progname, what, strerror(errno));
+	exit(1);
+}
+
+void
+ipc_close_stdout(void)
+{
+	if (flush_stream(stdout) != 0 && errno != EPIPE) {
+		fprintf(stderr, "%s: stdout: write error: %s\n", progname, strerror(errno));
+		_exit(1);
+	}
+	if (flush_stream(stderr) != 0 && errno != EPIPE)
+		_exit(1);
 }

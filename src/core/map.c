@@ -14,6 +14,7 @@ static int
 failed(const char *call)
 {
 	ipc_failed_call = call;
+	ipc_failed_why = NULL;
 	return -1;
 }
 
@@ -66,44 +67,11 @@ ipc_file_create(const char *path, off_t size)
 	return give_size(fd, size, path, unlink);
 }
 
-static int
-check_regular(int fd, struct stat *st)
-{
-	struct stat sb;
-
-	if (fstat(fd, &sb) == -1)
-		return failed("fstat");
-	if (!S_ISREG(sb.st_mode)) {
-		errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
-		return failed("open");
-	}
-	if (st)
-		*st = sb;
-	return 0;
-}
-
 int
 ipc_file_open(const char *path, bool writable, bool nofollow, struct stat *st)
 {
-	/* O_NONBLOCK so that a FIFO is refused instead of waited on */
-	int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-		    (nofollow ? O_NOFOLLOW : 0);
-	int fd = open(path, flags), e;
-
-	if (fd == -1)
-		return failed("open");
-	if (check_regular(fd, st) == -1)
-		goto fail;
-	if (fcntl(fd, F_SETFL, flags & ~O_NONBLOCK & ~O_CLOEXEC & ~O_NOFOLLOW) == -1) {
-		ipc_failed_call = "fcntl";
-		goto fail;
-	}
-	return fd;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+	return ipc_open_regular(path, (writable ? O_RDWR : O_RDONLY) |
+				(nofollow ? O_NOFOLLOW : 0), st);
 }
 
 int
@@ -120,15 +88,25 @@ int
 ipc_shm_open(const char *name, bool writable, struct stat *st)
 {
 	int fd = shm_open(name, writable ? O_RDWR : O_RDONLY, 0), e;
+	struct stat sb;
 
 	if (fd == -1)
 		return failed("shm_open");
-	if (check_regular(fd, st) == -1) {
+	if (fstat(fd, &sb) == -1) {
 		e = errno;
 		close(fd);
 		errno = e;
+		return failed("fstat");
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		failed("shm_open");
+		ipc_failed_why = "not a regular file";
+		errno = EINVAL;
 		return -1;
 	}
+	if (st)
+		*st = sb;
 	return fd;
 }
 
@@ -141,7 +119,7 @@ ipc_map(int fd, size_t len, int prot, int flags)
 		flags |= MAP_ANONYMOUS;
 	p = mmap(NULL, len, prot, flags, fd, 0);
 	if (p == MAP_FAILED) {
-		ipc_failed_call = "mmap";
+		failed("mmap");
 		return NULL;
 	}
 	return p;

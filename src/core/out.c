@@ -176,7 +176,11 @@ ipc_bar(char *buf, size_t len, double frac, int width)
 void
 ipc_progress_init(struct ipc_progress *p)
 {
-	p->on = isatty(STDERR_FILENO) && getenv("IPCLAB_NO_PROGRESS") == NULL;
+	const char *term = getenv("TERM");
+
+	/* a dumb terminal cannot erase a line: \r\033[K would show as text */
+	p->on = isatty(STDERR_FILENO) && getenv("IPCLAB_NO_PROGRESS") == NULL &&
+		term && *term && strcmp(term, "dumb") != 0;
 	p->drawn = false;
 	p->last_ns = 0;
 }

@@ -17,12 +17,12 @@ ipc_exe_dir(char *buf, size_t len)
 	char *slash;
 
 	if (n == -1) {
-		ipc_failed_call = "readlink";
+		ipc_failed_call = "readlink", ipc_failed_why = NULL;
 		return -1;
 	}
 	if ((size_t)n >= len - 1) {
 		errno = ENAMETOOLONG;
-		ipc_failed_call = "readlink";
+		ipc_failed_call = "readlink", ipc_failed_why = NULL;
 		return -1;
 	}
 	buf[n] = '\0';
@@ -50,7 +50,7 @@ find(const char *rel, const char *full, const char *name, char *buf, size_t len)
 	if (try(buf, len, full, NULL, name) == 0)
 		return 0;
 	errno = ENOENT;
-	ipc_failed_call = "access";
+	ipc_failed_call = "access", ipc_failed_why = NULL;
 	return -1;
 }
 
@@ -63,7 +63,7 @@ ipc_pkglib_path(const char *name, char *buf, size_t len)
 		if (try(buf, len, env, NULL, name) == 0)
 			return 0;
 		errno = ENOENT;
-		ipc_failed_call = "access";
+		ipc_failed_call = "access", ipc_failed_why = NULL;
 		return -1;
 	}
 	return find(IPCLAB_REL_PKGLIB, IPCLAB_FULL_PKGLIB, name, buf, len);

@@ -6,13 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "ipclab/cli.h"
+#include "ipclab/num.h"
 #include "ipclab/proc.h"
 #include "ipclab/sig.h"
 
 __thread const char *ipc_failed_call;
+__thread const char *ipc_failed_why;
 
 /* In a new child: a handler inherited from the parent would run the parent's
  * code on the child's events, so every caught signal goes back to default. */
@@ -42,7 +47,7 @@ ipc_fork(const sigset_t *child_mask)
 
 	sigfillset(&all);
 	if (sigprocmask(SIG_BLOCK, &all, &old) == -1) {
-		ipc_failed_call = "sigprocmask";
+		ipc_failed_call = "sigprocmask", ipc_failed_why = NULL;
 		return -1;
 	}
 	pid = fork();
@@ -54,7 +59,7 @@ ipc_fork(const sigset_t *child_mask)
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid == -1)
-		ipc_failed_call = "fork";
+		ipc_failed_call = "fork", ipc_failed_why = NULL;
 	errno = e;
 	return pid;
 }
@@ -81,7 +86,7 @@ ipc_spawn(const char *file, char *const argv[], char *const envp[],
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
-		ipc_failed_call = "pipe";
+		ipc_failed_call = "pipe", ipc_failed_why = NULL;
 		return -1;
 	}
 	sigemptyset(&none);
@@ -107,7 +112,7 @@ ipc_spawn(const char *file, char *const argv[], char *const envp[],
 	close(p[0]);
 	if (n == (ssize_t)sizeof(e)) {
 		ipc_wait(pid, &st, 0);
-		ipc_failed_call = "exec";
+		ipc_failed_call = "exec", ipc_failed_why = NULL;
 		errno = e;
 		return -1;
 	}
@@ -123,7 +128,53 @@ ipc_wait(pid_t pid, int *status, int options)
 		r = waitpid(pid, status, options);
 	while (r == -1 && errno == EINTR);
 	if (r == -1)
-		ipc_failed_call = "waitpid";
+		ipc_failed_call = "waitpid", ipc_failed_why = NULL;
+	return r;
+}
+
+/* Milliseconds left until DEADLINE_NS, at most 100; -1 when it has passed. */
+static int
+slice_ms(uint64_t deadline_ns)
+{
+	uint64_t now = ipc_now_ns();
+
+	if (now >= deadline_ns)
+		return -1;
+	return deadline_ns - now > 100000000u ? 100 : (int)((deadline_ns - now + 999999) / 1000000);
+}
+
+int
+ipc_wait_for(pid_t pid, int *status, int timeout_ms, volatile sig_atomic_t *stop)
+{
+	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX :
+			    ipc_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	struct pollfd p = { .events = POLLIN };
+	const char *call = "waitpid";
+	int ms, e;
+	pid_t r;
+
+	ipc_failed_why = NULL;
+	p.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p.fd == -1) {
+		ipc_failed_call = "pidfd_open", ipc_failed_why = NULL;
+		return -1;
+	}
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r != 0 || (stop && *stop) || (ms = slice_ms(deadline)) < 0)
+			break;
+		if (poll(&p, 1, ms) == -1 && errno != EINTR) {
+			r = -1;
+			call = "poll";
+			break;
+		}
+	}
+	e = errno;
+	close(p.fd);
+	if (r == -1) {
+		ipc_failed_call = call;
+		errno = e;
+	}
 	return r;
 }
 

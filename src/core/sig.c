@@ -22,7 +22,7 @@ ipc_sig_handle(int sig, void (*handler)(int), bool restart)
 	sigfillset(&sa.sa_mask);
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	if (sigaction(sig, &sa, NULL) == -1) {
-		ipc_failed_call = "sigaction";
+		ipc_failed_call = "sigaction", ipc_failed_why = NULL;
 		return -1;
 	}
 	return 0;
@@ -35,14 +35,14 @@ ipc_sigfd_open(const sigset_t *set)
 	int fd, e;
 
 	if (sigprocmask(SIG_BLOCK, set, &old) == -1) {
-		ipc_failed_call = "sigprocmask";
+		ipc_failed_call = "sigprocmask", ipc_failed_why = NULL;
 		return -1;
 	}
 	fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd == -1) {
 		e = errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		ipc_failed_call = "signalfd";
+		ipc_failed_call = "signalfd", ipc_failed_why = NULL;
 		errno = e;
 	}
 	return fd;
@@ -60,7 +60,7 @@ ipc_sigfd_read(int fd, struct signalfd_siginfo *info)
 	if (n == -1 && errno == EAGAIN)
 		return 0;
 	if (n != (ssize_t)sizeof(si)) {
-		ipc_failed_call = "read";
+		ipc_failed_call = "read", ipc_failed_why = NULL;
 		if (n >= 0)
 			errno = EIO;
 		return -1;

@@ -29,7 +29,7 @@ ipc_trace_fork(int (*child)(void *), void *arg)
 		return -1;
 	if (!WIFSTOPPED(st)) {
 		errno = ECHILD;
-		ipc_failed_call = "ptrace";
+		ipc_failed_call = "ptrace", ipc_failed_why = NULL;
 		return -1;
 	}
 	if (ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACESYSGOOD |
@@ -38,7 +38,7 @@ ipc_trace_fork(int (*child)(void *), void *arg)
 
 		kill(pid, SIGKILL);
 		ipc_wait(pid, &st, 0);
-		ipc_failed_call = "ptrace";
+		ipc_failed_call = "ptrace", ipc_failed_why = NULL;
 		errno = e;
 		return -1;
 	}
@@ -95,7 +95,7 @@ ipc_trace_syscalls(pid_t pid, ipc_trace_fn fn, void *arg, int *status)
 		}
 	}
 fail:
-	ipc_failed_call = "ptrace";
+	ipc_failed_call = "ptrace", ipc_failed_why = NULL;
 	r = errno;
 	kill(pid, SIGKILL);
 	ipc_wait(pid, &st, 0);
