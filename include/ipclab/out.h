@@ -64,6 +64,15 @@ void ipc_heading(FILE *fp, const char *fmt, ...) __attribute__((format(printf, 2
 /* A horizontal bar of WIDTH cells filled to FRAC (0..1): Unicode eighth
  * blocks in a UTF-8 locale, '#' otherwise.  Returns buf. */
 char *ipc_bar(char *buf, size_t len, double frac, int width);
+/* The one UTF-8 rule of every output (RFC 3629, strict): the length (1 to 4)
+ * of the well-formed sequence at P within its AVAIL bytes, or 0 when the
+ * bytes there are not one: a stray continuation byte, an overlong form, a
+ * surrogate (U+D800..U+DFFF), anything above U+10FFFF, or a sequence cut
+ * short.  A NUL byte ends a sequence like any other byte below 0x80. */
+size_t ipc_utf8_seq(const unsigned char *p, size_t avail);
+/* True when all N bytes at P are well-formed UTF-8 by that rule. */
+bool ipc_utf8_valid(const void *p, size_t n);
+
 /* True when the locale's character set is UTF-8. */
 bool ipc_utf8(void);
 

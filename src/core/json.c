@@ -13,32 +13,6 @@ indent(struct ipc_json *j)
 	fprintf(j->fp, "%*s", 3 * j->depth, "");
 }
 
-/* The length of the well-formed UTF-8 sequence at p (2 to 4), or 0 when the
- * bytes there are not one: no overlong forms, no surrogates, nothing above
- * U+10FFFF (RFC 3629). */
-static int
-utf8_len(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	int n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 :
-		p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
-
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (n && (p[1] < lo || p[1] > hi))
-		return 0;
-	for (int i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 /* A JSON string: escapes as RFC 8259 asks, and U+FFFD for each byte that is
  * not part of valid UTF-8, so the document stays valid JSON. */
 static void
@@ -52,7 +26,7 @@ put_string(FILE *fp, const char *s)
 	fputc('"', fp);
 	while (*p) {
 		if (*p >= 0x80) {
-			if ((n = utf8_len(p)) == 0) {
+			if ((n = (int)ipc_utf8_seq(p, 4)) == 0) {
 				fputs("\\ufffd", fp);
 				p++;
 			} else {

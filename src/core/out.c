@@ -142,6 +142,45 @@ ipc_heading(FILE *fp, const char *fmt, ...)
 	fputc('\n', fp);
 }
 
+size_t
+ipc_utf8_seq(const unsigned char *p, size_t avail)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2 :
+		   (p[0] & 0xf0) == 0xe0 ? 3 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+
+	if (n == 0 || n > avail)
+		return 0;
+	if (p[0] == 0xe0)
+		lo = 0xa0;	/* below: overlong */
+	else if (p[0] == 0xed)
+		hi = 0x9f;	/* above: surrogates */
+	else if (p[0] == 0xf0)
+		lo = 0x90;	/* below: overlong */
+	else if (p[0] == 0xf4)
+		hi = 0x8f;	/* above: past U+10FFFF */
+	if (n > 1 && (p[1] < lo || p[1] > hi))
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+bool
+ipc_utf8_valid(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if ((k = ipc_utf8_seq(s + i, n - i)) == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
 bool
 ipc_utf8(void)
 {
