@@ -1,0 +1,202 @@
+/* Unit tests for the report model (src/core/report.c).  The truth for the
+ * JSON rendering is jq(1), a parser that owes ipclab nothing: each document
+ * is checked for being one document and for every member's type and value;
+ * the person's rendering is checked line by line. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ipclab/report.h"
+
+static const struct ipc_rcol cols[] = {
+	{ "MODE", "mode", IPC_STR, NULL, 0, 0 },
+	{ "RATE", "rate", IPC_REAL, "%.2e", 0, 0 },
+	{ "SHARE", "share", IPC_SHARE, NULL, 0, 0 },
+	{ "LOST", "lost", IPC_INT, NULL, 0, 0 },
+	{ "TOTAL", "total", IPC_UINT, NULL, 0, 0 },
+	{ "EXACT", "exact", IPC_BOOL, NULL, 0, 0 },
+	{ "ADDR", "addr", IPC_ADDR, NULL, 0, 0 },
+};
+
+/* A report of two sections on FP. */
+static struct ipc_report *
+sample(FILE *fp, bool json)
+{
+	struct ipc_report *r = ipc_report_new(fp, json);
+	struct ipc_section *s = ipc_report_section(r, "runs", "Runs");
+	struct libscols_line *ln;
+
+	assert_non_null(s);
+	assert_int_equal(ipc_put_int(s, "n", "participants", 2), 0);
+	assert_int_equal(ipc_put_note(s, "a line for people only"), 0);
+	assert_int_equal(ipc_put_share(s, "fairness", "fairness", 0.4567), 0);
+	assert_int_equal(ipc_section_table(s, "rows", cols, 7), 0);
+	ln = ipc_row(s);
+	assert_int_equal(ipc_cell_str(s, ln, 0, "%s", "none"), 0);
+	assert_int_equal(ipc_cell_num(s, ln, 1, 1.25e9), 0);
+	assert_int_equal(ipc_cell_num(s, ln, 2, 0.123), 0);
+	assert_int_equal(ipc_cell_int(s, ln, 3, INT64_MAX), 0);
+	assert_int_equal(ipc_cell_uint(s, ln, 4, UINT64_MAX), 0);
+	assert_int_equal(ipc_cell_num(s, ln, 5, 0), 0);
+	assert_int_equal(ipc_cell_addr(s, ln, 6, 0x7f0012345000ull), 0);
+	ln = ipc_row(s);
+	assert_int_equal(ipc_cell_str(s, ln, 0, "bad \xed\xa0\x80 \"utf-8\""), 0);
+	assert_int_equal(ipc_cell_num(s, ln, 1, NAN), 0);
+	assert_int_equal(ipc_cell_null(s, ln, 2), 0);
+	/* the wrong type for a column is refused, not guessed */
+	assert_int_equal(ipc_cell_str(s, ln, 3, "12 kB"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ipc_cell_addr(s, ln, 3, 1), -1);
+	assert_int_equal(ipc_section_finding(s, "The %s mode lost %d%%.", "none", 12), 0);
+	s = ipc_report_section(r, "host", NULL);
+	assert_int_equal(ipc_put_str(s, "cpu", "CPU", "x86_64"), 0);
+	assert_int_equal(ipc_put_str(s, "model", NULL, NULL), 0);
+	assert_int_equal(ipc_put_bool(s, "smt", "SMT", true), 0);
+	assert_int_equal(ipc_put_real(s, "load", "load", 0.5, "%.1f"), 0);
+	assert_int_equal(ipc_section_finding(s, "Second section's finding."), 0);
+	return r;
+}
+
+/* Runs jq -e EXPR over the file PATH; true when it printed true. */
+static bool
+jq(const char *path, const char *expr)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), "jq -e '%s' '%s' >/dev/null 2>&1", expr, path);
+	return system(cmd) == 0;
+}
+
+static void
+json_has_the_skeleton_and_types(void **state)
+{
+	char path[] = "/tmp/ipclab-unit-report-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp = fdopen(fd, "w");
+	struct ipc_report *r = sample(fp, true);
+	char slurp[600];
+
+	(void)state;
+	assert_int_equal(ipc_report_end(r), 0);
+	ipc_report_free(r);
+	fclose(fp);
+	snprintf(slurp, sizeof(slurp), "jq -s -e 'length == 1' '%s' >/dev/null", path);
+	assert_int_equal(system(slurp), 0);	/* one document, not a stream */
+	assert_true(jq(path, ".runs.n == 2 and .runs.fairness == 0.4567"));
+	assert_true(jq(path, ".runs | has(\"a line for people only\") | not"));
+	assert_true(jq(path, ".runs.rows | length == 2"));
+	assert_true(jq(path, ".runs.rows[0] | .mode == \"none\" and .rate == 1250000000 and "
+		       ".share == 0.123 and .exact == false and .addr == \"0x7f0012345000\""));
+	/* integers stay exact: jq compares the text as a double, so check it */
+	assert_true(jq(path, ".runs.rows[0].lost | type == \"number\""));
+	assert_true(jq(path, ".runs.rows[1] | .rate == null and .share == null and "
+		       ".lost == null and .total == null"));
+	assert_true(jq(path, ".runs.rows[1].mode | test(\"^bad \\ufffd+ \\\"utf-8\\\"$\")"));
+	assert_true(jq(path, ".host | .cpu == \"x86_64\" and .model == null and .smt == true "
+		       "and .load == 0.5"));
+	assert_true(jq(path, ".findings == [{\"section\":\"runs\",\"text\":\"The none mode lost 12%.\"},"
+		       "{\"section\":\"host\",\"text\":\"Second section\\u0027s finding.\"}]"));
+	snprintf(slurp, sizeof(slurp), "grep -q '\"lost\": 9223372036854775807,' '%s' && "
+		 "grep -q '\"total\": 18446744073709551615,' '%s'", path, path);
+	assert_int_equal(system(slurp), 0);
+	unlink(path);
+}
+
+static char *
+human(struct ipc_report *(*make)(FILE *, bool))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	struct ipc_report *r = make(fp, false);
+
+	assert_int_equal(ipc_report_end(r), 0);
+	ipc_report_free(r);
+	fclose(fp);
+	return buf;
+}
+
+static void
+a_person_sees_the_same_values(void **state)
+{
+	char *out;
+
+	(void)state;
+	setenv("COLUMNS", "200", 1);
+	out = human(sample);
+	assert_non_null(strstr(out, "Runs\nparticipants: 2\na line for people only\n"
+			       "fairness: 45.7%\n"));
+	assert_non_null(strstr(out, "MODE"));
+	assert_non_null(strstr(out, "1.25e+09"));
+	assert_non_null(strstr(out, "12.3%"));
+	assert_non_null(strstr(out, "9223372036854775807"));
+	assert_non_null(strstr(out, "18446744073709551615"));
+	assert_non_null(strstr(out, "0x7f0012345000"));
+	assert_non_null(strstr(out, "  why: The none mode lost 12%.\n"));
+	assert_non_null(strstr(out, "CPU: x86_64\nSMT: yes\nload: 0.5\n"));
+	assert_null(strstr(out, "model"));	/* no label: JSON only */
+	assert_non_null(strstr(out, "  why: Second section's finding.\n"));
+	free(out);
+}
+
+static void
+flush_prints_each_section_once(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	struct ipc_report *r = ipc_report_new(fp, false);
+	struct ipc_section *s = ipc_report_section(r, "a", "First");
+
+	(void)state;
+	ipc_put_int(s, "x", "x", 1);
+	assert_int_equal(ipc_report_flush(r), 0);
+	assert_string_equal(buf, "First\nx: 1\n");
+	s = ipc_report_section(r, "b", "Second");
+	ipc_put_int(s, "y", "y", 2);
+	assert_int_equal(ipc_report_end(r), 0);
+	assert_string_equal(buf, "First\nx: 1\n\nSecond\ny: 2\n");
+	ipc_report_free(r);
+	fclose(fp);
+	free(buf);
+}
+
+static void
+a_report_that_went_nowhere_fails(void **state)
+{
+	FILE *fp = fopen("/dev/full", "w");
+	struct ipc_report *r = sample(fp, true);
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(ipc_report_end(r), -1);
+	assert_int_equal(errno, ENOSPC);
+	ipc_report_free(r);
+	fclose(fp);
+	fp = fopen("/dev/full", "w");
+	r = sample(fp, false);
+	assert_int_equal(ipc_report_end(r), -1);
+	ipc_report_free(r);
+	fclose(fp);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_has_the_skeleton_and_types),
+		cmocka_unit_test(a_person_sees_the_same_values),
+		cmocka_unit_test(flush_prints_each_section_once),
+		cmocka_unit_test(a_report_that_went_nowhere_fails),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
