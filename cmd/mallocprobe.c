@@ -63,6 +63,7 @@
 #include <unistd.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -144,9 +145,10 @@ static void
 emit(int step, const char *what, size_t req, void *p, bool live)
 {
 	uint64_t *h = hdr(p);
+	int e = errno;
 
-	if (p == NULL) {
-		pput("R %d %zu 0 0 0 0 %s\n", step, req, what);
+	if (p == NULL) {	/* a failed malloc: its errno in the prev_size field */
+		pput("R %d %zu 0 0 %#x 0 %s\n", step, req, (unsigned)e, what);
 		return;
 	}
 	pput("R %d %zu %#lx %#lx %#lx %zu %s\n", step, req, (unsigned long)(uintptr_t)p,
@@ -214,6 +216,7 @@ static void
 probe_free(size_t asize, int nfill)
 {
 	void *fill[16], *a, *b, *ahdr;
+	bool mm;
 
 	for (int i = 0; i < nfill && i < 16; i++)
 		fill[i] = malloc(asize);
@@ -224,9 +227,16 @@ probe_free(size_t asize, int nfill)
 		free(fill[i]);
 	emit(1, "A_in_use", asize, a, true);
 	emit(2, "B_before", 24, b, true);
-	ahdr = hdr(a);	/* A's header stays readable: the heap is still mapped */
+	ahdr = hdr(a);
+	/* a heap chunk's header stays readable after free(), the heap is still
+	 * mapped; an mmapped one (a threshold of 0 or 1 in the environment) is
+	 * munmapped by free(), and reading it would be a SIGSEGV */
+	mm = a == NULL || (((uint64_t *)ahdr)[-1] & IS_MMAPPED);
 	free(a);
-	emit(3, "A_freed", asize, ahdr, false);
+	if (mm)
+		pput("N A_munmapped\n");
+	else
+		emit(3, "A_freed", asize, ahdr, false);
 	emit(4, "B_after", 24, b, true);
 }
 
@@ -356,6 +366,8 @@ struct probe {
 	uint64_t brk_lo, brk_hi, brk_cur;
 	size_t arena0, top_before, top_after, heap_after;
 	long mallopt_ret;
+	bool a_munmapped;	/* free(A) gave an mmapped A back to the kernel */
+	char failed[96];	/* why the probe child gave no readings, or "" */
 	char *argv[8];
 	int out;
 };
@@ -364,6 +376,7 @@ static volatile sig_atomic_t interrupted;
 static long pagesize;
 static size_t max_arena0;	/* the most heap any probe found in use at its start */
 static int probes_run;
+static int probes_failed;	/* children that died: the run is then exit 1 */
 
 static void
 on_signal(int sig)
@@ -442,6 +455,8 @@ parse_line(struct probe *pr, char *ln)
 			pr->heap_after = v;
 		else if (strcmp(name, "mallopt") == 0)
 			pr->mallopt_ret = (long)v;
+	} else if (strcmp(ln, "N A_munmapped") == 0) {
+		pr->a_munmapped = true;
 	} else if (ln[0] == 'X') {
 		warnx("probe child: %s", ln + 2);
 	}
@@ -484,7 +499,10 @@ fork_prober(struct probe *pr)
 	return pid;
 }
 
-/* Runs one probe child (KIND A B) under ptrace.  Exits on failure. */
+static void probe_failed(const char *kind, size_t a, const char *b, const char *how);
+
+/* Runs one probe child (KIND A B) under ptrace.  Exits when it cannot start
+ * one; a child that dies leaves pr->failed set and no readings. */
 static void
 run_probe(struct probe *pr, const char *kind, size_t a, const char *b)
 {
@@ -514,10 +532,13 @@ run_probe(struct probe *pr, const char *kind, size_t a, const char *b)
 	close(fd[0]);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		errx(1, "/proc/self/exe: cannot execute ipclab again for a fresh probe");
-	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !interrupted) {
-		char why[64];
-
-		errx(1, "probe child (%s %zu %s): %s", kind, a, b, ipc_status_str(st, why, sizeof(why)));
+	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+		/* no readings from it: the report says so and goes on */
+		ipc_status_str(st, pr->failed, sizeof(pr->failed));
+		pr->nrec = 0;
+		probes_failed++;
+		probe_failed(kind, a, b, pr->failed);
+		return;
 	}
 	probes_run++;
 	if (pr->arena0 > max_arena0)
@@ -614,7 +635,8 @@ struct state {
 	struct opts o;
 	struct section sec[7];
 	int nsec;
-	size_t thr_fresh, thr_drained;	/* 0: no switch found */
+	size_t thr_fresh, thr_drained;	/* the switches, when found */
+	bool found_fresh, found_drained;
 	size_t mmap_req[32], mmap_len[32];
 	int nmmap;
 	struct ipc_progress prog;
@@ -634,6 +656,26 @@ why(struct section *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+static struct section *cur_sec;	/* the section being measured */
+
+/* A probe that could not run is said in its section, once per kind. */
+static void
+probe_failed(const char *kind, size_t a, const char *b, const char *how)
+{
+	char arg[48] = "", lead[48];
+
+	if (cur_sec == NULL)
+		return;
+	snprintf(lead, sizeof(lead), "The %s probe", kind);
+	for (int i = 0; i < cur_sec->nwhy; i++)
+		if (strncmp(cur_sec->why[i], lead, strlen(lead)) == 0)
+			return;
+	if (strcmp(kind, "one") == 0 || strcmp(kind, "mmapped") == 0 || strcmp(kind, "dynamic") == 0)
+		snprintf(arg, sizeof(arg), " of malloc(%zu%s%s)", a, b[0] ? ", " : "", b);
+	why(cur_sec, "%s%s could not run (its child: %s), so this section shows only what the "
+	    "other probes measured.", lead, arg, how);
+}
+
 static struct section *
 section_new(struct state *S, const char *key, const char *title,
 	    const struct ipc_col *cols, size_t ncols)
@@ -643,6 +685,7 @@ section_new(struct state *S, const char *key, const char *title,
 	memset(s, 0, sizeof(*s));
 	s->key = key;
 	s->title = title;
+	cur_sec = s;
 	if ((s->t = ipc_table_new(cols, ncols)) == NULL)
 		err(1, "table");
 	return s;
@@ -662,7 +705,7 @@ section_done(struct state *S, struct section *s)
 		err(1, "stdout");
 	for (int i = 0; i < s->nwhy; i++)
 		ipc_finding(stdout, "%s", s->why[i]);
-	fflush(stdout);
+	ipc_flush_check(stdout, "stdout");	/* a full disk ends the run here, exit 1 */
 }
 
 /* Fills a row: cells given as printf results, NULL for an empty cell. */
@@ -784,15 +827,20 @@ ladder_findings(struct section *s, const struct probe *pr)
 	const struct rec *first_m = NULL;
 	long oh = overhead(pr, false), om = overhead(pr, true);
 	bool p_all = true;
+	int nheap = 0;
 
+	if (pr->failed[0])
+		return;
 	for (size_t i = 0; i < pr->nrec; i++) {
 		const struct rec *r = &pr->rec[i];
 
 		if (!first_m && (r->tag & IS_MMAPPED))
 			first_m = r;
+		nheap += r->addr && !(r->tag & IS_MMAPPED);
 		if (!(r->tag & IS_MMAPPED) && !(r->tag & PREV_INUSE))
 			p_all = false;
 	}
+	p_all = p_all && nheap > 0;
 	if (first_m && mmap_of(pr, first_m->step, first_m->addr))
 		why(s, "Bit 0x2 (M) first appears at malloc(%zu), and that is exactly where the "
 		    "block leaves the heap: the trace shows an mmap of its own for it.", first_m->req);
@@ -848,8 +896,8 @@ bits_row(struct section *s, const char *exp, const char *label, const struct rec
 {
 	bool prev_means = r && (!(r->tag & PREV_INUSE) || (r->tag & IS_MMAPPED));
 
-	if (r == NULL || r->addr == 0) {
-		row(s->t, 2, exp, fmt("%s: malloc failed", label));
+	if (r == NULL || r->addr == 0) {	/* no reading (a probe that died), or NULL */
+		row(s->t, 2, exp, fmt("%s: %s", label, r ? "malloc failed" : "no reading"));
 		return;
 	}
 	row(s->t, 8, exp, label, fmt("%#lx", (unsigned long)r->tag),
@@ -904,6 +952,12 @@ bits_free_findings(struct section *s, const uint64_t t[3][2], const struct probe
 	const struct rec *a = find_rec(uns, "A_freed"), *b = find_rec(uns, "B_after");
 	bool kept = (t[0][1] & PREV_INUSE) && (t[1][1] & PREV_INUSE);
 
+	if (uns->a_munmapped) {
+		why(s, "A itself was mmapped here (its tag has bit 0x2), as a threshold of 0 or 1 "
+		    "in the environment makes every chunk: free(A) gave it back with munmap, and an "
+		    "mmapped chunk has no neighbour whose P bit free() could clear.");
+		return;
+	}
 	if (kept)
 		why(s, "free(A) into the tcache, and into a fastbin once the tcache bin held 7, "
 		    "left B's tag at %#lx with P still set: those bins keep their chunks marked in "
@@ -942,7 +996,10 @@ bits_mmapped(struct section *s, size_t req, struct probe *pr)
 	bits_row(s, "mmap", fmt("malloc(%zu)", req), m);
 	if (!m || !m->addr)
 		return;
-	if ((m->tag & IS_MMAPPED) && mmap_of(pr, m->step, m->addr))
+	if (h && h->addr && (h->tag & IS_MMAPPED) && (m->tag & IS_MMAPPED))
+		why(s, "Bit 0x2 is set on both chunks: even malloc(24) was mmapped here (tag %#lx), "
+		    "so the threshold in effect is below 24 bytes.", (unsigned long)h->tag);
+	else if ((m->tag & IS_MMAPPED) && mmap_of(pr, m->step, m->addr))
 		why(s, "Bit 0x2 is set only on the malloc(%zu) chunk, which the trace shows "
 		    "malloc mmapped for it; P is %s there because such a chunk has no neighbour, "
 		    "and its prev_size (%#lx) is the offset from the mapping's start.", req,
@@ -1003,7 +1060,12 @@ section_bits(struct state *S)
  * --------------------------------------------------------------------- */
 
 struct bisect {
-	size_t thr;		/* smallest request served by mmap; 0: none */
+	size_t thr;		/* smallest request served by mmap, when found */
+	bool found;		/* a switch was seen (thr may be 0: all mmapped) */
+	size_t start;		/* the largest request served, where the search began */
+	size_t heap_max;	/* !found: that request came from the heap */
+	size_t failed_req;	/* the largest request whose malloc failed, or 0 */
+	unsigned failed_errno;
 	int probes;
 	struct probe lo, hi;	/* the probes of thr - 1 and thr */
 	size_t top;		/* the top chunk a request met */
@@ -1018,18 +1080,35 @@ served_by_mmap(const struct probe *pr)
 	return r && r->addr && mmap_of(pr, r->step, r->addr);
 }
 
+/* The largest request from BIG_PROBE down (halving, to 1 MiB) that malloc
+ * serves here: an address space limit (ulimit -v) makes the biggest fail,
+ * which says nothing about mmap being off.  0 when none was served. */
+static size_t
+bisect_top(const char *st, struct bisect *b)
+{
+	for (size_t hi = BIG_PROBE; hi >= 1048576 && !interrupted; hi /= 2) {
+		const struct rec *r;
+
+		run_probe(&b->hi, "one", hi, st);
+		b->probes++;
+		if ((r = find_rec(&b->hi, "malloc")) == NULL)
+			return 0;	/* the probe could not run: said already */
+		if (r->addr)
+			return hi;
+		if (b->failed_req == 0) {
+			b->failed_req = hi;
+			b->failed_errno = (unsigned)r->prev;
+		}
+	}
+	return 0;
+}
+
+/* Halves [lo, hi) until hi is the smallest request served by mmap. */
 static void
-bisect(struct state *S, bool drained, struct bisect *b)
+bisect_between(struct state *S, const char *st, struct bisect *b, size_t lo, size_t hi)
 {
 	static struct probe pr;
-	const char *st = drained ? "drained" : "fresh";
-	size_t lo = 0, hi = BIG_PROBE;
 
-	memset(b, 0, sizeof(*b));
-	run_probe(&b->hi, "one", hi, st);
-	b->probes = 1;
-	if (!served_by_mmap(&b->hi))
-		return;
 	while (hi - lo > 1 && !interrupted) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -1044,11 +1123,35 @@ bisect(struct state *S, bool drained, struct bisect *b)
 			b->lo = pr;
 		}
 	}
+	b->thr = hi;
+	if (lo == 0 && !interrupted) {
+		run_probe(&b->lo, "one", 0, st);
+		if (served_by_mmap(&b->lo)) {	/* even malloc(0): a threshold of 0 or 1 */
+			b->thr = 0;
+			b->hi = b->lo;
+		}
+	}
+}
+
+static void
+bisect(struct state *S, bool drained, struct bisect *b)
+{
+	static struct probe pr;
+	const char *st = drained ? "drained" : "fresh";
+	const struct rec *h, *l;
+	size_t hi;
+
+	memset(b, 0, sizeof(*b));
+	if ((hi = b->start = bisect_top(st, b)) == 0)
+		return;
+	if (!served_by_mmap(&b->hi)) {
+		b->heap_max = hi;
+		return;
+	}
+	bisect_between(S, st, b, 0, hi);
 	if (interrupted)
 		return;
-	b->thr = hi;
-	if (lo == 0)
-		run_probe(&b->lo, "one", 0, st);
+	b->found = true;
 	b->top = b->lo.top_before;
 	if (!drained) {	/* what malloc's first brk left: malloc(1) and after */
 		const struct rec *r;
@@ -1057,9 +1160,9 @@ bisect(struct state *S, bool drained, struct bisect *b)
 		r = find_rec(&pr, "malloc");
 		b->top = r && r->addr ? pr.top_after + chunk_size(r->tag) : 0;
 	}
-	const struct rec *h = find_rec(&b->hi, "malloc"), *l = find_rec(&b->lo, "malloc");
-
-	b->tag_agrees = h && l && (h->tag & IS_MMAPPED) && !(l->tag & IS_MMAPPED);
+	h = find_rec(&b->hi, "malloc");
+	l = find_rec(&b->lo, "malloc");
+	b->tag_agrees = h && (h->tag & IS_MMAPPED) && (b->thr == 0 || (l && !(l->tag & IS_MMAPPED)));
 }
 
 static const struct ipc_col switch_cols[] = {
@@ -1079,14 +1182,14 @@ switch_row(struct section *s, const char *st, const struct bisect *b)
 	const struct rec *h = find_rec(&b->hi, "malloc"), *l = find_rec(&b->lo, "malloc");
 	const struct call *c = h ? mmap_of(&b->hi, h->step, h->addr) : NULL;
 
-	if (b->thr == 0) {
-		row(s->t, 8, st, NULL, NULL, NULL, fmt("%lu", BIG_PROBE), NULL, NULL,
-		    fmt("%d", b->probes));
+	if (!b->found || h == NULL) {
+		row(s->t, 8, st, NULL, NULL, NULL, b->heap_max ? fmt("%zu", b->heap_max) : NULL,
+		    NULL, NULL, fmt("%d", b->probes));
 		return;
 	}
 	row(s->t, 8, st, fmt("%zu", b->thr), fmt("%#lx", (unsigned long)h->tag),
-	    c ? fmt("%lu", (unsigned long)c->a[1]) : NULL, fmt("%zu", b->thr - 1),
-	    l ? fmt("%#lx", (unsigned long)l->tag) : NULL, fmt("%zu", b->top),
+	    c ? fmt("%lu", (unsigned long)c->a[1]) : NULL, b->thr ? fmt("%zu", b->thr - 1) : NULL,
+	    b->thr && l ? fmt("%#lx", (unsigned long)l->tag) : NULL, fmt("%zu", b->top),
 	    fmt("%d", b->probes));
 }
 
@@ -1101,34 +1204,67 @@ human(uint64_t n)
 	return "";
 }
 
+/* Whether the environment turns mmap off: MALLOC_MMAP_MAX_=0 or the tunable. */
+static bool
+env_mmap_off(void)
+{
+	const char *m = getenv("MALLOC_MMAP_MAX_"), *t = getenv("GLIBC_TUNABLES");
+
+	return (m && strcmp(m, "0") == 0) || (t && strstr(t, "glibc.malloc.mmap_max=0"));
+}
+
+/* What one state's search met when it found no switch, or found that every
+ * request is mmapped. */
+static void
+switch_limits(struct section *s, const char *st, const struct bisect *b)
+{
+	struct rlimit rl;
+
+	if (b->failed_req)
+		why(s, "In the %s probes malloc(%zu) failed (%s)%s, so the search started from the "
+		    "largest request malloc could serve%s.", st, b->failed_req, strerror((int)b->failed_errno),
+		    getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
+		    fmt(": the address space limit (ulimit -v) is %lu KiB", (unsigned long)(rl.rlim_cur / 1024)) : "",
+		    b->start ? fmt(", malloc(%zu)", b->start) :
+		    "; none from 1 MiB up could be allocated, so the switch was not measured");
+	if (b->found && b->thr == 0)
+		why(s, "In the %s probes every request, even malloc(0), was mmapped: the threshold in "
+		    "effect is below the smallest chunk%s.", st, getenv("MALLOC_MMAP_THRESHOLD_") ||
+		    getenv("GLIBC_TUNABLES") ? ", as the setting in the environment asks" : "");
+	if (!b->found && b->heap_max)
+		why(s, "In the %s probes even malloc(%zu) came from the heap: malloc used mmap for no "
+		    "request%s.", st, b->heap_max, env_mmap_off() ?
+		    ", because the environment turns mmap off (MALLOC_MMAP_MAX_=0)" : "");
+}
+
 static void
 switch_findings(struct section *s, const struct bisect *f, const struct bisect *d)
 {
 	const struct rec *dh = find_rec(&d->hi, "malloc"), *dl = find_rec(&d->lo, "malloc");
 	const struct rec *fl = find_rec(&f->lo, "malloc");
+	bool fo = f->found && f->thr, dn = d->found && d->thr;
 
-	if (d->thr && dh && dl)
+	switch_limits(s, "fresh", f);
+	switch_limits(s, "drained", d);
+	if (dn && dh && dl)
 		why(s, "With the top chunk used up, every request from %zu bytes on is mmapped and "
 		    "%zu still extends the heap with a chunk of %lu bytes: chunks grow in steps of 16, "
 		    "so the mmap threshold in effect is a chunk of %lu bytes%s.", d->thr, d->thr - 1,
 		    (unsigned long)chunk_size(dl->tag), (unsigned long)chunk_size(dl->tag) + 16,
 		    human(chunk_size(dl->tag) + 16));
-	else if (!d->thr && d->probes)
-		why(s, "Even malloc(%lu) came from the heap: mmap is off here (MALLOC_MMAP_MAX_=0?).",
-		    BIG_PROBE);
-	if (f->thr && d->thr && f->thr > d->thr && fl)
+	if (fo && dn && f->thr > d->thr && fl)
 		why(s, "A fresh process switches later, at %zu: its first brk left a top chunk of "
 		    "%zu bytes, and malloc looks at the threshold only when neither its bins nor the "
 		    "top chunk can serve a request, so the largest chunk carved from it was %lu bytes "
 		    "(%zu less than the top).", f->thr, f->top,
 		    (unsigned long)chunk_size(fl->tag), f->top - chunk_size(fl->tag));
-	else if (f->thr && d->thr && f->thr == d->thr)
+	else if (fo && dn && f->thr == d->thr)
 		why(s, "Fresh and drained agree: the threshold is larger than the top chunk of a "
 		    "fresh heap (%zu bytes), so the top chunk never serves a request that could "
 		    "have been mmapped.", f->top);
-	if ((f->thr && !f->tag_agrees) || (d->thr && !d->tag_agrees))
+	if ((f->found && !f->tag_agrees) || (d->found && !d->tag_agrees))
 		why(s, "Warning: the tag's 0x2 bit and the trace disagree at the switch.");
-	else if (f->thr || d->thr)
+	else if (fo || dn)
 		why(s, "At each switch the trace shows the first mmap and the tag gets bit 0x2 "
 		    "at the same request, to the byte.");
 }
@@ -1150,6 +1286,8 @@ section_switch(struct state *S)
 	}
 	S->thr_fresh = f.thr;
 	S->thr_drained = d.thr;
+	S->found_fresh = f.found;
+	S->found_drained = d.found;
 	switch_row(s, "fresh", &f);
 	switch_row(s, "drained", &d);
 	switch_findings(s, &f, &d);
@@ -1317,11 +1455,11 @@ section_kernel(struct state *S)
 	int n = 0;
 
 	list[n++] = (struct kreq){ 24, false };
-	if (S->thr_drained > 1) {
+	if (S->found_drained && S->thr_drained > 1) {
 		list[n++] = (struct kreq){ S->thr_drained - 1, true };
 		list[n++] = (struct kreq){ S->thr_drained, true };
 	}
-	if (S->thr_fresh)
+	if (S->found_fresh && S->thr_fresh)
 		list[n++] = (struct kreq){ S->thr_fresh, false };
 	list[n++] = (struct kreq){ 200000, false };
 	list[n++] = (struct kreq){ 1048576, false };
@@ -1378,6 +1516,8 @@ dynamic_run(struct section *s, const char *run, size_t req, const char *mode)
 	const struct rec *r[2] = { NULL, NULL };
 
 	run_probe(&pr, "dynamic", req, mode);
+	if (pr.failed[0])
+		return -2;	/* said by run_probe */
 	for (size_t i = 0; i < pr.nrec; i++)
 		if (pr.rec[i].step == 1 || pr.rec[i].step == 3)
 			r[pr.rec[i].step / 2] = &pr.rec[i];
@@ -1413,7 +1553,7 @@ section_dynamic(struct state *S)
 		why(s, "Even after free() of the mmapped chunk the same request was mmapped again: "
 		    "the threshold is fixed here, because the environment sets it "
 		    "(MALLOC_MMAP_THRESHOLD_, GLIBC_TUNABLES or another malloc setting).");
-	else
+	else if (def == -1)
 		why(s, "malloc(1 MiB) was not mmapped in the first place: the threshold is set "
 		    "above it, or mmap is off.");
 	if (set == 1)
@@ -1578,6 +1718,8 @@ section_size(struct state *S)
 		size_probe(S, s, S->o.sizes[i], false, &f);
 		if (!interrupted)
 			size_probe(S, s, S->o.sizes[i], true, &d);
+		if (strcmp(f, "?") == 0 || strcmp(d, "?") == 0)
+			continue;	/* a probe gave no reading: said by run_probe */
 		if (strcmp(f, d) == 0)
 			why(s, "malloc(%zu) comes from %s in a fresh process and with the top chunk "
 			    "used up alike.", S->o.sizes[i], f);
@@ -1603,7 +1745,7 @@ static const struct ipc_help help = {
 	" -t, --to N          last request of the ladder (1048576); requests double\n"
 	" -S, --section LIST  only these sections: ladder, bits, switch, kernel,\n"
 	"                     dynamic, tunables (comma-separated)\n"
-	" -j, --json          print one JSON document\n",
+	" -J, -j, --json      print one JSON document\n",
 };
 
 /* Is malloc glibc's?  Returns NULL, or why not. */
@@ -1674,12 +1816,31 @@ parse_size(const char *opt, const char *arg)
 }
 
 static void
-json_size(struct ipc_json *j, const char *key, size_t v)
+json_size(struct ipc_json *j, const char *key, bool known, size_t v)
 {
-	if (v)
+	if (known)
 		ipc_json_uint(j, key, v);
 	else
 		ipc_json_str(j, key, NULL);
+}
+
+/* Ends the JSON document: a write that failed is exit 1 with its reason, a
+ * reader gone away (EPIPE) a quiet 0. */
+static void
+json_done(struct ipc_json *j)
+{
+	int e;
+
+	if (ipc_json_close(j) == 0) {
+		ipc_flush_check(stdout, "stdout");
+		return;
+	}
+	e = errno;
+	clearerr(stdout);	/* said once, here, not again at exit */
+	if (e == EPIPE)
+		exit(0);
+	errno = e;
+	ipc_fail(1, "stdout", "write error");
 }
 
 static void
@@ -1690,8 +1851,8 @@ print_json(struct state *S)
 	ipc_json_open(&j, stdout);
 	ipc_json_str(&j, "glibc_version", gnu_get_libc_version());
 	ipc_json_int(&j, "page_size", pagesize);
-	json_size(&j, "threshold_fresh", S->thr_fresh);
-	json_size(&j, "threshold_drained", S->thr_drained);
+	json_size(&j, "threshold_fresh", S->found_fresh, S->thr_fresh);
+	json_size(&j, "threshold_drained", S->found_drained, S->thr_drained);
 	ipc_json_array(&j, "mmap_lengths");
 	for (int i = 0; i < S->nmmap; i++) {
 		ipc_json_object(&j, NULL);
@@ -1711,8 +1872,7 @@ print_json(struct state *S)
 	}
 	ipc_json_end(&j);
 	ipc_json_bool(&j, "interrupted", interrupted != 0);
-	if (ipc_json_close(&j) == -1)
-		err(1, "stdout");
+	json_done(&j);
 }
 
 static void
@@ -1729,7 +1889,7 @@ parse_args(struct opts *o, int argc, char **argv)
 	int c;
 
 	*o = (struct opts){ .from = 16, .to = 1048576 };
-	while ((c = getopt_long(argc, argv, "s:f:t:S:jhV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:f:t:S:jJhV", lo, NULL)) != -1) {
 		if (ipc_common_option(c, &help))
 			continue;
 		if (c == 's' && o->nsizes >= MAX_SIZES)
@@ -1742,7 +1902,7 @@ parse_args(struct opts *o, int argc, char **argv)
 			o->to = parse_size("--to", optarg);
 		else if (c == 'S')
 			o->sections |= parse_sections(optarg);
-		else if (c == 'j')
+		else if (c == 'j' || c == 'J')
 			o->json = true;
 	}
 	if (optind < argc)
@@ -1767,7 +1927,8 @@ mallocprobe_main(int argc, char **argv)
 	pagesize = sysconf(_SC_PAGESIZE);
 	ipc_progress_init(&S.prog);
 	if (ipc_sig_handle(SIGINT, on_signal, false) == -1 ||
-	    ipc_sig_handle(SIGTERM, on_signal, false) == -1)
+	    ipc_sig_handle(SIGTERM, on_signal, false) == -1 ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)	/* a reader gone: EPIPE, a quiet 0 */
 		err(1, "sigaction");
 	if ((S.o.sections & SEC_LADDER) && !interrupted)
 		section_ladder(&S);
@@ -1788,5 +1949,8 @@ mallocprobe_main(int argc, char **argv)
 		print_json(&S);
 	if (interrupted)
 		fprintf(stderr, "%s: interrupted; the report shows what was reached\n", ipc_progname());
-	return interrupted ? 130 : 0;
+	else if (probes_failed)
+		fprintf(stderr, "%s: %d probe%s could not run; the report says which and why\n",
+			ipc_progname(), probes_failed, probes_failed > 1 ? "s" : "");
+	return interrupted ? 130 : probes_failed ? 1 : 0;
 }

@@ -558,7 +558,6 @@ start_child(const struct opts *o, int fd, int np[2], int ap[2])
 	if (pid == 0) {
 		close(np[1]);
 		close(ap[0]);
-		signal(SIGPIPE, SIG_IGN);	/* a closed stdout is EPIPE, said quietly */
 		_exit(child_main(o, fd, np[0], ap[1]));
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -717,6 +716,25 @@ json_bytes(struct ipc_json *j, const char *key, const unsigned char *p, size_t n
 	ipc_json_str(j, buf, hex(p, n, h, sizeof(h)));
 }
 
+/* Ends the JSON document: a write that failed is exit 1 with its reason, a
+ * reader gone away (EPIPE) a quiet 0. */
+static void
+json_done(struct ipc_json *j)
+{
+	int e;
+
+	if (ipc_json_close(j) == 0) {
+		ipc_flush_check(stdout, "stdout");
+		return;
+	}
+	e = errno;
+	clearerr(stdout);	/* said once, here, not again at exit */
+	if (e == EPIPE)
+		exit(0);
+	errno = e;
+	ipc_fail(1, "stdout", "write error");
+}
+
 static void
 json_report(const struct opts *o, const struct result *r, const double q[4])
 {
@@ -753,8 +771,7 @@ json_report(const struct opts *o, const struct result *r, const double q[4])
 	ipc_json_double(&j, "max", q[3]);
 	ipc_json_end(&j);
 	ipc_json_bool(&j, "interrupted", interrupted != 0);
-	if (ipc_json_close(&j) == -1)
-		err(1, "stdout");
+	json_done(&j);
 }
 
 static void
@@ -790,8 +807,7 @@ print_read(const struct opts *o, const unsigned char *b)
 		ipc_json_str(&j, o->shm ? "shm" : "file", o->path);
 		ipc_json_int(&j, "length", b[0]);
 		json_bytes(&j, "string", b + 1, b[0]);
-		if (ipc_json_close(&j) == -1)
-			ipc_fail(1, "stdout", "write");
+		json_done(&j);
 		return;
 	}
 	if (fwrite(b + 1, 1, b[0], stdout) != b[0] || putchar('\n') == EOF)
@@ -846,7 +862,8 @@ shmstr_main(int argc, char **argv)
 	if ((r.lat = calloc((size_t)o.repeat, sizeof(*r.lat))) == NULL)
 		err(1, "calloc");
 	if (ipc_sig_handle(SIGINT, on_interrupt, false) == -1 ||
-	    ipc_sig_handle(SIGTERM, on_interrupt, false) == -1)
+	    ipc_sig_handle(SIGTERM, on_interrupt, false) == -1 ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)	/* a reader gone: EPIPE, a quiet 0 */
 		err(1, "sigaction");
 	fd = make_object(&o, &r);
 	run_parent(&o, &r, fd);

@@ -170,7 +170,7 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 }
 
 @test "a closed pipe on stdout ends quietly" {
-	run --separate-stderr bash -c '"$0" shmstr --quiet "$1" hello | true' "$IPCLAB_BIN" "$f"
+	run --separate-stderr bash -c 'set -e -o pipefail; "$0" shmstr --quiet "$1" hello | true; "$0" shmstr --json "$1" hello | true' "$IPCLAB_BIN" "$f"
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "" ]
 }
