@@ -79,7 +79,8 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 		"$IPCLAB_BIN" shmstr --quiet --notify pipe "$f" hello >/dev/null
 	notify=$(grep -n 'write([0-9]*, "x", 1)' "$dir/trace" | cut -d: -f1)
 	childmap=$(grep -n 'mmap(NULL, 6, PROT_READ, MAP_SHARED' "$dir/trace" | cut -d: -f1)
-	[ -n "$notify" ] && [ -n "$childmap" ]
+	[ -n "$notify" ]
+	[ -n "$childmap" ]
 	[ "$notify" -lt "$childmap" ]
 }
 
@@ -225,4 +226,62 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	[ "$output" = hello ]
 	run ipclab shmstr --json --child private str.dat hello
 	[ "$(jq -r .child.read <<<"$output")" = hello ]
+}
+
+# maps_perms PID FILE: the permissions of PID's mapping of FILE in
+# /proc/PID/maps ("r--s", "rw-p"...), waiting for the mapping to appear.
+maps_perms() {
+	wait_for 10 grep -q " $2\$" "/proc/$1/maps"
+	awk -v f="$2" '$6 == f { print $2; exit }' "/proc/$1/maps"
+}
+
+@test "each side maps the file as --parent and --child say, as /proc/PID/maps shows" {
+	for p in shared private; do
+		for c in shared private; do
+			rm -f "$f"
+			"$IPCLAB_BIN" shmstr --quiet --parent $p --child $c --repeat 1e8 "$f" abc \
+				>/dev/null 2>&1 &
+			pid=$!
+			wait_for 10 pgrep -P $pid
+			child=$(pgrep -P $pid)
+			pp=$(maps_perms $pid "$f")
+			cp=$(maps_perms "$child" "$f")
+			kill -INT $pid
+			st=0
+			wait $pid || st=$?
+			[ "$st" -eq 130 ]
+			want_p=rw-s want_c=r--s
+			[ $p = private ] && want_p=rw-p
+			[ $c = private ] && want_c=r--p
+			[ "$pp" = "$want_p" ] || { echo "--parent $p: parent maps $pp"; false; }
+			[ "$cp" = "$want_c" ] || { echo "--child $c: child maps $cp"; false; }
+			wait_for 5 dead "$child"
+		done
+	done
+}
+
+@test "the child's mapping is the one --child names, as strace sees its mmap" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	[ "$IPCLAB_SANITIZE" = 1 ] && skip "ASan's own mappings make the trace unreadable"
+	for c in shared private; do
+		rm -f "$f"
+		strace -f -qq -o "$dir/trace" -e trace=mmap \
+			"$IPCLAB_BIN" shmstr --quiet --child $c "$f" hello >/dev/null
+		want=MAP_SHARED
+		[ $c = private ] && want=MAP_PRIVATE
+		# the child's read-only mapping of the 6-byte file, and only that one
+		run grep -c "mmap(NULL, 6, PROT_READ, $want, " "$dir/trace"
+		[ "$output" -eq 1 ]
+	done
+}
+
+@test "--repeat counts only the cycles whose read matched the write" {
+	# a private parent never reaches the file: every cycle reads zeros
+	run --separate-stderr ipclab shmstr --json --parent private --repeat 50 "$f" abcdefg
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length <<<"$output")" -eq 1 ]
+	[ "$(jq -c '[.cycles, .correct, .match]' <<<"$output")" = "[50,0,false]" ]
+	[ "$(bytes "$f")" = "00 00 00 00 00 00 00 00" ]
+	run --separate-stderr ipclab shmstr --json --repeat 50 "$f" abcdefg
+	[ "$(jq -c '[.cycles, .correct, .match]' <<<"$output")" = "[50,50,true]" ]
 }
