@@ -148,3 +148,21 @@ interrupt() {
 	[ "$(jq -s length <<<"$out")" -eq 1 ]
 	[ "$(jq -c '[.interrupted, (.ladder | length), .bits, .threshold_fresh]' <<<"$out")" = "[true,17,null,null]" ]
 }
+
+@test "every man page example runs and exits 0; a JSON one prints one document" {
+	mkdir "$dir/bin"
+	ln -s "$IPCLAB_BIN" "$dir/bin/ipclab"
+	mapfile -t examples < <(sed -n 's/^\.Dl \$ //p' "$IPCLAB_SRC/man/ipclab-mallocprobe.1")
+	[ "${#examples[@]}" -eq 9 ]
+	for e in "${examples[@]}"; do
+		run --separate-stderr env PATH="$dir/bin:$PATH" bash -c "$e"
+		[ "$status" -eq 0 ] || { echo "$e: status $status: $stderr"; false; }
+		[ -z "$stderr" ] || { echo "$e: $stderr"; false; }
+		if [[ "$e" == *--json* ]]; then
+			[ "$(jq -s length <<<"$output")" -eq 1 ]
+			[ "$(jq -r .interrupted <<<"$output")" = false ]
+		else
+			[[ "$output" == *"  why: "* ]]
+		fi
+	done
+}

@@ -212,20 +212,51 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	[ ! -e "$f" ]
 }
 
-@test "the man page's examples run as shown" {
+# The EXAMPLES of man/ipclab-shmstr.1, in order: ".Dl $ COMMAND" lines.
+man_examples() {
+	sed -n 's/^\.Dl \$ //p' "$IPCLAB_SRC/man/ipclab-shmstr.1"
+}
+
+@test "the man page's examples run as shown, each with its result checked" {
 	cd "$dir"
-	run --separate-stderr ipclab shmstr str.dat hello
+	printf 'my notes\n' >notes.txt
+	mkdir bin
+	ln -s "$IPCLAB_BIN" bin/ipclab
+	want=("ipclab shmstr str.dat hello"
+	      "ipclab shmstr --parent private str.dat hello"
+	      "ipclab shmstr --notify signal --repeat 1000 str.dat hello"
+	      "ipclab shmstr --read str.dat"
+	      "ipclab shmstr --json --child private str.dat hello"
+	      "ipclab shmstr notes.txt hello"
+	      "ipclab shmstr --force notes.txt hello")
+	# the page and this test list the same commands, in the same order
+	[ "$(man_examples)" = "$(printf '%s\n' "${want[@]}")" ]
+	ex() { run --separate-stderr env PATH="$dir/bin:$PATH" bash -c "${want[$1]}"; }
+	ex 0
+	[ "$status" -eq 0 ]
 	[ "$output" = hello ]
-	run --separate-stderr ipclab shmstr --parent private str.dat hello
+	ex 1
+	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 	[[ "$stderr" == *"child read a length of 0"* ]]
-	run --separate-stderr ipclab shmstr --notify signal --repeat 1000 str.dat hello
+	ex 2
 	[ "$status" -eq 0 ]
 	grep -Eq '^signal +1000 +1000 ' <<<"$stderr"
-	run ipclab shmstr --read str.dat
+	ex 3
+	[ "$status" -eq 0 ]
 	[ "$output" = hello ]
-	run ipclab shmstr --json --child private str.dat hello
+	ex 4
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length <<<"$output")" -eq 1 ]
 	[ "$(jq -r .child.read <<<"$output")" = hello ]
+	ex 5
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"notes.txt: exists and shmstr did not make it"*"--force" ]]
+	[ "$(cat notes.txt)" = "my notes" ]
+	ex 6
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	[ "$(bytes notes.txt)" = "05 68 65 6c 6c 6f" ]
 }
 
 # maps_perms PID FILE: the permissions of PID's mapping of FILE in
