@@ -185,3 +185,24 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	run --separate-stderr ipclab shmstr --json "$f" "$(printf 'caf\xc3\xa9')"
 	[ "$(jq -r .string <<<"$output")" = "café" ]
 }
+
+@test "on a file system without extended attributes an existing file needs --force" {
+	mkdir "$dir/mnt"
+	mount -t ramfs ramfs "$dir/mnt" 2>/dev/null || skip "cannot mount a ramfs here"
+	g=$dir/mnt/str.dat
+	run ipclab shmstr --quiet "$g" first
+	st=$status out=$output
+	run ipclab shmstr --quiet "$g" second
+	st2=$status out2=$output
+	run ipclab shmstr --quiet --force "$g" third
+	st3=$status out3=$output
+	bytes3=$(bytes "$g")
+	umount "$dir/mnt"
+	[ "$st" -eq 0 ]
+	[ "$out" = first ]
+	[ "$st2" -eq 1 ]
+	[ "$out2" = "ipclab shmstr: $g: exists and its file system keeps no extended attributes, so shmstr cannot tell whether it made it; not replaced without --force" ]
+	[ "$st3" -eq 0 ]
+	[ "$out3" = third ]
+	[ "$bytes3" = "05 74 68 69 72 64" ]
+}
