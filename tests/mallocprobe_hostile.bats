@@ -166,3 +166,14 @@ interrupt() {
 		fi
 	done
 }
+
+@test "every --json output is exactly one document, whatever the sections" {
+	for s in ladder bits switch kernel dynamic tunables ladder,tunables; do
+		run --separate-stderr ipclab mallocprobe -J -S $s
+		[ "$status" -eq 0 ]
+		[ "$(jq -s length <<<"$output")" -eq 1 ] || { echo "-S $s: not one document"; false; }
+		[ "$(jq -r .interrupted <<<"$output")" = false ]
+	done
+	run --separate-stderr ipclab mallocprobe -j --size 100
+	[ "$(jq -s length <<<"$output")" -eq 1 ]
+}

@@ -206,3 +206,15 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	[ "$out3" = third ]
 	[ "$bytes3" = "05 74 68 69 72 64" ]
 }
+
+@test "every --json output is exactly one document" {
+	for args in "" "--parent private" "--child private" "--notify signal --repeat 20" "--quiet" "--verbose"; do
+		rm -f "$f"
+		run --separate-stderr ipclab shmstr --json $args "$f" hello
+		[ "$status" -eq 0 ]
+		[ "$(jq -s length <<<"$output")" -eq 1 ] || { echo "--json $args: $output"; false; }
+	done
+	run --separate-stderr ipclab shmstr --read --json "$f"
+	[ "$(jq -s length <<<"$output")" -eq 1 ]
+	[ "$(jq -c . <<<"$output")" = "{\"file\":\"$f\",\"length\":5,\"string\":\"hello\",\"string_hex\":\"68656c6c6f\"}" ]
+}
