@@ -231,11 +231,11 @@ probe_free(size_t asize, int nfill)
 	/* a heap chunk's header stays readable after free(), the heap is still
 	 * mapped; an mmapped one (a threshold of 0 or 1 in the environment) is
 	 * munmapped by free(), and reading it would be a SIGSEGV */
-	mm = a == NULL || (((uint64_t *)ahdr)[-1] & IS_MMAPPED);
+	mm = a != NULL && (((uint64_t *)ahdr)[-1] & IS_MMAPPED);
 	free(a);
 	if (mm)
 		pput("N A_munmapped\n");
-	else
+	else if (a != NULL)
 		emit(3, "A_freed", asize, ahdr, false);
 	emit(4, "B_after", 24, b, true);
 }

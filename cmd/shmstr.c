@@ -440,7 +440,6 @@ child_main(const struct opts *o, int fd, int nrd, int awr)
 	size_t size = 1 + o->len;
 	struct answer a;
 	unsigned char *m = NULL;
-
 	bool out_ok = true;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent_pid)
