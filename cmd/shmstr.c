@@ -38,6 +38,7 @@
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
+#include "ipclab/report.h"
 #include "ipclab/sig.h"
 
 #define MAXLEN 255		/* the length must fit one byte */
@@ -631,102 +632,159 @@ signal_note(const struct opts *o)
 			"child waited stayed pending instead of being lost." : NULL;
 }
 
+/* Every call of the report model succeeds or ends the run: it fails only
+ * when memory runs out. */
 static void
-human_roles(const struct opts *o, const struct result *r)
+must(int rc)
 {
-	static const struct ipc_col cols[] = {
-		{ "ROLE", 0, 0, 0 }, { "PID", 0, SCOLS_FL_RIGHT, 0 },
-		{ "MAPPING", 0, 0, 0 }, { "SAW", 0, 0, 0 },
-	};
-	struct libscols_table *t = ipc_table_new(cols, 4);
-	struct libscols_line *ln;
-	char q[4 * MAXLEN + 8], h[2 * MAXLEN + 4];
-	size_t n = r->got[0] < o->len ? r->got[0] : o->len;
-
-	if (t == NULL)
-		err(1, "libsmartcols");
-	ln = ipc_table_row(t);
-	ipc_cell(ln, 0, "parent");
-	ipc_cell(ln, 1, "%d", (int)r->parent);
-	ipc_cell(ln, 2, "%s", mapname(o->pflags));
-	ipc_cell(ln, 3, "stored %s (%zu bytes)", quoted((const unsigned char *)o->str, o->len,
-		 q, sizeof(q)), o->len);
-	ln = ipc_table_row(t);
-	ipc_cell(ln, 0, "child");
-	ipc_cell(ln, 1, "%d", (int)r->child);
-	ipc_cell(ln, 2, "%s", mapname(o->cflags));
-	if (r->cycles > 0)
-		ipc_cell(ln, 3, "read length %u: %s", r->got[0], quoted(r->got + 1, n, q, sizeof(q)));
-	else
-		ipc_cell(ln, 3, "nothing (%s)", ipc_status_str(r->status, h, sizeof(h)));
-	ipc_table_print(t, stderr);
-	scols_unref_table(t);
-	fprintf(stderr, "%s %s now holds: %s (%zu bytes); notified by %s\n",
-		o->shm ? "object" : "file", o->path, hex(r->file, r->filelen, h, sizeof(h)),
-		r->filelen, o->sig ? "signal (SIGUSR1)" : "pipe (one byte)");
+	if (rc == -1)
+		err(1, "report");
 }
 
-static void
-human_latency(const struct opts *o, const struct result *r, const double q[4])
+static struct ipc_section *
+new_section(struct ipc_report *rep, const char *key)
 {
-	static const struct ipc_col cols[] = {
-		{ "NOTIFY", 0, 0, 0 }, { "CYCLES", 0, SCOLS_FL_RIGHT, 0 },
-		{ "CORRECT", 0, SCOLS_FL_RIGHT, 0 }, { "MEDIAN", 0, SCOLS_FL_RIGHT, 0 },
-		{ "P99", 0, SCOLS_FL_RIGHT, 0 }, { "MIN", 0, SCOLS_FL_RIGHT, 0 },
-		{ "MAX", 0, SCOLS_FL_RIGHT, 0 },
-	};
-	struct libscols_table *t = ipc_table_new(cols, 7);
-	struct libscols_line *ln;
+	struct ipc_section *s = ipc_report_section(rep, key, NULL);
 
-	if (t == NULL)
-		err(1, "libsmartcols");
-	ln = ipc_table_row(t);
-	ipc_cell(ln, 0, "%s", o->sig ? "signal" : "pipe");
-	ipc_cell(ln, 1, "%lld", r->cycles);
-	ipc_cell(ln, 2, "%lld", r->good);
-	for (int i = 0; i < 4; i++)
-		ipc_cell(ln, 3 + (size_t)i, "%.1f us", q[i] / 1e3);
-	fputc('\n', stderr);
-	ipc_table_print(t, stderr);
-	scols_unref_table(t);
-	fprintf(stderr, "  (latency: from the parent's notification to the child waking up)\n");
+	if (s == NULL)
+		err(1, "report");
+	return s;
 }
 
-/* Median, p99, min and max of the latencies (ipc_quantile sorts them, so
- * the first and the last are the extremes). */
+/* KEY: the bytes as a string when they are valid UTF-8 without a NUL (else
+ * null), and KEY_hex: the bytes in hex; JSON only. */
 static void
-latency_quantiles(const struct result *r, double q[4])
-{
-	q[0] = ipc_quantile(r->lat, (size_t)r->cycles, 0.5);
-	q[1] = ipc_quantile(r->lat, (size_t)r->cycles, 0.99);
-	q[2] = r->cycles ? r->lat[0] : 0;
-	q[3] = r->cycles ? r->lat[r->cycles - 1] : 0;
-}
-
-static void
-json_bytes(struct ipc_json *j, const char *key, const unsigned char *p, size_t n)
+put_bytes(struct ipc_section *s, const char *key, const unsigned char *p, size_t n)
 {
 	char buf[MAXLEN + 1], h[2 * MAXLEN + 4];
 
 	memcpy(buf, p, n);
 	buf[n] = '\0';
-	ipc_json_str(j, key, ipc_utf8_valid(p, n) && memchr(p, 0, n) == NULL ? buf : NULL);
+	must(ipc_put_str(s, key, NULL, ipc_utf8_valid(p, n) && memchr(p, 0, n) == NULL ? buf : NULL));
 	snprintf(buf, sizeof(buf), "%s_hex", key);
-	ipc_json_str(j, buf, hex(p, n, h, sizeof(h)));
+	must(ipc_put_str(s, buf, NULL, hex(p, n, h, sizeof(h))));
 }
 
-/* Ends the JSON document: a write that failed is exit 1 with its reason, a
- * reader gone away (EPIPE) a quiet 0. */
-static void
-json_done(struct ipc_json *j)
-{
-	int e;
+static const struct ipc_rcol role_cols[] = {
+	{ "ROLE", "role", IPC_STR, NULL, 0, 0 },
+	{ "PID", "pid", IPC_INT, NULL, 0, 0 },
+	{ "MAPPING", "mapping", IPC_STR, NULL, 0, 0 },
+	{ "SAW", "saw", IPC_STR, NULL, 0, 0 },
+};
 
-	if (ipc_json_close(j) == 0) {
-		ipc_flush_check(stdout, "stdout");
-		return;
+static void
+role_row(struct ipc_section *s, const char *role, pid_t pid, int flags, const char *saw)
+{
+	struct libscols_line *ln = ipc_row(s);
+
+	if (ln == NULL)
+		err(1, "report");
+	must(ipc_cell_str(s, ln, 0, "%s", role));
+	must(ipc_cell_int(s, ln, 1, pid));
+	must(ipc_cell_str(s, ln, 2, "%s", mapname(flags)));
+	must(ipc_cell_str(s, ln, 3, "%s", saw));
+}
+
+/* Who stored and read what: a table of the two roles, the file afterwards
+ * under it, and why the child read what it read. */
+static void
+report_roles(struct ipc_section *s, const struct opts *o, const struct result *r)
+{
+	char q[4 * MAXLEN + 8], h[2 * MAXLEN + 4], saw[4 * MAXLEN + 64];
+	size_t n = r->got[0] < o->len ? r->got[0] : o->len;
+
+	must(ipc_section_table(s, "roles", role_cols, 4));
+	snprintf(saw, sizeof(saw), "stored %s (%zu bytes)",
+		 quoted((const unsigned char *)o->str, o->len, q, sizeof(q)), o->len);
+	role_row(s, "parent", r->parent, o->pflags, saw);
+	if (r->cycles > 0)
+		snprintf(saw, sizeof(saw), "read length %u: %s", r->got[0],
+			 quoted(r->got + 1, n, q, sizeof(q)));
+	else
+		snprintf(saw, sizeof(saw), "nothing (%s)", ipc_status_str(r->status, h, sizeof(h)));
+	role_row(s, "child", r->child, o->cflags, saw);
+	must(ipc_put_footnote(s, "%s %s now holds: %s (%zu bytes); notified by %s",
+			      o->shm ? "object" : "file", o->path, hex(r->file, r->filelen, h, sizeof(h)),
+			      r->filelen, o->sig ? "signal (SIGUSR1)" : "pipe (one byte)"));
+	must(ipc_section_finding(s, "%s", finding(o, r)));
+	if (signal_note(o))
+		must(ipc_section_finding(s, "%s", signal_note(o)));
+}
+
+/* The handover: what was asked, what the child read, the file afterwards. */
+static void
+report_handover(struct ipc_report *rep, const struct opts *o, const struct result *r)
+{
+	struct ipc_section *s = new_section(rep, "handover");
+	size_t n = r->got[0] < o->len ? r->got[0] : o->len;
+
+	must(ipc_put_str(s, o->shm ? "shm" : "file", NULL, o->path));
+	must(ipc_put_int(s, "size", NULL, (long long)(1 + o->len)));
+	must(ipc_put_int(s, "length", NULL, (long long)o->len));
+	put_bytes(s, "string", (const unsigned char *)o->str, o->len);
+	must(ipc_put_str(s, "notify", NULL, o->sig ? "signal" : "pipe"));
+	must(ipc_put_str(s, "child_status", NULL, ipc_status_str(r->status, (char[64]){ 0 }, 64)));
+	if (r->cycles > 0) {
+		must(ipc_put_int(s, "read_length", NULL, r->got[0]));
+		put_bytes(s, "read", r->got + 1, n);
+	} else {
+		must(ipc_put_str(s, "read_length", NULL, NULL));
+		must(ipc_put_str(s, "read", NULL, NULL));
+		must(ipc_put_str(s, "read_hex", NULL, NULL));
 	}
-	e = errno;
+	put_bytes(s, "file_after", r->file, r->filelen);
+	must(ipc_put_bool(s, "match", NULL, r->cycles > 0 && r->good == r->cycles));
+	report_roles(s, o, r);
+}
+
+static const struct ipc_rcol latency_cols[] = {
+	{ "NOTIFY", "notify", IPC_STR, NULL, 0, 0 },
+	{ "CYCLES", "cycles", IPC_INT, NULL, 0, 0 },
+	{ "CORRECT", "correct", IPC_INT, NULL, 0, 0 },
+	{ "MEDIAN", "median_us", IPC_REAL, "%.1f us", 0, 0 },
+	{ "P99", "p99_us", IPC_REAL, "%.1f us", 0, 0 },
+	{ "MIN", "min_us", IPC_REAL, "%.1f us", 0, 0 },
+	{ "MAX", "max_us", IPC_REAL, "%.1f us", 0, 0 },
+};
+
+/* The cycles: how many read right, and the latency from the parent's
+ * notification to the child waking up (median, p99, min, max). */
+static void
+report_latency(struct ipc_report *rep, const struct opts *o, const struct result *r)
+{
+	struct ipc_section *s = new_section(rep, "latency");
+	struct libscols_line *ln;
+	double q[4] = { 0 };
+
+	if (r->cycles > 0) {	/* ipc_quantile sorts: the extremes are first and last */
+		q[0] = ipc_quantile(r->lat, (size_t)r->cycles, 0.5);
+		q[1] = ipc_quantile(r->lat, (size_t)r->cycles, 0.99);
+		q[2] = r->lat[0];
+		q[3] = r->lat[r->cycles - 1];
+	}
+	must(ipc_put_note(s, "%s", ""));	/* a blank line above the table */
+	must(ipc_section_table(s, "summary", latency_cols, 7));
+	if ((ln = ipc_row(s)) == NULL)
+		err(1, "report");
+	must(ipc_cell_str(s, ln, 0, "%s", o->sig ? "signal" : "pipe"));
+	must(ipc_cell_int(s, ln, 1, r->cycles));
+	must(ipc_cell_int(s, ln, 2, r->good));
+	for (size_t i = 0; i < 4; i++)
+		must(ipc_cell_num(s, ln, 3 + i, q[i] / 1e3));
+	must(ipc_put_footnote(s, "  (latency: from the parent's notification to the child waking up)"));
+}
+
+/* Ends a report: a failed write of the JSON document is exit 1 with its
+ * reason, a reader gone away (EPIPE) a quiet 0.  A person's report goes to
+ * stderr, whose failure the check at exit reports (exit 1). */
+static void
+report_end(struct ipc_report *rep, bool json)
+{
+	int rc = ipc_report_end(rep), e = errno;
+
+	ipc_report_free(rep);
+	if (rc == 0 || !json)
+		return;
 	clearerr(stdout);	/* said once, here, not again at exit */
 	if (e == EPIPE)
 		exit(0);
@@ -734,79 +792,49 @@ json_done(struct ipc_json *j)
 	ipc_fail(1, "stdout", "write error");
 }
 
-static void
-json_report(const struct opts *o, const struct result *r, const double q[4])
+static struct ipc_report *
+new_report(const struct opts *o)
 {
-	size_t n = r->got[0] < o->len ? r->got[0] : o->len;
-	struct ipc_json j;
+	struct ipc_report *rep = ipc_report_new(o->json ? stdout : stderr, o->json);
 
-	ipc_json_open(&j, stdout);
-	ipc_json_str(&j, o->shm ? "shm" : "file", o->path);
-	ipc_json_int(&j, "size", (long long)(1 + o->len));
-	ipc_json_int(&j, "length", (long long)o->len);
-	json_bytes(&j, "string", (const unsigned char *)o->str, o->len);
-	ipc_json_str(&j, "notify", o->sig ? "signal" : "pipe");
-	ipc_json_object(&j, "parent");
-	ipc_json_int(&j, "pid", r->parent);
-	ipc_json_str(&j, "mapping", mapname(o->pflags));
-	ipc_json_end(&j);
-	ipc_json_object(&j, "child");
-	ipc_json_int(&j, "pid", r->child);
-	ipc_json_str(&j, "mapping", mapname(o->cflags));
-	ipc_json_str(&j, "status", ipc_status_str(r->status, (char[64]){ 0 }, 64));
-	ipc_json_int(&j, "read_length", r->cycles ? r->got[0] : -1);
-	json_bytes(&j, "read", r->got + 1, r->cycles ? n : 0);
-	ipc_json_end(&j);
-	json_bytes(&j, "file_after", r->file, r->filelen);
-	ipc_json_bool(&j, "match", r->cycles > 0 && r->good == r->cycles);
-	ipc_json_str(&j, "finding", finding(o, r));
-	ipc_json_str(&j, "signal_note", signal_note(o));
-	ipc_json_int(&j, "cycles", r->cycles);
-	ipc_json_int(&j, "correct", r->good);
-	ipc_json_object(&j, "latency_ns");
-	ipc_json_double(&j, "median", q[0]);
-	ipc_json_double(&j, "p99", q[1]);
-	ipc_json_double(&j, "min", q[2]);
-	ipc_json_double(&j, "max", q[3]);
-	ipc_json_end(&j);
-	ipc_json_bool(&j, "interrupted", interrupted != 0);
-	json_done(&j);
+	if (rep == NULL)
+		err(1, "report");
+	return rep;
 }
 
+/* The report: for a person on stderr (none with --quiet; the latency only
+ * with --repeat), or the JSON document on stdout. */
 static void
 report(const struct opts *o, const struct result *r)
 {
-	double q[4] = { 0 };
+	struct ipc_report *rep;
+	struct ipc_section *s;
 
-	if (r->cycles > 0)
-		latency_quantiles(r, q);
-	if (o->json) {
-		json_report(o, r, q);
+	if (o->quiet && !o->json)
 		return;
-	}
-	if (o->quiet)
-		return;
-	human_roles(o, r);
-	ipc_finding(stderr, "%s", finding(o, r));
-	if (signal_note(o))
-		ipc_finding(stderr, "%s", signal_note(o));
-	if (o->repeat > 1)
-		human_latency(o, r, q);
+	rep = new_report(o);
+	report_handover(rep, o, r);
+	if (o->repeat > 1 || o->json)
+		report_latency(rep, o, r);
+	s = new_section(rep, "run");
+	must(ipc_put_int(s, "repeat", NULL, o->repeat));
+	must(ipc_put_bool(s, "interrupted", NULL, interrupted != 0));
 	if (interrupted)
-		fprintf(stderr, "interrupted after %lld of %lld cycles\n", r->cycles, o->repeat);
+		must(ipc_put_note(s, "interrupted after %lld of %lld cycles", r->cycles, o->repeat));
+	report_end(rep, o->json);
 }
 
 static void
 print_read(const struct opts *o, const unsigned char *b)
 {
 	if (o->json) {
-		struct ipc_json j;
+		struct ipc_report *rep = new_report(o);
+		struct ipc_section *s = new_section(rep, "read");
 
-		ipc_json_open(&j, stdout);
-		ipc_json_str(&j, o->shm ? "shm" : "file", o->path);
-		ipc_json_int(&j, "length", b[0]);
-		json_bytes(&j, "string", b + 1, b[0]);
-		json_done(&j);
+		must(ipc_put_str(s, o->shm ? "shm" : "file", NULL, o->path));
+		must(ipc_put_int(s, "length", NULL, b[0]));
+		put_bytes(s, "string", b + 1, b[0]);
+		report_end(rep, o->json);
 		return;
 	}
 	if (fwrite(b + 1, 1, b[0], stdout) != b[0] || putchar('\n') == EOF)

@@ -47,7 +47,7 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 			[ "$status" -eq 0 ]
 			want=3
 			[ $p = private ] && want=0
-			[ "$(jq .child.read_length <<<"$output")" -eq $want ]
+			[ "$(jq .handover.read_length <<<"$output")" -eq $want ]
 			# the file itself, read by od, agrees with what the child saw
 			[ "$(bytes "$f" | cut -c1-2)" = "0$want" ]
 		done
@@ -65,9 +65,10 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	for mode in pipe signal; do
 		run ipclab shmstr --json --notify $mode --repeat 2000 "$f" abcdefg
 		[ "$status" -eq 0 ]
-		[ "$(jq .cycles <<<"$output")" -eq 2000 ]
-		[ "$(jq .correct <<<"$output")" -eq 2000 ]
-		jq -e '.latency_ns.median > 0 and .latency_ns.p99 >= .latency_ns.median' <<<"$output"
+		[ "$(jq '.latency.summary[0].cycles' <<<"$output")" -eq 2000 ]
+		[ "$(jq '.latency.summary[0].correct' <<<"$output")" -eq 2000 ]
+		jq -e '.latency.summary[0] | .median_us > 0 and .p99_us >= .median_us and
+		       .min_us <= .median_us and .max_us >= .p99_us' <<<"$output"
 	done
 	[ "$(ipclab shmstr --read "$f")" = abcdefg ]
 }
@@ -95,7 +96,7 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 @test "--json prints one JSON document and nothing else on stdout" {
 	run --separate-stderr ipclab shmstr --json "$f" hello
 	[ "$status" -eq 0 ]
-	jq -e '.file and .length == 5 and .child.read == "hello" and .match == true' <<<"$output"
+	jq -e '.handover | .file and .length == 5 and .read == "hello" and .match == true' <<<"$output"
 	[ "$(jq -s length <<<"$output")" -eq 1 ]
 }
 
@@ -139,12 +140,32 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	[ "$status" -eq 1 ]
 }
 
+@test "--json has the common skeleton, and its findings are the report's why: lines" {
+	for args in "" "--parent private" "--child private --notify signal" "--repeat 5"; do
+		rm -f "$f"
+		run --separate-stderr env COLUMNS=1000 "$IPCLAB_BIN" shmstr $args "$f" hello
+		want=$(sed -n 's/^  why: //p' <<<"$stderr")
+		[ -n "$want" ]
+		rm -f "$f"
+		run --separate-stderr ipclab shmstr --json $args "$f" hello
+		[ "$(jq -r '.findings[] | select(.section == "handover") | .text' <<<"$output")" = "$want" ]
+		jq -e '.findings | length > 0 and all(keys == ["section", "text"])' <<<"$output"
+		jq -e '[paths | .[] | strings] | all(test("^[a-z][a-z0-9_]*$"))' <<<"$output"
+		jq -e 'keys == ["findings", "handover", "latency", "run"]' <<<"$output"
+		jq -e '[.handover.size, .handover.read_length, .handover.roles[0].pid, .run.repeat,
+			.latency.summary[0].cycles, .latency.summary[0].median_us] |
+		       all(type == "number")' <<<"$output"
+		jq -e '.handover.match == true and .run.interrupted == false' <<<"$output" ||
+			[ "$args" = "--parent private" ]
+	done
+}
+
 @test "bytes that are not UTF-8 are handed over byte for byte" {
 	run --separate-stderr ipclab shmstr --quiet "$f" "$(printf 'a\377b')"
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s' "$output" | od -An -tx1 | tr -d ' ')" = 61ff62 ]
 	run --separate-stderr ipclab shmstr --json "$f" "$(printf 'a\377b')"
-	jq -e '.child.read == null and .child.read_hex == "61ff62"' <<<"$output"
+	jq -e '.handover | .read == null and .read_hex == "61ff62"' <<<"$output"
 }
 
 @test "a full disk fails cleanly and leaves no file behind" {
@@ -248,7 +269,7 @@ man_examples() {
 	ex 4
 	[ "$status" -eq 0 ]
 	[ "$(jq -s length <<<"$output")" -eq 1 ]
-	[ "$(jq -r .child.read <<<"$output")" = hello ]
+	[ "$(jq -r .handover.read <<<"$output")" = hello ]
 	ex 5
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"notes.txt: exists and shmstr did not make it"*"--force" ]]
@@ -311,8 +332,8 @@ maps_perms() {
 	run --separate-stderr ipclab shmstr --json --parent private --repeat 50 "$f" abcdefg
 	[ "$status" -eq 0 ]
 	[ "$(jq -s length <<<"$output")" -eq 1 ]
-	[ "$(jq -c '[.cycles, .correct, .match]' <<<"$output")" = "[50,0,false]" ]
+	[ "$(jq -c '[.latency.summary[0] | .cycles, .correct] + [.handover.match]' <<<"$output")" = "[50,0,false]" ]
 	[ "$(bytes "$f")" = "00 00 00 00 00 00 00 00" ]
 	run --separate-stderr ipclab shmstr --json --repeat 50 "$f" abcdefg
-	[ "$(jq -c '[.cycles, .correct, .match]' <<<"$output")" = "[50,50,true]" ]
+	[ "$(jq -c '[.latency.summary[0] | .cycles, .correct] + [.handover.match]' <<<"$output")" = "[50,50,true]" ]
 }

@@ -148,8 +148,8 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	run --separate-stderr unshare -fp --mount-proc "$IPCLAB_BIN" shmstr --json "$f" hello
 	[ "$status" -eq 0 ]
 	[ "$(jq -s length <<<"$output")" -eq 1 ]
-	[ "$(jq .parent.pid <<<"$output")" -eq 1 ]
-	[ "$(jq -r .child.read <<<"$output")" = hello ]
+	[ "$(jq '.handover.roles[] | select(.role == "parent") | .pid' <<<"$output")" -eq 1 ]
+	[ "$(jq -r .handover.read <<<"$output")" = hello ]
 	run unshare -fp --mount-proc "$IPCLAB_BIN" shmstr --quiet --notify signal "$f" hi
 	[ "$status" -eq 0 ]
 	[ "$output" = hi ]
@@ -179,11 +179,11 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	run --separate-stderr ipclab shmstr --json "$f" "$(printf 'a\xed\xa0\x80b')"
 	[ "$status" -eq 0 ]
 	[ "$(jq -s length <<<"$output")" -eq 1 ]
-	[ "$(jq -c '[.string, .string_hex, .child.read]' <<<"$output")" = '[null,"61eda08062",null]' ]
+	[ "$(jq -c '.handover | [.string, .string_hex, .read]' <<<"$output")" = '[null,"61eda08062",null]' ]
 	run --separate-stderr ipclab shmstr --read --json "$f"
-	[ "$(jq -c '[.string, .string_hex]' <<<"$output")" = '[null,"61eda08062"]' ]
+	[ "$(jq -c '.read | [.string, .string_hex]' <<<"$output")" = '[null,"61eda08062"]' ]
 	run --separate-stderr ipclab shmstr --json "$f" "$(printf 'caf\xc3\xa9')"
-	[ "$(jq -r .string <<<"$output")" = "café" ]
+	[ "$(jq -r .handover.string <<<"$output")" = "café" ]
 }
 
 @test "on a file system without extended attributes an existing file needs --force" {
@@ -216,5 +216,5 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	done
 	run --separate-stderr ipclab shmstr --read --json "$f"
 	[ "$(jq -s length <<<"$output")" -eq 1 ]
-	[ "$(jq -c . <<<"$output")" = "{\"file\":\"$f\",\"length\":5,\"string\":\"hello\",\"string_hex\":\"68656c6c6f\"}" ]
+	[ "$(jq -c . <<<"$output")" = "{\"read\":{\"file\":\"$f\",\"length\":5,\"string\":\"hello\",\"string_hex\":\"68656c6c6f\"},\"findings\":[]}" ]
 }
