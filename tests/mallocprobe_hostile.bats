@@ -52,7 +52,7 @@ every_section() {
 	[ -n "$(strace_mmaps 24)" ]
 	run --separate-stderr ipclab mallocprobe -S switch --json
 	[ "$(jq -s length <<<"$output")" -eq 1 ]
-	[ "$(jq -c '[.threshold_fresh, .threshold_drained]' <<<"$output")" = "[0,0]" ]
+	[ "$(jq -c '.switch | [.threshold_fresh, .threshold_drained]' <<<"$output")" = "[0,0]" ]
 }
 
 @test "GLIBC_TUNABLES mmap_threshold=0 or garbage: a full report and exit 0" {
@@ -69,12 +69,12 @@ every_section() {
 @test "under ulimit -v 50000 the switch is still measured, and mmap is not said to be off" {
 	run --separate-stderr ipclab mallocprobe -S switch --json
 	[ "$status" -eq 0 ]
-	want=$(jq -c '[.threshold_fresh, .threshold_drained]' <<<"$output")
+	want=$(jq -c '.switch | [.threshold_fresh, .threshold_drained]' <<<"$output")
 	run --separate-stderr bash -c 'ulimit -v 50000 && exec "$0" mallocprobe -S switch --json' "$IPCLAB_BIN"
 	[ "$status" -eq 0 ]
 	[ "$(jq -s length <<<"$output")" -eq 1 ]
-	[ "$(jq -c '[.threshold_fresh, .threshold_drained]' <<<"$output")" = "$want" ]
-	run jq -r '.findings.switch[]' <<<"$output"
+	[ "$(jq -c '.switch | [.threshold_fresh, .threshold_drained]' <<<"$output")" = "$want" ]
+	run jq -r '.findings[] | select(.section == "switch") | .text' <<<"$output"
 	[[ "$output" == *"malloc(67108864) failed (Cannot allocate memory): the address space limit (ulimit -v) is 50000 KiB"* ]]
 	[[ "$output" != *"came from the heap"* ]]
 	[[ "$output" != *"mmap is off"* ]]
@@ -85,8 +85,8 @@ every_section() {
 	[ -z "$(strace_mmaps 1048576)" ]
 	run --separate-stderr ipclab mallocprobe -S switch --json
 	[ "$status" -eq 0 ]
-	[ "$(jq -c '[.threshold_fresh, .threshold_drained]' <<<"$output")" = "[null,null]" ]
-	run jq -r '.findings.switch[]' <<<"$output"
+	[ "$(jq -c '.switch | [.threshold_fresh, .threshold_drained]' <<<"$output")" = "[null,null]" ]
+	run jq -r '.findings[] | select(.section == "switch") | .text' <<<"$output"
 	[[ "$output" == *"even malloc(67108864) came from the heap"*"turns mmap off (MALLOC_MMAP_MAX_=0)"* ]]
 }
 
@@ -100,8 +100,8 @@ every_section() {
 	IPCLAB_TEST_CRASH=one LD_PRELOAD=$PRELOAD run --separate-stderr "$IPCLAB_BIN" mallocprobe -S switch --json
 	[ "$status" -eq 1 ]
 	[ "$(jq -s length <<<"$output")" -eq 1 ]
-	[ "$(jq -r .threshold_fresh <<<"$output")" = null ]
-	[[ "$(jq -r '.findings.switch[]' <<<"$output")" == *"could not run (its child: killed by SIGSEGV)"* ]]
+	[ "$(jq -r .switch.threshold_fresh <<<"$output")" = null ]
+	[[ "$(jq -r '.findings[] | select(.section == "switch") | .text' <<<"$output")" == *"could not run (its child: killed by SIGSEGV)"* ]]
 	[[ "$output" != *"came from the heap"* ]]
 }
 
@@ -133,6 +133,31 @@ interrupt() {
 	err=$(cat "$dir/err")
 }
 
+@test "each section is printed as soon as it is measured, for a person and in JSON" {
+	for j in "" --json; do
+		rm -f "$dir/hold.held"
+		touch "$dir/hold"
+		IPCLAB_TEST_HOLD=$dir/hold IPCLAB_TEST_HOLD_KIND=tcache LD_PRELOAD=$PRELOAD \
+			"$IPCLAB_BIN" mallocprobe -S ladder,bits $j >"$dir/out" 2>"$dir/err" &
+		pid=$!
+		wait_for 20 test -e "$dir/hold.held"
+		# the bit experiments' first probe is held: the ladder is out already
+		early=$(cat "$dir/out")
+		rm "$dir/hold"
+		status=0
+		wait $pid || status=$?
+		[ "$status" -eq 0 ]
+		if [ -z "$j" ]; then
+			[[ "$early" == "Allocation ladder"*"  why: "* ]]
+			[[ "$early" != *"Bit experiments"* ]]
+		else
+			[[ "$early" == *'"rungs": ['*'}'* ]]
+			[[ "$early" != *'"bits"'* ]]
+			[ "$(jq -c 'keys' "$dir/out")" = '["bits","findings","ladder","run"]' ]
+		fi
+	done
+}
+
 @test "Ctrl+C in the middle: the sections reached, exit 130, never a complete report" {
 	interrupt
 	[ "$status" -eq 130 ]
@@ -146,7 +171,7 @@ interrupt() {
 	interrupt --json
 	[ "$status" -eq 130 ]
 	[ "$(jq -s length <<<"$out")" -eq 1 ]
-	[ "$(jq -c '[.interrupted, (.ladder | length), .bits, .threshold_fresh]' <<<"$out")" = "[true,17,null,null]" ]
+	[ "$(jq -c '[.run.interrupted, (.ladder.rungs | length), .bits, .switch]' <<<"$out")" = "[true,17,null,null]" ]
 }
 
 @test "every man page example runs and exits 0; a JSON one prints one document" {
@@ -160,7 +185,7 @@ interrupt() {
 		[ -z "$stderr" ] || { echo "$e: $stderr"; false; }
 		if [[ "$e" == *--json* ]]; then
 			[ "$(jq -s length <<<"$output")" -eq 1 ]
-			[ "$(jq -r .interrupted <<<"$output")" = false ]
+			[ "$(jq -r .run.interrupted <<<"$output")" = false ]
 		else
 			[[ "$output" == *"  why: "* ]]
 		fi
@@ -172,7 +197,7 @@ interrupt() {
 		run --separate-stderr ipclab mallocprobe -J -S $s
 		[ "$status" -eq 0 ]
 		[ "$(jq -s length <<<"$output")" -eq 1 ] || { echo "-S $s: not one document"; false; }
-		[ "$(jq -r .interrupted <<<"$output")" = false ]
+		[ "$(jq -r .run.interrupted <<<"$output")" = false ]
 	done
 	run --separate-stderr ipclab mallocprobe -j --size 100
 	[ "$(jq -s length <<<"$output")" -eq 1 ]

@@ -6,7 +6,8 @@
  *
  * With IPCLAB_TEST_HOLD=PATH, so that Ctrl+C lands in the middle of a run, the first process whose command line has
  * "--probe-child" creates PATH.held and then waits, at most 10 s, until PATH
- * is removed.  It uses system calls only: the probe child's heap must stay
+ * is removed; with IPCLAB_TEST_HOLD_KIND=KIND too, the first probe child of
+ * that kind.  It uses system calls only: the probe child's heap must stay
  * untouched.  Anything else runs as if the library were not there. */
 #include <fcntl.h>
 #include <signal.h>
@@ -42,7 +43,7 @@ hold(void)
 {
 	static char held[4096];
 	const char *path = getenv("IPCLAB_TEST_HOLD"), *crash = getenv("IPCLAB_TEST_CRASH");
-	const char *kind = probe_kind();
+	const char *kind = probe_kind(), *only = getenv("IPCLAB_TEST_HOLD_KIND");
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	int fd;
 
@@ -50,7 +51,7 @@ hold(void)
 		return;
 	if (crash && strcmp(crash, kind) == 0)
 		raise(SIGSEGV);
-	if (path == NULL || strlen(path) + 6 > sizeof(held))
+	if (path == NULL || strlen(path) + 6 > sizeof(held) || (only && strcmp(only, kind) != 0))
 		return;
 	strcpy(held, path);
 	strcat(held, ".held");
