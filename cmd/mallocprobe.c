@@ -781,17 +781,17 @@ chunk_art(const struct rec *r)
 	return s;
 }
 
-/* A chunk's reading: its request, address, tag, size, flags and origin
- * from column FIRST on (the ladder's and --size's tables). */
+/* A chunk's reading: its request, STATE (none when NULL), address, tag,
+ * size, flags, origin and usable size (the ladder's and --size's tables). */
 static void
-chunk_cells(struct ipc_section *s, struct libscols_line *ln, size_t first,
-	    const struct probe *pr, const struct rec *r, bool with_state, const char *state)
+chunk_cells(struct ipc_section *s, struct libscols_line *ln, const struct probe *pr,
+	    const struct rec *r, const char *state)
 {
 	char fl[4];
-	size_t c = first;
+	size_t c = 0;
 
 	must(ipc_cell_uint(s, ln, c++, r->req));
-	if (with_state)
+	if (state)
 		must(ipc_cell_str(s, ln, c++, "%s", state));
 	must(ipc_cell_addr(s, ln, c++, r->addr));
 	must(ipc_cell_addr(s, ln, c++, r->tag));
@@ -809,7 +809,7 @@ ladder_rows(struct ipc_section *s, const struct probe *pr)
 		const struct call *c = mmap_of(pr, r->step, r->addr);
 		struct libscols_line *ln = new_row(s);
 
-		chunk_cells(s, ln, 0, pr, r, false, NULL);
+		chunk_cells(s, ln, pr, r, NULL);
 		if (c)
 			must(ipc_cell_uint(s, ln, 7, c->a[1]));
 	}
@@ -1750,7 +1750,7 @@ size_probe(struct ipc_section *s, size_t req, bool drained, const char **from)
 		return;
 	*from = origin(&pr, r);
 	ln = new_row(s);
-	chunk_cells(s, ln, 0, &pr, r, true, drained ? "drained" : "fresh");
+	chunk_cells(s, ln, &pr, r, drained ? "drained" : "fresh");
 	must(ipc_cell_str(s, ln, 8, "%s", calls_brief(&pr, 1)));
 	must(ipc_cell_str(s, ln, 9, "%s", calls_brief(&pr, 2)));
 	if ((c = mmap_of(&pr, r->step, r->addr)) != NULL)

@@ -111,6 +111,14 @@ every_section() {
 		[ "$status" -eq 1 ]
 		[ "$stderr" = "ipclab mallocprobe: stdout: write error: No space left on device" ]
 	done
+	# the run ends at the write that failed: no probe of the next section starts
+	for j in "" --json; do
+		rm -f "$dir/hold.held"
+		run --separate-stderr bash -c 'IPCLAB_TEST_HOLD=$2/hold IPCLAB_TEST_HOLD_KIND=tcache LD_PRELOAD=$3 \
+			"$0" mallocprobe -S ladder,bits $1 >/dev/full' "$IPCLAB_BIN" "$j" "$dir" "$PRELOAD"
+		[ "$status" -eq 1 ]
+		[ ! -e "$dir/hold.held" ]
+	done
 	run --separate-stderr bash -c 'set -o pipefail; "$0" mallocprobe | head -1' "$IPCLAB_BIN"
 	[ "$status" -eq 0 ]
 	[ "$output" = "Allocation ladder (one process, doubling requests)" ]
