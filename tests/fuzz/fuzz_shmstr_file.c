@@ -1,8 +1,9 @@
 // fuzz-sources: cmd/shmstr.c
 /* The decoder of an existing shmstr file (what `ipclab shmstr --read` reads):
  * shmstr_decode() on the bytes as read_object() reads them (at most MAXLEN + 2),
- * then, for a shmstr file, the string as a person's quoted text and as JSON,
- * the two renderings of outside bytes that follow the decoding. */
+ * then, for a shmstr file, the string as a person's quoted text and as the
+ * JSON report --read --json prints (the core's report model), the two
+ * renderings of outside bytes that follow the decoding. */
 #include "../../cmd/shmstr.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
@@ -12,7 +13,8 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	unsigned char b[MAXLEN + 2];
 	char q[4 * MAXLEN + 8];
-	struct ipc_json j;
+	struct ipc_report *rep;
+	struct ipc_section *s;
 	char *doc = NULL;
 	size_t len = 0;
 	FILE *fp;
@@ -27,10 +29,14 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		quoted(b + 1, b[0], q, sizeof(q));
 		if ((fp = open_memstream(&doc, &len)) == NULL)
 			return 0;
-		ipc_json_open(&j, fp);
-		ipc_json_int(&j, "length", b[0]);
-		json_bytes(&j, "string", b + 1, b[0]);
-		ipc_json_close(&j);
+		if ((rep = ipc_report_new(fp, true)) == NULL ||
+		    (s = ipc_report_section(rep, "read", NULL)) == NULL)
+			abort();
+		must(ipc_put_int(s, "length", NULL, b[0]));
+		put_bytes(s, "string", b + 1, b[0]);
+		if (ipc_report_end(rep) == -1)
+			abort();
+		ipc_report_free(rep);
 		fclose(fp);
 		free(doc);
 		break;
