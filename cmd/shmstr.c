@@ -656,7 +656,7 @@ new_section(struct ipc_report *rep, const char *key)
 static void
 put_bytes(struct ipc_section *s, const char *key, const unsigned char *p, size_t n)
 {
-	char buf[MAXLEN + 1], h[2 * MAXLEN + 4];
+	char buf[MAXLEN + 2], h[2 * MAXLEN + 4];	/* file_after: MAXLEN + 1 bytes */
 
 	memcpy(buf, p, n);
 	buf[n] = '\0';

@@ -108,6 +108,11 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	run ipclab shmstr "$f" "$(head -c 255 /dev/zero | tr '\0' a)"
 	[ "$status" -eq 0 ]
 	[ "$(stat -c %s "$f")" -eq 256 ]
+	# the file afterwards, all 256 bytes: its length byte 0xff is not UTF-8
+	run --separate-stderr ipclab shmstr --json "$f" "$(head -c 255 /dev/zero | tr '\0' a)"
+	[ "$status" -eq 0 ]
+	jq -e '.handover | .file_after == null and (.file_after_hex | length == 512) and
+	       (.file_after_hex | startswith("ff6161")) and (.string | length == 255)' <<<"$output"
 }
 
 @test "an empty string is refused with the reason" {
