@@ -625,13 +625,6 @@ finding(const struct opts *o, const struct result *r)
 	return "The child read something other than what the parent stored.";
 }
 
-static const char *
-signal_note(const struct opts *o)
-{
-	return o->sig ? "SIGUSR1 was blocked before the fork, so a signal sent before the "
-			"child waited stayed pending instead of being lost." : NULL;
-}
-
 /* Every call of the report model succeeds or ends the run: it fails only
  * when memory runs out. */
 static void
@@ -707,8 +700,9 @@ report_roles(struct ipc_section *s, const struct opts *o, const struct result *r
 			      o->shm ? "object" : "file", o->path, hex(r->file, r->filelen, h, sizeof(h)),
 			      r->filelen, o->sig ? "signal (SIGUSR1)" : "pipe (one byte)"));
 	must(ipc_section_finding(s, "%s", finding(o, r)));
-	if (signal_note(o))
-		must(ipc_section_finding(s, "%s", signal_note(o)));
+	if (o->sig)
+		must(ipc_section_finding(s, "SIGUSR1 was blocked before the fork, so a signal sent "
+					 "before the child waited stayed pending instead of being lost."));
 }
 
 /* The handover: what was asked, what the child read, the file afterwards. */
