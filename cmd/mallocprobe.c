@@ -63,6 +63,7 @@
 #include <unistd.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -71,6 +72,7 @@
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
+#include "ipclab/report.h"
 #include "ipclab/sig.h"
 #include "ipclab/trace.h"
 
@@ -144,9 +146,10 @@ static void
 emit(int step, const char *what, size_t req, void *p, bool live)
 {
 	uint64_t *h = hdr(p);
+	int e = errno;
 
-	if (p == NULL) {
-		pput("R %d %zu 0 0 0 0 %s\n", step, req, what);
+	if (p == NULL) {	/* a failed malloc: its errno in the prev_size field */
+		pput("R %d %zu 0 0 %#x 0 %s\n", step, req, (unsigned)e, what);
 		return;
 	}
 	pput("R %d %zu %#lx %#lx %#lx %zu %s\n", step, req, (unsigned long)(uintptr_t)p,
@@ -214,6 +217,7 @@ static void
 probe_free(size_t asize, int nfill)
 {
 	void *fill[16], *a, *b, *ahdr;
+	bool mm;
 
 	for (int i = 0; i < nfill && i < 16; i++)
 		fill[i] = malloc(asize);
@@ -224,9 +228,16 @@ probe_free(size_t asize, int nfill)
 		free(fill[i]);
 	emit(1, "A_in_use", asize, a, true);
 	emit(2, "B_before", 24, b, true);
-	ahdr = hdr(a);	/* A's header stays readable: the heap is still mapped */
+	ahdr = hdr(a);
+	/* a heap chunk's header stays readable after free(), the heap is still
+	 * mapped; an mmapped one (a threshold of 0 or 1 in the environment) is
+	 * munmapped by free(), and reading it would be a SIGSEGV */
+	mm = a != NULL && (((uint64_t *)ahdr)[-1] & IS_MMAPPED);
 	free(a);
-	emit(3, "A_freed", asize, ahdr, false);
+	if (mm)
+		pput("N A_munmapped\n");
+	else if (a != NULL)
+		emit(3, "A_freed", asize, ahdr, false);
 	emit(4, "B_after", 24, b, true);
 }
 
@@ -356,6 +367,8 @@ struct probe {
 	uint64_t brk_lo, brk_hi, brk_cur;
 	size_t arena0, top_before, top_after, heap_after;
 	long mallopt_ret;
+	bool a_munmapped;	/* free(A) gave an mmapped A back to the kernel */
+	char failed[96];	/* why the probe child gave no readings, or "" */
 	char *argv[8];
 	int out;
 };
@@ -364,6 +377,7 @@ static volatile sig_atomic_t interrupted;
 static long pagesize;
 static size_t max_arena0;	/* the most heap any probe found in use at its start */
 static int probes_run;
+static int probes_failed;	/* children that died: the run is then exit 1 */
 
 static void
 on_signal(int sig)
@@ -442,6 +456,8 @@ parse_line(struct probe *pr, char *ln)
 			pr->heap_after = v;
 		else if (strcmp(name, "mallopt") == 0)
 			pr->mallopt_ret = (long)v;
+	} else if (strcmp(ln, "N A_munmapped") == 0) {
+		pr->a_munmapped = true;
 	} else if (ln[0] == 'X') {
 		warnx("probe child: %s", ln + 2);
 	}
@@ -484,7 +500,10 @@ fork_prober(struct probe *pr)
 	return pid;
 }
 
-/* Runs one probe child (KIND A B) under ptrace.  Exits on failure. */
+static void probe_failed(const char *kind, size_t a, const char *b, const char *how);
+
+/* Runs one probe child (KIND A B) under ptrace.  Exits when it cannot start
+ * one; a child that dies leaves pr->failed set and no readings. */
 static void
 run_probe(struct probe *pr, const char *kind, size_t a, const char *b)
 {
@@ -514,10 +533,13 @@ run_probe(struct probe *pr, const char *kind, size_t a, const char *b)
 	close(fd[0]);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		errx(1, "/proc/self/exe: cannot execute ipclab again for a fresh probe");
-	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !interrupted) {
-		char why[64];
-
-		errx(1, "probe child (%s %zu %s): %s", kind, a, b, ipc_status_str(st, why, sizeof(why)));
+	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+		/* no readings from it: the report says so and goes on */
+		ipc_status_str(st, pr->failed, sizeof(pr->failed));
+		pr->nrec = 0;
+		probes_failed++;
+		probe_failed(kind, a, b, pr->failed);
+		return;
 	}
 	probes_run++;
 	if (pr->arena0 > max_arena0)
@@ -593,15 +615,6 @@ static const char *const section_names[] = {
 	"ladder", "bits", "switch", "kernel", "dynamic", "tunables", "size"
 };
 
-struct section {
-	const char *key;
-	const char *title;
-	struct libscols_table *t;
-	char *art;
-	char *why[8];
-	int nwhy;
-};
-
 struct opts {
 	unsigned sections;
 	size_t from, to;
@@ -612,79 +625,105 @@ struct opts {
 
 struct state {
 	struct opts o;
-	struct section sec[7];
-	int nsec;
-	size_t thr_fresh, thr_drained;	/* 0: no switch found */
-	size_t mmap_req[32], mmap_len[32];
-	int nmmap;
+	struct ipc_report *rep;
+	size_t thr_fresh, thr_drained;	/* the switches, when found */
+	bool found_fresh, found_drained;
 	struct ipc_progress prog;
 };
 
-static void __attribute__((format(printf, 2, 3)))
-why(struct section *s, const char *fmt, ...)
+/* Every call of the report model succeeds or ends the run: it fails only
+ * when memory runs out. */
+static void
+must(int rc)
 {
-	va_list ap;
-	char *w;
-
-	if (s->nwhy >= (int)(sizeof(s->why) / sizeof(s->why[0])))
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&w, fmt, ap) >= 0)
-		s->why[s->nwhy++] = w;
-	va_end(ap);
+	if (rc == -1)
+		err(1, "report");
 }
 
-static struct section *
-section_new(struct state *S, const char *key, const char *title,
-	    const struct ipc_col *cols, size_t ncols)
+static struct libscols_line *
+new_row(struct ipc_section *s)
 {
-	struct section *s = &S->sec[S->nsec++];
+	struct libscols_line *ln = ipc_row(s);
 
-	memset(s, 0, sizeof(*s));
-	s->key = key;
-	s->title = title;
-	if ((s->t = ipc_table_new(cols, ncols)) == NULL)
-		err(1, "table");
+	if (ln == NULL)
+		err(1, "report");
+	return ln;
+}
+
+/* The section being measured, and the probe kinds whose failure it said. */
+static struct ipc_section *cur_sec;
+static const char *failed_kinds[8];
+static int nfailed_kinds;
+
+/* A probe that could not run is said in its section, once per kind. */
+static void
+probe_failed(const char *kind, size_t a, const char *b, const char *how)
+{
+	char arg[48] = "";
+
+	if (cur_sec == NULL)
+		return;
+	for (int i = 0; i < nfailed_kinds; i++)
+		if (strcmp(failed_kinds[i], kind) == 0)
+			return;
+	if (nfailed_kinds < 8)
+		failed_kinds[nfailed_kinds++] = kind;
+	if (strcmp(kind, "one") == 0 || strcmp(kind, "mmapped") == 0 || strcmp(kind, "dynamic") == 0)
+		snprintf(arg, sizeof(arg), " of malloc(%zu%s%s)", a, b[0] ? ", " : "", b);
+	must(ipc_section_finding(cur_sec, "The %s probe%s could not run (its child: %s), so this "
+				 "section shows only what the other probes measured.", kind, arg, how));
+}
+
+/* A finding of section S: a "why:" line, in JSON one of the "findings". */
+#define why(s, ...) must(ipc_section_finding((s), __VA_ARGS__))
+
+/* A new section of the report, keyed KEY, with its table TABLE_KEY. */
+static struct ipc_section *
+section_new(struct state *S, const char *key, const char *title, const char *table_key,
+	    const struct ipc_rcol *cols, size_t ncols)
+{
+	struct ipc_section *s = ipc_report_section(S->rep, key, title);
+
+	if (s == NULL || ipc_section_table(s, table_key, cols, ncols) == -1)
+		err(1, "report");
+	cur_sec = s;
+	nfailed_kinds = 0;
 	return s;
 }
 
-/* Prints a finished section for a person (JSON waits for the end). */
+/* Ends the report's output: a write that failed is exit 1 with its reason,
+ * a reader gone away (EPIPE) a quiet 0. */
 static void
-section_done(struct state *S, struct section *s)
+out_failed(void)
+{
+	int e = errno;
+
+	clearerr(stdout);	/* said once, here, not again at exit */
+	if (e == EPIPE)
+		exit(0);
+	errno = e;
+	ipc_fail(1, "stdout", "write error");
+}
+
+/* Prints a finished section, for a person or into the JSON document. */
+static void
+section_done(struct state *S)
 {
 	ipc_progress_done(&S->prog);
-	if (S->o.json)
-		return;
-	ipc_heading(stdout, "%s", s->title);
-	if (s->art)
-		fputs(s->art, stdout);
-	if (ipc_table_print(s->t, stdout) == -1)
-		err(1, "stdout");
-	for (int i = 0; i < s->nwhy; i++)
-		ipc_finding(stdout, "%s", s->why[i]);
-	fflush(stdout);
+	if (ipc_report_flush(S->rep) == -1)
+		out_failed();	/* a full disk ends the run here, exit 1 */
 }
 
-/* Fills a row: cells given as printf results, NULL for an empty cell. */
+/* A picture above a section's table: NULL (none), or text from asprintf. */
 static void
-row(struct libscols_table *t, int n, ...)
+put_art(struct ipc_section *s, char *art)
 {
-	struct libscols_line *ln = ipc_table_row(t);
-	va_list ap;
-
-	if (ln == NULL)
-		err(1, "table");
-	va_start(ap, n);
-	for (int i = 0; i < n; i++) {
-		const char *v = va_arg(ap, const char *);
-
-		if (v && ipc_cell(ln, (size_t)i, "%s", v) == -1)
-			err(1, "table");
-	}
-	va_end(ap);
+	if (art)
+		must(ipc_put_note(s, "%s", art));
+	free(art);
 }
 
-/* A small pool of formatted strings for row(): each call returns a new one. */
+/* A small pool of formatted strings: each call returns a new one. */
 static const char *__attribute__((format(printf, 1, 2)))
 fmt(const char *f, ...)
 {
@@ -709,15 +748,15 @@ progress(struct state *S, const char *what)
  * The ladder: one process allocating doubling sizes, as the seed does.
  * --------------------------------------------------------------------- */
 
-static const struct ipc_col ladder_cols[] = {
-	{ "request", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "address", 0, 0, SCOLS_JSON_STRING },
-	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
-	{ "chunk", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "flags", 0, 0, SCOLS_JSON_STRING },
-	{ "from", 0, 0, SCOLS_JSON_STRING },
-	{ "usable", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "mmap_length", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+static const struct ipc_rcol ladder_cols[] = {
+	{ "request", "request", IPC_UINT, NULL, 0, 0 },
+	{ "address", "address", IPC_ADDR, NULL, 0, IPC_LEFT },
+	{ "tag", "tag", IPC_ADDR, NULL, 0, 0 },
+	{ "chunk", "chunk", IPC_UINT, NULL, 0, 0 },
+	{ "flags", "flags", IPC_STR, NULL, 0, 0 },
+	{ "from", "from", IPC_STR, NULL, 0, 0 },
+	{ "usable", "usable", IPC_UINT, NULL, 0, 0 },
+	{ "mmap_length", "mmap_length", IPC_UINT, NULL, 0, 0 },
 };
 
 /* The layout of the first rung's chunk, with its measured values. */
@@ -733,7 +772,7 @@ chunk_art(const struct rec *r)
 		     "           | %8zu usable bytes (malloc_usable_size)        |\n"
 		     "           |   %s\n"
 		     "  next  -> +-----------------------+-----------------------+\n"
-		     "  malloc(%zu) = %#lx: chunk of %lu bytes starting 16 bytes before it\n\n",
+		     "  malloc(%zu) = %#lx: chunk of %lu bytes starting 16 bytes before it\n",
 		     (unsigned long)r->tag, r->usable,
 		     r->usable + 8 == chunk_size(r->tag) ? "... the last 8 lie in the next chunk's prev_size" : "",
 		     r->req, (unsigned long)r->addr,
@@ -742,19 +781,37 @@ chunk_art(const struct rec *r)
 	return s;
 }
 
+/* A chunk's reading: its request, STATE (none when NULL), address, tag,
+ * size, flags, origin and usable size (the ladder's and --size's tables). */
 static void
-ladder_rows(struct section *s, const struct probe *pr)
+chunk_cells(struct ipc_section *s, struct libscols_line *ln, const struct probe *pr,
+	    const struct rec *r, const char *state)
 {
 	char fl[4];
+	size_t c = 0;
 
+	must(ipc_cell_uint(s, ln, c++, r->req));
+	if (state)
+		must(ipc_cell_str(s, ln, c++, "%s", state));
+	must(ipc_cell_addr(s, ln, c++, r->addr));
+	must(ipc_cell_addr(s, ln, c++, r->tag));
+	must(ipc_cell_uint(s, ln, c++, chunk_size(r->tag)));
+	must(ipc_cell_str(s, ln, c++, "%s", flags_str(r->tag, fl)));
+	must(ipc_cell_str(s, ln, c++, "%s", origin(pr, r)));
+	must(ipc_cell_uint(s, ln, c++, r->usable));
+}
+
+static void
+ladder_rows(struct ipc_section *s, const struct probe *pr)
+{
 	for (size_t i = 0; i < pr->nrec; i++) {
 		const struct rec *r = &pr->rec[i];
 		const struct call *c = mmap_of(pr, r->step, r->addr);
+		struct libscols_line *ln = new_row(s);
 
-		row(s->t, 8, fmt("%zu", r->req), fmt("%#lx", (unsigned long)r->addr),
-		    fmt("%#lx", (unsigned long)r->tag), fmt("%lu", (unsigned long)chunk_size(r->tag)),
-		    flags_str(r->tag, fl), origin(pr, r), fmt("%zu", r->usable),
-		    c ? fmt("%lu", (unsigned long)c->a[1]) : NULL);
+		chunk_cells(s, ln, pr, r, NULL);
+		if (c)
+			must(ipc_cell_uint(s, ln, 7, c->a[1]));
 	}
 }
 
@@ -779,20 +836,25 @@ overhead(const struct probe *pr, bool mmapped)
 }
 
 static void
-ladder_findings(struct section *s, const struct probe *pr)
+ladder_findings(struct ipc_section *s, const struct probe *pr)
 {
 	const struct rec *first_m = NULL;
 	long oh = overhead(pr, false), om = overhead(pr, true);
 	bool p_all = true;
+	int nheap = 0;
 
+	if (pr->failed[0])
+		return;
 	for (size_t i = 0; i < pr->nrec; i++) {
 		const struct rec *r = &pr->rec[i];
 
 		if (!first_m && (r->tag & IS_MMAPPED))
 			first_m = r;
+		nheap += r->addr && !(r->tag & IS_MMAPPED);
 		if (!(r->tag & IS_MMAPPED) && !(r->tag & PREV_INUSE))
 			p_all = false;
 	}
+	p_all = p_all && nheap > 0;
 	if (first_m && mmap_of(pr, first_m->step, first_m->addr))
 		why(s, "Bit 0x2 (M) first appears at malloc(%zu), and that is exactly where the "
 		    "block leaves the heap: the trace shows an mmap of its own for it.", first_m->req);
@@ -815,16 +877,16 @@ static void
 section_ladder(struct state *S)
 {
 	static struct probe pr;
-	struct section *s = section_new(S, "ladder", "Allocation ladder (one process, doubling requests)",
-					ladder_cols, sizeof(ladder_cols) / sizeof(ladder_cols[0]));
+	struct ipc_section *s = section_new(S, "ladder", "Allocation ladder (one process, doubling requests)",
+					    "rungs", ladder_cols, sizeof(ladder_cols) / sizeof(ladder_cols[0]));
 
 	progress(S, "ladder");
 	run_probe(&pr, "ladder", S->o.from, fmt("%zu", S->o.to));
 	ladder_rows(s, &pr);
 	if (pr.nrec > 0 && pr.rec[0].addr && !(pr.rec[0].tag & IS_MMAPPED))
-		s->art = chunk_art(&pr.rec[0]);
+		put_art(s, chunk_art(&pr.rec[0]));
 	ladder_findings(s, &pr);
-	section_done(S, s);
+	section_done(S);
 }
 
 /* ---------------------------------------------------------------------
@@ -832,35 +894,41 @@ section_ladder(struct state *S)
  * M and A bits.
  * --------------------------------------------------------------------- */
 
-static const struct ipc_col bits_cols[] = {
-	{ "experiment", 0, 0, SCOLS_JSON_STRING },
-	{ "chunk", 0, 0, SCOLS_JSON_STRING },
-	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
-	{ "size", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "p", 0, 0, SCOLS_JSON_NUMBER },
-	{ "m", 0, 0, SCOLS_JSON_NUMBER },
-	{ "a", 0, 0, SCOLS_JSON_NUMBER },
-	{ "prev_size", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
+static const struct ipc_rcol bits_cols[] = {
+	{ "experiment", "experiment", IPC_STR, NULL, 0, 0 },
+	{ "chunk", "chunk", IPC_STR, NULL, 0, 0 },
+	{ "tag", "tag", IPC_ADDR, NULL, 0, 0 },
+	{ "size", "size", IPC_UINT, NULL, 0, 0 },
+	{ "p", "p", IPC_UINT, NULL, 0, 0 },
+	{ "m", "m", IPC_UINT, NULL, 0, 0 },
+	{ "a", "a", IPC_UINT, NULL, 0, 0 },
+	{ "prev_size", "prev_size", IPC_ADDR, NULL, 0, 0 },
 };
 
 static void
-bits_row(struct section *s, const char *exp, const char *label, const struct rec *r)
+bits_row(struct ipc_section *s, const char *exp, const char *label, const struct rec *r)
 {
 	bool prev_means = r && (!(r->tag & PREV_INUSE) || (r->tag & IS_MMAPPED));
+	struct libscols_line *ln = new_row(s);
 
-	if (r == NULL || r->addr == 0) {
-		row(s->t, 2, exp, fmt("%s: malloc failed", label));
+	must(ipc_cell_str(s, ln, 0, "%s", exp));
+	if (r == NULL || r->addr == 0) {	/* no reading (a probe that died), or NULL */
+		must(ipc_cell_str(s, ln, 1, "%s: %s", label, r ? "malloc failed" : "no reading"));
 		return;
 	}
-	row(s->t, 8, exp, label, fmt("%#lx", (unsigned long)r->tag),
-	    fmt("%lu", (unsigned long)chunk_size(r->tag)), fmt("%d", !!(r->tag & PREV_INUSE)),
-	    fmt("%d", !!(r->tag & IS_MMAPPED)), fmt("%d", !!(r->tag & NON_MAIN_ARENA)),
-	    prev_means ? fmt("%#lx", (unsigned long)r->prev) : NULL);
+	must(ipc_cell_str(s, ln, 1, "%s", label));
+	must(ipc_cell_addr(s, ln, 2, r->tag));
+	must(ipc_cell_uint(s, ln, 3, chunk_size(r->tag)));
+	must(ipc_cell_uint(s, ln, 4, !!(r->tag & PREV_INUSE)));
+	must(ipc_cell_uint(s, ln, 5, !!(r->tag & IS_MMAPPED)));
+	must(ipc_cell_uint(s, ln, 6, !!(r->tag & NON_MAIN_ARENA)));
+	if (prev_means)
+		must(ipc_cell_addr(s, ln, 7, r->prev));
 }
 
 /* One free experiment; returns B's tag before and after in *b0, *b1. */
 static bool
-bits_free(struct section *s, const char *kind, const char *exp, struct probe *pr,
+bits_free(struct ipc_section *s, const char *kind, const char *exp, struct probe *pr,
 	  uint64_t *b0, uint64_t *b1)
 {
 	const struct rec *before, *after;
@@ -891,7 +959,7 @@ unsorted_art(const struct probe *pr)
 		     "  A: +-----------+-------------+-- fd, bk ... --+-----------+-------------+------\n"
 		     "     | prev_size | %-#11lx |   (free space)  | %-#9lx | %-#11lx | B's\n"
 		     "     +-----------+-------------+-----------------+-----------+-------------+ data\n"
-		     "                  A's tag                    B: prev_size   B's tag (P=%d)\n\n",
+		     "                  A's tag                    B: prev_size   B's tag (P=%d)\n",
 		     a->req, b->req, (unsigned long)a->tag, (unsigned long)b->prev,
 		     (unsigned long)b->tag, (int)(b->tag & PREV_INUSE)) < 0)
 		return NULL;
@@ -899,11 +967,17 @@ unsorted_art(const struct probe *pr)
 }
 
 static void
-bits_free_findings(struct section *s, const uint64_t t[3][2], const struct probe *uns)
+bits_free_findings(struct ipc_section *s, const uint64_t t[3][2], const struct probe *uns)
 {
 	const struct rec *a = find_rec(uns, "A_freed"), *b = find_rec(uns, "B_after");
 	bool kept = (t[0][1] & PREV_INUSE) && (t[1][1] & PREV_INUSE);
 
+	if (uns->a_munmapped) {
+		why(s, "A itself was mmapped here (its tag has bit 0x2), as a threshold of 0 or 1 "
+		    "in the environment makes every chunk: free(A) gave it back with munmap, and an "
+		    "mmapped chunk has no neighbour whose P bit free() could clear.");
+		return;
+	}
 	if (kept)
 		why(s, "free(A) into the tcache, and into a fastbin once the tcache bin held 7, "
 		    "left B's tag at %#lx with P still set: those bins keep their chunks marked in "
@@ -925,7 +999,7 @@ bits_free_findings(struct section *s, const uint64_t t[3][2], const struct probe
 }
 
 static void
-bits_mmapped(struct section *s, size_t req, struct probe *pr)
+bits_mmapped(struct ipc_section *s, size_t req, struct probe *pr)
 {
 	const struct rec *h, *m;
 
@@ -942,7 +1016,10 @@ bits_mmapped(struct section *s, size_t req, struct probe *pr)
 	bits_row(s, "mmap", fmt("malloc(%zu)", req), m);
 	if (!m || !m->addr)
 		return;
-	if ((m->tag & IS_MMAPPED) && mmap_of(pr, m->step, m->addr))
+	if (h && h->addr && (h->tag & IS_MMAPPED) && (m->tag & IS_MMAPPED))
+		why(s, "Bit 0x2 is set on both chunks: even malloc(24) was mmapped here (tag %#lx), "
+		    "so the threshold in effect is below 24 bytes.", (unsigned long)h->tag);
+	else if ((m->tag & IS_MMAPPED) && mmap_of(pr, m->step, m->addr))
 		why(s, "Bit 0x2 is set only on the malloc(%zu) chunk, which the trace shows "
 		    "malloc mmapped for it; P is %s there because such a chunk has no neighbour, "
 		    "and its prev_size (%#lx) is the offset from the mapping's start.", req,
@@ -953,7 +1030,7 @@ bits_mmapped(struct section *s, size_t req, struct probe *pr)
 }
 
 static void
-bits_arena(struct section *s, struct probe *pr)
+bits_arena(struct ipc_section *s, struct probe *pr)
 {
 	const struct rec *mn, *th;
 
@@ -978,8 +1055,8 @@ static void
 section_bits(struct state *S)
 {
 	static struct probe pr, uns;
-	struct section *s = section_new(S, "bits", "Bit experiments (each in a fresh process)",
-					bits_cols, sizeof(bits_cols) / sizeof(bits_cols[0]));
+	struct ipc_section *s = section_new(S, "bits", "Bit experiments (each in a fresh process)",
+					    "readings", bits_cols, sizeof(bits_cols) / sizeof(bits_cols[0]));
 	uint64_t t[3][2] = { { 0 } };
 	bool ok;
 
@@ -988,14 +1065,14 @@ section_bits(struct state *S)
 	ok = !interrupted && bits_free(s, "fastbin", "fastbin", &pr, &t[1][0], &t[1][1]) && ok;
 	ok = !interrupted && bits_free(s, "unsorted", "unsorted", &uns, &t[2][0], &t[2][1]) && ok;
 	if (ok) {
-		s->art = unsorted_art(&uns);
+		put_art(s, unsorted_art(&uns));
 		bits_free_findings(s, (const uint64_t (*)[2])t, &uns);
 	}
 	if (!interrupted)
 		bits_mmapped(s, 1048576, &pr);
 	if (!interrupted)
 		bits_arena(s, &pr);
-	section_done(S, s);
+	section_done(S);
 }
 
 /* ---------------------------------------------------------------------
@@ -1003,7 +1080,12 @@ section_bits(struct state *S)
  * --------------------------------------------------------------------- */
 
 struct bisect {
-	size_t thr;		/* smallest request served by mmap; 0: none */
+	size_t thr;		/* smallest request served by mmap, when found */
+	bool found;		/* a switch was seen (thr may be 0: all mmapped) */
+	size_t start;		/* the largest request served, where the search began */
+	size_t heap_max;	/* !found: that request came from the heap */
+	size_t failed_req;	/* the largest request whose malloc failed, or 0 */
+	unsigned failed_errno;
 	int probes;
 	struct probe lo, hi;	/* the probes of thr - 1 and thr */
 	size_t top;		/* the top chunk a request met */
@@ -1018,18 +1100,35 @@ served_by_mmap(const struct probe *pr)
 	return r && r->addr && mmap_of(pr, r->step, r->addr);
 }
 
+/* The largest request from BIG_PROBE down (halving, to 1 MiB) that malloc
+ * serves here: an address space limit (ulimit -v) makes the biggest fail,
+ * which says nothing about mmap being off.  0 when none was served. */
+static size_t
+bisect_top(const char *st, struct bisect *b)
+{
+	for (size_t hi = BIG_PROBE; hi >= 1048576 && !interrupted; hi /= 2) {
+		const struct rec *r;
+
+		run_probe(&b->hi, "one", hi, st);
+		b->probes++;
+		if ((r = find_rec(&b->hi, "malloc")) == NULL)
+			return 0;	/* the probe could not run: said already */
+		if (r->addr)
+			return hi;
+		if (b->failed_req == 0) {
+			b->failed_req = hi;
+			b->failed_errno = (unsigned)r->prev;
+		}
+	}
+	return 0;
+}
+
+/* Halves [lo, hi) until hi is the smallest request served by mmap. */
 static void
-bisect(struct state *S, bool drained, struct bisect *b)
+bisect_between(struct state *S, const char *st, struct bisect *b, size_t lo, size_t hi)
 {
 	static struct probe pr;
-	const char *st = drained ? "drained" : "fresh";
-	size_t lo = 0, hi = BIG_PROBE;
 
-	memset(b, 0, sizeof(*b));
-	run_probe(&b->hi, "one", hi, st);
-	b->probes = 1;
-	if (!served_by_mmap(&b->hi))
-		return;
 	while (hi - lo > 1 && !interrupted) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -1044,11 +1143,35 @@ bisect(struct state *S, bool drained, struct bisect *b)
 			b->lo = pr;
 		}
 	}
+	b->thr = hi;
+	if (lo == 0 && !interrupted) {
+		run_probe(&b->lo, "one", 0, st);
+		if (served_by_mmap(&b->lo)) {	/* even malloc(0): a threshold of 0 or 1 */
+			b->thr = 0;
+			b->hi = b->lo;
+		}
+	}
+}
+
+static void
+bisect(struct state *S, bool drained, struct bisect *b)
+{
+	static struct probe pr;
+	const char *st = drained ? "drained" : "fresh";
+	const struct rec *h, *l;
+	size_t hi;
+
+	memset(b, 0, sizeof(*b));
+	if ((hi = b->start = bisect_top(st, b)) == 0)
+		return;
+	if (!served_by_mmap(&b->hi)) {
+		b->heap_max = hi;
+		return;
+	}
+	bisect_between(S, st, b, 0, hi);
 	if (interrupted)
 		return;
-	b->thr = hi;
-	if (lo == 0)
-		run_probe(&b->lo, "one", 0, st);
+	b->found = true;
 	b->top = b->lo.top_before;
 	if (!drained) {	/* what malloc's first brk left: malloc(1) and after */
 		const struct rec *r;
@@ -1057,37 +1180,45 @@ bisect(struct state *S, bool drained, struct bisect *b)
 		r = find_rec(&pr, "malloc");
 		b->top = r && r->addr ? pr.top_after + chunk_size(r->tag) : 0;
 	}
-	const struct rec *h = find_rec(&b->hi, "malloc"), *l = find_rec(&b->lo, "malloc");
-
-	b->tag_agrees = h && l && (h->tag & IS_MMAPPED) && !(l->tag & IS_MMAPPED);
+	h = find_rec(&b->hi, "malloc");
+	l = find_rec(&b->lo, "malloc");
+	b->tag_agrees = h && (h->tag & IS_MMAPPED) && (b->thr == 0 || (l && !(l->tag & IS_MMAPPED)));
 }
 
-static const struct ipc_col switch_cols[] = {
-	{ "state", 0, 0, SCOLS_JSON_STRING },
-	{ "smallest_mmap_request", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
-	{ "mmap_length", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "largest_heap_request", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "heap_tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
-	{ "top_chunk", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "probes", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+static const struct ipc_rcol switch_cols[] = {
+	{ "state", "state", IPC_STR, NULL, 0, 0 },
+	{ "smallest_mmap_request", "smallest_mmap_request", IPC_UINT, NULL, 0, 0 },
+	{ "tag", "tag", IPC_ADDR, NULL, 0, 0 },
+	{ "mmap_length", "mmap_length", IPC_UINT, NULL, 0, 0 },
+	{ "largest_heap_request", "largest_heap_request", IPC_UINT, NULL, 0, 0 },
+	{ "heap_tag", "heap_tag", IPC_ADDR, NULL, 0, 0 },
+	{ "top_chunk", "top_chunk", IPC_UINT, NULL, 0, 0 },
+	{ "probes", "probes", IPC_UINT, NULL, 0, 0 },
 };
 
 static void
-switch_row(struct section *s, const char *st, const struct bisect *b)
+switch_row(struct ipc_section *s, const char *st, const struct bisect *b)
 {
 	const struct rec *h = find_rec(&b->hi, "malloc"), *l = find_rec(&b->lo, "malloc");
 	const struct call *c = h ? mmap_of(&b->hi, h->step, h->addr) : NULL;
+	struct libscols_line *ln = new_row(s);
 
-	if (b->thr == 0) {
-		row(s->t, 8, st, NULL, NULL, NULL, fmt("%lu", BIG_PROBE), NULL, NULL,
-		    fmt("%d", b->probes));
+	must(ipc_cell_str(s, ln, 0, "%s", st));
+	must(ipc_cell_uint(s, ln, 7, (unsigned)b->probes));
+	if (!b->found || h == NULL) {
+		if (b->heap_max)
+			must(ipc_cell_uint(s, ln, 4, b->heap_max));
 		return;
 	}
-	row(s->t, 8, st, fmt("%zu", b->thr), fmt("%#lx", (unsigned long)h->tag),
-	    c ? fmt("%lu", (unsigned long)c->a[1]) : NULL, fmt("%zu", b->thr - 1),
-	    l ? fmt("%#lx", (unsigned long)l->tag) : NULL, fmt("%zu", b->top),
-	    fmt("%d", b->probes));
+	must(ipc_cell_uint(s, ln, 1, b->thr));
+	must(ipc_cell_addr(s, ln, 2, h->tag));
+	if (c)
+		must(ipc_cell_uint(s, ln, 3, c->a[1]));
+	if (b->thr)
+		must(ipc_cell_uint(s, ln, 4, b->thr - 1));
+	if (b->thr && l)
+		must(ipc_cell_addr(s, ln, 5, l->tag));
+	must(ipc_cell_uint(s, ln, 6, b->top));
 }
 
 /* " (128 KiB)" when n is a whole number of KiB, else "". */
@@ -1101,73 +1232,117 @@ human(uint64_t n)
 	return "";
 }
 
+/* Whether the environment turns mmap off: MALLOC_MMAP_MAX_=0 or the tunable. */
+static bool
+env_mmap_off(void)
+{
+	const char *m = getenv("MALLOC_MMAP_MAX_"), *t = getenv("GLIBC_TUNABLES");
+
+	return (m && strcmp(m, "0") == 0) || (t && strstr(t, "glibc.malloc.mmap_max=0"));
+}
+
+/* What one state's search met when it found no switch, or found that every
+ * request is mmapped. */
 static void
-switch_findings(struct section *s, const struct bisect *f, const struct bisect *d)
+switch_limits(struct ipc_section *s, const char *st, const struct bisect *b)
+{
+	struct rlimit rl;
+
+	if (b->failed_req)
+		why(s, "In the %s probes malloc(%zu) failed (%s)%s, so the search started from the "
+		    "largest request malloc could serve%s.", st, b->failed_req, strerror((int)b->failed_errno),
+		    getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
+		    fmt(": the address space limit (ulimit -v) is %lu KiB", (unsigned long)(rl.rlim_cur / 1024)) : "",
+		    b->start ? fmt(", malloc(%zu)", b->start) :
+		    "; none from 1 MiB up could be allocated, so the switch was not measured");
+	if (b->found && b->thr == 0)
+		why(s, "In the %s probes every request, even malloc(0), was mmapped: the threshold in "
+		    "effect is below the smallest chunk%s.", st, getenv("MALLOC_MMAP_THRESHOLD_") ||
+		    getenv("GLIBC_TUNABLES") ? ", as the setting in the environment asks" : "");
+	if (!b->found && b->heap_max)
+		why(s, "In the %s probes even malloc(%zu) came from the heap: malloc used mmap for no "
+		    "request%s.", st, b->heap_max, env_mmap_off() ?
+		    ", because the environment turns mmap off (MALLOC_MMAP_MAX_=0)" : "");
+}
+
+static void
+switch_findings(struct ipc_section *s, const struct bisect *f, const struct bisect *d)
 {
 	const struct rec *dh = find_rec(&d->hi, "malloc"), *dl = find_rec(&d->lo, "malloc");
 	const struct rec *fl = find_rec(&f->lo, "malloc");
+	bool fo = f->found && f->thr, dn = d->found && d->thr;
 
-	if (d->thr && dh && dl)
+	switch_limits(s, "fresh", f);
+	switch_limits(s, "drained", d);
+	if (dn && dh && dl)
 		why(s, "With the top chunk used up, every request from %zu bytes on is mmapped and "
 		    "%zu still extends the heap with a chunk of %lu bytes: chunks grow in steps of 16, "
 		    "so the mmap threshold in effect is a chunk of %lu bytes%s.", d->thr, d->thr - 1,
 		    (unsigned long)chunk_size(dl->tag), (unsigned long)chunk_size(dl->tag) + 16,
 		    human(chunk_size(dl->tag) + 16));
-	else if (!d->thr && d->probes)
-		why(s, "Even malloc(%lu) came from the heap: mmap is off here (MALLOC_MMAP_MAX_=0?).",
-		    BIG_PROBE);
-	if (f->thr && d->thr && f->thr > d->thr && fl)
+	if (fo && dn && f->thr > d->thr && fl)
 		why(s, "A fresh process switches later, at %zu: its first brk left a top chunk of "
 		    "%zu bytes, and malloc looks at the threshold only when neither its bins nor the "
 		    "top chunk can serve a request, so the largest chunk carved from it was %lu bytes "
 		    "(%zu less than the top).", f->thr, f->top,
 		    (unsigned long)chunk_size(fl->tag), f->top - chunk_size(fl->tag));
-	else if (f->thr && d->thr && f->thr == d->thr)
+	else if (fo && dn && f->thr == d->thr)
 		why(s, "Fresh and drained agree: the threshold is larger than the top chunk of a "
 		    "fresh heap (%zu bytes), so the top chunk never serves a request that could "
 		    "have been mmapped.", f->top);
-	if ((f->thr && !f->tag_agrees) || (d->thr && !d->tag_agrees))
+	if ((f->found && !f->tag_agrees) || (d->found && !d->tag_agrees))
 		why(s, "Warning: the tag's 0x2 bit and the trace disagree at the switch.");
-	else if (f->thr || d->thr)
+	else if (fo || dn)
 		why(s, "At each switch the trace shows the first mmap and the tag gets bit 0x2 "
 		    "at the same request, to the byte.");
+}
+
+/* A size in JSON only: null when it was not found. */
+static void
+put_size(struct ipc_section *s, const char *key, bool known, size_t v)
+{
+	must(known ? ipc_put_uint(s, key, NULL, v) : ipc_put_str(s, key, NULL, NULL));
 }
 
 static void
 section_switch(struct state *S)
 {
 	static struct bisect f, d;
-	struct section *s = section_new(S, "switch", "Switch from heap to mmap (bisection, a fresh process per probe)",
-					switch_cols, sizeof(switch_cols) / sizeof(switch_cols[0]));
+	struct ipc_section *s = section_new(S, "switch", "Switch from heap to mmap (bisection, a fresh process per probe)",
+					    "states", switch_cols, sizeof(switch_cols) / sizeof(switch_cols[0]));
 
 	bisect(S, false, &f);
 	if (!interrupted)
 		bisect(S, true, &d);
+	put_size(s, "threshold_fresh", !interrupted && f.found, f.thr);
+	put_size(s, "threshold_drained", !interrupted && d.found, d.thr);
 	if (interrupted) {
 		why(s, "Interrupted during the bisection: no switch point was reached.");
-		section_done(S, s);
+		section_done(S);
 		return;
 	}
 	S->thr_fresh = f.thr;
 	S->thr_drained = d.thr;
+	S->found_fresh = f.found;
+	S->found_drained = d.found;
 	switch_row(s, "fresh", &f);
 	switch_row(s, "drained", &d);
 	switch_findings(s, &f, &d);
-	section_done(S, s);
+	section_done(S);
 }
 
 /* ---------------------------------------------------------------------
  * What malloc asked the kernel for: the trace of each request and free.
  * --------------------------------------------------------------------- */
 
-static const struct ipc_col kernel_cols[] = {
-	{ "request", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "state", 0, 0, SCOLS_JSON_STRING },
-	{ "by", 0, 0, SCOLS_JSON_STRING },
-	{ "length", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "extra", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
-	{ "call", 0, 0, SCOLS_JSON_STRING },	/* last: the widest */
+static const struct ipc_rcol kernel_cols[] = {
+	{ "request", "request", IPC_UINT, NULL, 0, 0 },
+	{ "state", "state", IPC_STR, NULL, 0, 0 },
+	{ "by", "by", IPC_STR, NULL, 0, 0 },
+	{ "length", "length", IPC_INT, NULL, 0, 0 },
+	{ "extra", "extra", IPC_INT, NULL, 0, 0 },
+	{ "tag", "tag", IPC_ADDR, NULL, 0, 0 },
+	{ "call", "call", IPC_STR, NULL, 0, 0 },	/* last: the widest */
 };
 
 /* The call as strace would print it; *len gets its length (brk: the
@@ -1198,45 +1373,41 @@ call_str(const struct call *c, long long *len)
 	}
 }
 
-/* Remembers the length malloc(req) asked mmap for, for the JSON. */
+/* A row of the kernel table: one call of STEP (C), or none (C NULL). */
 static void
-note_mmap(struct state *S, size_t req, size_t len)
+kernel_row(struct ipc_section *s, const struct rec *r, int step, const char *st,
+	   const struct call *c)
 {
-	for (int i = 0; i < S->nmmap; i++)
-		if (S->mmap_req[i] == req && S->mmap_len[i] == len)
-			return;
-	if (S->nmmap < 32) {
-		S->mmap_req[S->nmmap] = req;
-		S->mmap_len[S->nmmap++] = len;
-	}
+	struct libscols_line *ln = new_row(s);
+	long long len = 0;
+	const char *cs = c ? call_str(c, &len) : "(no system call)";
+
+	must(ipc_cell_uint(s, ln, 0, r->req));
+	must(ipc_cell_str(s, ln, 1, "%s", st));
+	must(ipc_cell_str(s, ln, 2, "%s", step == 1 ? "malloc" : "free"));
+	if (c && !(c->nr == SYS_brk && c->a[0] == 0))
+		must(ipc_cell_int(s, ln, 3, len));
+	if (c && c->nr == SYS_mmap)
+		must(ipc_cell_int(s, ln, 4, len - (long long)r->req));
+	if (step == 1)
+		must(ipc_cell_addr(s, ln, 5, r->tag));
+	must(ipc_cell_str(s, ln, 6, "%s", cs));
 }
 
-/* Adds the calls of one step; remembers mmap lengths of mallocs for JSON. */
-static int
-kernel_step(struct state *S, struct section *s, const struct probe *pr, int step,
-	    const char *st, const struct rec *r)
+/* Adds the calls of one step. */
+static void
+kernel_step(struct ipc_section *s, const struct probe *pr, int step, const char *st,
+	    const struct rec *r)
 {
 	int n = 0;
 
-	for (size_t i = 0; i < pr->ncall; i++) {
-		const struct call *c = &pr->call[i];
-		long long len;
-		const char *cs;
-
-		if (c->step != step)
-			continue;
-		cs = call_str(c, &len);
-		row(s->t, 7, fmt("%zu", r->req), st, step == 1 ? "malloc" : "free",
-		    c->nr == SYS_brk && c->a[0] == 0 ? NULL : fmt("%lld", len), c->nr == SYS_mmap ? fmt("%lld", len - (long long)r->req) : NULL,
-		    step == 1 ? fmt("%#lx", (unsigned long)r->tag) : NULL, cs);
-		if (step == 1 && c->nr == SYS_mmap)
-			note_mmap(S, r->req, (size_t)len);
-		n++;
-	}
+	for (size_t i = 0; i < pr->ncall; i++)
+		if (pr->call[i].step == step) {
+			kernel_row(s, r, step, st, &pr->call[i]);
+			n++;
+		}
 	if (n == 0)
-		row(s->t, 7, fmt("%zu", r->req), st, step == 1 ? "malloc" : "free", NULL, NULL,
-		    step == 1 ? fmt("%#lx", (unsigned long)r->tag) : NULL, "(no system call)");
-	return n;
+		kernel_row(s, r, step, st, NULL);
 }
 
 /* For the finding: the first mmapped request, its length and its free. */
@@ -1275,7 +1446,7 @@ kernel_note(struct kseen *k, const struct probe *pr, const struct rec *r)
 }
 
 static void
-kernel_findings(struct section *s, const struct kseen *k)
+kernel_findings(struct ipc_section *s, const struct kseen *k)
 {
 	if (k->first_brk > 0)
 		why(s, "A heap request makes no system call while the top chunk has room; the "
@@ -1292,7 +1463,7 @@ kernel_findings(struct section *s, const struct kseen *k)
 }
 
 static void
-kernel_probe(struct state *S, struct section *s, struct kseen *k, size_t req, bool drained)
+kernel_probe(struct state *S, struct ipc_section *s, struct kseen *k, size_t req, bool drained)
 {
 	static struct probe pr;
 	const char *st = drained ? "drained" : "fresh";
@@ -1302,26 +1473,26 @@ kernel_probe(struct state *S, struct section *s, struct kseen *k, size_t req, bo
 	run_probe(&pr, "one", req, st);
 	if (interrupted || (r = find_rec(&pr, "malloc")) == NULL)
 		return;
-	kernel_step(S, s, &pr, 1, st, r);
-	kernel_step(S, s, &pr, 2, st, r);
+	kernel_step(s, &pr, 1, st, r);
+	kernel_step(s, &pr, 2, st, r);
 	kernel_note(k, &pr, r);
 }
 
 static void
 section_kernel(struct state *S)
 {
-	struct section *s = section_new(S, "kernel", "What malloc asked the kernel for (ptrace, as strace sees it)",
-					kernel_cols, sizeof(kernel_cols) / sizeof(kernel_cols[0]));
+	struct ipc_section *s = section_new(S, "kernel", "What malloc asked the kernel for (ptrace, as strace sees it)",
+					    "calls", kernel_cols, sizeof(kernel_cols) / sizeof(kernel_cols[0]));
 	struct kseen k = { .pages_hold = true };
 	struct kreq { size_t req; bool drained; } list[8 + MAX_SIZES];
 	int n = 0;
 
 	list[n++] = (struct kreq){ 24, false };
-	if (S->thr_drained > 1) {
+	if (S->found_drained && S->thr_drained > 1) {
 		list[n++] = (struct kreq){ S->thr_drained - 1, true };
 		list[n++] = (struct kreq){ S->thr_drained, true };
 	}
-	if (S->thr_fresh)
+	if (S->found_fresh && S->thr_fresh)
 		list[n++] = (struct kreq){ S->thr_fresh, false };
 	list[n++] = (struct kreq){ 200000, false };
 	list[n++] = (struct kreq){ 1048576, false };
@@ -1330,7 +1501,7 @@ section_kernel(struct state *S)
 	for (int i = 0; i < n && !interrupted; i++)
 		kernel_probe(S, s, &k, list[i].req, list[i].drained);
 	kernel_findings(s, &k);
-	section_done(S, s);
+	section_done(S);
 }
 
 /* ---------------------------------------------------------------------
@@ -1338,12 +1509,12 @@ section_kernel(struct state *S)
  * threshold was set.
  * --------------------------------------------------------------------- */
 
-static const struct ipc_col dynamic_cols[] = {
-	{ "run", 0, 0, SCOLS_JSON_STRING },
-	{ "step", 0, 0, SCOLS_JSON_STRING },
-	{ "from", 0, 0, SCOLS_JSON_STRING },
-	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
-	{ "calls", 0, 0, SCOLS_JSON_STRING },
+static const struct ipc_rcol dynamic_cols[] = {
+	{ "run", "run", IPC_STR, NULL, 0, 0 },
+	{ "step", "step", IPC_STR, NULL, 0, 0 },
+	{ "from", "from", IPC_STR, NULL, 0, 0 },
+	{ "tag", "tag", IPC_ADDR, NULL, 0, 0 },
+	{ "calls", "calls", IPC_STR, NULL, 0, 0 },
 };
 
 /* The calls of one step in short: "mmap 1052672, munmap 4096". */
@@ -1372,22 +1543,31 @@ calls_brief(const struct probe *pr, int step)
 /* Runs one dynamic experiment; returns whether the second malloc was mmapped,
  * -1 when the first was not. */
 static int
-dynamic_run(struct section *s, const char *run, size_t req, const char *mode)
+dynamic_run(struct ipc_section *s, const char *run, size_t req, const char *mode)
 {
 	static struct probe pr;
 	const struct rec *r[2] = { NULL, NULL };
 
 	run_probe(&pr, "dynamic", req, mode);
+	if (pr.failed[0])
+		return -2;	/* said by run_probe */
 	for (size_t i = 0; i < pr.nrec; i++)
 		if (pr.rec[i].step == 1 || pr.rec[i].step == 3)
 			r[pr.rec[i].step / 2] = &pr.rec[i];
 	if (!r[0] || !r[1])
 		return -1;
 	for (int i = 0; i < 2; i++) {
-		row(s->t, 5, run, fmt("%smalloc(%zu)", i ? "again: " : "", req),
-		    origin(&pr, r[i]), fmt("%#lx", (unsigned long)r[i]->tag),
-		    calls_brief(&pr, 2 * i + 1));
-		row(s->t, 5, run, "free", NULL, NULL, calls_brief(&pr, 2 * i + 2));
+		struct libscols_line *ln = new_row(s);
+
+		must(ipc_cell_str(s, ln, 0, "%s", run));
+		must(ipc_cell_str(s, ln, 1, "%smalloc(%zu)", i ? "again: " : "", req));
+		must(ipc_cell_str(s, ln, 2, "%s", origin(&pr, r[i])));
+		must(ipc_cell_addr(s, ln, 3, r[i]->tag));
+		must(ipc_cell_str(s, ln, 4, "%s", calls_brief(&pr, 2 * i + 1)));
+		ln = new_row(s);
+		must(ipc_cell_str(s, ln, 0, "%s", run));
+		must(ipc_cell_str(s, ln, 1, "free"));
+		must(ipc_cell_str(s, ln, 4, "%s", calls_brief(&pr, 2 * i + 2)));
 	}
 	if (!mmap_of(&pr, 1, r[0]->addr))
 		return -1;
@@ -1397,8 +1577,8 @@ dynamic_run(struct section *s, const char *run, size_t req, const char *mode)
 static void
 section_dynamic(struct state *S)
 {
-	struct section *s = section_new(S, "dynamic", "Dynamic threshold (free of an mmapped chunk)",
-					dynamic_cols, sizeof(dynamic_cols) / sizeof(dynamic_cols[0]));
+	struct ipc_section *s = section_new(S, "dynamic", "Dynamic threshold (free of an mmapped chunk)",
+					    "steps", dynamic_cols, sizeof(dynamic_cols) / sizeof(dynamic_cols[0]));
 	const size_t req = 1048576;
 	int def, set = -1;
 
@@ -1413,7 +1593,7 @@ section_dynamic(struct state *S)
 		why(s, "Even after free() of the mmapped chunk the same request was mmapped again: "
 		    "the threshold is fixed here, because the environment sets it "
 		    "(MALLOC_MMAP_THRESHOLD_, GLIBC_TUNABLES or another malloc setting).");
-	else
+	else if (def == -1)
 		why(s, "malloc(1 MiB) was not mmapped in the first place: the threshold is set "
 		    "above it, or mmap is off.");
 	if (set == 1)
@@ -1421,18 +1601,29 @@ section_dynamic(struct state *S)
 		    "stops adjusting it: the request stayed on mmap.");
 	else if (set == 0)
 		why(s, "Surprise: even with mallopt(M_MMAP_THRESHOLD) the second request came from the heap.");
-	section_done(S, s);
+	section_done(S);
 }
 
 /* ---------------------------------------------------------------------
  * Tunables and environment in effect.
  * --------------------------------------------------------------------- */
 
-static const struct ipc_col tun_cols[] = {
-	{ "name", 0, 0, SCOLS_JSON_STRING },
-	{ "value", 0, 0, SCOLS_JSON_STRING },
-	{ "source", 0, 0, SCOLS_JSON_STRING },
+static const struct ipc_rcol tun_cols[] = {
+	{ "name", "name", IPC_STR, NULL, 0, 0 },
+	{ "value", "value", IPC_STR, NULL, 0, 0 },
+	{ "source", "source", IPC_STR, NULL, 0, 0 },
 };
+
+/* A row of the tunables table. */
+static void
+setting(struct ipc_section *s, const char *name, const char *value, const char *source)
+{
+	struct libscols_line *ln = new_row(s);
+
+	must(ipc_cell_str(s, ln, 0, "%s", name));
+	must(ipc_cell_str(s, ln, 1, "%s", value));
+	must(ipc_cell_str(s, ln, 2, "%s", source));
+}
 
 static const char *const malloc_env[] = {
 	"MALLOC_MMAP_THRESHOLD_", "MALLOC_MMAP_MAX_", "MALLOC_TOP_PAD_",
@@ -1461,7 +1652,7 @@ to_pipe(void *arg)
 
 /* Adds the glibc.malloc.* tunables that ld.so --list-tunables reports set. */
 static int
-ldso_tunables(struct section *s)
+ldso_tunables(struct ipc_section *s)
 {
 	const char *ldso = NULL;
 	char *argv[3] = { NULL, "--list-tunables", NULL }, line[256];
@@ -1485,7 +1676,7 @@ ldso_tunables(struct section *s)
 
 		if (sscanf(line, "glibc.malloc.%95[^:]: %63s", name, val) == 2 &&
 		    strcmp(val, "0") != 0 && strcmp(val, "0x0") != 0) {
-			row(s->t, 3, fmt("glibc.malloc.%s", name), val, fmt("%s --list-tunables", ldso));
+			setting(s, fmt("glibc.malloc.%s", name), val, fmt("%s --list-tunables", ldso));
 			n++;
 		}
 	}
@@ -1497,25 +1688,25 @@ ldso_tunables(struct section *s)
 static void
 section_tunables(struct state *S)
 {
-	struct section *s = section_new(S, "tunables", "Tunables and environment in effect",
-					tun_cols, sizeof(tun_cols) / sizeof(tun_cols[0]));
+	struct ipc_section *s = section_new(S, "tunables", "Tunables and environment in effect",
+					    "settings", tun_cols, sizeof(tun_cols) / sizeof(tun_cols[0]));
 	int nset = 0, nt;
 
-	row(s->t, 3, "glibc", gnu_get_libc_version(), "gnu_get_libc_version()");
-	row(s->t, 3, "page size", fmt("%ld", pagesize), "sysconf(_SC_PAGESIZE)");
+	setting(s, "glibc", gnu_get_libc_version(), "gnu_get_libc_version()");
+	setting(s, "page size", fmt("%ld", pagesize), "sysconf(_SC_PAGESIZE)");
 	for (size_t i = 0; i < sizeof(malloc_env) / sizeof(malloc_env[0]); i++) {
 		const char *v = getenv(malloc_env[i]);
 
-		row(s->t, 3, malloc_env[i], v ? v : "(unset)", "environment");
+		setting(s, malloc_env[i], v ? v : "(unset)", "environment");
 		nset += v != NULL && strcmp(malloc_env[i], "LD_PRELOAD") != 0;
 	}
 	if (probes_run)
-		row(s->t, 3, "heap in use at probe start", fmt("%zu bytes in %d probes%s", max_arena0,
+		setting(s, "heap in use at probe start", fmt("%zu bytes in %d probes%s", max_arena0,
 		    probes_run, max_arena0 ? "" : " (untouched)"), "mallinfo2() in each child");
 	nt = ldso_tunables(s);
 	if (nt == 0)
-		row(s->t, 3, "glibc.malloc.*", "all 0 (not set)", "ld.so --list-tunables");
-	row(s->t, 3, "mallopt", "not called, except by the dynamic experiment's second run",
+		setting(s, "glibc.malloc.*", "all 0 (not set)", "ld.so --list-tunables");
+	setting(s, "mallopt", "not called, except by the dynamic experiment's second run",
 	    "ipclab's probes");
 	if (nt == -1)
 		why(s, "ld.so --list-tunables could not be run, so only the environment is shown.");
@@ -1525,59 +1716,62 @@ section_tunables(struct state *S)
 	else
 		why(s, "malloc settings are in the environment: glibc read them at the start of "
 		    "every probe (each is a fresh exec), so the measurements above include them.");
-	section_done(S, s);
+	section_done(S);
 }
 
 /* ---------------------------------------------------------------------
  * One size (--size): fresh and drained.
  * --------------------------------------------------------------------- */
 
-static const struct ipc_col size_cols[] = {
-	{ "request", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "state", 0, 0, SCOLS_JSON_STRING },
-	{ "address", 0, 0, SCOLS_JSON_STRING },
-	{ "tag", 0, SCOLS_FL_RIGHT, SCOLS_JSON_STRING },
-	{ "chunk", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "flags", 0, 0, SCOLS_JSON_STRING },
-	{ "from", 0, 0, SCOLS_JSON_STRING },
-	{ "usable", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "malloc_calls", 0, 0, SCOLS_JSON_STRING },
-	{ "free_calls", 0, 0, SCOLS_JSON_STRING },
+static const struct ipc_rcol size_cols[] = {
+	{ "request", "request", IPC_UINT, NULL, 0, 0 },
+	{ "state", "state", IPC_STR, NULL, 0, 0 },
+	{ "address", "address", IPC_ADDR, NULL, 0, IPC_LEFT },
+	{ "tag", "tag", IPC_ADDR, NULL, 0, 0 },
+	{ "chunk", "chunk", IPC_UINT, NULL, 0, 0 },
+	{ "flags", "flags", IPC_STR, NULL, 0, 0 },
+	{ "from", "from", IPC_STR, NULL, 0, 0 },
+	{ "usable", "usable", IPC_UINT, NULL, 0, 0 },
+	{ "malloc_calls", "malloc_calls", IPC_STR, NULL, 0, 0 },
+	{ "free_calls", "free_calls", IPC_STR, NULL, 0, 0 },
+	{ "mmap_length", "mmap_length", IPC_UINT, NULL, 0, SCOLS_FL_HIDDEN },	/* JSON only */
 };
 
 static void
-size_probe(struct state *S, struct section *s, size_t req, bool drained, const char **from)
+size_probe(struct ipc_section *s, size_t req, bool drained, const char **from)
 {
 	static struct probe pr;
+	struct libscols_line *ln;
 	const struct call *c;
 	const struct rec *r;
-	char fl[4];
 
 	run_probe(&pr, "one", req, drained ? "drained" : "fresh");
 	if ((r = find_rec(&pr, "malloc")) == NULL)
 		return;
 	*from = origin(&pr, r);
+	ln = new_row(s);
+	chunk_cells(s, ln, &pr, r, drained ? "drained" : "fresh");
+	must(ipc_cell_str(s, ln, 8, "%s", calls_brief(&pr, 1)));
+	must(ipc_cell_str(s, ln, 9, "%s", calls_brief(&pr, 2)));
 	if ((c = mmap_of(&pr, r->step, r->addr)) != NULL)
-		note_mmap(S, req, c->a[1]);
-	row(s->t, 10, fmt("%zu", req), drained ? "drained" : "fresh",
-	    fmt("%#lx", (unsigned long)r->addr), fmt("%#lx", (unsigned long)r->tag),
-	    fmt("%lu", (unsigned long)chunk_size(r->tag)), flags_str(r->tag, fl), *from,
-	    fmt("%zu", r->usable), calls_brief(&pr, 1), calls_brief(&pr, 2));
+		must(ipc_cell_uint(s, ln, 10, c->a[1]));
 }
 
 static void
 section_size(struct state *S)
 {
-	struct section *s = section_new(S, "sizes", "One size, fresh and with the top chunk drained",
-					size_cols, sizeof(size_cols) / sizeof(size_cols[0]));
+	struct ipc_section *s = section_new(S, "sizes", "One size, fresh and with the top chunk drained",
+					    "probes", size_cols, sizeof(size_cols) / sizeof(size_cols[0]));
 
 	for (int i = 0; i < S->o.nsizes && !interrupted; i++) {
 		const char *f = "?", *d = "?";
 
 		progress(S, fmt("malloc(%zu)", S->o.sizes[i]));
-		size_probe(S, s, S->o.sizes[i], false, &f);
+		size_probe(s, S->o.sizes[i], false, &f);
 		if (!interrupted)
-			size_probe(S, s, S->o.sizes[i], true, &d);
+			size_probe(s, S->o.sizes[i], true, &d);
+		if (strcmp(f, "?") == 0 || strcmp(d, "?") == 0)
+			continue;	/* a probe gave no reading: said by run_probe */
 		if (strcmp(f, d) == 0)
 			why(s, "malloc(%zu) comes from %s in a fresh process and with the top chunk "
 			    "used up alike.", S->o.sizes[i], f);
@@ -1586,7 +1780,7 @@ section_size(struct state *S)
 			    "chunk is used up: the top chunk serves whatever fits in it, and the "
 			    "threshold decides only when it cannot.", S->o.sizes[i], f, d);
 	}
-	section_done(S, s);
+	section_done(S);
 }
 
 /* ---------------------------------------------------------------------
@@ -1603,7 +1797,7 @@ static const struct ipc_help help = {
 	" -t, --to N          last request of the ladder (1048576); requests double\n"
 	" -S, --section LIST  only these sections: ladder, bits, switch, kernel,\n"
 	"                     dynamic, tunables (comma-separated)\n"
-	" -j, --json          print one JSON document\n",
+	" -J, -j, --json      print one JSON document\n",
 };
 
 /* Is malloc glibc's?  Returns NULL, or why not. */
@@ -1673,46 +1867,22 @@ parse_size(const char *opt, const char *arg)
 	return (size_t)v;
 }
 
+/* The run itself, last: what it ran on and whether it was interrupted. */
 static void
-json_size(struct ipc_json *j, const char *key, size_t v)
+report_run(struct state *S)
 {
-	if (v)
-		ipc_json_uint(j, key, v);
-	else
-		ipc_json_str(j, key, NULL);
-}
+	struct ipc_section *s = ipc_report_section(S->rep, "run", NULL);
 
-static void
-print_json(struct state *S)
-{
-	struct ipc_json j;
-
-	ipc_json_open(&j, stdout);
-	ipc_json_str(&j, "glibc_version", gnu_get_libc_version());
-	ipc_json_int(&j, "page_size", pagesize);
-	json_size(&j, "threshold_fresh", S->thr_fresh);
-	json_size(&j, "threshold_drained", S->thr_drained);
-	ipc_json_array(&j, "mmap_lengths");
-	for (int i = 0; i < S->nmmap; i++) {
-		ipc_json_object(&j, NULL);
-		ipc_json_uint(&j, "request", S->mmap_req[i]);
-		ipc_json_uint(&j, "length", S->mmap_len[i]);
-		ipc_json_end(&j);
-	}
-	ipc_json_end(&j);
-	for (int i = 0; i < S->nsec; i++)
-		ipc_json_table(&j, S->sec[i].key, S->sec[i].t);
-	ipc_json_object(&j, "findings");
-	for (int i = 0; i < S->nsec; i++) {
-		ipc_json_array(&j, S->sec[i].key);
-		for (int k = 0; k < S->sec[i].nwhy; k++)
-			ipc_json_str(&j, NULL, S->sec[i].why[k]);
-		ipc_json_end(&j);
-	}
-	ipc_json_end(&j);
-	ipc_json_bool(&j, "interrupted", interrupted != 0);
-	if (ipc_json_close(&j) == -1)
-		err(1, "stdout");
+	if (s == NULL)
+		err(1, "report");
+	must(ipc_put_str(s, "glibc_version", NULL, gnu_get_libc_version()));
+	must(ipc_put_int(s, "page_size", NULL, pagesize));
+	must(ipc_put_int(s, "probes", NULL, probes_run));
+	must(ipc_put_int(s, "probes_failed", NULL, probes_failed));
+	must(ipc_put_bool(s, "interrupted", NULL, interrupted != 0));
+	if (ipc_report_end(S->rep) == -1)
+		out_failed();
+	ipc_report_free(S->rep);
 }
 
 static void
@@ -1729,7 +1899,7 @@ parse_args(struct opts *o, int argc, char **argv)
 	int c;
 
 	*o = (struct opts){ .from = 16, .to = 1048576 };
-	while ((c = getopt_long(argc, argv, "s:f:t:S:jhV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:f:t:S:jJhV", lo, NULL)) != -1) {
 		if (ipc_common_option(c, &help))
 			continue;
 		if (c == 's' && o->nsizes >= MAX_SIZES)
@@ -1742,7 +1912,7 @@ parse_args(struct opts *o, int argc, char **argv)
 			o->to = parse_size("--to", optarg);
 		else if (c == 'S')
 			o->sections |= parse_sections(optarg);
-		else if (c == 'j')
+		else if (c == 'j' || c == 'J')
 			o->json = true;
 	}
 	if (optind < argc)
@@ -1766,8 +1936,11 @@ mallocprobe_main(int argc, char **argv)
 		errx(1, "%s", why_not);
 	pagesize = sysconf(_SC_PAGESIZE);
 	ipc_progress_init(&S.prog);
+	if ((S.rep = ipc_report_new(stdout, S.o.json)) == NULL)
+		err(1, "report");
 	if (ipc_sig_handle(SIGINT, on_signal, false) == -1 ||
-	    ipc_sig_handle(SIGTERM, on_signal, false) == -1)
+	    ipc_sig_handle(SIGTERM, on_signal, false) == -1 ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)	/* a reader gone: EPIPE, a quiet 0 */
 		err(1, "sigaction");
 	if ((S.o.sections & SEC_LADDER) && !interrupted)
 		section_ladder(&S);
@@ -1784,9 +1957,11 @@ mallocprobe_main(int argc, char **argv)
 	if ((S.o.sections & SEC_SIZE) && !interrupted)
 		section_size(&S);
 	ipc_progress_done(&S.prog);
-	if (S.o.json)
-		print_json(&S);
+	report_run(&S);
 	if (interrupted)
 		fprintf(stderr, "%s: interrupted; the report shows what was reached\n", ipc_progname());
-	return interrupted ? 130 : 0;
+	else if (probes_failed)
+		fprintf(stderr, "%s: %d probe%s could not run; the report says which and why\n",
+			ipc_progname(), probes_failed, probes_failed > 1 ? "s" : "");
+	return interrupted ? 130 : probes_failed ? 1 : 0;
 }

@@ -31,16 +31,19 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 #include "ipclab/cli.h"
 #include "ipclab/map.h"
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
+#include "ipclab/report.h"
 #include "ipclab/sig.h"
 
 #define MAXLEN 255		/* the length must fit one byte */
 #define NOTIFY_SIG SIGUSR1
+#define MARK "user.ipclab.shmstr"	/* set on what shmstr made, checked before reuse */
 
 static const struct ipc_help help = {
 	.name = "shmstr",
@@ -56,7 +59,7 @@ static const struct ipc_help help = {
 	" -s, --shm NAME      use the POSIX shared memory object NAME (shm_open)\n"
 	" -r, --repeat N      run the notify-and-read cycle N times, report latency\n"
 	" -R, --read          print the string an existing FILE or object holds\n"
-	" -f, --force         overwrite an existing file that is not a shmstr file\n"
+	" -f, --force         replace an existing file of yours that shmstr did not make\n"
 	" -u, --unlink        remove the file or object at the end\n"
 	" -v, --verbose       print every step as it happens (who, call, result)\n"
 	" -q, --quiet         print no report on stderr, only the child's string\n"
@@ -85,6 +88,7 @@ struct result {
 };
 
 static volatile sig_atomic_t interrupted;
+static pid_t parent_pid;	/* the child's parent: getppid() == 1 proves nothing in PID 1 */
 
 static void
 on_interrupt(int sig)
@@ -126,6 +130,18 @@ parse_map(const char *s, const char *what)
 }
 
 static void take_operands(int argc, char **argv, struct opts *o);
+
+/* An object name that no call could take is the user's typing: exit 2 with
+ * what is wrong with it, before anything is touched. */
+static void
+check_name(const struct opts *o)
+{
+	char buf[128];
+
+	if ((o->shm ? ipc_shm_name_check(o->path) : ipc_path_check(o->path)) == -1)
+		ipc_usage("%s '%s': %s", o->shm ? "object name" : "FILE",
+			  ipc_shorten(o->path, 60, buf, sizeof(buf)), ipc_failed_why);
+}
 
 static void
 parse_args(int argc, char **argv, struct opts *o)
@@ -185,6 +201,7 @@ take_operands(int argc, char **argv, struct opts *o)
 	}
 	if (o->path == NULL)
 		ipc_usage("missing %s", o->shm ? "object name" : "FILE");
+	check_name(o);
 	if (o->read) {
 		if (argc > 0)
 			ipc_usage("--read takes no STRING");
@@ -202,14 +219,12 @@ take_operands(int argc, char **argv, struct opts *o)
 			  "it from a write that never reached the file");
 }
 
-static bool utf8_valid(const unsigned char *p, size_t n);
-
 /* The bytes in quotes for people: text as it is when it is valid UTF-8,
  * control characters and the bytes of invalid text as <NN>. */
 static char *
 quoted(const unsigned char *p, size_t n, char *buf, size_t len)
 {
-	bool text = utf8_valid(p, n);
+	bool text = ipc_utf8_valid(p, n);
 	size_t used = 0;
 
 	used += (size_t)snprintf(buf, len, "\"");
@@ -220,26 +235,6 @@ quoted(const unsigned char *p, size_t n, char *buf, size_t len)
 			used += (size_t)snprintf(buf + used, len - used, "<%02x>", p[i]);
 	snprintf(buf + used, len - used, "\"");
 	return buf;
-}
-
-/* True when the n bytes are well-formed UTF-8 (no overlong forms). */
-static bool
-utf8_valid(const unsigned char *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		int more = p[i] < 0x80 ? 0 : p[i] >= 0xc2 && p[i] <= 0xdf ? 1 :
-			   (p[i] & 0xf0) == 0xe0 ? 2 : p[i] >= 0xf0 && p[i] <= 0xf4 ? 3 : -1;
-
-		if (more < 0 || i + (size_t)more >= n + (more == 0))
-			return false;
-		for (int k = 1; k <= more; k++)
-			if ((p[i + (size_t)k] & 0xc0) != 0x80)
-				return false;
-		i += (size_t)more + 1;
-	}
-	return true;
 }
 
 static char *
@@ -253,47 +248,102 @@ hex(const unsigned char *p, size_t n, char *buf, size_t len)
 
 enum kind { NOT_SHMSTR, SHMSTR, ZEROS };
 
-/* A file is a shmstr file when its size is 1 + its first byte; a run with a
- * private parent mapping leaves it all zeros. */
+/* Decodes the N bytes a file holds: a shmstr file is | length | bytes |, so
+ * its size is 1 + its first byte; a run with a private parent mapping leaves
+ * it all zeros.  The size rule only says how to read a file, never that
+ * shmstr made it (the MARK attribute says that). */
 static enum kind
-is_shmstr(int fd, const struct stat *st)
+shmstr_decode(const unsigned char *b, size_t n)
 {
-	unsigned char b[MAXLEN + 1];
-	ssize_t n;
-
-	if (st->st_size < 1 || st->st_size > MAXLEN + 1)
+	if (n < 1 || n > MAXLEN + 1)
 		return NOT_SHMSTR;
-	if ((n = pread(fd, b, (size_t)st->st_size, 0)) != st->st_size)
-		return NOT_SHMSTR;
-	if (st->st_size == 1 + b[0])
+	if (n == 1 + (size_t)b[0])
 		return SHMSTR;
 	while (n > 0 && b[n - 1] == 0)
 		n--;
 	return n == 0 ? ZEROS : NOT_SHMSTR;
 }
 
-/* Opens the existing object for reuse: only a shmstr file (or any regular
- * file with --force), never through a symlink.  Empties it. */
+/* What shmstr made and must remove if it fails before the run is over. */
+static struct {
+	const char *path;
+	bool shm, keep;
+	pid_t owner;
+} made;
+
+static void
+remove_made(void)
+{
+	if (made.path == NULL || made.keep || getpid() != made.owner)
+		return;
+	if ((made.shm ? shm_unlink(made.path) : unlink(made.path)) == -1)
+		warn("%s: %s", made.path, made.shm ? "shm_unlink" : "unlink");
+}
+
+/* Marks the open object as shmstr's own.  A file system without extended
+ * attributes cannot hold the mark: the object is then never reused without
+ * --force, which is the safe side. */
+static void
+set_mark(const struct opts *o, int fd)
+{
+	if (fsetxattr(fd, MARK, "1", 1, 0) == 0)
+		step(o, "parent", "fsetxattr(%d, \"" MARK "\", \"1\") = 0", fd);
+	else if (errno != ENOTSUP)
+		ipc_fail(1, o->path, "fsetxattr");
+}
+
+/* NULL when the object is shmstr's own (it carries the mark), else why
+ * shmstr cannot tell that it made it. */
+static const char *
+not_ours(int fd)
+{
+	char v[8];
+
+	if (fgetxattr(fd, MARK, v, sizeof(v)) >= 0)
+		return NULL;
+	if (errno == ENOTSUP)
+		return "its file system keeps no extended attributes, so shmstr cannot "
+		       "tell whether it made it";
+	if (errno == ENODATA)
+		return "shmstr did not make it (it has no " MARK " attribute)";
+	return strerror(errno);
+}
+
+/* Opens the existing object for reuse, never through a symlink: only a
+ * regular file of the caller's, and only one shmstr made unless --force.
+ * Empties it and marks it. */
 static int
 reuse_object(const struct opts *o, off_t size)
 {
+	const char *why;
 	struct stat st;
 	int fd;
 
 	fd = o->shm ? ipc_shm_open(o->path, true, &st) : ipc_file_open(o->path, true, true, &st);
 	if (fd == -1 && errno == ELOOP)
-		errx(1, "%s: is a symbolic link, which shmstr does not follow", o->path);
+		ipc_failx(1, o->path, "is a symbolic link, which shmstr does not follow");
 	if (fd == -1)
-		err(1, "%s: %s", o->path, ipc_failed_call);
-	if (!o->force && is_shmstr(fd, &st) == NOT_SHMSTR)
-		errx(1, "%s: exists and is not a shmstr file (%lld bytes, not 1 + its first "
-		     "byte); not overwritten without --force", o->path, (long long)st.st_size);
+		ipc_fail(1, o->path, NULL);
+	if (ipc_may_replace(&st) == -1)
+		ipc_failx(1, o->path, "exists and %s; shmstr replaces only its own files, "
+			  "even with --force", ipc_failed_why);
+	if ((why = not_ours(fd)) != NULL && !o->force)
+		ipc_failx(1, o->path, "exists and %s; not replaced without --force", why);
 	if (ipc_file_reset(fd, size) == -1)
-		err(1, "%s: %s", o->path, ipc_failed_call);
+		ipc_fail(1, o->path, NULL);
+	set_mark(o, fd);
 	return fd;
 }
 
-/* Step 1: the parent creates the file, just large enough. */
+static void
+remove_object(const struct opts *o)
+{
+	made.keep = true;	/* removed here, once */
+	if ((o->shm ? shm_unlink(o->path) : unlink(o->path)) == -1)
+		warn("%s: %s", o->path, o->shm ? "shm_unlink" : "unlink");
+}
+
+/* Step 1: the parent creates the file, just large enough, and marks it. */
 static int
 make_object(const struct opts *o, struct result *r)
 {
@@ -307,19 +357,20 @@ make_object(const struct opts *o, struct result *r)
 		return fd;
 	}
 	if (fd == -1)
-		err(1, "%s: %s", o->path, ipc_failed_call);
+		ipc_fail(1, o->path, NULL);
 	r->created = true;
+	made.path = o->path;
+	made.shm = o->shm;
+	made.owner = getpid();
+	if (atexit(remove_made) != 0) {
+		remove_object(o);
+		errx(1, "atexit");
+	}
 	step(o, "parent", "%s(\"%s\", O_RDWR|O_CREAT|O_EXCL%s, 0600) = %d, %lld bytes",
 	     o->shm ? "shm_open" : "open", o->path, o->shm ? "" : "|O_NOFOLLOW", fd,
 	     (long long)size);
+	set_mark(o, fd);
 	return fd;
-}
-
-static void
-remove_object(const struct opts *o)
-{
-	if ((o->shm ? shm_unlink(o->path) : unlink(o->path)) == -1)
-		warn("%s: %s", o->path, o->shm ? "shm_unlink" : "unlink");
 }
 
 /* What cycle i writes: the string rotated by i, so that every read proves
@@ -362,9 +413,24 @@ child_wait(const struct opts *o, int nrd)
 				continue;
 			return -1;
 		}
-		if (si.si_pid == getppid())	/* not a stray kill(1) */
+		if (si.si_pid == parent_pid)	/* not a stray kill(1) */
 			return 0;
 	}
+}
+
+/* Step 7: the child prints what it read; a failed write is the run's
+ * failure (exit 1), a reader gone away (EPIPE) is not. */
+static bool
+child_print(const unsigned char *data, size_t len)
+{
+	size_t n = data[0] < len ? data[0] : len;
+
+	if (fwrite(data + 1, 1, n, stdout) == n && putchar('\n') != EOF && fflush(stdout) == 0)
+		return true;
+	if (errno == EPIPE)
+		return true;
+	warn("child: stdout");
+	return false;
 }
 
 /* Steps 5 to 7 and the child's cleanup: wait for the word, map the same
@@ -375,8 +441,9 @@ child_main(const struct opts *o, int fd, int nrd, int awr)
 	size_t size = 1 + o->len;
 	struct answer a;
 	unsigned char *m = NULL;
+	bool out_ok = true;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() == 1)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent_pid)
 		return 1;
 	for (long long i = 0; i < o->repeat; i++) {
 		if (child_wait(o, nrd) == -1)
@@ -394,20 +461,15 @@ child_main(const struct opts *o, int fd, int nrd, int awr)
 			     mapname(o->cflags), fd, (void *)m);
 		memset(a.data, 0, sizeof(a.data));
 		memcpy(a.data, m, size);
-		if (i == 0 && !o->json) {
-			size_t n = a.data[0] < o->len ? a.data[0] : o->len;
-
-			if (fwrite(a.data + 1, 1, n, stdout) != n || putchar('\n') == EOF ||
-			    fflush(stdout) == EOF)
-				warn("child: stdout");
-		}
+		if (i == 0 && !o->json)
+			out_ok = child_print(a.data, o->len);
 		if (write(awr, &a, sizeof(a)) != (ssize_t)sizeof(a))
 			return 1;
 	}
 	step(o, "child", "read length %u; munmap(%p, %zu) = %d; exiting", a.data[0],
 	     (void *)m, size, ipc_unmap(m, size));
 	close(fd);
-	return 0;
+	return out_ok ? 0 : 1;
 }
 
 static int
@@ -489,6 +551,7 @@ start_child(const struct opts *o, int fd, int np[2], int ap[2])
 	if (sigprocmask(SIG_BLOCK, &set, &old) == -1)
 		err(1, "sigprocmask");
 	fflush(NULL);		/* the child must not write the parent's buffers */
+	parent_pid = getpid();
 	pid = ipc_fork(NULL);
 	if (pid == -1)
 		err(1, "%s", ipc_failed_call);
@@ -562,199 +625,246 @@ finding(const struct opts *o, const struct result *r)
 	return "The child read something other than what the parent stored.";
 }
 
-static const char *
-signal_note(const struct opts *o)
+/* Every call of the report model succeeds or ends the run: it fails only
+ * when memory runs out. */
+static void
+must(int rc)
 {
-	return o->sig ? "SIGUSR1 was blocked before the fork, so a signal sent before the "
-			"child waited stayed pending instead of being lost." : NULL;
+	if (rc == -1)
+		err(1, "report");
 }
 
-static void
-human_roles(const struct opts *o, const struct result *r)
+static struct ipc_section *
+new_section(struct ipc_report *rep, const char *key)
 {
-	static const struct ipc_col cols[] = {
-		{ "ROLE", 0, 0, 0 }, { "PID", 0, SCOLS_FL_RIGHT, 0 },
-		{ "MAPPING", 0, 0, 0 }, { "SAW", 0, 0, 0 },
-	};
-	struct libscols_table *t = ipc_table_new(cols, 4);
-	struct libscols_line *ln;
-	char q[4 * MAXLEN + 8], h[2 * MAXLEN + 4];
-	size_t n = r->got[0] < o->len ? r->got[0] : o->len;
+	struct ipc_section *s = ipc_report_section(rep, key, NULL);
 
-	if (t == NULL)
-		err(1, "libsmartcols");
-	ln = ipc_table_row(t);
-	ipc_cell(ln, 0, "parent");
-	ipc_cell(ln, 1, "%d", (int)r->parent);
-	ipc_cell(ln, 2, "%s", mapname(o->pflags));
-	ipc_cell(ln, 3, "stored %s (%zu bytes)", quoted((const unsigned char *)o->str, o->len,
-		 q, sizeof(q)), o->len);
-	ln = ipc_table_row(t);
-	ipc_cell(ln, 0, "child");
-	ipc_cell(ln, 1, "%d", (int)r->child);
-	ipc_cell(ln, 2, "%s", mapname(o->cflags));
-	if (r->cycles > 0)
-		ipc_cell(ln, 3, "read length %u: %s", r->got[0], quoted(r->got + 1, n, q, sizeof(q)));
-	else
-		ipc_cell(ln, 3, "nothing (%s)", ipc_status_str(r->status, h, sizeof(h)));
-	ipc_table_print(t, stderr);
-	scols_unref_table(t);
-	fprintf(stderr, "%s %s now holds: %s (%zu bytes); notified by %s\n",
-		o->shm ? "object" : "file", o->path, hex(r->file, r->filelen, h, sizeof(h)),
-		r->filelen, o->sig ? "signal (SIGUSR1)" : "pipe (one byte)");
+	if (s == NULL)
+		err(1, "report");
+	return s;
 }
 
+/* KEY: the bytes as a string when they are valid UTF-8 without a NUL (else
+ * null), and KEY_hex: the bytes in hex; JSON only. */
 static void
-human_latency(const struct opts *o, const struct result *r, const double q[4])
+put_bytes(struct ipc_section *s, const char *key, const unsigned char *p, size_t n)
 {
-	static const struct ipc_col cols[] = {
-		{ "NOTIFY", 0, 0, 0 }, { "CYCLES", 0, SCOLS_FL_RIGHT, 0 },
-		{ "CORRECT", 0, SCOLS_FL_RIGHT, 0 }, { "MEDIAN", 0, SCOLS_FL_RIGHT, 0 },
-		{ "P99", 0, SCOLS_FL_RIGHT, 0 }, { "MIN", 0, SCOLS_FL_RIGHT, 0 },
-		{ "MAX", 0, SCOLS_FL_RIGHT, 0 },
-	};
-	struct libscols_table *t = ipc_table_new(cols, 7);
-	struct libscols_line *ln;
-
-	if (t == NULL)
-		err(1, "libsmartcols");
-	ln = ipc_table_row(t);
-	ipc_cell(ln, 0, "%s", o->sig ? "signal" : "pipe");
-	ipc_cell(ln, 1, "%lld", r->cycles);
-	ipc_cell(ln, 2, "%lld", r->good);
-	for (int i = 0; i < 4; i++)
-		ipc_cell(ln, 3 + (size_t)i, "%.1f us", q[i] / 1e3);
-	fputc('\n', stderr);
-	ipc_table_print(t, stderr);
-	scols_unref_table(t);
-	fprintf(stderr, "  (latency: from the parent's notification to the child waking up)\n");
-}
-
-/* Median, p99, min and max of the latencies (ipc_quantile sorts them, so
- * the first and the last are the extremes). */
-static void
-latency_quantiles(const struct result *r, double q[4])
-{
-	q[0] = ipc_quantile(r->lat, (size_t)r->cycles, 0.5);
-	q[1] = ipc_quantile(r->lat, (size_t)r->cycles, 0.99);
-	q[2] = r->cycles ? r->lat[0] : 0;
-	q[3] = r->cycles ? r->lat[r->cycles - 1] : 0;
-}
-
-static void
-json_bytes(struct ipc_json *j, const char *key, const unsigned char *p, size_t n)
-{
-	char buf[MAXLEN + 1], h[2 * MAXLEN + 4];
+	char buf[MAXLEN + 2], h[2 * MAXLEN + 4];	/* file_after: MAXLEN + 1 bytes */
 
 	memcpy(buf, p, n);
 	buf[n] = '\0';
-	ipc_json_str(j, key, utf8_valid(p, n) && memchr(p, 0, n) == NULL ? buf : NULL);
+	must(ipc_put_str(s, key, NULL, ipc_utf8_valid(p, n) && memchr(p, 0, n) == NULL ? buf : NULL));
 	snprintf(buf, sizeof(buf), "%s_hex", key);
-	ipc_json_str(j, buf, hex(p, n, h, sizeof(h)));
+	must(ipc_put_str(s, buf, NULL, hex(p, n, h, sizeof(h))));
 }
+
+static const struct ipc_rcol role_cols[] = {
+	{ "ROLE", "role", IPC_STR, NULL, 0, 0 },
+	{ "PID", "pid", IPC_INT, NULL, 0, 0 },
+	{ "MAPPING", "mapping", IPC_STR, NULL, 0, 0 },
+	{ "SAW", "saw", IPC_STR, NULL, 0, 0 },
+};
 
 static void
-json_report(const struct opts *o, const struct result *r, const double q[4])
+role_row(struct ipc_section *s, const char *role, pid_t pid, int flags, const char *saw)
 {
-	size_t n = r->got[0] < o->len ? r->got[0] : o->len;
-	struct ipc_json j;
+	struct libscols_line *ln = ipc_row(s);
 
-	ipc_json_open(&j, stdout);
-	ipc_json_str(&j, o->shm ? "shm" : "file", o->path);
-	ipc_json_int(&j, "size", (long long)(1 + o->len));
-	ipc_json_int(&j, "length", (long long)o->len);
-	json_bytes(&j, "string", (const unsigned char *)o->str, o->len);
-	ipc_json_str(&j, "notify", o->sig ? "signal" : "pipe");
-	ipc_json_object(&j, "parent");
-	ipc_json_int(&j, "pid", r->parent);
-	ipc_json_str(&j, "mapping", mapname(o->pflags));
-	ipc_json_end(&j);
-	ipc_json_object(&j, "child");
-	ipc_json_int(&j, "pid", r->child);
-	ipc_json_str(&j, "mapping", mapname(o->cflags));
-	ipc_json_str(&j, "status", ipc_status_str(r->status, (char[64]){ 0 }, 64));
-	ipc_json_int(&j, "read_length", r->cycles ? r->got[0] : -1);
-	json_bytes(&j, "read", r->got + 1, r->cycles ? n : 0);
-	ipc_json_end(&j);
-	json_bytes(&j, "file_after", r->file, r->filelen);
-	ipc_json_bool(&j, "match", r->cycles > 0 && r->good == r->cycles);
-	ipc_json_str(&j, "finding", finding(o, r));
-	ipc_json_str(&j, "signal_note", signal_note(o));
-	ipc_json_int(&j, "cycles", r->cycles);
-	ipc_json_int(&j, "correct", r->good);
-	ipc_json_object(&j, "latency_ns");
-	ipc_json_double(&j, "median", q[0]);
-	ipc_json_double(&j, "p99", q[1]);
-	ipc_json_double(&j, "min", q[2]);
-	ipc_json_double(&j, "max", q[3]);
-	ipc_json_end(&j);
-	ipc_json_bool(&j, "interrupted", interrupted != 0);
-	if (ipc_json_close(&j) == -1)
-		err(1, "stdout");
+	if (ln == NULL)
+		err(1, "report");
+	must(ipc_cell_str(s, ln, 0, "%s", role));
+	must(ipc_cell_int(s, ln, 1, pid));
+	must(ipc_cell_str(s, ln, 2, "%s", mapname(flags)));
+	must(ipc_cell_str(s, ln, 3, "%s", saw));
 }
 
+/* Who stored and read what: a table of the two roles, the file afterwards
+ * under it, and why the child read what it read. */
+static void
+report_roles(struct ipc_section *s, const struct opts *o, const struct result *r)
+{
+	char q[4 * MAXLEN + 8], h[2 * MAXLEN + 4], saw[4 * MAXLEN + 64];
+	size_t n = r->got[0] < o->len ? r->got[0] : o->len;
+
+	must(ipc_section_table(s, "roles", role_cols, 4));
+	snprintf(saw, sizeof(saw), "stored %s (%zu bytes)",
+		 quoted((const unsigned char *)o->str, o->len, q, sizeof(q)), o->len);
+	role_row(s, "parent", r->parent, o->pflags, saw);
+	if (r->cycles > 0)
+		snprintf(saw, sizeof(saw), "read length %u: %s", r->got[0],
+			 quoted(r->got + 1, n, q, sizeof(q)));
+	else
+		snprintf(saw, sizeof(saw), "nothing (%s)", ipc_status_str(r->status, h, sizeof(h)));
+	role_row(s, "child", r->child, o->cflags, saw);
+	must(ipc_put_footnote(s, "%s %s now holds: %s (%zu bytes); notified by %s",
+			      o->shm ? "object" : "file", o->path, hex(r->file, r->filelen, h, sizeof(h)),
+			      r->filelen, o->sig ? "signal (SIGUSR1)" : "pipe (one byte)"));
+	must(ipc_section_finding(s, "%s", finding(o, r)));
+	if (o->sig)
+		must(ipc_section_finding(s, "SIGUSR1 was blocked before the fork, so a signal sent "
+					 "before the child waited stayed pending instead of being lost."));
+}
+
+/* The handover: what was asked, what the child read, the file afterwards. */
+static void
+report_handover(struct ipc_report *rep, const struct opts *o, const struct result *r)
+{
+	struct ipc_section *s = new_section(rep, "handover");
+	size_t n = r->got[0] < o->len ? r->got[0] : o->len;
+
+	must(ipc_put_str(s, o->shm ? "shm" : "file", NULL, o->path));
+	must(ipc_put_int(s, "size", NULL, (long long)(1 + o->len)));
+	must(ipc_put_int(s, "length", NULL, (long long)o->len));
+	put_bytes(s, "string", (const unsigned char *)o->str, o->len);
+	must(ipc_put_str(s, "notify", NULL, o->sig ? "signal" : "pipe"));
+	must(ipc_put_str(s, "child_status", NULL, ipc_status_str(r->status, (char[64]){ 0 }, 64)));
+	if (r->cycles > 0) {
+		must(ipc_put_int(s, "read_length", NULL, r->got[0]));
+		put_bytes(s, "read", r->got + 1, n);
+	} else {
+		must(ipc_put_str(s, "read_length", NULL, NULL));
+		must(ipc_put_str(s, "read", NULL, NULL));
+		must(ipc_put_str(s, "read_hex", NULL, NULL));
+	}
+	put_bytes(s, "file_after", r->file, r->filelen);
+	must(ipc_put_bool(s, "match", NULL, r->cycles > 0 && r->good == r->cycles));
+	report_roles(s, o, r);
+}
+
+static const struct ipc_rcol latency_cols[] = {
+	{ "NOTIFY", "notify", IPC_STR, NULL, 0, 0 },
+	{ "CYCLES", "cycles", IPC_INT, NULL, 0, 0 },
+	{ "CORRECT", "correct", IPC_INT, NULL, 0, 0 },
+	{ "MEDIAN", "median_us", IPC_REAL, "%.1f us", 0, 0 },
+	{ "P99", "p99_us", IPC_REAL, "%.1f us", 0, 0 },
+	{ "MIN", "min_us", IPC_REAL, "%.1f us", 0, 0 },
+	{ "MAX", "max_us", IPC_REAL, "%.1f us", 0, 0 },
+};
+
+/* The cycles: how many read right, and the latency from the parent's
+ * notification to the child waking up (median, p99, min, max). */
+static void
+report_latency(struct ipc_report *rep, const struct opts *o, const struct result *r)
+{
+	struct ipc_section *s = new_section(rep, "latency");
+	struct libscols_line *ln;
+	double q[4] = { 0 };
+
+	if (r->cycles > 0) {	/* ipc_quantile sorts: the extremes are first and last */
+		q[0] = ipc_quantile(r->lat, (size_t)r->cycles, 0.5);
+		q[1] = ipc_quantile(r->lat, (size_t)r->cycles, 0.99);
+		q[2] = r->lat[0];
+		q[3] = r->lat[r->cycles - 1];
+	}
+	must(ipc_put_note(s, "%s", ""));	/* a blank line above the table */
+	must(ipc_section_table(s, "summary", latency_cols, 7));
+	if ((ln = ipc_row(s)) == NULL)
+		err(1, "report");
+	must(ipc_cell_str(s, ln, 0, "%s", o->sig ? "signal" : "pipe"));
+	must(ipc_cell_int(s, ln, 1, r->cycles));
+	must(ipc_cell_int(s, ln, 2, r->good));
+	for (size_t i = 0; i < 4; i++)
+		must(ipc_cell_num(s, ln, 3 + i, q[i] / 1e3));
+	must(ipc_put_footnote(s, "  (latency: from the parent's notification to the child waking up)"));
+}
+
+/* Ends a report: a failed write of the JSON document is exit 1 with its
+ * reason, a reader gone away (EPIPE) a quiet 0.  A person's report goes to
+ * stderr, whose failure the check at exit reports (exit 1). */
+static void
+report_end(struct ipc_report *rep, bool json)
+{
+	int rc = ipc_report_end(rep), e = errno;
+
+	ipc_report_free(rep);
+	if (rc == 0 || !json)
+		return;
+	clearerr(stdout);	/* said once, here, not again at exit */
+	if (e == EPIPE)
+		exit(0);
+	errno = e;
+	ipc_fail(1, "stdout", "write error");
+}
+
+static struct ipc_report *
+new_report(const struct opts *o)
+{
+	struct ipc_report *rep = ipc_report_new(o->json ? stdout : stderr, o->json);
+
+	if (rep == NULL)
+		err(1, "report");
+	return rep;
+}
+
+/* The report: for a person on stderr (none with --quiet; the latency only
+ * with --repeat), or the JSON document on stdout. */
 static void
 report(const struct opts *o, const struct result *r)
 {
-	double q[4] = { 0 };
+	struct ipc_report *rep;
+	struct ipc_section *s;
 
-	if (r->cycles > 0)
-		latency_quantiles(r, q);
-	if (o->json) {
-		json_report(o, r, q);
+	if (o->quiet && !o->json)
 		return;
-	}
-	if (o->quiet)
-		return;
-	human_roles(o, r);
-	ipc_finding(stderr, "%s", finding(o, r));
-	if (signal_note(o))
-		ipc_finding(stderr, "%s", signal_note(o));
-	if (o->repeat > 1)
-		human_latency(o, r, q);
+	rep = new_report(o);
+	report_handover(rep, o, r);
+	if (o->repeat > 1 || o->json)
+		report_latency(rep, o, r);
+	s = new_section(rep, "run");
+	must(ipc_put_int(s, "repeat", NULL, o->repeat));
+	must(ipc_put_bool(s, "interrupted", NULL, interrupted != 0));
 	if (interrupted)
-		fprintf(stderr, "interrupted after %lld of %lld cycles\n", r->cycles, o->repeat);
+		must(ipc_put_note(s, "interrupted after %lld of %lld cycles", r->cycles, o->repeat));
+	report_end(rep, o->json);
 }
 
-/* --read: decode an existing file or object and print its string. */
+static void
+print_read(const struct opts *o, const unsigned char *b)
+{
+	if (o->json) {
+		struct ipc_report *rep = new_report(o);
+		struct ipc_section *s = new_section(rep, "read");
+
+		must(ipc_put_str(s, o->shm ? "shm" : "file", NULL, o->path));
+		must(ipc_put_int(s, "length", NULL, b[0]));
+		put_bytes(s, "string", b + 1, b[0]);
+		report_end(rep, o->json);
+		return;
+	}
+	if (fwrite(b + 1, 1, b[0], stdout) != b[0] || putchar('\n') == EOF)
+		ipc_fail(1, "stdout", "write");
+	ipc_flush_check(stdout, "stdout");
+}
+
+/* --read: decode an existing file or object and print its string.  It is
+ * read with pread, not mapped: a file that shrinks meanwhile cannot SIGBUS. */
 static int
 read_object(const struct opts *o)
 {
+	unsigned char b[MAXLEN + 2];
 	struct stat st;
-	unsigned char *m;
+	ssize_t n;
 	int fd;
 
 	fd = o->shm ? ipc_shm_open(o->path, false, &st) : ipc_file_open(o->path, false, true, &st);
 	if (fd == -1 && errno == ELOOP)
-		errx(1, "%s: is a symbolic link, which shmstr does not follow", o->path);
+		ipc_failx(1, o->path, "is a symbolic link, which shmstr does not follow");
 	if (fd == -1)
-		err(1, "%s: %s", o->path, ipc_failed_call);
-	switch (is_shmstr(fd, &st)) {
+		ipc_fail(1, o->path, NULL);
+	if ((n = pread(fd, b, sizeof(b), 0)) == -1)
+		ipc_fail(1, o->path, "pread");
+	close(fd);
+	switch (shmstr_decode(b, (size_t)n)) {
 	case NOT_SHMSTR:
-		errx(1, "%s: not a shmstr file: %lld bytes, not 1 + its first byte", o->path,
-		     (long long)st.st_size);
+		ipc_failx(1, o->path, "not a shmstr file: %lld bytes, not 1 + its first byte",
+			  (long long)st.st_size);
 	case ZEROS:
-		errx(1, "%s: holds only zeros, as a run with a private parent mapping "
-		     "leaves it: no string reached the file", o->path);
+		ipc_failx(1, o->path, "holds only zeros, as a run with a private parent "
+			  "mapping leaves it: no string reached the file");
 	case SHMSTR:
 		break;
 	}
-	if ((m = ipc_map(fd, (size_t)st.st_size, PROT_READ, MAP_SHARED)) == NULL)
-		err(1, "%s: %s", o->path, ipc_failed_call);
-	if (o->json) {
-		struct ipc_json j;
-
-		ipc_json_open(&j, stdout);
-		ipc_json_str(&j, o->shm ? "shm" : "file", o->path);
-		ipc_json_int(&j, "length", m[0]);
-		json_bytes(&j, "string", m + 1, m[0]);
-		if (ipc_json_close(&j) == -1)
-			err(1, "stdout");
-	} else if (fwrite(m + 1, 1, m[0], stdout) != m[0] || putchar('\n') == EOF) {
-		err(1, "stdout");
-	}
-	ipc_unmap(m, (size_t)st.st_size);
-	close(fd);
+	print_read(o, b);
 	return 0;
 }
 
@@ -768,15 +878,17 @@ shmstr_main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	if (o.read)
 		return read_object(&o);
-	if (!o.json && !utf8_valid((const unsigned char *)o.str, o.len))
+	if (!o.json && !ipc_utf8_valid((const unsigned char *)o.str, o.len))
 		warnx("note: the string is not valid UTF-8; it is handed over byte for byte");
 	if ((r.lat = calloc((size_t)o.repeat, sizeof(*r.lat))) == NULL)
 		err(1, "calloc");
 	if (ipc_sig_handle(SIGINT, on_interrupt, false) == -1 ||
-	    ipc_sig_handle(SIGTERM, on_interrupt, false) == -1)
+	    ipc_sig_handle(SIGTERM, on_interrupt, false) == -1 ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)	/* a reader gone: EPIPE, a quiet 0 */
 		err(1, "sigaction");
 	fd = make_object(&o, &r);
 	run_parent(&o, &r, fd);
+	made.keep = true;	/* from here the run decides, as below */
 	report(&o, &r);
 	if ((interrupted && r.created) || o.unlink)
 		remove_object(&o);

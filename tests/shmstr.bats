@@ -47,7 +47,7 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 			[ "$status" -eq 0 ]
 			want=3
 			[ $p = private ] && want=0
-			[ "$(jq .child.read_length <<<"$output")" -eq $want ]
+			[ "$(jq .handover.read_length <<<"$output")" -eq $want ]
 			# the file itself, read by od, agrees with what the child saw
 			[ "$(bytes "$f" | cut -c1-2)" = "0$want" ]
 		done
@@ -65,9 +65,10 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	for mode in pipe signal; do
 		run ipclab shmstr --json --notify $mode --repeat 2000 "$f" abcdefg
 		[ "$status" -eq 0 ]
-		[ "$(jq .cycles <<<"$output")" -eq 2000 ]
-		[ "$(jq .correct <<<"$output")" -eq 2000 ]
-		jq -e '.latency_ns.median > 0 and .latency_ns.p99 >= .latency_ns.median' <<<"$output"
+		[ "$(jq '.latency.summary[0].cycles' <<<"$output")" -eq 2000 ]
+		[ "$(jq '.latency.summary[0].correct' <<<"$output")" -eq 2000 ]
+		jq -e '.latency.summary[0] | .median_us > 0 and .p99_us >= .median_us and
+		       .min_us <= .median_us and .max_us >= .p99_us' <<<"$output"
 	done
 	[ "$(ipclab shmstr --read "$f")" = abcdefg ]
 }
@@ -79,7 +80,8 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 		"$IPCLAB_BIN" shmstr --quiet --notify pipe "$f" hello >/dev/null
 	notify=$(grep -n 'write([0-9]*, "x", 1)' "$dir/trace" | cut -d: -f1)
 	childmap=$(grep -n 'mmap(NULL, 6, PROT_READ, MAP_SHARED' "$dir/trace" | cut -d: -f1)
-	[ -n "$notify" ] && [ -n "$childmap" ]
+	[ -n "$notify" ]
+	[ -n "$childmap" ]
 	[ "$notify" -lt "$childmap" ]
 }
 
@@ -94,7 +96,7 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 @test "--json prints one JSON document and nothing else on stdout" {
 	run --separate-stderr ipclab shmstr --json "$f" hello
 	[ "$status" -eq 0 ]
-	jq -e '.file and .length == 5 and .child.read == "hello" and .match == true' <<<"$output"
+	jq -e '.handover | .file and .length == 5 and .read == "hello" and .match == true' <<<"$output"
 	[ "$(jq -s length <<<"$output")" -eq 1 ]
 }
 
@@ -106,6 +108,11 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	run ipclab shmstr "$f" "$(head -c 255 /dev/zero | tr '\0' a)"
 	[ "$status" -eq 0 ]
 	[ "$(stat -c %s "$f")" -eq 256 ]
+	# the file afterwards, all 256 bytes: its length byte 0xff is not UTF-8
+	run --separate-stderr ipclab shmstr --json "$f" "$(head -c 255 /dev/zero | tr '\0' a)"
+	[ "$status" -eq 0 ]
+	jq -e '.handover | .file_after == null and (.file_after_hex | length == 512) and
+	       (.file_after_hex | startswith("ff6161")) and (.string | length == 255)' <<<"$output"
 }
 
 @test "an empty string is refused with the reason" {
@@ -120,7 +127,7 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	before=$(sha256sum "$f")
 	run ipclab shmstr "$f" hello
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"not a shmstr file"*"--force"* ]]
+	[ "$output" = "ipclab shmstr: $f: exists and shmstr did not make it (it has no user.ipclab.shmstr attribute); not replaced without --force" ]
 	[ "$(sha256sum "$f")" = "$before" ]
 	run ipclab shmstr --force "$f" hello
 	[ "$status" -eq 0 ]
@@ -138,12 +145,32 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	[ "$status" -eq 1 ]
 }
 
+@test "--json has the common skeleton, and its findings are the report's why: lines" {
+	for args in "" "--parent private" "--child private --notify signal" "--repeat 5"; do
+		rm -f "$f"
+		run --separate-stderr env COLUMNS=1000 "$IPCLAB_BIN" shmstr $args "$f" hello
+		want=$(sed -n 's/^  why: //p' <<<"$stderr")
+		[ -n "$want" ]
+		rm -f "$f"
+		run --separate-stderr ipclab shmstr --json $args "$f" hello
+		[ "$(jq -r '.findings[] | select(.section == "handover") | .text' <<<"$output")" = "$want" ]
+		jq -e '.findings | length > 0 and all(keys == ["section", "text"])' <<<"$output"
+		jq -e '[paths | .[] | strings] | all(test("^[a-z][a-z0-9_]*$"))' <<<"$output"
+		jq -e 'keys == ["findings", "handover", "latency", "run"]' <<<"$output"
+		jq -e '[.handover.size, .handover.read_length, .handover.roles[0].pid, .run.repeat,
+			.latency.summary[0].cycles, .latency.summary[0].median_us] |
+		       all(type == "number")' <<<"$output"
+		jq -e '.handover.match == true and .run.interrupted == false' <<<"$output" ||
+			[ "$args" = "--parent private" ]
+	done
+}
+
 @test "bytes that are not UTF-8 are handed over byte for byte" {
 	run --separate-stderr ipclab shmstr --quiet "$f" "$(printf 'a\377b')"
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s' "$output" | od -An -tx1 | tr -d ' ')" = 61ff62 ]
 	run --separate-stderr ipclab shmstr --json "$f" "$(printf 'a\377b')"
-	jq -e '.child.read == null and .child.read_hex == "61ff62"' <<<"$output"
+	jq -e '.handover | .read == null and .read_hex == "61ff62"' <<<"$output"
 }
 
 @test "a full disk fails cleanly and leaves no file behind" {
@@ -211,18 +238,107 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	[ ! -e "$f" ]
 }
 
-@test "the man page's examples run as shown" {
+# The EXAMPLES of man/ipclab-shmstr.1, in order: ".Dl $ COMMAND" lines.
+man_examples() {
+	sed -n 's/^\.Dl \$ //p' "$IPCLAB_SRC/man/ipclab-shmstr.1"
+}
+
+@test "the man page's examples run as shown, each with its result checked" {
 	cd "$dir"
-	run --separate-stderr ipclab shmstr str.dat hello
+	printf 'my notes\n' >notes.txt
+	mkdir bin
+	ln -s "$IPCLAB_BIN" bin/ipclab
+	want=("ipclab shmstr str.dat hello"
+	      "ipclab shmstr --parent private str.dat hello"
+	      "ipclab shmstr --notify signal --repeat 1000 str.dat hello"
+	      "ipclab shmstr --read str.dat"
+	      "ipclab shmstr --json --child private str.dat hello"
+	      "ipclab shmstr notes.txt hello"
+	      "ipclab shmstr --force notes.txt hello")
+	# the page and this test list the same commands, in the same order
+	[ "$(man_examples)" = "$(printf '%s\n' "${want[@]}")" ]
+	ex() { run --separate-stderr env PATH="$dir/bin:$PATH" bash -c "${want[$1]}"; }
+	ex 0
+	[ "$status" -eq 0 ]
 	[ "$output" = hello ]
-	run --separate-stderr ipclab shmstr --parent private str.dat hello
+	ex 1
+	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 	[[ "$stderr" == *"child read a length of 0"* ]]
-	run --separate-stderr ipclab shmstr --notify signal --repeat 1000 str.dat hello
+	ex 2
 	[ "$status" -eq 0 ]
 	grep -Eq '^signal +1000 +1000 ' <<<"$stderr"
-	run ipclab shmstr --read str.dat
+	ex 3
+	[ "$status" -eq 0 ]
 	[ "$output" = hello ]
-	run ipclab shmstr --json --child private str.dat hello
-	[ "$(jq -r .child.read <<<"$output")" = hello ]
+	ex 4
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length <<<"$output")" -eq 1 ]
+	[ "$(jq -r .handover.read <<<"$output")" = hello ]
+	ex 5
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"notes.txt: exists and shmstr did not make it"*"--force" ]]
+	[ "$(cat notes.txt)" = "my notes" ]
+	ex 6
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	[ "$(bytes notes.txt)" = "05 68 65 6c 6c 6f" ]
+}
+
+# maps_perms PID FILE: the permissions of PID's mapping of FILE in
+# /proc/PID/maps ("r--s", "rw-p"...), waiting for the mapping to appear.
+maps_perms() {
+	wait_for 10 grep -q " $2\$" "/proc/$1/maps"
+	awk -v f="$2" '$6 == f { print $2; exit }' "/proc/$1/maps"
+}
+
+@test "each side maps the file as --parent and --child say, as /proc/PID/maps shows" {
+	for p in shared private; do
+		for c in shared private; do
+			rm -f "$f"
+			"$IPCLAB_BIN" shmstr --quiet --parent $p --child $c --repeat 1e8 "$f" abc \
+				>/dev/null 2>&1 &
+			pid=$!
+			wait_for 10 pgrep -P $pid
+			child=$(pgrep -P $pid)
+			pp=$(maps_perms $pid "$f")
+			cp=$(maps_perms "$child" "$f")
+			kill -INT $pid
+			st=0
+			wait $pid || st=$?
+			[ "$st" -eq 130 ]
+			want_p=rw-s want_c=r--s
+			[ $p = private ] && want_p=rw-p
+			[ $c = private ] && want_c=r--p
+			[ "$pp" = "$want_p" ] || { echo "--parent $p: parent maps $pp"; false; }
+			[ "$cp" = "$want_c" ] || { echo "--child $c: child maps $cp"; false; }
+			wait_for 5 dead "$child"
+		done
+	done
+}
+
+@test "the child's mapping is the one --child names, as strace sees its mmap" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	[ "$IPCLAB_SANITIZE" = 1 ] && skip "ASan's own mappings make the trace unreadable"
+	for c in shared private; do
+		rm -f "$f"
+		strace -f -qq -o "$dir/trace" -e trace=mmap \
+			"$IPCLAB_BIN" shmstr --quiet --child $c "$f" hello >/dev/null
+		want=MAP_SHARED
+		[ $c = private ] && want=MAP_PRIVATE
+		# the child's read-only mapping of the 6-byte file, and only that one
+		run grep -c "mmap(NULL, 6, PROT_READ, $want, " "$dir/trace"
+		[ "$output" -eq 1 ]
+	done
+}
+
+@test "--repeat counts only the cycles whose read matched the write" {
+	# a private parent never reaches the file: every cycle reads zeros
+	run --separate-stderr ipclab shmstr --json --parent private --repeat 50 "$f" abcdefg
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length <<<"$output")" -eq 1 ]
+	[ "$(jq -c '[.latency.summary[0] | .cycles, .correct] + [.handover.match]' <<<"$output")" = "[50,0,false]" ]
+	[ "$(bytes "$f")" = "00 00 00 00 00 00 00 00" ]
+	run --separate-stderr ipclab shmstr --json --repeat 50 "$f" abcdefg
+	[ "$(jq -c '[.latency.summary[0] | .cycles, .correct] + [.handover.match]' <<<"$output")" = "[50,50,true]" ]
 }
