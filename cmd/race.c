@@ -3,7 +3,8 @@
  * ipclab race [options] N
  * ipclab race --join [options] N
  *
- * Seed 002, step 5: N processes map one file holding
+ * The exercise (an operating-systems course's shared-memory race): N
+ * processes map one file holding
  *
  *	struct RaceCourse { int participants; long total; long winnings[10]; };
  *
@@ -15,14 +16,14 @@
  * the report shows what it cost.
  *
  * Options:
- *  -s, --sync MODE     none (the seed's race), atomic, mutex (robust,
+ *  -s, --sync MODE     none (the exercise's race), atomic, mutex (robust,
  *                      process-shared), sem, spin, flock, fcntl
- *  -l, --layout L      seed (the packed struct, N <= 10) or padded (every
+ *  -l, --layout L      packed (the exercise's struct as written, N <= 10) or padded (every
  *                      counter on its own 64-byte line, N <= 64)
  *  -t, --target T      race until total reaches T (default 1e9, 1e6 for the
  *                      file locks, which manage about a million a second)
  *  -T, --time S        stop after S seconds at the latest
- *      --join          the seed's way: one participant per terminal
+ *      --join          the exercise's way: one participant per terminal
  *  -f, --file PATH     the race file
  *  -w, --timeout S     how long --join waits for the others (default 60 s)
  *      --force         replace a file at PATH that is not a race file
@@ -46,6 +47,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
@@ -63,6 +65,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "ipclab/cli.h"
@@ -70,32 +73,38 @@
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
+#include "ipclab/report.h"
 #include "ipclab/sig.h"
 
 #define RACE_MAGIC	"IPCLRACE"
 #define RACE_VERSION	1
 #define MAXN		64	/* padded layout */
-#define SEED_MAXN	10	/* the seed's winnings[10] */
+#define PACKED_MAXN	10	/* the exercise's winnings[10] */
 #define DATA_OFF	4096	/* the race data starts on the second page */
 #define CHUNK		4096	/* increments between two looks at the stop flag */
 #define LINE		64
+#define TRIAL_NS	250000000ULL	/* the default target's trial run */
+#define TARGET_S	2.0		/* what a default run aims to take */
+#define LIMIT_NS	8000000000ULL	/* and a limit, should the machine slow */
+#define JOIN_LIMIT_NS	5000000000ULL	/* --join without --target or --time */
+#define RUN_NS		1000000000ULL	/* each run of a comparison or sweep */
 
 enum sync { S_NONE, S_ATOMIC, S_MUTEX, S_SEM, S_SPIN, S_FLOCK, S_FCNTL, S_COUNT };
 static const char *const sync_names[S_COUNT] = {
 	"none", "atomic", "mutex", "sem", "spin", "flock", "fcntl"
 };
-enum layout { L_SEED, L_PADDED };
-static const char *const layout_names[] = { "seed", "padded" };
+enum layout { L_PACKED, L_PADDED };
+static const char *const layout_names[] = { "packed", "padded" };
 
 enum { RACE_WAITING = 1, RACE_RUNNING, RACE_ABANDONED };
-enum { STOP_NONE, STOP_INTERRUPT, STOP_DEAD, STOP_ERROR };
+enum { STOP_NONE, STOP_INTERRUPT, STOP_DEAD, STOP_ERROR, STOP_STUCK };
 enum { SLOT_EMPTY, SLOT_READY, SLOT_DONE, SLOT_LEFT };
 
-/* The seed's struct, exactly. */
+/* The exercise's struct, exactly. */
 struct RaceCourse {
 	int participants;
 	long total;
-	long winnings[SEED_MAXN];
+	long winnings[PACKED_MAXN];
 };
 
 struct padded_counter {
@@ -137,14 +146,18 @@ _Static_assert(sizeof(struct header) <= DATA_OFF, "header fits the first page");
 _Static_assert(offsetof(struct header, mutex) == 104, "the mutex is at byte 104");
 
 struct opts {
-	int n;
+	int n;				/* this run's settings */
 	enum sync sync;
 	enum layout layout;
 	long target;			/* 0: not given */
 	uint64_t time_ns;
 	uint64_t timeout_ns;
 	bool json, join, force;
+	bool target_given, time_given;
 	const char *file;
+	uint32_t syncs, layouts;	/* the modes and layouts to run, a bit each */
+	int ns[MAXN];			/* the numbers of participants to run */
+	int nn;
 };
 
 /* One race as this process sees it. */
@@ -158,7 +171,9 @@ struct race {
 	long *total;
 	long *win[MAXN];
 	bool created;
-	bool target_given;
+	double trial_rate;		/* the default target's trial, increments/s */
+	pid_t kids[MAXN];		/* without --join: the participants forked */
+	int nkids;
 	dev_t dev;
 	ino_t ino;
 	int slot;
@@ -176,9 +191,12 @@ struct lap {
 	struct slot *slot;
 	int fd;				/* flock, fcntl */
 	const char *path;
+	bool locked;			/* a mode with a lock: keep until fresh */
+	struct timespec until;		/* CLOCK_REALTIME: when a lock wait looks up */
 };
 
 static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t alarmed;
 
 static void
 on_signal(int sig)
@@ -288,7 +306,7 @@ set_stop(struct header *h, uint32_t why, pid_t pid)
 static size_t
 file_size(enum layout layout)
 {
-	size_t data = layout == L_SEED ? sizeof(struct RaceCourse) : sizeof(struct padded_course);
+	size_t data = layout == L_PACKED ? sizeof(struct RaceCourse) : sizeof(struct padded_course);
 
 	return DATA_OFF + (data + 4095) / 4096 * 4096;
 }
@@ -298,12 +316,12 @@ course_bind(struct race *r)
 {
 	char *d = (char *)r->h + DATA_OFF;
 
-	if (r->h->layout == L_SEED) {
+	if (r->h->layout == L_PACKED) {
 		struct RaceCourse *c = (struct RaceCourse *)d;
 
 		r->participants = &c->participants;
 		r->total = &c->total;
-		for (int i = 0; i < SEED_MAXN; i++)
+		for (int i = 0; i < PACKED_MAXN; i++)
 			r->win[i] = &c->winnings[i];
 	} else {
 		struct padded_course *c = (struct padded_course *)d;
@@ -365,7 +383,7 @@ header_init(struct race *r)
 		h->creator_start = 0;
 	h->state = RACE_WAITING;
 	header_locks(r);
-	*r->participants = r->o.n;	/* the seed's field: how many race */
+	*r->participants = r->o.n;	/* the exercise's field: how many race */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy(h->magic, RACE_MAGIC, sizeof(h->magic));
 }
@@ -652,7 +670,7 @@ await_start(struct race *r)
 }
 
 /* The first participant, the one that made the file, removes it as it
- * leaves, as the seed has it; should it have died, the last to leave does.
+ * leaves, as the exercise has it; should it have died, the last to leave does.
  * Either way only if PATH still is this file. */
 static void
 leave(struct race *r)
@@ -676,6 +694,21 @@ leave(struct race *r)
 
 /* ---- the race itself ---- */
 
+/* How long a lock waits before it looks at the stop flag and the clock. */
+#define LOCK_WAIT_NS	200000000L
+
+static void
+lock_until(struct lap *l)
+{
+	if (clock_gettime(CLOCK_REALTIME, &l->until) == -1)
+		err(1, "clock_gettime");
+	l->until.tv_nsec += LOCK_WAIT_NS;
+	if (l->until.tv_nsec >= 1000000000L) {
+		l->until.tv_sec++;
+		l->until.tv_nsec -= 1000000000L;
+	}
+}
+
 static bool
 lap_over(struct lap *l)
 {
@@ -687,10 +720,24 @@ lap_over(struct lap *l)
 	}
 	if (__atomic_load_n(&l->h->stop, __ATOMIC_RELAXED))
 		return true;
+	if (l->locked)
+		lock_until(l);
 	return l->deadline && ipc_now_ns() >= l->deadline;
 }
 
-/* The seed's race: nothing makes the read-increment-write indivisible.
+/* A lock wait timed out or was interrupted by the timer: should it go on?
+ * Not once the race is stopped or its time is up. */
+static bool
+wait_on(struct lap *l)
+{
+	if (__atomic_load_n(&l->h->stop, __ATOMIC_RELAXED) ||
+	    (l->deadline && ipc_now_ns() >= l->deadline))
+		return false;
+	lock_until(l);
+	return true;
+}
+
+/* The exercise's race: nothing makes the read-increment-write indivisible.
  * The function starts on 64 bytes so that its small loop sits in one fetch
  * block (measured: crossing one cost 12% against bench/race_none.c). */
 static void __attribute__((aligned(64)))
@@ -738,15 +785,18 @@ race_atomic(struct lap *l)
 static bool
 mutex_lock(struct lap *l)
 {
-	int e = pthread_mutex_lock(&l->h->mutex);
+	int e;
 
+	while ((e = pthread_mutex_timedlock(&l->h->mutex, &l->until)) == ETIMEDOUT)
+		if (!wait_on(l))
+			return false;
 	if (e == EOWNERDEAD) {
 		/* the holder died inside; the kernel handed the lock to us */
 		__atomic_store_n(&l->h->recovered_pid, (int32_t)getpid(), __ATOMIC_RELEASE);
 		e = pthread_mutex_consistent(&l->h->mutex);
 	}
 	if (e != 0)
-		errc(1, e, "%s: pthread_mutex_lock", l->path);
+		errc(1, e, "%s: pthread_mutex_timedlock", l->path);
 	return true;
 }
 
@@ -762,10 +812,10 @@ mutex_unlock(struct lap *l)
 static bool
 sem_lock(struct lap *l)
 {
-	while (sem_wait(&l->h->sem) == -1) {
-		if (errno != EINTR)
-			err(1, "%s: sem_wait", l->path);
-		if (__atomic_load_n(&l->h->stop, __ATOMIC_RELAXED))
+	while (sem_timedwait(&l->h->sem, &l->until) == -1) {
+		if (errno != EINTR && errno != ETIMEDOUT)
+			err(1, "%s: sem_timedwait", l->path);
+		if (!wait_on(l))
 			return false;
 	}
 	if (__atomic_load_n(&l->h->stop, __ATOMIC_ACQUIRE)) {
@@ -801,7 +851,7 @@ spin_lock(struct lap *l)
 	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
 		for (unsigned i = 1; __atomic_load_n(lock, __ATOMIC_RELAXED); i++) {
 			cpu_relax();
-			if (i % 4096 == 0 && __atomic_load_n(&l->h->stop, __ATOMIC_RELAXED))
+			if (i % 16384 == 0 && !wait_on(l))
 				return false;
 		}
 	}
@@ -820,6 +870,8 @@ flock_lock(struct lap *l)
 	while (flock(l->fd, LOCK_EX) == -1)
 		if (errno != EINTR)
 			err(1, "%s: flock", l->path);
+		else if (!wait_on(l))
+			return false;
 	return true;
 }
 
@@ -838,6 +890,8 @@ fcntl_lock(struct lap *l)
 	while (fcntl(l->fd, F_SETLKW, &fl) == -1)
 		if (errno != EINTR)
 			err(1, "%s: fcntl F_SETLKW", l->path);
+		else if (!wait_on(l))
+			return false;
 	return true;
 }
 
@@ -864,20 +918,22 @@ race_locked(struct lap *l, bool (*lock)(struct lap *), void (*unlock)(struct lap
 	for (;;) {
 		for (int k = 0; k < CHUNK; k++) {
 			if (!lock(&c))
-				return;
+				goto out;
 			long t = *total;
 
 			if (t >= target) {
 				unlock(&c);
-				return;
+				goto out;
 			}
 			*total = t + 1;
 			*win += 1;
 			unlock(&c);
 		}
-		if (lap_over(l))
-			return;
+		if (lap_over(&c))
+			break;
 	}
+out:
+	l->cpus = c.cpus;
 }
 
 #define HOT __attribute__((aligned(64)))	/* each hot loop starts a fetch block */
@@ -908,6 +964,25 @@ lock_fd(struct race *r)
 }
 
 static void
+on_alarm(int sig)
+{
+	(void)sig;
+	alarmed = 1;
+}
+
+/* flock(2) and F_SETLKW have no timeout: a timer interrupts them (EINTR) every
+ * LOCK_WAIT_NS so that a participant waiting on a held lock looks up. */
+static int
+lock_timer(void)
+{
+	struct itimerval it = { { 0, LOCK_WAIT_NS / 1000 }, { 0, LOCK_WAIT_NS / 1000 } };
+
+	if (ipc_sig_handle(SIGALRM, on_alarm, false) == -1)
+		return -1;
+	return setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void
 run_lap(struct race *r)
 {
 	struct header *h = r->h;
@@ -919,6 +994,10 @@ run_lap(struct race *r)
 
 	if (h->time_ns)
 		l.deadline = h->start_ns + h->time_ns;
+	l.locked = h->sync != S_NONE && h->sync != S_ATOMIC;
+	lock_until(&l);
+	if ((h->sync == S_FLOCK || h->sync == S_FCNTL) && lock_timer() == -1)
+		err(1, "setitimer");
 	lap_over(&l);
 	racers[h->sync](&l);
 	lap_over(&l);
@@ -928,6 +1007,12 @@ run_lap(struct race *r)
 							 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		;
 	store32(&l.slot->state, SLOT_DONE);
+	if (h->sync == S_FLOCK || h->sync == S_FCNTL) {
+		struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+		if (setitimer(ITIMER_REAL, &off, NULL) == -1)
+			err(1, "setitimer");
+	}
 	if (l.fd != r->fd)
 		close(l.fd);
 }
@@ -943,7 +1028,11 @@ struct result {
 	int n;
 	uint32_t stop, stop_sig;
 	pid_t stop_pid, recovered;
-	const char *why_dead;		/* fork mode: the wait status in words */
+	char why_dead[128];		/* fork mode: the wait status in words */
+	enum sync sync;
+	enum layout layout;
+	long target;
+	uint64_t time_ns;
 };
 
 static void
@@ -978,6 +1067,10 @@ gather(struct race *r, struct result *res)
 	res->stop_pid = h->stop_pid;
 	res->stop_sig = h->stop_sig;
 	res->recovered = h->recovered_pid;
+	res->sync = h->sync;
+	res->layout = h->layout;
+	res->target = h->target;
+	res->time_ns = h->time_ns;
 }
 
 static char *
@@ -1052,12 +1145,6 @@ summary_row(struct libscols_table *t, const char *name, const char *fmt, ...)
 	return n;
 }
 
-static bool
-default_target(const struct race *r)
-{
-	return !r->target_given;
-}
-
 /* What stopped the race early, in words; NULL when it ran to the end. */
 static char *
 stop_reason(const struct result *res, char *buf, size_t len)
@@ -1069,18 +1156,23 @@ stop_reason(const struct result *res, char *buf, size_t len)
 		return buf;
 	case STOP_DEAD:
 		snprintf(buf, len, "participant %d died%s%s%s", (int)res->stop_pid,
-			 res->why_dead ? " (" : "", res->why_dead ? res->why_dead : "",
-			 res->why_dead ? ")" : "");
+			 res->why_dead[0] ? " (" : "", res->why_dead,
+			 res->why_dead[0] ? ")" : "");
 		return buf;
 	case STOP_ERROR:
 		snprintf(buf, len, "pid %d failed", (int)res->stop_pid);
+		return buf;
+	case STOP_STUCK:
+		snprintf(buf, len, "participant %d did not end with the race (%s), so it "
+			 "was killed", (int)res->stop_pid, res->why_dead[0] ? res->why_dead :
+			 "it did not stop");
 		return buf;
 	default:
 		return NULL;
 	}
 }
 
-/* Where the counters sit: the seed's struct shares cache lines, the padded
+/* Where the counters sit: the exercise's struct shares cache lines, the padded
  * course gives each its own. */
 static char *
 layout_note(const struct race *r, int n, char *buf, size_t len)
@@ -1093,8 +1185,8 @@ layout_note(const struct race *r, int n, char *buf, size_t len)
 		if ((uintptr_t)r->win[i] > hi)
 			hi = (uintptr_t)r->win[i];
 	}
-	if (r->h->layout == L_SEED)
-		snprintf(buf, len, "seed (struct RaceCourse, %zu bytes: total and %d winnings "
+	if (r->h->layout == L_PACKED)
+		snprintf(buf, len, "packed (struct RaceCourse, %zu bytes: total and %d winnings "
 			 "share %zu cache line%s)", sizeof(struct RaceCourse), n,
 			 (size_t)(hi / LINE - lo / LINE + 1), hi / LINE != lo / LINE ? "s" : "");
 	else
@@ -1103,17 +1195,43 @@ layout_note(const struct race *r, int n, char *buf, size_t len)
 	return buf;
 }
 
+/* "40 s", "12 min", "3.1 h": how long SECS is, for a person. */
+static char *
+how_long(double secs, char *buf, size_t len)
+{
+	if (secs < 10)
+		snprintf(buf, len, "%.1f s", secs);
+	else if (secs < 100)
+		snprintf(buf, len, "%.0f s", secs);
+	else if (secs < 6000)
+		snprintf(buf, len, "%.0f min", secs / 60);
+	else
+		snprintf(buf, len, "%.1f h", secs / 3600);
+	return buf;
+}
+
 static char *
 target_note(const struct race *r, const struct result *res, char *buf, size_t len)
 {
 	long t = r->h->target;
-	double mins = res->rate > 0 ? 1e9 / res->rate / 60 : 0;
+	double rate = res->elapsed > 0 ? (double)res->total / res->elapsed : 0;
+	char more[96] = "", d[32];
 
+	if (t != 1000000000L && rate > 0)
+		snprintf(more, sizeof(more), "; the exercise's 1e9 would take %s",
+			 how_long(1e9 / rate, d, sizeof(d)));
 	if (t == LONG_MAX)
 		snprintf(buf, len, "none (--time %.3g s)", (double)r->h->time_ns / 1e9);
-	else if (default_target(r) && t != 1000000000L && mins > 0)
-		snprintf(buf, len, "%ld (the default for %s; 1e9 would take about %.0f min "
-			 "at the rate measured here)", t, sync_names[r->h->sync], mins);
+	else if (r->trial_rate > 0)
+		snprintf(buf, len, "%ld (picked for a run of about %s: a %.2g s trial ran "
+			 "%.3g increments/s of total%s%s; --target sets it)", t,
+			 how_long((double)t / r->trial_rate, d, sizeof(d)),
+			 (double)TRIAL_NS / 1e9, r->trial_rate, res->total < t ?
+			 "; stopped by its 8 s limit" : "", more);
+	else if (r->o.join && !r->o.target_given && !r->o.time_given)
+		snprintf(buf, len, "%ld (the exercise's, with a %.0f s limit%s%s)", t,
+			 (double)r->h->time_ns / 1e9, res->total < t ? " that stopped it" : "",
+			 more);
 	else
 		snprintf(buf, len, "%ld%s", t, r->h->time_ns ? " (or --time)" : "");
 	return buf;
@@ -1323,10 +1441,16 @@ show_progress(struct race *r)
 		return;
 	el = (double)(ipc_now_ns() - h->start_ns) / 1e9;
 	t = __atomic_load_n(r->total, __ATOMIC_RELAXED);
-	if (h->target != LONG_MAX)
-		ipc_progress_show(&r->prog, "race: %.1f%% of %ld, %.3g increments/s of total",
-				  100.0 * (double)t / (double)h->target, h->target,
-				  el > 0 ? (double)t / el : 0.0);
+	if (h->target != LONG_MAX) {
+		double rate = el > 0 ? (double)t / el : 0.0;
+		char left[32] = "?";
+
+		if (rate > 0)
+			how_long((double)(h->target - t) / rate, left, sizeof(left));
+		ipc_progress_show(&r->prog, "race: %.1f%% of %ld, %.3g increments/s of total, "
+				  "about %s left", 100.0 * (double)t / (double)h->target,
+				  h->target, rate, left);
+	}
 	else
 		ipc_progress_show(&r->prog, "race: %.1f of %.3g s, %.3g increments/s of total",
 				  el, (double)h->time_ns / 1e9, el > 0 ? (double)t / el : 0.0);
@@ -1380,14 +1504,60 @@ reap(struct race *r, int *live, char *why, size_t len)
 		err(1, "waitpid");
 }
 
+/* When every participant still running should be gone: a grace period after
+ * the race ended for one of them (or was stopped), 0 while it runs. */
+static uint64_t
+end_point(struct race *r, int live, uint64_t forked)
+{
+	struct header *h = r->h;
+	uint64_t now = ipc_now_ns();
+
+	if (interrupted)
+		return now + 500000000ULL;
+	if (load32(&h->stop) != STOP_NONE || load32(&h->state) == RACE_ABANDONED)
+		return now + 1000000000ULL;
+	if (h->start_ns == 0 && now - forked > 10000000000ULL)
+		return now;	/* ten seconds and not all arrived: one is stuck */
+	if (h->start_ns && h->time_ns && now >= h->start_ns + h->time_ns)
+		return now + 2000000000ULL;
+	if (live < r->nkids)
+		return now + 3000000000ULL;
+	for (int i = 0; i < r->nkids; i++)
+		if (load32(&h->slots[i].state) == SLOT_DONE)
+			return now + 3000000000ULL;
+	return 0;
+}
+
+/* Kills the participants that outlived the grace period (one stopped with
+ * SIGSTOP, or waiting on a lock it holds), saying why in WHY. */
+static void
+kill_rest(struct race *r, char *why, size_t len)
+{
+	for (int i = 0; i < r->nkids; i++) {
+		uint64_t start;
+		char st;
+
+		if (proc_stat(r->kids[i], &st, &start) == -1 || st == 'Z' || st == 'X')
+			continue;
+		if (load32(&r->h->stop) == STOP_NONE)
+			snprintf(why, len, "%s", st == 'T' || st == 't' ?
+				 "it was stopped, state T" : "it was still waiting");
+		abandon(r->h);
+		set_stop(r->h, STOP_STUCK, r->kids[i]);
+		if (kill(r->kids[i], SIGKILL) == -1 && errno != ESRCH)
+			err(1, "kill %d", (int)r->kids[i]);
+	}
+}
+
 static void
 monitor(struct race *r, int sfd, int live, char *why, size_t len)
 {
 	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	uint64_t forked = ipc_now_ns(), end = 0, e;
 	int sig;
 
 	while (live > 0) {
-		if (poll(&p, 1, 100) == -1 && errno != EINTR)
+		if (poll(&p, 1, 50) == -1 && errno != EINTR)
 			err(1, "poll");
 		while ((sig = ipc_sigfd_read(sfd, NULL)) > 0) {
 			if (sig == SIGCHLD)
@@ -1399,6 +1569,10 @@ monitor(struct race *r, int sfd, int live, char *why, size_t len)
 		if (sig == -1)
 			err(1, "signalfd");
 		reap(r, &live, why, len);
+		if ((e = end_point(r, live, forked)) != 0 && (end == 0 || e < end))
+			end = e;
+		if (end && ipc_now_ns() >= end)
+			kill_rest(r, why, len);
 		show_progress(r);
 	}
 	ipc_progress_done(&r->prog);
@@ -1419,6 +1593,8 @@ fork_all(struct race *r)
 
 		if (pid == 0)
 			participant(r);
+		if (pid > 0)
+			r->kids[r->nkids++] = pid;
 		if (pid == -1) {
 			warn("%s", ipc_failed_call);
 			abandon(r->h);
@@ -1430,28 +1606,454 @@ fork_all(struct race *r)
 	return live;
 }
 
+/* One race without --join: makes the file, forks the participants, watches
+ * them and gathers the result.  Returns 0, or -1 when it never started (a
+ * message is in RES->why_dead, or interrupted is set).  race_release() then
+ * removes the file. */
 static int
-run_fork(struct race *r, int sfd)
+race_once(struct race *r, int sfd, struct result *res)
 {
-	struct result res = { 0 };
 	char why[128] = "";
-	int live, rc;
+	int live;
 
+	memset(res, 0, sizeof(*res));
+	file_setup(r);
+	created_path = r->path;
+	created_by = getpid();
 	if (fflush(stdout) == EOF)
 		err(1, "stdout");
+	r->nkids = 0;
 	live = fork_all(r);
 	monitor(r, sfd, live, why, sizeof(why));
-	gather(r, &res);
-	if (res.stop == STOP_DEAD && why[0])
-		res.why_dead = why;
-	if (r->h->start_ns == 0 && interrupted) {
-		warnx("%s: interrupted by %s before the start", r->path, ipc_signame(interrupted));
-		return 128 + interrupted;
+	gather(r, res);
+	if (res->stop == STOP_DEAD || res->stop == STOP_STUCK)
+		snprintf(res->why_dead, sizeof(res->why_dead), "%s", why);
+	if (r->h->start_ns != 0)
+		return 0;
+	snprintf(res->why_dead, sizeof(res->why_dead), "%s", why);
+	return -1;
+}
+
+/* Removes the race file this process made, and its mapping. */
+static void
+race_release(struct race *r)
+{
+	struct stat st;
+
+	if (r->created && lstat(r->path, &st) == 0 && st.st_dev == r->dev &&
+	    st.st_ino == r->ino && unlink(r->path) == -1 && errno != ENOENT)
+		warn("%s: unlink", r->path);
+	created_path = NULL;
+	r->created = false;
+	if (ipc_unmap(r->h, r->len) == -1)
+		err(1, "%s: munmap", r->path);
+	r->h = NULL;
+	if (close(r->fd) == -1)
+		err(1, "%s: close", r->path);
+	r->fd = -1;
+}
+
+static void __attribute__((noreturn))
+not_started(struct race *r, const struct result *res)
+{
+	if (interrupted) {
+		warnx("%s: interrupted by %s before the start", r->path,
+		      ipc_signame(interrupted));
+		exit(128 + interrupted);
 	}
-	if (r->h->start_ns == 0)
-		errx(1, "%s: the race did not start%s%s", r->path, why[0] ? ": " : "", why);
+	errx(1, "%s: the race did not start%s%s", r->path, res->why_dead[0] ? ": " : "",
+	     res->why_dead);
+}
+
+/* 1, 2 or 5 times a power of ten, at most X. */
+static long
+round_down(double x)
+{
+	double p = 1;
+
+	while (p * 10 <= x)
+		p *= 10;
+	return (long)(x >= 5 * p ? 5 * p : x >= 2 * p ? 2 * p : p);
+}
+
+/* No --target and no --time: a short trial run measures how fast this mode
+ * goes here with N participants, and the target is what it reaches in about
+ * TARGET_S (the exercise's 1e9 at most), with a limit of LIMIT_NS. */
+static void
+pick_target(struct race *r, int sfd)
+{
+	struct result res;
+	double rate;
+
+	r->o.target = LONG_MAX;
+	r->o.time_ns = TRIAL_NS;
+	if (race_once(r, sfd, &res) == -1)
+		not_started(r, &res);
+	race_release(r);
+	if (res.stop != STOP_NONE) {
+		if (interrupted)
+			errx(128 + interrupted, "interrupted by %s during the trial run",
+			     ipc_signame(interrupted));
+		errx(1, "%s: the trial run failed: %s", r->path,
+		     stop_reason(&res, res.why_dead, sizeof(res.why_dead)));
+	}
+	rate = res.elapsed > 0 ? (double)res.total / res.elapsed : 0;
+	r->trial_rate = rate;
+	r->o.target = rate * TARGET_S >= 1e9 ? 1000000000L :
+		      rate * TARGET_S < 1000 ? 1000 : round_down(rate * TARGET_S);
+	r->o.time_ns = LIMIT_NS;
+}
+
+static int
+run_single(struct race *r, int sfd)
+{
+	struct result res;
+	int rc;
+
+	if (!r->o.target_given && !r->o.time_given)
+		pick_target(r, sfd);
+	if (race_once(r, sfd, &res) == -1)
+		not_started(r, &res);
 	rc = report(r, &res);
+	race_release(r);
 	return rc;
+}
+
+/* ---- several runs: every mode compared, a sweep over N ---- */
+
+enum { C_SYNC, C_LAYOUT, C_N, C_RATE, C_RATIO, C_LOST, C_LOSTPCT, C_FAIR, C_TOTAL,
+       C_SUM, C_ELAPSED, C_DONE, C_STOPPED, C_BAR, C_COUNT };
+
+static const struct ipc_rcol many_cols[C_COUNT] = {
+	{ "SYNC", "sync", IPC_STR, NULL, 0, 0 },
+	{ "LAYOUT", "layout", IPC_STR, NULL, 0, 0 },
+	{ "N", "n", IPC_INT, NULL, 0, 0 },
+	{ "RATE/S", "rate", IPC_REAL, "%.3g", 0, 0 },
+	{ "VS FASTEST", "ratio", IPC_REAL, "%.2g", 0, 0 },
+	{ "LOST", "lost", IPC_INT, NULL, 0, 0 },
+	{ "LOST%", "lost_pct", IPC_REAL, "%.2f", 0, 0 },
+	{ "FAIRNESS", "fairness", IPC_SHARE, NULL, 0, 0 },
+	{ "TOTAL", "total", IPC_INT, NULL, 0, 0 },
+	{ "SUM", "sum", IPC_INT, NULL, 0, 0 },
+	{ "ELAPSED", "elapsed_s", IPC_REAL, "%.3f", 0, 0 },
+	{ "COMPLETED", "completed", IPC_BOOL, NULL, 0, 0 },
+	{ "STOPPED", "stopped", IPC_STR, NULL, 0, 0 },
+	{ "", "bar", IPC_STR, NULL, 0, 0 },	/* for a person only: the last */
+};
+
+static double
+lost_pct(const struct result *x)
+{
+	return x->sum > 0 ? 100.0 * (double)x->lost / (double)x->sum : 0;
+}
+
+/* The bar of row X: its rate on a log scale from the decade below the
+ * slowest to the fastest, or (a sweep of one mode) its lost share against
+ * the largest. */
+static double
+bar_frac(const struct result *res, int k, const struct result *x, bool by_rate)
+{
+	double lo = 0, hi = 0;
+
+	for (int i = 0; i < k; i++) {
+		double v = by_rate ? res[i].rate : lost_pct(&res[i]);
+
+		if (v > 0 && (lo == 0 || v < lo))
+			lo = v;
+		if (v > hi)
+			hi = v;
+	}
+	if (!by_rate)
+		return hi > 0 ? lost_pct(x) / hi : 0;
+	if (x->rate <= 0 || hi <= 0)
+		return 0;
+	lo = pow(10, floor(log10(lo)));
+	return hi > lo ? (log10(x->rate) - log10(lo)) / (log10(hi) - log10(lo)) : 1;
+}
+
+static double
+fastest(const struct result *res, int k)
+{
+	double hi = 0;
+
+	for (int i = 0; i < k; i++)
+		if (res[i].rate > hi)
+			hi = res[i].rate;
+	return hi;
+}
+
+static int
+many_row(struct ipc_section *s, const struct result *res, int k, int i, bool by_rate)
+{
+	const struct result *x = &res[i];
+	struct libscols_line *ln = ipc_row(s);
+	double top = fastest(res, k);
+	char bar[256], why[256];
+
+	if (ln == NULL)
+		return -1;
+	return ipc_cell_str(s, ln, C_SYNC, "%s", sync_names[x->sync]) ||
+	       ipc_cell_str(s, ln, C_LAYOUT, "%s", layout_names[x->layout]) ||
+	       ipc_cell_int(s, ln, C_N, x->n) ||
+	       ipc_cell_num(s, ln, C_RATE, x->rate) ||
+	       ipc_cell_num(s, ln, C_RATIO, top > 0 ? x->rate / top : 0) ||
+	       ipc_cell_int(s, ln, C_LOST, x->lost) ||
+	       ipc_cell_num(s, ln, C_LOSTPCT, lost_pct(x)) ||
+	       ipc_cell_num(s, ln, C_FAIR, x->fairness) ||
+	       ipc_cell_int(s, ln, C_TOTAL, x->total) ||
+	       ipc_cell_int(s, ln, C_SUM, x->sum) ||
+	       ipc_cell_num(s, ln, C_ELAPSED, x->elapsed) ||
+	       ipc_cell_num(s, ln, C_DONE, x->stop == STOP_NONE) ||
+	       (stop_reason(x, why, sizeof(why)) ?
+		ipc_cell_str(s, ln, C_STOPPED, "%s", why) : ipc_cell_null(s, ln, C_STOPPED)) ||
+	       (!ipc_section_scols(s) || scols_table_get_ncols(ipc_section_scols(s)) <= C_BAR ?
+		0 : ipc_cell_str(s, ln, C_BAR, "%s",
+				 ipc_bar(bar, sizeof(bar), bar_frac(res, k, x, by_rate), 24)));
+}
+
+static uint32_t
+set_of(const struct result *res, int k, bool syncs)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < k; i++)
+		v |= 1u << (syncs ? res[i].sync : res[i].layout);
+	return v;
+}
+
+/* The heading: what was run, how long each. */
+static void
+many_title(const struct race *r, char *buf, size_t len)
+{
+	const struct opts *o = &r->o;
+	char ns[160] = "", each[64];
+	size_t u = 0;
+
+	for (int i = 0; i < o->nn && u < sizeof(ns); i++)
+		u += (size_t)snprintf(ns + u, sizeof(ns) - u, "%s%d", i ? "," : "", o->ns[i]);
+	if (o->time_given || !o->target_given)
+		snprintf(each, sizeof(each), "%.3g s each", (double)o->time_ns / 1e9);
+	else
+		snprintf(each, sizeof(each), "each to %ld", o->target);
+	snprintf(buf, len, "race: %s, N = %s, --layout %s, %s",
+		 __builtin_popcount(o->syncs) > 1 ? "every --sync mode" : sync_names[o->sync],
+		 ns, __builtin_popcount(o->layouts) > 1 ? "packed and padded" :
+		 layout_names[o->layout], each);
+}
+
+static const char *const slow_why[S_COUNT] = {
+	"participants on one CPU take turns",
+	"each increment is a locked instruction that must own the cache line of total, "
+	"which moves from CPU to CPU",
+	"each increment takes and releases a process-shared mutex: atomic instructions on "
+	"the lock's cache line, and a futex(2) system call whenever another participant "
+	"holds it",
+	"each increment is a sem_wait and a sem_post: atomic instructions on the "
+	"semaphore, and a futex(2) system call whenever another participant holds it",
+	"each increment takes the spinlock with an atomic exchange, and a participant "
+	"preempted while holding it leaves the others spinning until it runs again",
+	"each increment makes two system calls, flock(LOCK_EX) and flock(LOCK_UN), and "
+	"a waiter sleeps in the kernel",
+	"each increment makes two fcntl(2) system calls on a record lock, and a waiter "
+	"sleeps in the kernel",
+};
+
+/* Why the slow modes are slow: one sentence per mode at under half the
+ * fastest's rate, from the first row of each mode. */
+static void
+finding_slow(struct ipc_section *s, const struct result *res, int k)
+{
+	const struct result *top = &res[0];
+	uint32_t seen = 0;
+
+	for (int i = 1; i < k; i++)
+		if (res[i].rate > top->rate)
+			top = &res[i];
+	for (int i = 0; i < k; i++) {
+		const struct result *x = &res[i];
+
+		if ((seen & (1u << x->sync)) || x->sync == top->sync)
+			continue;
+		seen |= 1u << x->sync;
+		if (x->rate <= 0 || x->rate > top->rate / 2)
+			continue;
+		ipc_section_finding(s, "%s at %.3g increments/s is %.0fx slower than %s "
+				    "(%.3g/s), about %.0f ns an increment: %s.",
+				    sync_names[x->sync], x->rate, top->rate / x->rate,
+				    sync_names[top->sync], top->rate, 1e9 / x->rate,
+				    slow_why[x->sync]);
+	}
+}
+
+static void
+finding_lost(struct ipc_section *s, const struct result *res, int k)
+{
+	long lost = 0, sum = 0, synced = 0;
+
+	for (int i = 0; i < k; i++) {
+		if (res[i].sync == S_NONE) {
+			lost += res[i].lost;
+			sum += res[i].sum;
+		} else {
+			synced += res[i].lost;
+		}
+	}
+	if (lost > 0 && set_of(res, k, true) != 1u << S_NONE)
+		ipc_section_finding(s, "none lost %ld of %ld increments (%.2f%%): its "
+				    "read-increment-write of total is not atomic; the "
+				    "synchronised modes lost %ld.", lost, sum,
+				    100.0 * (double)lost / (double)sum, synced);
+}
+
+/* False sharing: the same mode and N in both layouts. */
+static void
+finding_layout(struct ipc_section *s, const struct result *res, int k)
+{
+	const struct result *pa = NULL, *pd = NULL;
+	double best = 1;
+
+	for (int i = 0; i < k; i++)
+		for (int j = 0; j < k; j++) {
+			const struct result *a = &res[i], *b = &res[j];
+
+			if (a->layout != L_PACKED || b->layout != L_PADDED || a->sync != b->sync ||
+			    a->n != b->n || a->n < 2 || a->rate <= 0 || b->rate / a->rate <= best)
+				continue;
+			best = b->rate / a->rate;
+			pa = a;
+			pd = b;
+		}
+	if (pa && best >= 1.2)
+		ipc_section_finding(s, "False sharing: with --layout packed, total and the "
+				    "winnings share cache lines, so each participant's write to "
+				    "its own winning takes the line from the others; %s with %d "
+				    "participants ran %.3g/s packed and %.3g/s padded (%.1fx).",
+				    sync_names[pa->sync], pa->n, pa->rate, pd->rate, best);
+}
+
+static void
+finding_sweep(struct ipc_section *s, const struct result *res, int k)
+{
+	char curve[512];
+	size_t u = 0;
+	int cpus = 0;
+
+	for (int i = 0; i < k; i++)
+		cpus = ncpus(res[i].allcpus) > cpus ? ncpus(res[i].allcpus) : cpus;
+	for (int i = 0; i < k && u < sizeof(curve); i++)
+		if (res[i].sync == S_NONE && res[i].layout == res[0].layout)
+			u += (size_t)snprintf(curve + u, sizeof(curve) - u, "%s%d: %.2f%%",
+					      u ? ", " : "", res[i].n, lost_pct(&res[i]));
+	if (u == 0)
+		return;
+	ipc_section_finding(s, "Lost updates of none by N (%s): with one participant "
+			    "nothing is lost; with several, one is lost whenever two read "
+			    "total before either writes it back, and with more participants "
+			    "than the %d CPU%s they ran on, they take turns on a CPU, so the "
+			    "loss depends on how often the scheduler preempts one between its "
+			    "read and its write.", curve, cpus, cpus == 1 ? "" : "s");
+}
+
+static int
+many_report(const struct race *r, const struct result *res, int k)
+{
+	struct ipc_report *rep = ipc_report_new(stdout, r->o.json);
+	struct ipc_section *s;
+	bool by_rate = __builtin_popcount(r->o.syncs) > 1 || r->o.nn == 1;
+	char title[256];
+	int rc = 0;
+
+	many_title(r, title, sizeof(title));
+	if (rep == NULL || (s = ipc_report_section(rep, NULL, title)) == NULL ||
+	    ipc_section_table(s, "runs", many_cols, r->o.json ? C_BAR : C_COUNT) == -1)
+		err(1, "report");
+	if (!r->o.json) {
+		struct libscols_table *t = ipc_section_scols(s);
+		static const int hide[] = { C_TOTAL, C_SUM, C_ELAPSED, C_DONE, C_STOPPED };
+
+		for (size_t i = 0; i < sizeof(hide) / sizeof(hide[0]); i++)
+			scols_column_set_flags(scols_table_get_column(t, (size_t)hide[i]),
+					       SCOLS_FL_HIDDEN | SCOLS_FL_RIGHT);
+		scols_column_set_name(scols_table_get_column(t, C_BAR),
+				      by_rate ? "RATE (log scale)" : "LOST (to scale)");
+	}
+	for (int i = 0; i < k && rc == 0; i++)
+		rc = many_row(s, res, k, i, by_rate);
+	if (rc == 0 && k > 0 && res[k - 1].stop != STOP_NONE) {
+		char why[256];
+
+		rc = ipc_put_note(s, "The last row is partial: %s.",
+				  stop_reason(&res[k - 1], why, sizeof(why)));
+	}
+	if (rc != 0)
+		err(1, "report");
+	if (__builtin_popcount(set_of(res, k, true)) > 1)
+		finding_slow(s, res, k);
+	finding_lost(s, res, k);
+	finding_layout(s, res, k);
+	if (r->o.nn > 1)
+		finding_sweep(s, res, k);
+	if (ipc_report_end(rep) == -1)
+		ipc_flush_check(stdout, "stdout");
+	ipc_report_free(rep);
+	return 0;
+}
+
+/* A signal that came between two runs ends the series. */
+static bool
+drain_signals(int sfd)
+{
+	int sig;
+
+	while ((sig = ipc_sigfd_read(sfd, NULL)) > 0)
+		if (sig != SIGCHLD)
+			interrupted = sig;
+	return interrupted != 0;
+}
+
+static int
+planned_runs(const struct opts *o)
+{
+	return o->nn * __builtin_popcount(o->syncs) * __builtin_popcount(o->layouts);
+}
+
+static int
+run_many(struct race *r, int sfd)
+{
+	struct opts *o = &r->o;
+	int total = planned_runs(o), k = 0, rc = 0;
+	struct result *res = calloc((size_t)total, sizeof(*res));
+
+	if (res == NULL)
+		err(1, "calloc");
+	if (!o->time_given && !o->target_given)
+		o->time_ns = RUN_NS;
+	if (o->time_ns && (double)total * ((double)o->time_ns / 1e9 + 0.1) > 3)
+		warnx("%d runs of %.3g s each: about %.0f s in all (--time sets a run's time)",
+		      total, (double)o->time_ns / 1e9,
+		      (double)total * ((double)o->time_ns / 1e9 + 0.1));
+	for (int l = 0; l < 2; l++)
+		for (int m = 0; m < S_COUNT; m++)
+			for (int i = 0; i < o->nn; i++) {
+				if (!(o->layouts & (1u << l)) || !(o->syncs & (1u << m)) ||
+				    rc != 0 || drain_signals(sfd))
+					continue;
+				o->layout = l;
+				o->sync = m;
+				o->n = o->ns[i];
+				if (race_once(r, sfd, &res[k]) == -1)
+					rc = -1;
+				else if (res[k++].stop != STOP_NONE)
+					rc = 1;
+				race_release(r);
+			}
+	if (rc == -1 && !interrupted)
+		not_started(r, &res[k]);
+	many_report(r, res, k);
+	free(res);
+	if (interrupted)
+		return 128 + interrupted;
+	return rc != 0 ? 1 : 0;
 }
 
 /* ---- with --join: one participant per terminal ---- */
@@ -1523,11 +2125,12 @@ static const struct ipc_help help = {
 	.summary = "N processes race to increment one counter in a shared file.",
 	.options =
 	" -s, --sync MODE     none (default), atomic, mutex, sem, spin, flock, fcntl\n"
-	" -l, --layout L      seed (default; N <= 10) or padded (N <= 64)\n"
+	" -l, --layout L      packed (default: the exercise's struct,\n"
+	"                     N <= 10), padded (N <= 64), or all\n"
 	" -t, --target T      race until the total reaches T (default 1e9;\n"
 	"                     1e6 for flock and fcntl)\n"
 	" -T, --time S        stop after S seconds at the latest\n"
-	"     --join          one participant per terminal, as the seed does it\n"
+	"     --join          one participant per terminal, as the exercise does it\n"
 	" -f, --file PATH     the race file (--join: $TMPDIR/ipclab-race-UID)\n"
 	" -w, --timeout S     how long --join waits for the others (default 60)\n"
 	"     --force         replace a file at PATH that is not a race file\n"
@@ -1565,9 +2168,11 @@ parse_secs(const char *s, const char *opt)
 	const char *es;
 	double d;
 
-	if (ipc_parse_seconds(s, 1e6, &d, &es) == -1 || d <= 0)
-		ipc_usage("%s '%s': not a number of seconds above 0 (%s)", opt, s,
-			  d <= 0 ? "too small" : es);
+	if (ipc_parse_seconds(s, 1e6, &d, &es) == -1)
+		ipc_usage("%s '%s': not a number of seconds from 0.001 to 1e6 (%s)", opt, s, es);
+	if (d < 0.001)
+		ipc_usage("%s '%s': not a number of seconds from 0.001 to 1e6 (too small)",
+			  opt, s);
 	return (uint64_t)(d * 1e9);
 }
 
@@ -1585,6 +2190,17 @@ bad_option(int c, char **argv)
 	ipc_usage("unrecognized option '%s'", argv[optind - 1]);
 }
 
+/* A --sync or --layout name, or "all": the bits of the ones to run. */
+static uint32_t
+parse_set(const char *s, const char *const *names, int n, const char *what)
+{
+	if (strcmp(s, "all") == 0)
+		return (1u << n) - 1;
+	if (n == 2 && strcmp(s, "seed") == 0)
+		return 1u << L_PACKED;	/* the old name of the packed layout */
+	return 1u << parse_name(s, names, n, what);
+}
+
 static void
 parse_opt(struct opts *o, int c, char **argv)
 {
@@ -1592,15 +2208,17 @@ parse_opt(struct opts *o, int c, char **argv)
 	long long v;
 
 	switch (c) {
-	case 's': o->sync = parse_name(optarg, sync_names, S_COUNT, "--sync mode "
-				       "(none, atomic, mutex, sem, spin, flock, fcntl)"); break;
-	case 'l': o->layout = parse_name(optarg, layout_names, 2, "--layout (seed, padded)"); break;
+	case 's': o->syncs = parse_set(optarg, sync_names, S_COUNT, "--sync mode (none, "
+				       "atomic, mutex, sem, spin, flock, fcntl, all)"); break;
+	case 'l': o->layouts = parse_set(optarg, layout_names, 2,
+					 "--layout (packed, padded, all)"); break;
 	case 't':
 		if (ipc_parse_count(optarg, 1, LONG_MAX - 1, &v, &es) == -1)
 			ipc_usage("--target '%s': not a count from 1 up (%s)", optarg, es);
 		o->target = (long)v;
+		o->target_given = true;
 		break;
-	case 'T': o->time_ns = parse_secs(optarg, "--time"); break;
+	case 'T': o->time_ns = parse_secs(optarg, "--time"); o->time_given = true; break;
 	case 'w': o->timeout_ns = parse_secs(optarg, "--timeout"); break;
 	case OPT_JOIN: o->join = true; break;
 	case OPT_FORCE: o->force = true; break;
@@ -1611,29 +2229,98 @@ parse_opt(struct opts *o, int c, char **argv)
 	}
 }
 
-static void
-parse_n(struct opts *o, const char *s)
+static int
+one_n(const char *s, const char *all)
 {
 	const char *es;
 	long long v;
 
 	if (ipc_parse_count(s, 1, MAXN, &v, &es) == -1)
-		ipc_usage("'%s' is not a number of participants: N is 1 to %d (%s)", s, MAXN, es);
-	o->n = (int)v;
-	if (o->layout == L_SEED && o->n > SEED_MAXN)
-		ipc_usage("%d participants do not fit the seed's struct RaceCourse, which has "
-			  "%d winnings; --layout padded gives each counter its own cache line "
-			  "and takes up to %d", o->n, SEED_MAXN, MAXN);
+		ipc_usage("'%s' is not a number of participants: N is 1 to %d, a range "
+			  "such as 1-8 or a list such as 1,2,4,8 (%s)", all, MAXN, es);
+	return (int)v;
+}
+
+/* N, a range A-B or a list of both: "2", "1-8", "1,2,4,8". */
+static void
+parse_n(struct opts *o, const char *s)
+{
+	char buf[256], *item, *save, *dash;
+	int a, b;
+
+	if (strlen(s) >= sizeof(buf) || *s == '\0' || s[strlen(s) - 1] == ',')
+		one_n("", s);
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if ((dash = strchr(item, '-')) != NULL && dash != item)
+			*dash++ = '\0';
+		else
+			dash = NULL;
+		a = one_n(item, s);
+		b = dash ? one_n(dash, s) : a;
+		if (b < a)
+			ipc_usage("'%s': the range %d-%d goes down", s, a, b);
+		for (; a <= b; a++) {
+			if (o->nn == MAXN)
+				ipc_usage("'%s': more than %d numbers of participants", s, MAXN);
+			o->ns[o->nn++] = a;
+		}
+	}
+	for (int i = 0; i < o->nn; i++)
+		if ((o->layouts & (1u << L_PACKED)) && o->ns[i] > PACKED_MAXN)
+			ipc_usage("%d participants do not fit the exercise's struct RaceCourse, "
+				  "which has %d winnings; --layout padded gives each counter "
+				  "its own cache line and takes up to %d", o->ns[i], PACKED_MAXN,
+				  MAXN);
+	o->n = o->ns[0];
+}
+
+static int
+lowest_bit(uint32_t v)
+{
+	return __builtin_ctz(v);
+}
+
+static bool
+several(const struct opts *o)
+{
+	return o->nn > 1 || __builtin_popcount(o->syncs) > 1 ||
+	       __builtin_popcount(o->layouts) > 1;
+}
+
+static void
+parse_path(struct race *r)
+{
+	const char *tmp = getenv("TMPDIR");
+	char sb[80];
+	int n;
+
+	if (r->o.file && ipc_path_check(r->o.file) == -1)
+		ipc_usage("--file '%s': %s", ipc_shorten(r->o.file, 60, sb, sizeof(sb)), ipc_failed_why);
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if (r->o.file)
+		n = snprintf(r->path, sizeof(r->path), "%s", r->o.file);
+	else if (r->o.join)
+		n = snprintf(r->path, sizeof(r->path), "%s/ipclab-race-%u", tmp,
+			     (unsigned)getuid());
+	else
+		n = snprintf(r->path, sizeof(r->path), "%s/ipclab-race.%d", tmp, (int)getpid());
+	/* the file is made as PATH.PID.new first: that name must fit too */
+	if (n < 0 || (size_t)n + 24 >= sizeof(r->path))
+		ipc_usage("%s: the path is too long for the race file and its temporary "
+			  "name (PATH_MAX is %d bytes)", ipc_shorten(r->path, 60, sb, sizeof(sb)), PATH_MAX);
 }
 
 static void
 parse_args(struct race *r, int argc, char **argv)
 {
 	struct opts *o = &r->o;
-	const char *tmp = getenv("TMPDIR");
 	int c;
 
 	o->timeout_ns = 60000000000ULL;
+	o->syncs = 1u << S_NONE;
+	o->layouts = 1u << L_PACKED;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":s:l:t:T:f:w:jhV", longopts, NULL)) != -1)
 		parse_opt(o, c, argv);
@@ -1641,19 +2328,19 @@ parse_args(struct race *r, int argc, char **argv)
 		ipc_usage(optind == argc ? "N, the number of participants, is missing" :
 			  "one N expected, got '%s' too", argv[optind + 1 < argc ? optind + 1 : optind]);
 	parse_n(o, argv[optind]);
-	if (o->target == 0)
-		o->target = o->time_ns ? LONG_MAX :
-			    o->sync == S_FLOCK || o->sync == S_FCNTL ? 1000000L : 1000000000L;
-	else
-		r->target_given = true;
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	if (o->file)
-		snprintf(r->path, sizeof(r->path), "%s", o->file);
-	else if (o->join)
-		snprintf(r->path, sizeof(r->path), "%s/ipclab-race-%u", tmp, (unsigned)getuid());
-	else
-		snprintf(r->path, sizeof(r->path), "%s/ipclab-race.%d", tmp, (int)getpid());
+	o->sync = lowest_bit(o->syncs);
+	o->layout = lowest_bit(o->layouts);
+	if (o->join && several(o))
+		ipc_usage("--join races one N, one --sync mode and one --layout");
+	if (!o->target_given)
+		o->target = LONG_MAX;
+	if (o->join && !o->target_given && !o->time_given) {
+		/* every participant must agree without a trial: the exercise's
+		 * target, with a limit the report states */
+		o->target = o->sync == S_FLOCK || o->sync == S_FCNTL ? 1000000L : 1000000000L;
+		o->time_ns = JOIN_LIMIT_NS;
+	}
+	parse_path(r);
 }
 
 int
@@ -1661,7 +2348,7 @@ race_main(int argc, char **argv)
 {
 	struct race r = { .fd = -1, .slot = -1 };
 	sigset_t set;
-	int sfd = -1, rc;
+	int sfd = -1;
 
 	parse_args(&r, argc, argv);
 	ipc_progress_init(&r.prog);
@@ -1674,18 +2361,15 @@ race_main(int argc, char **argv)
 		    ipc_sig_handle(SIGTERM, on_signal, true) == -1 ||
 		    ipc_sig_handle(SIGHUP, on_signal, true) == -1)
 			err(1, "sigaction");
-	} else {
-		sigaddset(&set, SIGCHLD);
-		if ((sfd = ipc_sigfd_open(&set)) == -1)
-			err(1, "%s", ipc_failed_call);
-	}
-	file_setup(&r);
-	if (r.o.join)
+		file_setup(&r);
 		return run_join(&r);
-	created_path = r.path;
-	created_by = getpid();
+	}
+	sigaddset(&set, SIGCHLD);
+	if ((sfd = ipc_sigfd_open(&set)) == -1)
+		err(1, "%s", ipc_failed_call);
 	if (atexit(remove_created) != 0)
 		errx(1, "atexit failed");
-	rc = run_fork(&r, sfd);
-	return rc;
+	if (several(&r.o))
+		return run_many(&r, sfd);
+	return run_single(&r, sfd);
 }

@@ -32,7 +32,7 @@ winnings_sum() { jq '[.participants[].winnings] | add' "$1"; }
 # has_children PID N: PID has N children (for wait_for)
 has_children() { [ "$(pgrep -P "$1" | wc -l)" -eq "$2" ]; }
 
-# racing FILE: the seed layout's total (at 4096 + 8) is above 0 (for wait_for)
+# racing FILE: the packed layout's total (at 4096 + 8) is above 0 (for wait_for)
 racing() {
 	local t
 	t=$(od -An -t d8 -j 4104 -N 8 "$1" 2>/dev/null | tr -d ' ')
@@ -108,7 +108,7 @@ racing() {
 
 @test "man page: the layouts race for a fixed time with --time, both exact" {
 	local layout
-	for layout in seed padded; do
+	for layout in packed padded; do
 		run ipclab race 2 --sync atomic --time 1 --layout "$layout"
 		[ "$status" -eq 0 ]
 		[[ "$output" == *"TARGET   none (--time 1 s)"* ]]
@@ -129,11 +129,41 @@ racing() {
 	[ ! -s "$dir/pipe" ]
 }
 
-@test "flock's default target finishes in seconds and the report says so" {
-	run ipclab race 1 --sync flock
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"TARGET"*"1000000 (the default for flock; 1e9 would take about"* ]]
-	[[ "$output" == *"TOTAL    1000000"* ]]
+# in_time SECONDS FILE CMD...: runs CMD in the background with its output in
+# FILE and waits for it at most SECONDS (a bounded poll); its status in $rc
+in_time() {
+	local limit=$1 out=$2 p
+	shift 2
+	"$@" >"$out" 2>&1 3>&- &
+	p=$!
+	bg+=("$p")
+	wait_for "$limit" dead "$p" || return 1
+	rc=0
+	wait "$p" || rc=$?
+}
+
+@test "every mode's default run of 2 participants ends within 15 s, exact where it must be" {
+	local m
+	for m in none atomic mutex sem spin flock fcntl; do
+		in_time 15 "$dir/$m.json" "$IPCLAB_BIN" race 2 --sync "$m" --json
+		[ "$rc" -eq 0 ]
+		run jq -e --arg m "$m" '.sync == $m and .completed and .lost == .sum - .total
+			and .target >= 1000 and .target <= 1000000000 and .time_s == 8
+			and ($m == "none" or (.lost == 0 and .total == .target))' "$dir/$m.json"
+		[ "$status" -eq 0 ]
+		[ "$(winnings_sum "$dir/$m.json")" -eq "$(jq .sum "$dir/$m.json")" ]
+	done
+}
+
+@test "a default run of 8 participants ends within 15 s and says how its target was picked" {
+	in_time 15 "$dir/out" "$IPCLAB_BIN" race 8 --sync mutex
+	[ "$rc" -eq 0 ]
+	flat=$(tr -s ' \n' ' ' <"$dir/out")
+	[[ "$flat" =~ "TARGET "[0-9]+" (picked for a run of about "[0-9.]+" s: a 0.25 s trial ran " ]]
+	[[ "$flat" == *"; --target sets it)"* ]]
+	total=$(awk '$1 == "TOTAL" { print $2 }' "$dir/out")
+	target=$(awk '$1 == "TARGET" { print $2 }' "$dir/out")
+	[ "$total" -eq "$target" ]
 }
 
 @test "--join: 3 processes started separately race together and report the same race" {
@@ -155,7 +185,7 @@ racing() {
 	[ ! -e "$f" ]
 }
 
-@test "--join: the first participant, the file's creator, removes it, as the seed has it" {
+@test "--join: the first participant, the file's creator, removes it, as the exercise has it" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	local f=$dir/course
 	# the first runs nearly untraced (seccomp filter), the second is slowed
@@ -349,7 +379,7 @@ holds_mutex() {
 		[[ "$output" == *"Try 'ipclab race --help'"* ]]
 	done
 	run ipclab race 65 --layout padded
-	[[ "$output" == *"'65' is not a number of participants: N is 1 to 64 (too large)"* ]]
+	[[ "$output" == *"'65' is not a number of participants: N is 1 to 64,"*"(too large)"* ]]
 	run ipclab race -3
 	[[ "$output" == *"(negative)"* ]]
 	run ipclab race 11
@@ -358,7 +388,7 @@ holds_mutex() {
 	[ -z "$(ls -A "$dir")" ]
 }
 
-@test "man page examples: the seed's race and a mutex race in JSON" {
+@test "man page examples: the exercise's race and a mutex race in JSON" {
 	run ipclab race 2 --target 1e7
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"TOTAL    10000000"* ]]
@@ -385,6 +415,6 @@ holds_mutex() {
 		"$IPCLAB_SRC/bench/race" 1 none mutex flock
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(grep -Ec '^(none|mutex|flock) +(seed|padded) +[12] +[0-9.e+]+ +[0-9.e+]+ +[0-9.]+x' <<< "$output")" -eq 12 ]
+	[ "$(grep -Ec '^(none|mutex|flock) +(packed|padded) +[12] +[0-9.e+]+ +[0-9.e+]+ +[0-9.]+x' <<< "$output")" -eq 12 ]
 	grep -Eq '^lowest ratio: best [0-9.]+x, median [0-9.]+x' <<< "$output"
 }
