@@ -172,6 +172,7 @@ struct race {
 	long *win[MAXN];
 	bool created;
 	double trial_rate;		/* the default target's trial, increments/s */
+	char stuck[96];			/* --join: the peer given up on, in words */
 	pid_t kids[MAXN];		/* without --join: the participants forked */
 	int nkids;
 	dev_t dev;
@@ -420,11 +421,33 @@ file_publish(struct race *r)
 
 enum { F_NONE, F_FOREIGN, F_LINK, F_LIVE, F_STALE };
 
+/* Decodes the LEN bytes at BUF, the start of a file of FSIZE bytes, into *H:
+ * 0 when they are the header of a race file that this version can join, -1
+ * when they are not (anything at all may be in the file). */
+static int
+header_decode(const void *buf, size_t len, off_t fsize, struct header *h)
+{
+	if (len < sizeof(*h) || fsize < DATA_OFF)
+		return -1;
+	memcpy(h, buf, sizeof(*h));
+	if (memcmp(h->magic, RACE_MAGIC, sizeof(h->magic)) != 0 ||
+	    h->version != RACE_VERSION || h->size != (uint64_t)fsize ||
+	    h->layout > L_PADDED || h->size < file_size(h->layout) ||
+	    h->sync >= S_COUNT || h->n < 1 || h->n > MAXN ||
+	    (h->layout == L_PACKED && h->n > PACKED_MAXN) ||
+	    h->state < RACE_WAITING || h->state > RACE_ABANDONED ||
+	    h->arrived > h->n || h->ready > h->n || h->target < 1)
+		return -1;
+	return 0;
+}
+
 /* Reads the header of an existing PATH without changing a byte of it. */
 static int
 file_examine(const char *path, struct header *h, int *fdp)
 {
+	char buf[sizeof(struct header)];
 	struct stat st;
+	ssize_t n;
 	int fd;
 
 	*fdp = -1;
@@ -444,16 +467,58 @@ file_examine(const char *path, struct header *h, int *fdp)
 			return errno == ELOOP ? F_LINK : F_FOREIGN;
 		err(1, "%s: %s", path, ipc_failed_call);
 	}
-	if (st.st_size < DATA_OFF || pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h) ||
-	    memcmp(h->magic, RACE_MAGIC, sizeof(h->magic)) != 0 ||
-	    h->version != RACE_VERSION || h->size != (uint64_t)st.st_size ||
-	    h->layout > L_PADDED || h->size < file_size(h->layout) ||
-	    h->sync >= S_COUNT || h->n < 1 || h->n > MAXN) {
+	if (st.st_size < DATA_OFF || (n = pread(fd, buf, sizeof(buf), 0)) == -1 ||
+	    header_decode(buf, (size_t)n, st.st_size, h) == -1) {
 		close(fd);
 		return F_FOREIGN;
 	}
 	*fdp = fd;
 	return any_alive(h) ? F_LIVE : F_STALE;
+}
+
+/* The pid holding a flock(2) on inode INO, from /proc/locks, or 0. */
+static pid_t
+flock_holder(ino_t ino)
+{
+	FILE *fp = fopen("/proc/locks", "re");
+	char line[256], kind[16];
+	unsigned long i;
+	unsigned mj, mn;
+	long pid = 0;
+
+	while (fp && fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%lu", kind, &pid, &mj, &mn,
+			   &i) == 5 && strcmp(kind, "FLOCK") == 0 && i == (unsigned long)ino)
+			break;
+		else
+			pid = 0;
+	if (fp)
+		fclose(fp);
+	return (pid_t)pid;
+}
+
+/* Takes FD's flock, waiting at most a second: whoever holds it longer is
+ * named, and the file is left alone. */
+static void
+flock_bounded(struct race *r, int fd)
+{
+	uint64_t t0 = ipc_now_ns();
+	struct stat st;
+
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			err(1, "%s: flock", r->path);
+		if (interrupted || ipc_now_ns() - t0 > 1000000000ULL) {
+			pid_t p = fstat(fd, &st) == 0 ? flock_holder(st.st_ino) : 0;
+
+			if (p > 0)
+				errx(1, "%s: a stale race file, but pid %d holds a flock on it; "
+				     "leaving it alone (gave up after 1 s)", r->path, (int)p);
+			errx(1, "%s: a stale race file, but another process holds a flock "
+			     "on it; leaving it alone (gave up after 1 s)", r->path);
+		}
+		nap(10000000);
+	}
 }
 
 /* Removes a stale race file, holding its lock so that two newcomers do not
@@ -464,8 +529,7 @@ file_takeover(struct race *r, int fd)
 	struct stat a, b;
 	struct header h;
 
-	if (flock(fd, LOCK_EX) == -1)
-		err(1, "%s: flock", r->path);
+	flock_bounded(r, fd);
 	if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) && any_alive(&h) == 0 &&
 	    fstat(fd, &a) == 0 && lstat(r->path, &b) == 0 &&
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
@@ -481,37 +545,104 @@ static void __attribute__((noreturn))
 refuse_foreign(struct race *r, int kind)
 {
 	if (kind == F_LINK)
-		errx(1, "%s: is a symbolic link; not following it (choose another --file, "
-		     "or --force to replace the link itself)", r->path);
+		errx(1, "%s: is a symbolic link; not following it (choose another --file)",
+		     r->path);
 	errx(1, "%s: exists and is not an ipclab race file; leaving it untouched "
-	     "(choose another --file, or --force to replace it)", r->path);
+	     "(choose another --file, or --force to replace it if it is a regular file "
+	     "of yours)", r->path);
 }
 
+/* --force: replaces only a regular file of the caller's (ipc_may_replace). */
 static void
 remove_foreign(struct race *r)
 {
 	struct stat st;
 
-	if (lstat(r->path, &st) == 0 && S_ISDIR(st.st_mode))
-		errx(1, "%s: is a directory; not replacing it", r->path);
+	if (lstat(r->path, &st) == -1) {
+		if (errno == ENOENT)
+			return;
+		err(1, "%s: lstat", r->path);
+	}
+	if (ipc_may_replace(&st) == -1)
+		errx(1, "%s: not replacing it even with --force: %s", r->path, ipc_failed_why);
 	if (unlink(r->path) == -1 && errno != ENOENT)
 		err(1, "%s: unlink", r->path);
 	warnx("%s: replaced a file that was not a race file (--force)", r->path);
 }
 
-/* Checks that the race waiting at PATH is the one asked for. */
+static char *
+target_str(long target, uint64_t time_ns, char *buf, size_t len)
+{
+	if (target == LONG_MAX)
+		snprintf(buf, len, "no --target (--time %.3g)", (double)time_ns / 1e9);
+	else
+		snprintf(buf, len, "--target %ld", target);
+	return buf;
+}
+
+/* Checks that the race waiting at PATH is the one asked for, naming the
+ * first setting that differs. */
 static void
 check_same(struct race *r, const struct header *h)
 {
-	if (h->n != (uint32_t)r->o.n || h->sync != r->o.sync || h->layout != r->o.layout ||
-	    h->target != r->o.target || h->time_ns != r->o.time_ns)
-		errx(1, "%s: the race waiting there is for %u participants, --sync %s, "
-		     "--layout %s, target %lld; run the same command as its creator (pid %d)",
-		     r->path, h->n, sync_names[h->sync], layout_names[h->layout],
-		     (long long)h->target, (int)h->creator);
+	char a[64], b[64];
+	pid_t c = h->creator;
+
+	if (h->n != (uint32_t)r->o.n)
+		errx(1, "%s: the race waiting there is for %u participants, not %d; run "
+		     "the same command as its creator (pid %d)", r->path, h->n, r->o.n, c);
+	if (h->sync != r->o.sync || h->layout != r->o.layout)
+		errx(1, "%s: the race waiting there is --sync %s --layout %s, not --sync %s "
+		     "--layout %s; run the same command as its creator (pid %d)", r->path,
+		     sync_names[h->sync], layout_names[h->layout], sync_names[r->o.sync],
+		     layout_names[r->o.layout], c);
+	if (h->target != r->o.target)
+		errx(1, "%s: the race waiting there has %s, not %s; run the same command "
+		     "as its creator (pid %d)", r->path,
+		     target_str(h->target, h->time_ns, a, sizeof(a)),
+		     target_str(r->o.target, r->o.time_ns, b, sizeof(b)), c);
+	if (h->time_ns != r->o.time_ns)
+		errx(1, "%s: the race waiting there has --time %.3g, not %.3g%s; run the "
+		     "same command as its creator (pid %d)", r->path, (double)h->time_ns / 1e9,
+		     (double)r->o.time_ns / 1e9, h->time_ns == JOIN_LIMIT_NS ||
+		     r->o.time_ns == JOIN_LIMIT_NS ? " (without --target and --time, "
+		     "--join races for at most 5 s)" : "", c);
 	if (load32(&h->state) != RACE_WAITING)
 		errx(1, "%s: a race is already running there (creator pid %d); wait for it "
 		     "to end or choose another --file", r->path, (int)h->creator);
+}
+
+/* Before the start nobody holds the race's lock: one that is held (a
+ * participant stopped or a hostile writer) would make us wait forever. */
+static void
+check_locks(struct race *r)
+{
+	struct header *h = r->h;
+	int e, v;
+
+	if (h->sync == S_MUTEX) {
+		e = pthread_mutex_trylock(&h->mutex);
+		if (e == EOWNERDEAD)
+			e = pthread_mutex_consistent(&h->mutex);
+		if (e == 0 && (e = pthread_mutex_unlock(&h->mutex)) == 0)
+			return;
+		if (e == EBUSY)
+			errx(1, "%s: the race's mutex is held by pid %u before the start; not "
+			     "joining a race that would wait on it", r->path,
+			     __atomic_load_n((uint32_t *)&h->mutex, __ATOMIC_RELAXED) & 0x3fffffff);
+		errc(1, e, "%s: pthread_mutex_trylock", r->path);
+	}
+	if (h->sync == S_SEM) {
+		if (sem_getvalue(&h->sem, &v) == -1)
+			err(1, "%s: sem_getvalue", r->path);
+		if (v < 1)
+			errx(1, "%s: the race's semaphore is %d before the start (a race "
+			     "waiting to start has 1); not joining a race that would wait on "
+			     "it", r->path, v);
+	}
+	if (h->sync == S_SPIN && __atomic_load_n(&h->spin, __ATOMIC_ACQUIRE))
+		errx(1, "%s: the race's spinlock is taken before the start; not joining a "
+		     "race that would wait on it", r->path);
 }
 
 static bool
@@ -521,6 +652,7 @@ file_join(struct race *r, int fd, const struct header *h)
 	r->fd = fd;
 	r->len = h->size;
 	race_map(r);
+	check_locks(r);
 	return true;
 }
 
@@ -678,13 +810,17 @@ leave(struct race *r)
 	struct header *h = r->h;
 	struct stat st;
 
+	pid_t stuck = load32(&h->stop) == STOP_STUCK ? h->stop_pid : 0;
+
 	store32(&h->slots[r->slot].state, SLOT_LEFT);
-	if (h->creator != getpid() && alive(h->creator, h->creator_start))
+	if (h->creator != getpid() && h->creator != stuck &&
+	    alive(h->creator, h->creator_start))
 		return;		/* the first is still here: it removes the file */
 	for (uint32_t i = 0; i < h->n && h->creator != getpid(); i++) {
 		struct slot *s = &h->slots[i];
 
-		if ((int)i != r->slot && load32(&s->state) != SLOT_LEFT && slot_alive(s))
+		if ((int)i != r->slot && s->pid != stuck && load32(&s->state) != SLOT_LEFT &&
+		    slot_alive(s))
 			return;
 	}
 	if (lstat(r->path, &st) == 0 && st.st_dev == r->dev && st.st_ino == r->ino &&
@@ -1163,9 +1299,8 @@ stop_reason(const struct result *res, char *buf, size_t len)
 		snprintf(buf, len, "pid %d failed", (int)res->stop_pid);
 		return buf;
 	case STOP_STUCK:
-		snprintf(buf, len, "participant %d did not end with the race (%s), so it "
-			 "was killed", (int)res->stop_pid, res->why_dead[0] ? res->why_dead :
-			 "it did not stop");
+		snprintf(buf, len, "participant %d did not end with the race (%s)",
+			 (int)res->stop_pid, res->why_dead[0] ? res->why_dead : "it did not stop");
 		return buf;
 	default:
 		return NULL;
@@ -1541,7 +1676,8 @@ kill_rest(struct race *r, char *why, size_t len)
 			continue;
 		if (load32(&r->h->stop) == STOP_NONE)
 			snprintf(why, len, "%s", st == 'T' || st == 't' ?
-				 "it was stopped, state T" : "it was still waiting");
+				 "it was stopped, state T; killed it" :
+				 "it was still waiting; killed it");
 		abandon(r->h);
 		set_stop(r->h, STOP_STUCK, r->kids[i]);
 		if (kill(r->kids[i], SIGKILL) == -1 && errno != ESRCH)
@@ -1931,27 +2067,64 @@ finding_layout(struct ipc_section *s, const struct result *res, int k)
 				    sync_names[pa->sync], pa->n, pa->rate, pd->rate, best);
 }
 
+/* The rows of mode M in the first layout, in N order: a sweep's curve. */
+static int
+curve_of(const struct result *res, int k, enum sync m, const struct result **c)
+{
+	int nc = 0;
+
+	for (int i = 0; i < k; i++)
+		if (res[i].sync == m && res[i].layout == res[0].layout)
+			c[nc++] = &res[i];
+	return nc;
+}
+
+static void
+finding_sweep_none(struct ipc_section *s, const struct result **c, int nc, int cpus)
+{
+	char curve[512], more[256] = "";
+	const struct result *peak = c[0];
+	size_t u = 0;
+
+	for (int i = 0; i < nc && u < sizeof(curve); i++) {
+		u += (size_t)snprintf(curve + u, sizeof(curve) - u, "%s%d: %.2f%%",
+				      i ? ", " : "", c[i]->n, lost_pct(c[i]));
+		if (lost_pct(c[i]) > lost_pct(peak))
+			peak = c[i];
+	}
+	if (c[nc - 1]->n > cpus)
+		snprintf(more, sizeof(more), "; with more participants than the %d CPU%s they "
+			 "ran on, they take turns on a CPU, and an update is lost only when the "
+			 "scheduler preempts one between its read and its write of total", cpus,
+			 cpus == 1 ? "" : "s");
+	ipc_section_finding(s, "Lost updates of none by N (%s), the most at N = %d: with "
+			    "one participant nothing is lost; with several, an update is "
+			    "lost whenever two read total before either writes it back%s.",
+			    curve, peak->n, more);
+}
+
 static void
 finding_sweep(struct ipc_section *s, const struct result *res, int k)
 {
-	char curve[512];
-	size_t u = 0;
-	int cpus = 0;
+	const struct result *c[MAXN];
+	int cpus = 0, nc;
 
 	for (int i = 0; i < k; i++)
 		cpus = ncpus(res[i].allcpus) > cpus ? ncpus(res[i].allcpus) : cpus;
-	for (int i = 0; i < k && u < sizeof(curve); i++)
-		if (res[i].sync == S_NONE && res[i].layout == res[0].layout)
-			u += (size_t)snprintf(curve + u, sizeof(curve) - u, "%s%d: %.2f%%",
-					      u ? ", " : "", res[i].n, lost_pct(&res[i]));
-	if (u == 0)
+	if ((nc = curve_of(res, k, S_NONE, c)) > 1) {
+		finding_sweep_none(s, c, nc, cpus);
 		return;
-	ipc_section_finding(s, "Lost updates of none by N (%s): with one participant "
-			    "nothing is lost; with several, one is lost whenever two read "
-			    "total before either writes it back, and with more participants "
-			    "than the %d CPU%s they ran on, they take turns on a CPU, so the "
-			    "loss depends on how often the scheduler preempts one between its "
-			    "read and its write.", curve, cpus, cpus == 1 ? "" : "s");
+	}
+	nc = curve_of(res, k, res[0].sync, c);
+	for (int i = 0; i < nc; i++)
+		if (c[i]->lost != 0)
+			return;
+	if (nc > 1 && c[0]->rate > 0 && c[nc - 1]->rate < c[0]->rate)
+		ipc_section_finding(s, "%s lost no update at any N; its rate fell from "
+				    "%.3g/s at N = %d to %.3g/s at N = %d, as more participants "
+				    "wait for the same lock and the cache line of total.",
+				    sync_names[res[0].sync], c[0]->rate, c[0]->n, c[nc - 1]->rate,
+				    c[nc - 1]->n);
 }
 
 static int
@@ -1980,9 +2153,10 @@ many_report(const struct race *r, const struct result *res, int k)
 	for (int i = 0; i < k && rc == 0; i++)
 		rc = many_row(s, res, k, i, by_rate);
 	if (rc == 0 && k > 0 && res[k - 1].stop != STOP_NONE) {
+		struct ipc_section *tail = ipc_report_section(rep, NULL, NULL);
 		char why[256];
 
-		rc = ipc_put_note(s, "The last row is partial: %s.",
+		rc = tail == NULL ? -1 : ipc_put_note(tail, "The last row is partial: %s.",
 				  stop_reason(&res[k - 1], why, sizeof(why)));
 	}
 	if (rc != 0)
@@ -2058,19 +2232,42 @@ run_many(struct race *r, int sfd)
 
 /* ---- with --join: one participant per terminal ---- */
 
+/* A peer still racing GRACE after this participant is done: say what it is
+ * doing and stop waiting for it (it is not ours to kill). */
+static void
+give_up_on(struct race *r, struct slot *s)
+{
+	uint64_t start;
+	char st = '?';
+
+	if (proc_stat(s->pid, &st, &start) == -1)
+		st = '?';
+	snprintf(r->stuck, sizeof(r->stuck), "%s; not waiting for it",
+		 st == 'T' || st == 't' ? "it is stopped, state T" : "it is still waiting");
+	set_stop(r->h, STOP_STUCK, s->pid);
+}
+
 /* Watches the peers during the race: a dead one, or a Ctrl+C here, stops
- * everyone.  Ends when every participant is done or dead. */
+ * everyone.  Ends when every participant is done or dead, or a grace period
+ * after this one is done (a stopped peer never will be). */
 static void *
 watcher(void *arg)
 {
 	struct race *r = arg;
 	struct header *h = r->h;
+	uint64_t until = 0;
+	sigset_t alrm;
 	bool all;
 
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);	/* the lock timer is for the racing thread */
+	pthread_sigmask(SIG_BLOCK, &alrm, NULL);
 	do {
 		all = true;
 		if (interrupted)
 			set_stop(h, STOP_INTERRUPT, getpid());
+		if (until == 0 && load32(&h->slots[r->slot].state) == SLOT_DONE)
+			until = ipc_now_ns() + (interrupted ? 500000000ULL : 3000000000ULL);
 		for (uint32_t i = 0; i < h->n; i++) {
 			struct slot *s = &h->slots[i];
 			uint32_t st = load32(&s->state);
@@ -2079,6 +2276,8 @@ watcher(void *arg)
 				continue;
 			if (!slot_alive(s))
 				set_stop(h, STOP_DEAD, s->pid);
+			else if (until && ipc_now_ns() >= until)
+				give_up_on(r, s);
 			else
 				all = false;
 		}
@@ -2112,6 +2311,8 @@ run_join(struct race *r)
 	if ((e = pthread_join(th, NULL)) != 0)
 		errc(1, e, "pthread_join");
 	gather(r, &res);
+	if (res.stop == STOP_STUCK)
+		snprintf(res.why_dead, sizeof(res.why_dead), "%s", r->stuck);
 	rc = report(r, &res);
 	leave(r);
 	return rc;
