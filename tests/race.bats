@@ -29,6 +29,13 @@ race_bg() { "$IPCLAB_BIN" race "$@" 3>&- & bg+=($!); }
 # sum of the winnings, from the participants list
 winnings_sum() { jq '[.participants[].winnings] | add' "$1"; }
 
+# grep_sync FILE M: the race file at FILE races --sync number M (header byte 20)
+grep_sync() {
+	local v
+	v=$(od -An -t u4 -j 20 -N 4 "$1" 2>/dev/null | tr -d ' ')
+	[ "$v" = "$2" ] && racing "$1"
+}
+
 # has_children PID N: PID has N children (for wait_for)
 has_children() { [ "$(pgrep -P "$1" | wc -l)" -eq "$2" ]; }
 
@@ -134,7 +141,7 @@ racing() {
 in_time() {
 	local limit=$1 out=$2 p
 	shift 2
-	"$@" >"$out" 2>&1 3>&- &
+	"$@" >"$out" 2>"$out.err" 3>&- &
 	p=$!
 	bg+=("$p")
 	wait_for "$limit" dead "$p" || return 1
@@ -417,4 +424,140 @@ holds_mutex() {
 	[ "$status" -eq 0 ]
 	[ "$(grep -Ec '^(none|mutex|flock) +(packed|padded) +[12] +[0-9.e+]+ +[0-9.e+]+ +[0-9.]+x' <<< "$output")" -eq 12 ]
 	grep -Eq '^lowest ratio: best [0-9.]+x, median [0-9.]+x' <<< "$output"
+}
+
+@test "--sync all 2 --json: every mode once, lost == sum - total, no loss where synchronised" {
+	in_time 40 "$dir/all.json" "$IPCLAB_BIN" race --sync all 2 --time 0.3 --json
+	[ "$rc" -eq 0 ]
+	# one document, not a stream of several
+	[ "$(jq -s length "$dir/all.json")" -eq 1 ]
+	run jq -r '[.runs[].sync] | join(" ")' "$dir/all.json"
+	[ "$output" = "none atomic mutex sem spin flock fcntl" ]
+	run jq -e 'all(.runs[]; .lost == .sum - .total and .n == 2 and .layout == "packed"
+			and (.rate | type) == "number" and .rate > 0 and .completed
+			and (.elapsed_s >= 0.3 and .elapsed_s < 10)
+			and (.fairness | type) == "number"
+			and (.lost_pct - (if .sum > 0 then 100 * .lost / .sum else 0 end) | fabs) < 1e-6)
+		and all(.runs[] | select(.sync != "none"); .lost == 0)
+		and (.findings | length) > 0
+		and all(.findings[]; .section == "runs" and (.text | type) == "string")' \
+		"$dir/all.json"
+	[ "$status" -eq 0 ]
+	# the fastest mode has ratio 1, the others their rate over its rate
+	run jq -e '(.runs | max_by(.rate)) as $f | all(.runs[]; (.ratio - .rate / $f.rate | fabs) < 1e-9)' \
+		"$dir/all.json"
+	[ "$status" -eq 0 ]
+}
+
+@test "--sync all: one line per mode, a log-scale bar each, and a why: naming the system calls" {
+	in_time 40 "$dir/out" "$IPCLAB_BIN" race --sync all 2 --time 0.3
+	[ "$rc" -eq 0 ]
+	local m
+	for m in none atomic mutex sem spin flock fcntl; do
+		[ "$(grep -cE "^$m +packed +2 +[0-9.e+]+ " "$dir/out")" -eq 1 ]
+	done
+	grep -q "RATE (log scale)" "$dir/out"
+	# the slowest row has the shortest bar, the fastest the full 24 cells
+	flat=$(tr -s ' \n' ' ' <"$dir/out")
+	[[ "$flat" =~ "why: flock at "[0-9.e+]+" increments/s is "[0-9]+"x slower than "[a-z]+" ("[0-9.e+]+"/s), about "[0-9]+" ns an increment: each increment makes two system calls" ]]
+	[[ "$flat" == *"why: none lost "*" increments ("*"%): its read-increment-write of total is not atomic; the synchronised modes lost 0."* ]]
+	# the human report says nothing of the exercise's old names
+	! grep -qi "seed\|homework" "$dir/out"
+}
+
+@test "the why: of a comparison is not printed for a single mode" {
+	run ipclab race 1,2 --sync atomic --time 0.2
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"slower than"* ]]
+	[[ "$output" != *"read-increment-write of total is not atomic"* ]]
+}
+
+@test "--layout all runs both layouts of every mode; --layout seed is still packed" {
+	in_time 60 "$dir/out.json" "$IPCLAB_BIN" race --sync atomic,none --time 0.2 --json 2
+	[ "$rc" -eq 2 ]	# a list of modes is not a mode
+	in_time 60 "$dir/out.json" "$IPCLAB_BIN" race --sync all --layout all 2 --time 0.2 --json
+	[ "$rc" -eq 0 ]
+	run jq -r '[.runs[] | "\(.sync)/\(.layout)"] | join(" ")' "$dir/out.json"
+	[ "$output" = "none/packed atomic/packed mutex/packed sem/packed spin/packed flock/packed fcntl/packed none/padded atomic/padded mutex/padded sem/padded spin/padded flock/padded fcntl/padded" ]
+	run ipclab race 1 --layout seed --sync atomic --target 1000 --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .layout <<<"$output")" = packed ]
+}
+
+@test "race 1-4 --json: N = 1..4 in turn, no loss at N = 1, and a why: of the curve" {
+	in_time 40 "$dir/out.json" "$IPCLAB_BIN" race 1-4 --time 0.3 --json
+	[ "$rc" -eq 0 ]
+	run jq -r '[.runs[].n] | join(",")' "$dir/out.json"
+	[ "$output" = "1,2,3,4" ]
+	run jq -e '.runs[0].lost == 0 and .runs[0].sum == .runs[0].total
+		and all(.runs[]; .sync == "none" and .lost == .sum - .total)' "$dir/out.json"
+	[ "$status" -eq 0 ]
+	run jq -r '.findings[].text' "$dir/out.json"
+	[[ "$output" == "Lost updates of none by N (1: 0.00%, 2: "*"with one participant nothing is lost"* ]]
+	# more participants than CPUs: the scheduler's part is named
+	if (( $(nproc) < 4 )); then
+		[[ "$output" == *"more participants than the"*"preempts one between its read and its write"* ]]
+	fi
+}
+
+@test "a sweep takes a list, refuses a range that goes down, and --join refuses several runs" {
+	run ipclab race 1,3 --sync mutex --time 0.2 --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.runs[].n] | join(",")' <<<"$output")" = "1,3" ]
+	[ "$(jq '[.runs[].lost] | add' <<<"$output")" -eq 0 ]
+	run ipclab race 3-1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'3-1': the range 3-1 goes down"* ]]
+	run ipclab race --join --sync all 2
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--join races one N, one --sync mode and one --layout"* ]]
+	run ipclab race 2,12
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"12 participants do not fit"* ]]
+	[ -z "$(ls -A "$dir")" ]
+}
+
+@test "a comparison longer than 3 s says so up front; a short one does not" {
+	run --separate-stderr ipclab race --sync all 2 --time 0.5 --json
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "{"* ]]
+	[[ "$stderr" == "ipclab race: 7 runs of 0.5 s each: about 4 s in all (--time sets a run's time)" ]]
+	run --separate-stderr ipclab race 1,2 --time 0.2 --json
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
+@test "Ctrl+C during a comparison: exit 130, the rows so far and the partial one, no file, no child" {
+	setsid "$IPCLAB_BIN" race --sync all 2 --time 1 >"$dir/out" 2>"$dir/err" 3>&- &
+	local p=$!
+	bg+=("$p")
+	# wait until the third run (mutex) races: its file holds --sync 2
+	wait_for 30 grep_sync "$TMPDIR/ipclab-race.$p" 2
+	kids=$(pgrep -P "$p")
+	kill -INT -- "-$p"
+	wait_for 5 dead "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 130 ]
+	grep -qE '^none +packed +2 ' "$dir/out"
+	grep -qE '^atomic +packed +2 ' "$dir/out"
+	grep -qE '^mutex +packed +2 ' "$dir/out"
+	! grep -qE '^sem ' "$dir/out"
+	grep -q "The last row is partial: interrupted by SIGINT (sent to pid $p)." "$dir/out"
+	[ -z "$(ls -A "$TMPDIR" | grep ipclab-race)" ]
+	for k in $kids; do [ ! -e "/proc/$k" ]; done
+	[ -z "$(pgrep -P "$p")" ]
+}
+
+@test "a --target run's progress line shows the time left on a terminal, never in a pipe" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	unset IPCLAB_NO_PROGRESS
+	script -qc "$IPCLAB_BIN race 2 --sync mutex --target 3e7 2>&1 >/dev/null" /dev/null \
+		>"$dir/tty" 3>&-
+	grep -qE "race: [0-9.]+% of 30000000, [0-9.e+]+ increments/s of total, about [0-9.]+ (s|min|h) left" "$dir/tty"
+	"$IPCLAB_BIN" race 2 --sync mutex --target 3e6 2>"$dir/pipe" >/dev/null
+	[ ! -s "$dir/pipe" ]
+	TERM=dumb script -qc "$IPCLAB_BIN race 2 --sync mutex --target 3e6 2>&1 >/dev/null" /dev/null \
+		>"$dir/dumb" 3>&-
+	! grep -q "left" "$dir/dumb"
 }
