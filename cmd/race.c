@@ -1977,47 +1977,90 @@ many_title(const struct race *r, char *buf, size_t len)
 		 layout_names[o->layout], each);
 }
 
-static const char *const slow_why[S_COUNT] = {
-	"participants on one CPU take turns",
-	"each increment is a locked instruction that must own the cache line of total, "
-	"which moves from CPU to CPU",
-	"each increment takes and releases a process-shared mutex: atomic instructions on "
-	"the lock's cache line, and a futex(2) system call whenever another participant "
-	"holds it",
-	"each increment is a sem_wait and a sem_post: atomic instructions on the "
-	"semaphore, and a futex(2) system call whenever another participant holds it",
-	"each increment takes the spinlock with an atomic exchange, and a participant "
-	"preempted while holding it leaves the others spinning until it runs again",
-	"each increment makes two system calls, flock(LOCK_EX) and flock(LOCK_UN), and "
-	"a waiter sleeps in the kernel",
-	"each increment makes two fcntl(2) system calls on a record lock, and a waiter "
-	"sleeps in the kernel",
+/* The modes slow for the same reason, and that reason. */
+static const struct {
+	uint32_t modes;
+	const char *why;
+} slow_groups[] = {
+	{ 1u << S_NONE, "participants that share a CPU take turns" },
+	{ 1u << S_ATOMIC, "each increment is a locked instruction that must own the cache "
+	  "line of total, which moves from CPU to CPU" },
+	{ 1u << S_MUTEX | 1u << S_SEM | 1u << S_SPIN, "each increment takes and releases a "
+	  "lock in the file: atomic instructions on the lock's cache line, a futex(2) "
+	  "system call for mutex and sem whenever another participant holds it, and "
+	  "for spin a wait that spins while the holder may be preempted" },
+	{ 1u << S_FLOCK | 1u << S_FCNTL, "each increment makes two system calls, one to "
+	  "take the lock and one to release it, and a waiter sleeps in the kernel" },
 };
 
-/* Why the slow modes are slow: one sentence per mode at under half the
- * fastest's rate, from the first row of each mode. */
+/* "mutex, sem and spin" */
+static void
+mode_list(uint32_t modes, char *buf, size_t len)
+{
+	int left = __builtin_popcount(modes);
+	size_t u = 0;
+
+	buf[0] = '\0';
+	for (int m = 0; m < S_COUNT && u < len; m++)
+		if (modes & (1u << m)) {
+			left--;
+			u += (size_t)snprintf(buf + u, len - u, "%s%s", sync_names[m],
+					      left > 1 ? ", " : left == 1 ? " and " : "");
+		}
+}
+
+/* One group's sentence: its slow modes' rates as a range. */
+static void
+finding_group(struct ipc_section *s, const struct result **slow, int ns,
+	      const struct result *top, const char *why)
+{
+	double lo = slow[0]->rate, hi = lo;
+	uint32_t modes = 0;
+	char names[64], rates[160];
+
+	for (int i = 0; i < ns; i++) {
+		modes |= 1u << slow[i]->sync;
+		lo = slow[i]->rate < lo ? slow[i]->rate : lo;
+		hi = slow[i]->rate > hi ? slow[i]->rate : hi;
+	}
+	mode_list(modes, names, sizeof(names));
+	if (ns == 1)
+		snprintf(rates, sizeof(rates), "%.3g/s is %.0fx slower than %s (%.3g/s), "
+			 "about %.0f ns an increment", lo, top->rate / lo,
+			 sync_names[top->sync], top->rate, 1e9 / lo);
+	else
+		snprintf(rates, sizeof(rates), "%.2g to %.2g/s are %.0f to %.0fx slower than "
+			 "%s (%.3g/s), %.0f to %.0f ns an increment", lo, hi, top->rate / hi,
+			 top->rate / lo, sync_names[top->sync], top->rate, 1e9 / hi, 1e9 / lo);
+	ipc_section_finding(s, "%s at %s: %s.", names, rates, why);
+}
+
+/* Why the slow modes are slow: one sentence per group of modes at under half
+ * the fastest's rate, from the first row of each mode. */
 static void
 finding_slow(struct ipc_section *s, const struct result *res, int k)
 {
-	const struct result *top = &res[0];
-	uint32_t seen = 0;
+	const struct result *top = &res[0], *slow[S_COUNT];
 
 	for (int i = 1; i < k; i++)
 		if (res[i].rate > top->rate)
 			top = &res[i];
-	for (int i = 0; i < k; i++) {
-		const struct result *x = &res[i];
+	for (size_t g = 0; g < sizeof(slow_groups) / sizeof(slow_groups[0]); g++) {
+		uint32_t seen = 0;
+		int ns = 0;
 
-		if ((seen & (1u << x->sync)) || x->sync == top->sync)
-			continue;
-		seen |= 1u << x->sync;
-		if (x->rate <= 0 || x->rate > top->rate / 2)
-			continue;
-		ipc_section_finding(s, "%s at %.3g increments/s is %.0fx slower than %s "
-				    "(%.3g/s), about %.0f ns an increment: %s.",
-				    sync_names[x->sync], x->rate, top->rate / x->rate,
-				    sync_names[top->sync], top->rate, 1e9 / x->rate,
-				    slow_why[x->sync]);
+		for (int i = 0; i < k; i++) {
+			const struct result *x = &res[i];
+
+			if (!(slow_groups[g].modes & (1u << x->sync)) || (seen & (1u << x->sync)) ||
+			    x->sync == top->sync)
+				continue;
+			seen |= 1u << x->sync;
+			if (x->rate > 0 && x->rate <= top->rate / 2)
+				slow[ns++] = x;
+		}
+		if (ns > 0)
+			finding_group(s, slow, ns, top, slow_groups[g].why);
 	}
 }
 
