@@ -2365,19 +2365,22 @@ run_join(struct race *r)
 
 static const struct ipc_help help = {
 	.name = "race",
-	.synopsis = "[options] N\n--join [options] N",
+	.synopsis = "[options] N\n[options] N1-N2 | N1,N2,...\n--join [options] N",
 	.summary = "N processes race to increment one counter in a shared file.",
 	.options =
-	" -s, --sync MODE     none (default), atomic, mutex, sem, spin, flock, fcntl\n"
-	" -l, --layout L      packed (default: the exercise's struct,\n"
-	"                     N <= 10), padded (N <= 64), or all\n"
-	" -t, --target T      race until the total reaches T (default 1e9;\n"
-	"                     1e6 for flock and fcntl)\n"
-	" -T, --time S        stop after S seconds at the latest\n"
+	" -s, --sync MODE     none (default), atomic, mutex, sem, spin, flock, fcntl,\n"
+	"                     or all: every mode in turn, in one table\n"
+	" -l, --layout L      packed (default: the exercise's struct, N <= 10),\n"
+	"                     padded (N <= 64), or all\n"
+	" -t, --target T      race until the total reaches T (default: what a 0.25 s\n"
+	"                     trial says this mode reaches in about 2 s)\n"
+	" -T, --time S        stop after S seconds at the latest (several runs:\n"
+	"                     each run's time, default 1)\n"
 	"     --join          one participant per terminal, as the exercise does it\n"
 	" -f, --file PATH     the race file (--join: $TMPDIR/ipclab-race-UID)\n"
 	" -w, --timeout S     how long --join waits for the others (default 60)\n"
-	"     --force         replace a file at PATH that is not a race file\n"
+	"     --force         replace a regular file of yours at PATH that is not a\n"
+	"                     race file\n"
 	" -j, --json          print the report as JSON\n",
 };
 
