@@ -1502,6 +1502,21 @@ print_human(const struct race *r, const struct result *res)
 	findings(r, res);
 }
 
+/* A report that did not reach stdout: a reader that went away ends the
+ * command quietly (the file is removed at exit); anything else is an error.
+ * The stream's error flag is cleared so that the check at exit does not say
+ * it again. */
+static void __attribute__((noreturn))
+report_lost(void)
+{
+	int e = errno;
+
+	clearerr(stdout);
+	if (e == EPIPE)
+		exit(0);
+	errc(1, e, "stdout: write error");
+}
+
 static void
 print_json(const struct race *r, const struct result *res)
 {
@@ -1544,7 +1559,7 @@ print_json(const struct race *r, const struct result *res)
 	}
 	ipc_json_end(&j);
 	if (ipc_json_close(&j) == -1)
-		err(1, "stdout");
+		report_lost();
 }
 
 /* Prints the report; returns the exit status. */
@@ -1555,7 +1570,7 @@ report(const struct race *r, struct result *res)
 		print_json(r, res);
 	else
 		print_human(r, res);
-	if (fflush(stdout) == EOF)
+	if (ipc_flush_check(stdout, "stdout") != 0)
 		err(1, "stdout");
 	if (res->stop == STOP_NONE)
 		return 0;
@@ -2211,7 +2226,7 @@ many_report(const struct race *r, const struct result *res, int k)
 	if (r->o.nn > 1)
 		finding_sweep(s, res, k);
 	if (ipc_report_end(rep) == -1)
-		ipc_flush_check(stdout, "stdout");
+		report_lost();
 	ipc_report_free(rep);
 	return 0;
 }
@@ -2598,6 +2613,10 @@ race_main(int argc, char **argv)
 	int sfd = -1;
 
 	parse_args(&r, argc, argv);
+	/* a reader that goes away is EPIPE, seen by ipc_flush_check, so that the
+	 * file is still removed as the command ends quietly */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		err(1, "signal");
 	ipc_progress_init(&r.prog);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

@@ -238,3 +238,16 @@ poke() {
 	[[ "$output" != *9223372036854775807* ]]
 	cmp "$f" "$dir/copy"
 }
+
+@test "a report that cannot be written fails with 1; a closed pipe ends quietly; no file is left" {
+	local a
+	for a in "1,2 --time 0.1" "1,2 --time 0.1 --json" "2 --sync atomic --time 0.1" \
+		 "2 --sync atomic --time 0.1 --json"; do
+		run bash -c "'$IPCLAB_BIN' race $a >/dev/full"
+		[ "$status" -eq 1 ]
+		[ "$output" = "ipclab race: stdout: write error: No space left on device" ]
+		run bash -c "'$IPCLAB_BIN' race $a | true; echo \${PIPESTATUS[0]}"
+		[ "$output" = 0 ]
+	done
+	[ -z "$(ls -A "$dir")" ]
+}
