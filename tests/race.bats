@@ -465,6 +465,7 @@ check_example() {
 	[ "$status" -eq 0 ]
 	[ "$(grep -Ec '^(none|mutex|flock) +(packed|padded) +[12] +[0-9.e+]+ +[0-9.e+]+ +[0-9.]+x' <<< "$output")" -eq 12 ]
 	grep -Eq '^lowest ratio: best [0-9.]+x, median [0-9.]+x' <<< "$output"
+	grep -Eq '^--sync all: [0-9.]+ s, the 7 runs one by one: [0-9.]+ s \([-+][0-9.]+%, goal: at most \+5%\); racing: [0-9.]+ s$' <<< "$output"
 }
 
 @test "--sync all 2 --json: every mode once, lost == sum - total, no loss where synchronised" {
