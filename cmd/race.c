@@ -1,6 +1,7 @@
 // COMMAND(race, "N processes race to increment one counter in a shared file")
 /*
  * ipclab race [options] N
+ * ipclab race [options] N1-N2 | N1,N2,...
  * ipclab race --join [options] N
  *
  * The exercise (an operating-systems course's shared-memory race): N
@@ -17,30 +18,43 @@
  *
  * Options:
  *  -s, --sync MODE     none (the exercise's race), atomic, mutex (robust,
- *                      process-shared), sem, spin, flock, fcntl
- *  -l, --layout L      packed (the exercise's struct as written, N <= 10) or padded (every
- *                      counter on its own 64-byte line, N <= 64)
- *  -t, --target T      race until total reaches T (default 1e9, 1e6 for the
- *                      file locks, which manage about a million a second)
- *  -T, --time S        stop after S seconds at the latest
+ *                      process-shared), sem, spin, flock, fcntl, or all
+ *  -l, --layout L      packed (the exercise's struct as written, N <= 10),
+ *                      padded (every counter on its own 64-byte line,
+ *                      N <= 64), or all; "seed", the old name of packed,
+ *                      still works
+ *  -t, --target T      race until total reaches T (default: what a 0.25 s
+ *                      trial says this mode reaches in about 2 s, with an
+ *                      8 s limit; --join: 1e9, or 1e6 with the file locks,
+ *                      for at most 5 s)
+ *  -T, --time S        stop after S seconds at the latest; with several
+ *                      runs, each run's time (default 1 s)
  *      --join          the exercise's way: one participant per terminal
  *  -f, --file PATH     the race file
  *  -w, --timeout S     how long --join waits for the others (default 60 s)
- *      --force         replace a file at PATH that is not a race file
+ *      --force         replace a regular file of the caller's at PATH that
+ *                      is not a race file
  *  -j, --json          print the report as JSON
+ *
+ * Several N, --sync all or --layout all run one race after the other and
+ * print one table (the report model's {"runs": [...], "findings": [...]}).
  *
  * The file: a header (magic "IPCLRACE", version, settings, arrival counters,
  * each participant's pid, start time and CPUs, the mutex, semaphore and
  * spinlock) in the first page, the race data (struct RaceCourse or the padded
  * course) from offset 4096.  It is made under a temporary name, initialised
  * and then published with link(2), so nobody ever sees it half made; an
- * existing file without the header is never touched (--force aside: it is
- * then unlinked, never truncated), symlinks are never followed, and a race
- * file whose participants are all dead is taken over.
+ * existing file without the header is never touched (--force aside: a
+ * regular file of the caller's is then unlinked, never truncated), symlinks
+ * are never followed, and a race file whose participants are all dead is
+ * taken over.
  *
  * Without --join the command forks the N participants itself and watches
- * them: a participant that dies stops the others at once.  With --join every
- * participant has a watcher thread that checks its peers every 50 ms.
+ * them: a participant that dies stops the others at once, and one that has
+ * not ended a grace period after the race (stopped, or waiting on a lock a
+ * stopped one holds) is killed.  With --join every participant has a watcher
+ * thread that checks its peers every 50 ms.  No lock waits for more than
+ * LOCK_WAIT_NS before it looks at the stop flag and the clock.
  */
 #include <err.h>
 #include <errno.h>
