@@ -187,6 +187,7 @@ struct race {
 	bool created;
 	double trial_rate;		/* the default target's trial, increments/s */
 	char stuck[96];			/* --join: the peer given up on, in words */
+	bool said;			/* how long a --target run takes */
 	pid_t kids[MAXN];		/* without --join: the participants forked */
 	int nkids;
 	dev_t dev;
@@ -1620,6 +1621,33 @@ show_progress(struct race *r)
 				  el, (double)h->time_ns / 1e9, el > 0 ? (double)t / el : 0.0);
 }
 
+/* A --target run that will take long says so once, 0.5 s in, on a terminal
+ * or not: how long, and the rate that says it. */
+static void
+say_how_long(struct race *r)
+{
+	struct header *h = r->h;
+	double el, rate;
+	char left[32];
+	long t;
+
+	if (r->said || !r->o.target_given || h->target == LONG_MAX ||
+	    load32(&h->state) != RACE_RUNNING)
+		return;
+	el = (double)(ipc_now_ns() - h->start_ns) / 1e9;
+	if (el < 0.5)
+		return;
+	r->said = true;
+	t = __atomic_load_n(r->total, __ATOMIC_RELAXED);
+	rate = (double)t / el;
+	if (rate > 0 && (double)(h->target - t) / rate > 3) {
+		ipc_progress_done(&r->prog);
+		warnx("--target %ld will take about %s more: %.3g increments/s of total "
+		      "in the first %.1f s", h->target,
+		      how_long((double)(h->target - t) / rate, left, sizeof(left)), rate, el);
+	}
+}
+
 /* ---- without --join: this process forks the participants and watches ---- */
 
 static const char *created_path;
@@ -1738,6 +1766,7 @@ monitor(struct race *r, int sfd, int live, char *why, size_t len)
 			end = e;
 		if (end && ipc_now_ns() >= end)
 			kill_rest(r, why, len);
+		say_how_long(r);
 		show_progress(r);
 	}
 	ipc_progress_done(&r->prog);

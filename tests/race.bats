@@ -604,3 +604,18 @@ check_example() {
 		>"$dir/dumb" 3>&-
 	[ "$(grep -c "left" "$dir/dumb")" -eq 0 ]
 }
+
+@test "a long --target run says how long it will take, 0.5 s in, even in a pipe; a short one does not" {
+	race_bg 2 --sync flock --target 1e12 --json >"$dir/out.json" 2>"$dir/err"
+	wait_for 15 grep -q "will take about" "$dir/err"
+	kill -INT "${bg[0]}"
+	st=0
+	wait "${bg[0]}" || st=$?
+	[ "$st" -eq 130 ]
+	run cat "$dir/err"
+	[[ "${lines[0]}" =~ ^"ipclab race: --target 1000000000000 will take about "[0-9.]+" "(s|min|h)" more: "[0-9.e+]+" increments/s of total in the first "[0-9.]+" s"$ ]]
+	[ "${#lines[@]}" -eq 1 ]
+	run --separate-stderr ipclab race 2 --sync atomic --target 1e6 --json
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
