@@ -1721,25 +1721,30 @@ end_point(struct race *r, int live, uint64_t forked)
 }
 
 /* Kills the participants that outlived the grace period (one stopped with
- * SIGSTOP, or waiting on a lock it holds), saying why in WHY. */
+ * SIGSTOP, or waiting on a lock it holds), saying why in WHY: a stopped one
+ * is named first, since the others may only be waiting for it. */
 static void
 kill_rest(struct race *r, char *why, size_t len)
 {
-	for (int i = 0; i < r->nkids; i++) {
-		uint64_t start;
-		char st;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < r->nkids; i++) {
+			bool stopped;
+			uint64_t start;
+			char st;
 
-		if (proc_stat(r->kids[i], &st, &start) == -1 || st == 'Z' || st == 'X')
-			continue;
-		if (load32(&r->h->stop) == STOP_NONE)
-			snprintf(why, len, "%s", st == 'T' || st == 't' ?
-				 "it was stopped, state T; killed it" :
-				 "it was still waiting; killed it");
-		abandon(r->h);
-		set_stop(r->h, STOP_STUCK, r->kids[i]);
-		if (kill(r->kids[i], SIGKILL) == -1 && errno != ESRCH)
-			err(1, "kill %d", (int)r->kids[i]);
-	}
+			if (proc_stat(r->kids[i], &st, &start) == -1 || st == 'Z' || st == 'X')
+				continue;
+			stopped = st == 'T' || st == 't';
+			if (pass == 0 && !stopped)
+				continue;
+			if (load32(&r->h->stop) == STOP_NONE)
+				snprintf(why, len, "%s", stopped ? "it was stopped, state T; killed it" :
+					 "it was still waiting; killed it");
+			abandon(r->h);
+			set_stop(r->h, STOP_STUCK, r->kids[i]);
+			if (kill(r->kids[i], SIGKILL) == -1 && errno != ESRCH)
+				err(1, "kill %d", (int)r->kids[i]);
+		}
 }
 
 static void
@@ -2253,6 +2258,12 @@ many_report(const struct race *r, const struct result *res, int k)
 	}
 	for (int i = 0; i < k && rc == 0; i++)
 		rc = many_row(s, res, k, i, by_rate);
+	if (rc == 0 && interrupted && (k == 0 || res[k - 1].stop == STOP_NONE)) {
+		struct ipc_section *tail = ipc_report_section(rep, NULL, NULL);
+
+		rc = tail == NULL ? -1 : ipc_put_note(tail, "Interrupted by %s before the "
+						      "next run.", ipc_signame(interrupted));
+	}
 	if (rc == 0 && k > 0 && res[k - 1].stop != STOP_NONE) {
 		struct ipc_section *tail = ipc_report_section(rep, NULL, NULL);
 		char why[256];
