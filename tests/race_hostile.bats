@@ -71,7 +71,7 @@ poke() {
 	kids=($(pgrep -P "$p"))
 	kill -STOP "${kids[0]}"
 	kill -INT "$p"
-	wait_for 3 dead "$p"
+	wait_for 5 dead "$p"
 	st=0
 	wait "$p" || st=$?
 	[ "$st" -eq 130 ]
