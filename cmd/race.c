@@ -2095,11 +2095,12 @@ finding_group(struct ipc_section *s, const struct result **slow, int ns,
 		snprintf(rates, sizeof(rates), "%.2g to %.2g/s are %.0f to %.0fx slower than "
 			 "%s (%.3g/s), %.0f to %.0f ns an increment", lo, hi, top->rate / hi,
 			 top->rate / lo, sync_names[top->sync], top->rate, 1e9 / hi, 1e9 / lo);
-	ipc_section_finding(s, "%s at %s: %s.", names, rates, why);
+	ipc_section_finding(s, "%s at %s, with %d participant%s: %s.", names, rates,
+			    top->n, top->n == 1 ? "" : "s", why);
 }
 
 /* Why the slow modes are slow: one sentence per group of modes at under half
- * the fastest's rate, from the first row of each mode. */
+ * the fastest's rate, with the fastest row's N and layout. */
 static void
 finding_slow(struct ipc_section *s, const struct result *res, int k)
 {
@@ -2116,7 +2117,7 @@ finding_slow(struct ipc_section *s, const struct result *res, int k)
 			const struct result *x = &res[i];
 
 			if (!(slow_groups[g].modes & (1u << x->sync)) || (seen & (1u << x->sync)) ||
-			    x->sync == top->sync)
+			    x->sync == top->sync || x->n != top->n || x->layout != top->layout)
 				continue;
 			seen |= 1u << x->sync;
 			if (x->rate > 0 && x->rate <= top->rate / 2)

@@ -502,7 +502,7 @@ check_example() {
 	grep -q "RATE (log scale)" "$dir/out"
 	# the slowest row has the shortest bar, the fastest the full 24 cells
 	flat=$(tr -s ' \n' ' ' <"$dir/out")
-	[[ "$flat" =~ "why: flock and fcntl at "[0-9.e+]+" to "[0-9.e+]+"/s are "[0-9]+" to "[0-9]+"x slower than "[a-z]+" ("[0-9.e+]+"/s), "[0-9]+" to "[0-9]+" ns an increment: each increment makes two system calls" ]]
+	[[ "$flat" =~ "why: flock and fcntl at "[0-9.e+]+" to "[0-9.e+]+"/s are "[0-9]+" to "[0-9]+"x slower than "[a-z]+" ("[0-9.e+]+"/s), "[0-9]+" to "[0-9]+" ns an increment, with 2 participants: each increment makes two system calls" ]]
 	[[ "$flat" == *"why: none lost "*" increments ("*"%): its read-increment-write of total is not atomic; the synchronised modes lost 0."* ]]
 	# the human report says nothing of the exercise's old names
 	[ "$(grep -ci "seed\|homework" "$dir/out")" -eq 0 ]
