@@ -1822,6 +1822,7 @@ race_once(struct race *r, int sfd, struct result *res)
 	if (fflush(stdout) == EOF)
 		err(1, "stdout");
 	r->nkids = 0;
+	r->said = false;
 	live = fork_all(r);
 	monitor(r, sfd, live, why, sizeof(why));
 	gather(r, res);
