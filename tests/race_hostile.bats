@@ -82,9 +82,9 @@ poke() {
 
 @test "--join: a peer stopped with SIGSTOP does not keep the other waiting" {
 	local f=$dir/course
-	race_bg --join 2 --sync mutex --time 1 --file "$f" --json >"$dir/a.json" 2>/dev/null
+	race_bg --join 2 --sync mutex --time 2 --file "$f" --json >"$dir/a.json" 2>/dev/null
 	wait_for 10 test -e "$f"
-	race_bg --join 2 --sync mutex --time 1 --file "$f" --json >"$dir/b.json" 2>/dev/null
+	race_bg --join 2 --sync mutex --time 2 --file "$f" --json >"$dir/b.json" 2>/dev/null
 	wait_for 10 racing "$f"
 	kill -STOP "${bg[1]}"
 	wait_for 15 dead "${bg[0]}"
