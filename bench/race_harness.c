@@ -1,11 +1,11 @@
 /* The shared part of bench/race's minimal reference loops: N forked
- * processes, one shared mapping of a file holding the seed's struct (or the
+ * processes, one shared mapping of a file holding the exercise's struct (or the
  * padded one), a start barrier, and the rate of increments over the time
  * from the start to the last finish, the same way `ipclab race` counts it.
  * Each race_MODE.c includes this file and defines loop(), plus setup() for
  * what its lock needs.
  *
- * usage: race_MODE N TARGET seed|padded   prints: RATE SUM TOTAL */
+ * usage: race_MODE N TARGET packed|padded   prints: RATE SUM TOTAL */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -42,7 +42,7 @@ struct shared {
 	int ready, go;
 	long start_ns, end_ns;
 	_Alignas(64) union {
-		struct RaceCourse seed;
+		struct RaceCourse packed;
 		struct padded_course padded;
 	} c;
 };
@@ -75,8 +75,8 @@ die(const char *what)
 static void
 child(int i, int n, int padded)
 {
-	volatile long *total = padded ? &sh->c.padded.total.v : &sh->c.seed.total;
-	volatile long *win = padded ? &sh->c.padded.winnings[i].v : &sh->c.seed.winnings[i];
+	volatile long *total = padded ? &sh->c.padded.total.v : &sh->c.packed.total;
+	volatile long *win = padded ? &sh->c.padded.winnings[i].v : &sh->c.packed.winnings[i];
 	long end, e;
 
 	if (lockfd != -1 && (lockfd = open(lockpath, O_RDWR)) == -1)
@@ -103,7 +103,7 @@ main(int argc, char **argv)
 	long sum = 0, total;
 
 	if (argc != 4)
-		return fprintf(stderr, "usage: %s N TARGET seed|padded\n", argv[0]), 2;
+		return fprintf(stderr, "usage: %s N TARGET packed|padded\n", argv[0]), 2;
 	n = atoi(argv[1]);
 	target = (long)strtod(argv[2], NULL);
 	padded = strcmp(argv[3], "padded") == 0;
@@ -123,8 +123,8 @@ main(int argc, char **argv)
 	if (lockfd != -1)
 		unlink(lockpath);
 	for (int i = 0; i < n; i++)
-		sum += padded ? sh->c.padded.winnings[i].v : sh->c.seed.winnings[i];
-	total = padded ? sh->c.padded.total.v : sh->c.seed.total;
+		sum += padded ? sh->c.padded.winnings[i].v : sh->c.packed.winnings[i];
+	total = padded ? sh->c.padded.total.v : sh->c.packed.total;
 	printf("%.6g %ld %ld\n", (double)sum * 1e9 / (double)(sh->end_ns - sh->start_ns),
 	       sum, total);
 	return 0;
@@ -138,7 +138,7 @@ make_lockfile(void)
 		die("mkstemp");
 }
 
-/* The seed maps a file, and so does ipclab race: the course lives in a file
+/* The exercise maps a file, and so does ipclab race: the course lives in a file
  * in $TMPDIR (or /tmp), removed as soon as it is mapped, so that both sides
  * race on the same kind of memory (a disk file's pages are not tmpfs's). */
 static struct shared *

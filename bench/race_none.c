@@ -1,4 +1,4 @@
-/* Reference for --sync none: the seed's loop. */
+/* Reference for --sync none: the exercise's loop. */
 #include "race_harness.c"
 
 static void setup(void) {}

@@ -1,9 +1,11 @@
 // COMMAND(race, "N processes race to increment one counter in a shared file")
 /*
  * ipclab race [options] N
+ * ipclab race [options] N1-N2 | N1,N2,...
  * ipclab race --join [options] N
  *
- * Seed 002, step 5: N processes map one file holding
+ * The exercise (an operating-systems course's shared-memory race): N
+ * processes map one file holding
  *
  *	struct RaceCourse { int participants; long total; long winnings[10]; };
  *
@@ -15,37 +17,51 @@
  * the report shows what it cost.
  *
  * Options:
- *  -s, --sync MODE     none (the seed's race), atomic, mutex (robust,
- *                      process-shared), sem, spin, flock, fcntl
- *  -l, --layout L      seed (the packed struct, N <= 10) or padded (every
- *                      counter on its own 64-byte line, N <= 64)
- *  -t, --target T      race until total reaches T (default 1e9, 1e6 for the
- *                      file locks, which manage about a million a second)
- *  -T, --time S        stop after S seconds at the latest
- *      --join          the seed's way: one participant per terminal
+ *  -s, --sync MODE     none (the exercise's race), atomic, mutex (robust,
+ *                      process-shared), sem, spin, flock, fcntl, or all
+ *  -l, --layout L      packed (the exercise's struct as written, N <= 10),
+ *                      padded (every counter on its own 64-byte line,
+ *                      N <= 64), or all; "seed", the old name of packed,
+ *                      still works
+ *  -t, --target T      race until total reaches T (default: what a 0.25 s
+ *                      trial says this mode reaches in about 2 s, with an
+ *                      8 s limit; --join: 1e9, or 1e6 with the file locks,
+ *                      for at most 5 s)
+ *  -T, --time S        stop after S seconds at the latest; with several
+ *                      runs, each run's time (default 1 s)
+ *      --join          the exercise's way: one participant per terminal
  *  -f, --file PATH     the race file
  *  -w, --timeout S     how long --join waits for the others (default 60 s)
- *      --force         replace a file at PATH that is not a race file
+ *      --force         replace a regular file of the caller's at PATH that
+ *                      is not a race file
  *  -j, --json          print the report as JSON
+ *
+ * Several N, --sync all or --layout all run one race after the other and
+ * print one table (the report model's {"runs": [...], "findings": [...]}).
  *
  * The file: a header (magic "IPCLRACE", version, settings, arrival counters,
  * each participant's pid, start time and CPUs, the mutex, semaphore and
  * spinlock) in the first page, the race data (struct RaceCourse or the padded
  * course) from offset 4096.  It is made under a temporary name, initialised
  * and then published with link(2), so nobody ever sees it half made; an
- * existing file without the header is never touched (--force aside: it is
- * then unlinked, never truncated), symlinks are never followed, and a race
- * file whose participants are all dead is taken over.
+ * existing file without the header is never touched (--force aside: a
+ * regular file of the caller's is then unlinked, never truncated), symlinks
+ * are never followed, and a race file whose participants are all dead is
+ * taken over.
  *
  * Without --join the command forks the N participants itself and watches
- * them: a participant that dies stops the others at once.  With --join every
- * participant has a watcher thread that checks its peers every 50 ms.
+ * them: a participant that dies stops the others at once, and one that has
+ * not ended a grace period after the race (stopped, or waiting on a lock a
+ * stopped one holds) is killed.  With --join every participant has a watcher
+ * thread that checks its peers every 50 ms.  No lock waits for more than
+ * LOCK_WAIT_NS before it looks at the stop flag and the clock.
  */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
@@ -63,6 +79,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "ipclab/cli.h"
@@ -70,32 +87,38 @@
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
+#include "ipclab/report.h"
 #include "ipclab/sig.h"
 
 #define RACE_MAGIC	"IPCLRACE"
 #define RACE_VERSION	1
 #define MAXN		64	/* padded layout */
-#define SEED_MAXN	10	/* the seed's winnings[10] */
+#define PACKED_MAXN	10	/* the exercise's winnings[10] */
 #define DATA_OFF	4096	/* the race data starts on the second page */
 #define CHUNK		4096	/* increments between two looks at the stop flag */
 #define LINE		64
+#define TRIAL_NS	250000000ULL	/* the default target's trial run */
+#define TARGET_S	2.0		/* what a default run aims to take */
+#define LIMIT_NS	8000000000ULL	/* and a limit, should the machine slow */
+#define JOIN_LIMIT_NS	5000000000ULL	/* --join without --target or --time */
+#define RUN_NS		1000000000ULL	/* each run of a comparison or sweep */
 
 enum sync { S_NONE, S_ATOMIC, S_MUTEX, S_SEM, S_SPIN, S_FLOCK, S_FCNTL, S_COUNT };
 static const char *const sync_names[S_COUNT] = {
 	"none", "atomic", "mutex", "sem", "spin", "flock", "fcntl"
 };
-enum layout { L_SEED, L_PADDED };
-static const char *const layout_names[] = { "seed", "padded" };
+enum layout { L_PACKED, L_PADDED };
+static const char *const layout_names[] = { "packed", "padded" };
 
 enum { RACE_WAITING = 1, RACE_RUNNING, RACE_ABANDONED };
-enum { STOP_NONE, STOP_INTERRUPT, STOP_DEAD, STOP_ERROR };
+enum { STOP_NONE, STOP_INTERRUPT, STOP_DEAD, STOP_ERROR, STOP_STUCK };
 enum { SLOT_EMPTY, SLOT_READY, SLOT_DONE, SLOT_LEFT };
 
-/* The seed's struct, exactly. */
+/* The exercise's struct, exactly. */
 struct RaceCourse {
 	int participants;
 	long total;
-	long winnings[SEED_MAXN];
+	long winnings[PACKED_MAXN];
 };
 
 struct padded_counter {
@@ -137,14 +160,18 @@ _Static_assert(sizeof(struct header) <= DATA_OFF, "header fits the first page");
 _Static_assert(offsetof(struct header, mutex) == 104, "the mutex is at byte 104");
 
 struct opts {
-	int n;
+	int n;				/* this run's settings */
 	enum sync sync;
 	enum layout layout;
 	long target;			/* 0: not given */
 	uint64_t time_ns;
 	uint64_t timeout_ns;
 	bool json, join, force;
+	bool target_given, time_given;
 	const char *file;
+	uint32_t syncs, layouts;	/* the modes and layouts to run, a bit each */
+	int ns[MAXN];			/* the numbers of participants to run */
+	int nn;
 };
 
 /* One race as this process sees it. */
@@ -158,7 +185,11 @@ struct race {
 	long *total;
 	long *win[MAXN];
 	bool created;
-	bool target_given;
+	double trial_rate;		/* the default target's trial, increments/s */
+	char stuck[96];			/* --join: the peer given up on, in words */
+	bool said;			/* how long a --target run takes */
+	pid_t kids[MAXN];		/* without --join: the participants forked */
+	int nkids;
 	dev_t dev;
 	ino_t ino;
 	int slot;
@@ -176,9 +207,12 @@ struct lap {
 	struct slot *slot;
 	int fd;				/* flock, fcntl */
 	const char *path;
+	bool locked;			/* a mode with a lock: keep until fresh */
+	struct timespec until;		/* CLOCK_REALTIME: when a lock wait looks up */
 };
 
 static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t alarmed;
 
 static void
 on_signal(int sig)
@@ -288,7 +322,7 @@ set_stop(struct header *h, uint32_t why, pid_t pid)
 static size_t
 file_size(enum layout layout)
 {
-	size_t data = layout == L_SEED ? sizeof(struct RaceCourse) : sizeof(struct padded_course);
+	size_t data = layout == L_PACKED ? sizeof(struct RaceCourse) : sizeof(struct padded_course);
 
 	return DATA_OFF + (data + 4095) / 4096 * 4096;
 }
@@ -298,12 +332,12 @@ course_bind(struct race *r)
 {
 	char *d = (char *)r->h + DATA_OFF;
 
-	if (r->h->layout == L_SEED) {
+	if (r->h->layout == L_PACKED) {
 		struct RaceCourse *c = (struct RaceCourse *)d;
 
 		r->participants = &c->participants;
 		r->total = &c->total;
-		for (int i = 0; i < SEED_MAXN; i++)
+		for (int i = 0; i < PACKED_MAXN; i++)
 			r->win[i] = &c->winnings[i];
 	} else {
 		struct padded_course *c = (struct padded_course *)d;
@@ -365,7 +399,7 @@ header_init(struct race *r)
 		h->creator_start = 0;
 	h->state = RACE_WAITING;
 	header_locks(r);
-	*r->participants = r->o.n;	/* the seed's field: how many race */
+	*r->participants = r->o.n;	/* the exercise's field: how many race */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy(h->magic, RACE_MAGIC, sizeof(h->magic));
 }
@@ -402,11 +436,33 @@ file_publish(struct race *r)
 
 enum { F_NONE, F_FOREIGN, F_LINK, F_LIVE, F_STALE };
 
+/* Decodes the LEN bytes at BUF, the start of a file of FSIZE bytes, into *H:
+ * 0 when they are the header of a race file that this version can join, -1
+ * when they are not (anything at all may be in the file). */
+static int
+header_decode(const void *buf, size_t len, off_t fsize, struct header *h)
+{
+	if (len < sizeof(*h) || fsize < DATA_OFF)
+		return -1;
+	memcpy(h, buf, sizeof(*h));
+	if (memcmp(h->magic, RACE_MAGIC, sizeof(h->magic)) != 0 ||
+	    h->version != RACE_VERSION || h->size != (uint64_t)fsize ||
+	    h->layout > L_PADDED || h->size < file_size(h->layout) ||
+	    h->sync >= S_COUNT || h->n < 1 || h->n > MAXN ||
+	    (h->layout == L_PACKED && h->n > PACKED_MAXN) ||
+	    h->state < RACE_WAITING || h->state > RACE_ABANDONED ||
+	    h->arrived > h->n || h->ready > h->n || h->target < 1)
+		return -1;
+	return 0;
+}
+
 /* Reads the header of an existing PATH without changing a byte of it. */
 static int
 file_examine(const char *path, struct header *h, int *fdp)
 {
+	char buf[sizeof(struct header)];
 	struct stat st;
+	ssize_t n;
 	int fd;
 
 	*fdp = -1;
@@ -426,16 +482,58 @@ file_examine(const char *path, struct header *h, int *fdp)
 			return errno == ELOOP ? F_LINK : F_FOREIGN;
 		err(1, "%s: %s", path, ipc_failed_call);
 	}
-	if (st.st_size < DATA_OFF || pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h) ||
-	    memcmp(h->magic, RACE_MAGIC, sizeof(h->magic)) != 0 ||
-	    h->version != RACE_VERSION || h->size != (uint64_t)st.st_size ||
-	    h->layout > L_PADDED || h->size < file_size(h->layout) ||
-	    h->sync >= S_COUNT || h->n < 1 || h->n > MAXN) {
+	if (st.st_size < DATA_OFF || (n = pread(fd, buf, sizeof(buf), 0)) == -1 ||
+	    header_decode(buf, (size_t)n, st.st_size, h) == -1) {
 		close(fd);
 		return F_FOREIGN;
 	}
 	*fdp = fd;
 	return any_alive(h) ? F_LIVE : F_STALE;
+}
+
+/* The pid holding a flock(2) on inode INO, from /proc/locks, or 0. */
+static pid_t
+flock_holder(ino_t ino)
+{
+	FILE *fp = fopen("/proc/locks", "re");
+	char line[256], kind[16];
+	unsigned long i;
+	unsigned mj, mn;
+	long pid = 0;
+
+	while (fp && fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%lu", kind, &pid, &mj, &mn,
+			   &i) == 5 && strcmp(kind, "FLOCK") == 0 && i == (unsigned long)ino)
+			break;
+		else
+			pid = 0;
+	if (fp)
+		fclose(fp);
+	return (pid_t)pid;
+}
+
+/* Takes FD's flock, waiting at most a second: whoever holds it longer is
+ * named, and the file is left alone. */
+static void
+flock_bounded(struct race *r, int fd)
+{
+	uint64_t t0 = ipc_now_ns();
+	struct stat st;
+
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			err(1, "%s: flock", r->path);
+		if (interrupted || ipc_now_ns() - t0 > 1000000000ULL) {
+			pid_t p = fstat(fd, &st) == 0 ? flock_holder(st.st_ino) : 0;
+
+			if (p > 0)
+				errx(1, "%s: a stale race file, but pid %d holds a flock on it; "
+				     "leaving it alone (gave up after 1 s)", r->path, (int)p);
+			errx(1, "%s: a stale race file, but another process holds a flock "
+			     "on it; leaving it alone (gave up after 1 s)", r->path);
+		}
+		nap(10000000);
+	}
 }
 
 /* Removes a stale race file, holding its lock so that two newcomers do not
@@ -446,8 +544,7 @@ file_takeover(struct race *r, int fd)
 	struct stat a, b;
 	struct header h;
 
-	if (flock(fd, LOCK_EX) == -1)
-		err(1, "%s: flock", r->path);
+	flock_bounded(r, fd);
 	if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) && any_alive(&h) == 0 &&
 	    fstat(fd, &a) == 0 && lstat(r->path, &b) == 0 &&
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
@@ -463,37 +560,104 @@ static void __attribute__((noreturn))
 refuse_foreign(struct race *r, int kind)
 {
 	if (kind == F_LINK)
-		errx(1, "%s: is a symbolic link; not following it (choose another --file, "
-		     "or --force to replace the link itself)", r->path);
+		errx(1, "%s: is a symbolic link; not following it (choose another --file)",
+		     r->path);
 	errx(1, "%s: exists and is not an ipclab race file; leaving it untouched "
-	     "(choose another --file, or --force to replace it)", r->path);
+	     "(choose another --file, or --force to replace it if it is a regular file "
+	     "of yours)", r->path);
 }
 
+/* --force: replaces only a regular file of the caller's (ipc_may_replace). */
 static void
 remove_foreign(struct race *r)
 {
 	struct stat st;
 
-	if (lstat(r->path, &st) == 0 && S_ISDIR(st.st_mode))
-		errx(1, "%s: is a directory; not replacing it", r->path);
+	if (lstat(r->path, &st) == -1) {
+		if (errno == ENOENT)
+			return;
+		err(1, "%s: lstat", r->path);
+	}
+	if (ipc_may_replace(&st) == -1)
+		errx(1, "%s: not replacing it even with --force: %s", r->path, ipc_failed_why);
 	if (unlink(r->path) == -1 && errno != ENOENT)
 		err(1, "%s: unlink", r->path);
 	warnx("%s: replaced a file that was not a race file (--force)", r->path);
 }
 
-/* Checks that the race waiting at PATH is the one asked for. */
+static char *
+target_str(long target, uint64_t time_ns, char *buf, size_t len)
+{
+	if (target == LONG_MAX)
+		snprintf(buf, len, "no --target (--time %.3g)", (double)time_ns / 1e9);
+	else
+		snprintf(buf, len, "--target %ld", target);
+	return buf;
+}
+
+/* Checks that the race waiting at PATH is the one asked for, naming the
+ * first setting that differs. */
 static void
 check_same(struct race *r, const struct header *h)
 {
-	if (h->n != (uint32_t)r->o.n || h->sync != r->o.sync || h->layout != r->o.layout ||
-	    h->target != r->o.target || h->time_ns != r->o.time_ns)
-		errx(1, "%s: the race waiting there is for %u participants, --sync %s, "
-		     "--layout %s, target %lld; run the same command as its creator (pid %d)",
-		     r->path, h->n, sync_names[h->sync], layout_names[h->layout],
-		     (long long)h->target, (int)h->creator);
+	char a[64], b[64];
+	pid_t c = h->creator;
+
+	if (h->n != (uint32_t)r->o.n)
+		errx(1, "%s: the race waiting there is for %u participants, not %d; run "
+		     "the same command as its creator (pid %d)", r->path, h->n, r->o.n, c);
+	if (h->sync != r->o.sync || h->layout != r->o.layout)
+		errx(1, "%s: the race waiting there is --sync %s --layout %s, not --sync %s "
+		     "--layout %s; run the same command as its creator (pid %d)", r->path,
+		     sync_names[h->sync], layout_names[h->layout], sync_names[r->o.sync],
+		     layout_names[r->o.layout], c);
+	if (h->target != r->o.target)
+		errx(1, "%s: the race waiting there has %s, not %s; run the same command "
+		     "as its creator (pid %d)", r->path,
+		     target_str(h->target, h->time_ns, a, sizeof(a)),
+		     target_str(r->o.target, r->o.time_ns, b, sizeof(b)), c);
+	if (h->time_ns != r->o.time_ns)
+		errx(1, "%s: the race waiting there has --time %.3g, not %.3g%s; run the "
+		     "same command as its creator (pid %d)", r->path, (double)h->time_ns / 1e9,
+		     (double)r->o.time_ns / 1e9, h->time_ns == JOIN_LIMIT_NS ||
+		     r->o.time_ns == JOIN_LIMIT_NS ? " (without --target and --time, "
+		     "--join races for at most 5 s)" : "", c);
 	if (load32(&h->state) != RACE_WAITING)
 		errx(1, "%s: a race is already running there (creator pid %d); wait for it "
 		     "to end or choose another --file", r->path, (int)h->creator);
+}
+
+/* Before the start nobody holds the race's lock: one that is held (a
+ * participant stopped or a hostile writer) would make us wait forever. */
+static void
+check_locks(struct race *r)
+{
+	struct header *h = r->h;
+	int e, v;
+
+	if (h->sync == S_MUTEX) {
+		e = pthread_mutex_trylock(&h->mutex);
+		if (e == EOWNERDEAD)
+			e = pthread_mutex_consistent(&h->mutex);
+		if (e == 0 && (e = pthread_mutex_unlock(&h->mutex)) == 0)
+			return;
+		if (e == EBUSY)
+			errx(1, "%s: the race's mutex is held by pid %u before the start; not "
+			     "joining a race that would wait on it", r->path,
+			     __atomic_load_n((uint32_t *)&h->mutex, __ATOMIC_RELAXED) & 0x3fffffff);
+		errc(1, e, "%s: pthread_mutex_trylock", r->path);
+	}
+	if (h->sync == S_SEM) {
+		if (sem_getvalue(&h->sem, &v) == -1)
+			err(1, "%s: sem_getvalue", r->path);
+		if (v < 1)
+			errx(1, "%s: the race's semaphore is %d before the start (a race "
+			     "waiting to start has 1); not joining a race that would wait on "
+			     "it", r->path, v);
+	}
+	if (h->sync == S_SPIN && __atomic_load_n(&h->spin, __ATOMIC_ACQUIRE))
+		errx(1, "%s: the race's spinlock is taken before the start; not joining a "
+		     "race that would wait on it", r->path);
 }
 
 static bool
@@ -503,6 +667,7 @@ file_join(struct race *r, int fd, const struct header *h)
 	r->fd = fd;
 	r->len = h->size;
 	race_map(r);
+	check_locks(r);
 	return true;
 }
 
@@ -652,7 +817,7 @@ await_start(struct race *r)
 }
 
 /* The first participant, the one that made the file, removes it as it
- * leaves, as the seed has it; should it have died, the last to leave does.
+ * leaves, as the exercise has it; should it have died, the last to leave does.
  * Either way only if PATH still is this file. */
 static void
 leave(struct race *r)
@@ -660,13 +825,17 @@ leave(struct race *r)
 	struct header *h = r->h;
 	struct stat st;
 
+	pid_t stuck = load32(&h->stop) == STOP_STUCK ? h->stop_pid : 0;
+
 	store32(&h->slots[r->slot].state, SLOT_LEFT);
-	if (h->creator != getpid() && alive(h->creator, h->creator_start))
+	if (h->creator != getpid() && h->creator != stuck &&
+	    alive(h->creator, h->creator_start))
 		return;		/* the first is still here: it removes the file */
 	for (uint32_t i = 0; i < h->n && h->creator != getpid(); i++) {
 		struct slot *s = &h->slots[i];
 
-		if ((int)i != r->slot && load32(&s->state) != SLOT_LEFT && slot_alive(s))
+		if ((int)i != r->slot && s->pid != stuck && load32(&s->state) != SLOT_LEFT &&
+		    slot_alive(s))
 			return;
 	}
 	if (lstat(r->path, &st) == 0 && st.st_dev == r->dev && st.st_ino == r->ino &&
@@ -675,6 +844,21 @@ leave(struct race *r)
 }
 
 /* ---- the race itself ---- */
+
+/* How long a lock waits before it looks at the stop flag and the clock. */
+#define LOCK_WAIT_NS	200000000L
+
+static void
+lock_until(struct lap *l)
+{
+	if (clock_gettime(CLOCK_REALTIME, &l->until) == -1)
+		err(1, "clock_gettime");
+	l->until.tv_nsec += LOCK_WAIT_NS;
+	if (l->until.tv_nsec >= 1000000000L) {
+		l->until.tv_sec++;
+		l->until.tv_nsec -= 1000000000L;
+	}
+}
 
 static bool
 lap_over(struct lap *l)
@@ -687,10 +871,24 @@ lap_over(struct lap *l)
 	}
 	if (__atomic_load_n(&l->h->stop, __ATOMIC_RELAXED))
 		return true;
+	if (l->locked)
+		lock_until(l);
 	return l->deadline && ipc_now_ns() >= l->deadline;
 }
 
-/* The seed's race: nothing makes the read-increment-write indivisible.
+/* A lock wait timed out or was interrupted by the timer: should it go on?
+ * Not once the race is stopped or its time is up. */
+static bool
+wait_on(struct lap *l)
+{
+	if (__atomic_load_n(&l->h->stop, __ATOMIC_RELAXED) ||
+	    (l->deadline && ipc_now_ns() >= l->deadline))
+		return false;
+	lock_until(l);
+	return true;
+}
+
+/* The exercise's race: nothing makes the read-increment-write indivisible.
  * The function starts on 64 bytes so that its small loop sits in one fetch
  * block (measured: crossing one cost 12% against bench/race_none.c). */
 static void __attribute__((aligned(64)))
@@ -738,15 +936,18 @@ race_atomic(struct lap *l)
 static bool
 mutex_lock(struct lap *l)
 {
-	int e = pthread_mutex_lock(&l->h->mutex);
+	int e;
 
+	while ((e = pthread_mutex_timedlock(&l->h->mutex, &l->until)) == ETIMEDOUT)
+		if (!wait_on(l))
+			return false;
 	if (e == EOWNERDEAD) {
 		/* the holder died inside; the kernel handed the lock to us */
 		__atomic_store_n(&l->h->recovered_pid, (int32_t)getpid(), __ATOMIC_RELEASE);
 		e = pthread_mutex_consistent(&l->h->mutex);
 	}
 	if (e != 0)
-		errc(1, e, "%s: pthread_mutex_lock", l->path);
+		errc(1, e, "%s: pthread_mutex_timedlock", l->path);
 	return true;
 }
 
@@ -762,10 +963,10 @@ mutex_unlock(struct lap *l)
 static bool
 sem_lock(struct lap *l)
 {
-	while (sem_wait(&l->h->sem) == -1) {
-		if (errno != EINTR)
-			err(1, "%s: sem_wait", l->path);
-		if (__atomic_load_n(&l->h->stop, __ATOMIC_RELAXED))
+	while (sem_timedwait(&l->h->sem, &l->until) == -1) {
+		if (errno != EINTR && errno != ETIMEDOUT)
+			err(1, "%s: sem_timedwait", l->path);
+		if (!wait_on(l))
 			return false;
 	}
 	if (__atomic_load_n(&l->h->stop, __ATOMIC_ACQUIRE)) {
@@ -801,7 +1002,7 @@ spin_lock(struct lap *l)
 	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
 		for (unsigned i = 1; __atomic_load_n(lock, __ATOMIC_RELAXED); i++) {
 			cpu_relax();
-			if (i % 4096 == 0 && __atomic_load_n(&l->h->stop, __ATOMIC_RELAXED))
+			if (i % 16384 == 0 && !wait_on(l))
 				return false;
 		}
 	}
@@ -820,6 +1021,8 @@ flock_lock(struct lap *l)
 	while (flock(l->fd, LOCK_EX) == -1)
 		if (errno != EINTR)
 			err(1, "%s: flock", l->path);
+		else if (!wait_on(l))
+			return false;
 	return true;
 }
 
@@ -838,6 +1041,8 @@ fcntl_lock(struct lap *l)
 	while (fcntl(l->fd, F_SETLKW, &fl) == -1)
 		if (errno != EINTR)
 			err(1, "%s: fcntl F_SETLKW", l->path);
+		else if (!wait_on(l))
+			return false;
 	return true;
 }
 
@@ -864,20 +1069,22 @@ race_locked(struct lap *l, bool (*lock)(struct lap *), void (*unlock)(struct lap
 	for (;;) {
 		for (int k = 0; k < CHUNK; k++) {
 			if (!lock(&c))
-				return;
+				goto out;
 			long t = *total;
 
 			if (t >= target) {
 				unlock(&c);
-				return;
+				goto out;
 			}
 			*total = t + 1;
 			*win += 1;
 			unlock(&c);
 		}
-		if (lap_over(l))
-			return;
+		if (lap_over(&c))
+			break;
 	}
+out:
+	l->cpus = c.cpus;
 }
 
 #define HOT __attribute__((aligned(64)))	/* each hot loop starts a fetch block */
@@ -908,6 +1115,25 @@ lock_fd(struct race *r)
 }
 
 static void
+on_alarm(int sig)
+{
+	(void)sig;
+	alarmed = 1;
+}
+
+/* flock(2) and F_SETLKW have no timeout: a timer interrupts them (EINTR) every
+ * LOCK_WAIT_NS so that a participant waiting on a held lock looks up. */
+static int
+lock_timer(void)
+{
+	struct itimerval it = { { 0, LOCK_WAIT_NS / 1000 }, { 0, LOCK_WAIT_NS / 1000 } };
+
+	if (ipc_sig_handle(SIGALRM, on_alarm, false) == -1)
+		return -1;
+	return setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void
 run_lap(struct race *r)
 {
 	struct header *h = r->h;
@@ -919,6 +1145,10 @@ run_lap(struct race *r)
 
 	if (h->time_ns)
 		l.deadline = h->start_ns + h->time_ns;
+	l.locked = h->sync != S_NONE && h->sync != S_ATOMIC;
+	lock_until(&l);
+	if ((h->sync == S_FLOCK || h->sync == S_FCNTL) && lock_timer() == -1)
+		err(1, "setitimer");
 	lap_over(&l);
 	racers[h->sync](&l);
 	lap_over(&l);
@@ -928,6 +1158,12 @@ run_lap(struct race *r)
 							 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		;
 	store32(&l.slot->state, SLOT_DONE);
+	if (h->sync == S_FLOCK || h->sync == S_FCNTL) {
+		struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+		if (setitimer(ITIMER_REAL, &off, NULL) == -1)
+			err(1, "setitimer");
+	}
 	if (l.fd != r->fd)
 		close(l.fd);
 }
@@ -943,7 +1179,11 @@ struct result {
 	int n;
 	uint32_t stop, stop_sig;
 	pid_t stop_pid, recovered;
-	const char *why_dead;		/* fork mode: the wait status in words */
+	char why_dead[128];		/* fork mode: the wait status in words */
+	enum sync sync;
+	enum layout layout;
+	long target;
+	uint64_t time_ns;
 };
 
 static void
@@ -978,6 +1218,10 @@ gather(struct race *r, struct result *res)
 	res->stop_pid = h->stop_pid;
 	res->stop_sig = h->stop_sig;
 	res->recovered = h->recovered_pid;
+	res->sync = h->sync;
+	res->layout = h->layout;
+	res->target = h->target;
+	res->time_ns = h->time_ns;
 }
 
 static char *
@@ -1052,12 +1296,6 @@ summary_row(struct libscols_table *t, const char *name, const char *fmt, ...)
 	return n;
 }
 
-static bool
-default_target(const struct race *r)
-{
-	return !r->target_given;
-}
-
 /* What stopped the race early, in words; NULL when it ran to the end. */
 static char *
 stop_reason(const struct result *res, char *buf, size_t len)
@@ -1069,18 +1307,22 @@ stop_reason(const struct result *res, char *buf, size_t len)
 		return buf;
 	case STOP_DEAD:
 		snprintf(buf, len, "participant %d died%s%s%s", (int)res->stop_pid,
-			 res->why_dead ? " (" : "", res->why_dead ? res->why_dead : "",
-			 res->why_dead ? ")" : "");
+			 res->why_dead[0] ? " (" : "", res->why_dead,
+			 res->why_dead[0] ? ")" : "");
 		return buf;
 	case STOP_ERROR:
 		snprintf(buf, len, "pid %d failed", (int)res->stop_pid);
+		return buf;
+	case STOP_STUCK:
+		snprintf(buf, len, "participant %d did not end with the race (%s)",
+			 (int)res->stop_pid, res->why_dead[0] ? res->why_dead : "it did not stop");
 		return buf;
 	default:
 		return NULL;
 	}
 }
 
-/* Where the counters sit: the seed's struct shares cache lines, the padded
+/* Where the counters sit: the exercise's struct shares cache lines, the padded
  * course gives each its own. */
 static char *
 layout_note(const struct race *r, int n, char *buf, size_t len)
@@ -1093,8 +1335,8 @@ layout_note(const struct race *r, int n, char *buf, size_t len)
 		if ((uintptr_t)r->win[i] > hi)
 			hi = (uintptr_t)r->win[i];
 	}
-	if (r->h->layout == L_SEED)
-		snprintf(buf, len, "seed (struct RaceCourse, %zu bytes: total and %d winnings "
+	if (r->h->layout == L_PACKED)
+		snprintf(buf, len, "packed (struct RaceCourse, %zu bytes: total and %d winnings "
 			 "share %zu cache line%s)", sizeof(struct RaceCourse), n,
 			 (size_t)(hi / LINE - lo / LINE + 1), hi / LINE != lo / LINE ? "s" : "");
 	else
@@ -1103,17 +1345,43 @@ layout_note(const struct race *r, int n, char *buf, size_t len)
 	return buf;
 }
 
+/* "40 s", "12 min", "3.1 h": how long SECS is, for a person. */
+static char *
+how_long(double secs, char *buf, size_t len)
+{
+	if (secs < 10)
+		snprintf(buf, len, "%.1f s", secs);
+	else if (secs < 100)
+		snprintf(buf, len, "%.0f s", secs);
+	else if (secs < 6000)
+		snprintf(buf, len, "%.0f min", secs / 60);
+	else
+		snprintf(buf, len, "%.1f h", secs / 3600);
+	return buf;
+}
+
 static char *
 target_note(const struct race *r, const struct result *res, char *buf, size_t len)
 {
 	long t = r->h->target;
-	double mins = res->rate > 0 ? 1e9 / res->rate / 60 : 0;
+	double rate = res->elapsed > 0 ? (double)res->total / res->elapsed : 0;
+	char more[96] = "", d[32];
 
+	if (t != 1000000000L && rate > 0)
+		snprintf(more, sizeof(more), "; the exercise's 1e9 would take %s",
+			 how_long(1e9 / rate, d, sizeof(d)));
 	if (t == LONG_MAX)
 		snprintf(buf, len, "none (--time %.3g s)", (double)r->h->time_ns / 1e9);
-	else if (default_target(r) && t != 1000000000L && mins > 0)
-		snprintf(buf, len, "%ld (the default for %s; 1e9 would take about %.0f min "
-			 "at the rate measured here)", t, sync_names[r->h->sync], mins);
+	else if (r->trial_rate > 0)
+		snprintf(buf, len, "%ld (picked for a run of about %s: a %.2g s trial ran "
+			 "%.3g increments/s of total%s%s; --target sets it)", t,
+			 how_long((double)t / r->trial_rate, d, sizeof(d)),
+			 (double)TRIAL_NS / 1e9, r->trial_rate, res->total < t ?
+			 "; stopped by its 8 s limit" : "", more);
+	else if (r->o.join && !r->o.target_given && !r->o.time_given)
+		snprintf(buf, len, "%ld (the exercise's, with a %.0f s limit%s%s)", t,
+			 (double)r->h->time_ns / 1e9, res->total < t ? " that stopped it" : "",
+			 more);
 	else
 		snprintf(buf, len, "%ld%s", t, r->h->time_ns ? " (or --time)" : "");
 	return buf;
@@ -1249,6 +1517,21 @@ print_human(const struct race *r, const struct result *res)
 	findings(r, res);
 }
 
+/* A report that did not reach stdout: a reader that went away ends the
+ * command quietly (the file is removed at exit); anything else is an error.
+ * The stream's error flag is cleared so that the check at exit does not say
+ * it again. */
+static void __attribute__((noreturn))
+report_lost(void)
+{
+	int e = errno;
+
+	clearerr(stdout);
+	if (e == EPIPE)
+		exit(0);
+	errc(1, e, "stdout: write error");
+}
+
 static void
 print_json(const struct race *r, const struct result *res)
 {
@@ -1291,7 +1574,7 @@ print_json(const struct race *r, const struct result *res)
 	}
 	ipc_json_end(&j);
 	if (ipc_json_close(&j) == -1)
-		err(1, "stdout");
+		report_lost();
 }
 
 /* Prints the report; returns the exit status. */
@@ -1302,7 +1585,7 @@ report(const struct race *r, struct result *res)
 		print_json(r, res);
 	else
 		print_human(r, res);
-	if (fflush(stdout) == EOF)
+	if (ipc_flush_check(stdout, "stdout") != 0)
 		err(1, "stdout");
 	if (res->stop == STOP_NONE)
 		return 0;
@@ -1323,13 +1606,46 @@ show_progress(struct race *r)
 		return;
 	el = (double)(ipc_now_ns() - h->start_ns) / 1e9;
 	t = __atomic_load_n(r->total, __ATOMIC_RELAXED);
-	if (h->target != LONG_MAX)
-		ipc_progress_show(&r->prog, "race: %.1f%% of %ld, %.3g increments/s of total",
-				  100.0 * (double)t / (double)h->target, h->target,
-				  el > 0 ? (double)t / el : 0.0);
+	if (h->target != LONG_MAX) {
+		double rate = el > 0 ? (double)t / el : 0.0;
+		char left[32] = "?";
+
+		if (rate > 0)
+			how_long((double)(h->target - t) / rate, left, sizeof(left));
+		ipc_progress_show(&r->prog, "race: %.1f%% of %ld, %.3g increments/s of total, "
+				  "about %s left", 100.0 * (double)t / (double)h->target,
+				  h->target, rate, left);
+	}
 	else
 		ipc_progress_show(&r->prog, "race: %.1f of %.3g s, %.3g increments/s of total",
 				  el, (double)h->time_ns / 1e9, el > 0 ? (double)t / el : 0.0);
+}
+
+/* A --target run that will take long says so once, 0.5 s in, on a terminal
+ * or not: how long, and the rate that says it. */
+static void
+say_how_long(struct race *r)
+{
+	struct header *h = r->h;
+	double el, rate;
+	char left[32];
+	long t;
+
+	if (r->said || !r->o.target_given || h->target == LONG_MAX ||
+	    load32(&h->state) != RACE_RUNNING)
+		return;
+	el = (double)(ipc_now_ns() - h->start_ns) / 1e9;
+	if (el < 0.5)
+		return;
+	r->said = true;
+	t = __atomic_load_n(r->total, __ATOMIC_RELAXED);
+	rate = (double)t / el;
+	if (rate > 0 && (double)(h->target - t) / rate > 3) {
+		ipc_progress_done(&r->prog);
+		warnx("--target %ld will take about %s more: %.3g increments/s of total "
+		      "in the first %.1f s", h->target,
+		      how_long((double)(h->target - t) / rate, left, sizeof(left)), rate, el);
+	}
 }
 
 /* ---- without --join: this process forks the participants and watches ---- */
@@ -1380,14 +1696,66 @@ reap(struct race *r, int *live, char *why, size_t len)
 		err(1, "waitpid");
 }
 
+/* When every participant still running should be gone: a grace period after
+ * the race ended for one of them (or was stopped), 0 while it runs. */
+static uint64_t
+end_point(struct race *r, int live, uint64_t forked)
+{
+	struct header *h = r->h;
+	uint64_t now = ipc_now_ns();
+
+	if (interrupted)
+		return now + 500000000ULL;
+	if (load32(&h->stop) != STOP_NONE || load32(&h->state) == RACE_ABANDONED)
+		return now + 1000000000ULL;
+	if (h->start_ns == 0 && now - forked > 10000000000ULL)
+		return now;	/* ten seconds and not all arrived: one is stuck */
+	if (h->start_ns && h->time_ns && now >= h->start_ns + h->time_ns)
+		return now + 2000000000ULL;
+	if (live < r->nkids)
+		return now + 3000000000ULL;
+	for (int i = 0; i < r->nkids; i++)
+		if (load32(&h->slots[i].state) == SLOT_DONE)
+			return now + 3000000000ULL;
+	return 0;
+}
+
+/* Kills the participants that outlived the grace period (one stopped with
+ * SIGSTOP, or waiting on a lock it holds), saying why in WHY: a stopped one
+ * is named first, since the others may only be waiting for it. */
+static void
+kill_rest(struct race *r, char *why, size_t len)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < r->nkids; i++) {
+			bool stopped;
+			uint64_t start;
+			char st;
+
+			if (proc_stat(r->kids[i], &st, &start) == -1 || st == 'Z' || st == 'X')
+				continue;
+			stopped = st == 'T' || st == 't';
+			if (pass == 0 && !stopped)
+				continue;
+			if (load32(&r->h->stop) == STOP_NONE)
+				snprintf(why, len, "%s", stopped ? "it was stopped, state T; killed it" :
+					 "it was still waiting; killed it");
+			abandon(r->h);
+			set_stop(r->h, STOP_STUCK, r->kids[i]);
+			if (kill(r->kids[i], SIGKILL) == -1 && errno != ESRCH)
+				err(1, "kill %d", (int)r->kids[i]);
+		}
+}
+
 static void
 monitor(struct race *r, int sfd, int live, char *why, size_t len)
 {
 	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	uint64_t forked = ipc_now_ns(), end = 0, e;
 	int sig;
 
 	while (live > 0) {
-		if (poll(&p, 1, 100) == -1 && errno != EINTR)
+		if (poll(&p, 1, 50) == -1 && errno != EINTR)
 			err(1, "poll");
 		while ((sig = ipc_sigfd_read(sfd, NULL)) > 0) {
 			if (sig == SIGCHLD)
@@ -1399,6 +1767,11 @@ monitor(struct race *r, int sfd, int live, char *why, size_t len)
 		if (sig == -1)
 			err(1, "signalfd");
 		reap(r, &live, why, len);
+		if ((e = end_point(r, live, forked)) != 0 && (end == 0 || e < end))
+			end = e;
+		if (end && ipc_now_ns() >= end)
+			kill_rest(r, why, len);
+		say_how_long(r);
 		show_progress(r);
 	}
 	ipc_progress_done(&r->prog);
@@ -1419,6 +1792,8 @@ fork_all(struct race *r)
 
 		if (pid == 0)
 			participant(r);
+		if (pid > 0)
+			r->kids[r->nkids++] = pid;
 		if (pid == -1) {
 			warn("%s", ipc_failed_call);
 			abandon(r->h);
@@ -1430,45 +1805,583 @@ fork_all(struct race *r)
 	return live;
 }
 
+/* One race without --join: makes the file, forks the participants, watches
+ * them and gathers the result.  Returns 0, or -1 when it never started (a
+ * message is in RES->why_dead, or interrupted is set).  race_release() then
+ * removes the file. */
 static int
-run_fork(struct race *r, int sfd)
+race_once(struct race *r, int sfd, struct result *res)
 {
-	struct result res = { 0 };
 	char why[128] = "";
-	int live, rc;
+	int live;
 
+	memset(res, 0, sizeof(*res));
+	file_setup(r);
+	created_path = r->path;
+	created_by = getpid();
 	if (fflush(stdout) == EOF)
 		err(1, "stdout");
+	r->nkids = 0;
+	r->said = false;
 	live = fork_all(r);
 	monitor(r, sfd, live, why, sizeof(why));
-	gather(r, &res);
-	if (res.stop == STOP_DEAD && why[0])
-		res.why_dead = why;
-	if (r->h->start_ns == 0 && interrupted) {
-		warnx("%s: interrupted by %s before the start", r->path, ipc_signame(interrupted));
-		return 128 + interrupted;
+	gather(r, res);
+	if (res->stop == STOP_DEAD || res->stop == STOP_STUCK)
+		snprintf(res->why_dead, sizeof(res->why_dead), "%s", why);
+	if (r->h->start_ns != 0)
+		return 0;
+	snprintf(res->why_dead, sizeof(res->why_dead), "%s", why);
+	return -1;
+}
+
+/* Removes the race file this process made, and its mapping. */
+static void
+race_release(struct race *r)
+{
+	struct stat st;
+
+	if (r->created && lstat(r->path, &st) == 0 && st.st_dev == r->dev &&
+	    st.st_ino == r->ino && unlink(r->path) == -1 && errno != ENOENT)
+		warn("%s: unlink", r->path);
+	created_path = NULL;
+	r->created = false;
+	if (ipc_unmap(r->h, r->len) == -1)
+		err(1, "%s: munmap", r->path);
+	r->h = NULL;
+	if (close(r->fd) == -1)
+		err(1, "%s: close", r->path);
+	r->fd = -1;
+}
+
+static void __attribute__((noreturn))
+not_started(struct race *r, const struct result *res)
+{
+	if (interrupted) {
+		warnx("%s: interrupted by %s before the start", r->path,
+		      ipc_signame(interrupted));
+		exit(128 + interrupted);
 	}
-	if (r->h->start_ns == 0)
-		errx(1, "%s: the race did not start%s%s", r->path, why[0] ? ": " : "", why);
+	errx(1, "%s: the race did not start%s%s", r->path, res->why_dead[0] ? ": " : "",
+	     res->why_dead);
+}
+
+/* 1, 2 or 5 times a power of ten, at most X. */
+static long
+round_down(double x)
+{
+	double p = 1;
+
+	while (p * 10 <= x)
+		p *= 10;
+	return (long)(x >= 5 * p ? 5 * p : x >= 2 * p ? 2 * p : p);
+}
+
+/* No --target and no --time: a short trial run measures how fast this mode
+ * goes here with N participants, and the target is what it reaches in about
+ * TARGET_S (the exercise's 1e9 at most), with a limit of LIMIT_NS. */
+static void
+pick_target(struct race *r, int sfd)
+{
+	struct result res;
+	double rate;
+
+	r->o.target = LONG_MAX;
+	r->o.time_ns = TRIAL_NS;
+	if (race_once(r, sfd, &res) == -1)
+		not_started(r, &res);
+	race_release(r);
+	if (res.stop != STOP_NONE) {
+		if (interrupted)
+			errx(128 + interrupted, "interrupted by %s during the trial run",
+			     ipc_signame(interrupted));
+		errx(1, "%s: the trial run failed: %s", r->path,
+		     stop_reason(&res, res.why_dead, sizeof(res.why_dead)));
+	}
+	rate = res.elapsed > 0 ? (double)res.total / res.elapsed : 0;
+	r->trial_rate = rate;
+	r->o.target = rate * TARGET_S >= 1e9 ? 1000000000L :
+		      rate * TARGET_S < 1000 ? 1000 : round_down(rate * TARGET_S);
+	r->o.time_ns = LIMIT_NS;
+}
+
+static int
+run_single(struct race *r, int sfd)
+{
+	struct result res;
+	int rc;
+
+	if (!r->o.target_given && !r->o.time_given)
+		pick_target(r, sfd);
+	if (race_once(r, sfd, &res) == -1)
+		not_started(r, &res);
 	rc = report(r, &res);
+	race_release(r);
 	return rc;
+}
+
+/* ---- several runs: every mode compared, a sweep over N ---- */
+
+enum { C_SYNC, C_LAYOUT, C_N, C_RATE, C_RATIO, C_LOST, C_LOSTPCT, C_FAIR, C_TOTAL,
+       C_SUM, C_ELAPSED, C_DONE, C_STOPPED, C_BAR, C_COUNT };
+
+static const struct ipc_rcol many_cols[C_COUNT] = {
+	{ "SYNC", "sync", IPC_STR, NULL, 0, 0 },
+	{ "LAYOUT", "layout", IPC_STR, NULL, 0, 0 },
+	{ "N", "n", IPC_INT, NULL, 0, 0 },
+	{ "RATE/S", "rate", IPC_REAL, "%.3g", 0, 0 },
+	{ "VS FASTEST", "ratio", IPC_REAL, "%.2g", 0, 0 },
+	{ "LOST", "lost", IPC_INT, NULL, 0, 0 },
+	{ "LOST%", "lost_pct", IPC_REAL, "%.2f", 0, 0 },
+	{ "FAIRNESS", "fairness", IPC_SHARE, NULL, 0, 0 },
+	{ "TOTAL", "total", IPC_INT, NULL, 0, 0 },
+	{ "SUM", "sum", IPC_INT, NULL, 0, 0 },
+	{ "ELAPSED", "elapsed_s", IPC_REAL, "%.3f", 0, 0 },
+	{ "COMPLETED", "completed", IPC_BOOL, NULL, 0, 0 },
+	{ "STOPPED", "stopped", IPC_STR, NULL, 0, 0 },
+	{ "", "bar", IPC_STR, NULL, 0, 0 },	/* for a person only: the last */
+};
+
+static double
+lost_pct(const struct result *x)
+{
+	return x->sum > 0 ? 100.0 * (double)x->lost / (double)x->sum : 0;
+}
+
+/* The bar of row X: its rate on a log scale from the decade below the
+ * slowest to the fastest, or (a sweep of one mode) its lost share against
+ * the largest. */
+static double
+bar_frac(const struct result *res, int k, const struct result *x, bool by_rate)
+{
+	double lo = 0, hi = 0;
+
+	for (int i = 0; i < k; i++) {
+		double v = by_rate ? res[i].rate : lost_pct(&res[i]);
+
+		if (v > 0 && (lo == 0 || v < lo))
+			lo = v;
+		if (v > hi)
+			hi = v;
+	}
+	if (!by_rate)
+		return hi > 0 ? lost_pct(x) / hi : 0;
+	if (x->rate <= 0 || hi <= 0)
+		return 0;
+	lo = pow(10, floor(log10(lo)));
+	return hi > lo ? (log10(x->rate) - log10(lo)) / (log10(hi) - log10(lo)) : 1;
+}
+
+static double
+fastest(const struct result *res, int k)
+{
+	double hi = 0;
+
+	for (int i = 0; i < k; i++)
+		if (res[i].rate > hi)
+			hi = res[i].rate;
+	return hi;
+}
+
+static int
+many_row(struct ipc_section *s, const struct result *res, int k, int i, bool by_rate)
+{
+	const struct result *x = &res[i];
+	struct libscols_line *ln = ipc_row(s);
+	double top = fastest(res, k);
+	char bar[256], why[256];
+
+	if (ln == NULL)
+		return -1;
+	return ipc_cell_str(s, ln, C_SYNC, "%s", sync_names[x->sync]) ||
+	       ipc_cell_str(s, ln, C_LAYOUT, "%s", layout_names[x->layout]) ||
+	       ipc_cell_int(s, ln, C_N, x->n) ||
+	       ipc_cell_num(s, ln, C_RATE, x->rate) ||
+	       ipc_cell_num(s, ln, C_RATIO, top > 0 ? x->rate / top : 0) ||
+	       ipc_cell_int(s, ln, C_LOST, x->lost) ||
+	       ipc_cell_num(s, ln, C_LOSTPCT, lost_pct(x)) ||
+	       ipc_cell_num(s, ln, C_FAIR, x->fairness) ||
+	       ipc_cell_int(s, ln, C_TOTAL, x->total) ||
+	       ipc_cell_int(s, ln, C_SUM, x->sum) ||
+	       ipc_cell_num(s, ln, C_ELAPSED, x->elapsed) ||
+	       ipc_cell_num(s, ln, C_DONE, x->stop == STOP_NONE) ||
+	       (stop_reason(x, why, sizeof(why)) ?
+		ipc_cell_str(s, ln, C_STOPPED, "%s", why) : ipc_cell_null(s, ln, C_STOPPED)) ||
+	       (!ipc_section_scols(s) || scols_table_get_ncols(ipc_section_scols(s)) <= C_BAR ?
+		0 : ipc_cell_str(s, ln, C_BAR, "%s",
+				 ipc_bar(bar, sizeof(bar), bar_frac(res, k, x, by_rate), 24)));
+}
+
+static uint32_t
+set_of(const struct result *res, int k, bool syncs)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < k; i++)
+		v |= 1u << (syncs ? res[i].sync : res[i].layout);
+	return v;
+}
+
+/* The heading: what was run, how long each. */
+static void
+many_title(const struct race *r, char *buf, size_t len)
+{
+	const struct opts *o = &r->o;
+	char ns[160] = "", each[64];
+	size_t u = 0;
+
+	for (int i = 0; i < o->nn && u < sizeof(ns); i++)
+		u += (size_t)snprintf(ns + u, sizeof(ns) - u, "%s%d", i ? "," : "", o->ns[i]);
+	if (o->time_given || !o->target_given)
+		snprintf(each, sizeof(each), "%.3g s each", (double)o->time_ns / 1e9);
+	else
+		snprintf(each, sizeof(each), "each to %ld", o->target);
+	snprintf(buf, len, "race: %s, N = %s, --layout %s, %s",
+		 __builtin_popcount(o->syncs) > 1 ? "every --sync mode" : sync_names[o->sync],
+		 ns, __builtin_popcount(o->layouts) > 1 ? "packed and padded" :
+		 layout_names[o->layout], each);
+}
+
+/* The modes slow for the same reason, and that reason. */
+static const struct {
+	uint32_t modes;
+	const char *why;
+} slow_groups[] = {
+	{ 1u << S_NONE, "participants that share a CPU take turns" },
+	{ 1u << S_ATOMIC, "each increment is a locked instruction that must own the cache "
+	  "line of total, which moves from CPU to CPU" },
+	{ 1u << S_MUTEX | 1u << S_SEM | 1u << S_SPIN, "each increment takes and releases a "
+	  "lock in the file: atomic instructions on the lock's cache line, a futex(2) "
+	  "system call for mutex and sem whenever another participant holds it, and "
+	  "for spin a wait that spins while the holder may be preempted" },
+	{ 1u << S_FLOCK | 1u << S_FCNTL, "each increment makes two system calls, one to "
+	  "take the lock and one to release it, and a waiter sleeps in the kernel" },
+};
+
+/* "mutex, sem and spin" */
+static void
+mode_list(uint32_t modes, char *buf, size_t len)
+{
+	int left = __builtin_popcount(modes);
+	size_t u = 0;
+
+	buf[0] = '\0';
+	for (int m = 0; m < S_COUNT && u < len; m++)
+		if (modes & (1u << m)) {
+			left--;
+			u += (size_t)snprintf(buf + u, len - u, "%s%s", sync_names[m],
+					      left > 1 ? ", " : left == 1 ? " and " : "");
+		}
+}
+
+/* One group's sentence: its slow modes' rates as a range. */
+static void
+finding_group(struct ipc_section *s, const struct result **slow, int ns,
+	      const struct result *top, const char *why)
+{
+	double lo = slow[0]->rate, hi = lo;
+	uint32_t modes = 0;
+	char names[64], rates[160];
+
+	for (int i = 0; i < ns; i++) {
+		modes |= 1u << slow[i]->sync;
+		lo = slow[i]->rate < lo ? slow[i]->rate : lo;
+		hi = slow[i]->rate > hi ? slow[i]->rate : hi;
+	}
+	mode_list(modes, names, sizeof(names));
+	if (ns == 1)
+		snprintf(rates, sizeof(rates), "%.3g/s is %.0fx slower than %s (%.3g/s), "
+			 "about %.0f ns an increment", lo, top->rate / lo,
+			 sync_names[top->sync], top->rate, 1e9 / lo);
+	else
+		snprintf(rates, sizeof(rates), "%.2g to %.2g/s are %.0f to %.0fx slower than "
+			 "%s (%.3g/s), %.0f to %.0f ns an increment", lo, hi, top->rate / hi,
+			 top->rate / lo, sync_names[top->sync], top->rate, 1e9 / hi, 1e9 / lo);
+	ipc_section_finding(s, "%s at %s, with %d participant%s: %s.", names, rates,
+			    top->n, top->n == 1 ? "" : "s", why);
+}
+
+/* Why the slow modes are slow: one sentence per group of modes at under half
+ * the fastest's rate, with the fastest row's N and layout. */
+static void
+finding_slow(struct ipc_section *s, const struct result *res, int k)
+{
+	const struct result *top = &res[0], *slow[S_COUNT];
+
+	for (int i = 1; i < k; i++)
+		if (res[i].rate > top->rate)
+			top = &res[i];
+	for (size_t g = 0; g < sizeof(slow_groups) / sizeof(slow_groups[0]); g++) {
+		uint32_t seen = 0;
+		int ns = 0;
+
+		for (int i = 0; i < k; i++) {
+			const struct result *x = &res[i];
+
+			if (!(slow_groups[g].modes & (1u << x->sync)) || (seen & (1u << x->sync)) ||
+			    x->sync == top->sync || x->n != top->n || x->layout != top->layout)
+				continue;
+			seen |= 1u << x->sync;
+			if (x->rate > 0 && x->rate <= top->rate / 2)
+				slow[ns++] = x;
+		}
+		if (ns > 0)
+			finding_group(s, slow, ns, top, slow_groups[g].why);
+	}
+}
+
+static void
+finding_lost(struct ipc_section *s, const struct result *res, int k)
+{
+	long lost = 0, sum = 0, synced = 0;
+
+	for (int i = 0; i < k; i++) {
+		if (res[i].sync == S_NONE) {
+			lost += res[i].lost;
+			sum += res[i].sum;
+		} else {
+			synced += res[i].lost;
+		}
+	}
+	if (lost > 0 && set_of(res, k, true) != 1u << S_NONE)
+		ipc_section_finding(s, "none lost %ld of %ld increments (%.2f%%): its "
+				    "read-increment-write of total is not atomic; the "
+				    "synchronised modes lost %ld.", lost, sum,
+				    100.0 * (double)lost / (double)sum, synced);
+}
+
+/* False sharing: the same mode and N in both layouts. */
+static void
+finding_layout(struct ipc_section *s, const struct result *res, int k)
+{
+	const struct result *pa = NULL, *pd = NULL;
+	double best = 1;
+
+	for (int i = 0; i < k; i++)
+		for (int j = 0; j < k; j++) {
+			const struct result *a = &res[i], *b = &res[j];
+
+			if (a->layout != L_PACKED || b->layout != L_PADDED || a->sync != b->sync ||
+			    a->n != b->n || a->n < 2 || a->rate <= 0 || b->rate / a->rate <= best)
+				continue;
+			best = b->rate / a->rate;
+			pa = a;
+			pd = b;
+		}
+	if (pa && best >= 1.2)
+		ipc_section_finding(s, "False sharing: with --layout packed, total and the "
+				    "winnings share cache lines, so each participant's write to "
+				    "its own winning takes the line from the others; %s with %d "
+				    "participants ran %.3g/s packed and %.3g/s padded (%.1fx).",
+				    sync_names[pa->sync], pa->n, pa->rate, pd->rate, best);
+}
+
+/* The rows of mode M in the first layout, in N order: a sweep's curve. */
+static int
+curve_of(const struct result *res, int k, enum sync m, const struct result **c)
+{
+	int nc = 0;
+
+	for (int i = 0; i < k; i++)
+		if (res[i].sync == m && res[i].layout == res[0].layout)
+			c[nc++] = &res[i];
+	return nc;
+}
+
+static void
+finding_sweep_none(struct ipc_section *s, const struct result **c, int nc, int cpus)
+{
+	char curve[512], more[256] = "";
+	const struct result *peak = c[0];
+	size_t u = 0;
+
+	for (int i = 0; i < nc && u < sizeof(curve); i++) {
+		u += (size_t)snprintf(curve + u, sizeof(curve) - u, "%s%d: %.2f%%",
+				      i ? ", " : "", c[i]->n, lost_pct(c[i]));
+		if (lost_pct(c[i]) > lost_pct(peak))
+			peak = c[i];
+	}
+	if (c[nc - 1]->n > cpus)
+		snprintf(more, sizeof(more), "; with more participants than the %d CPU%s they "
+			 "ran on, they take turns on a CPU, and an update is lost only when the "
+			 "scheduler preempts one between its read and its write of total", cpus,
+			 cpus == 1 ? "" : "s");
+	ipc_section_finding(s, "Lost updates of none by N (%s), the most at N = %d: with "
+			    "one participant nothing is lost; with several, an update is "
+			    "lost whenever two read total before either writes it back%s.",
+			    curve, peak->n, more);
+}
+
+static void
+finding_sweep(struct ipc_section *s, const struct result *res, int k)
+{
+	const struct result *c[MAXN];
+	int cpus = 0, nc;
+
+	for (int i = 0; i < k; i++)
+		cpus = ncpus(res[i].allcpus) > cpus ? ncpus(res[i].allcpus) : cpus;
+	if ((nc = curve_of(res, k, S_NONE, c)) > 1) {
+		finding_sweep_none(s, c, nc, cpus);
+		return;
+	}
+	nc = curve_of(res, k, res[0].sync, c);
+	for (int i = 0; i < nc; i++)
+		if (c[i]->lost != 0)
+			return;
+	if (nc > 1 && c[0]->rate > 0 && c[nc - 1]->rate < c[0]->rate)
+		ipc_section_finding(s, "%s lost no update at any N; its rate fell from "
+				    "%.3g/s at N = %d to %.3g/s at N = %d, as more participants "
+				    "wait for the same lock and the cache line of total.",
+				    sync_names[res[0].sync], c[0]->rate, c[0]->n, c[nc - 1]->rate,
+				    c[nc - 1]->n);
+}
+
+static int
+many_report(const struct race *r, const struct result *res, int k)
+{
+	struct ipc_report *rep = ipc_report_new(stdout, r->o.json);
+	struct ipc_section *s;
+	bool by_rate = __builtin_popcount(r->o.syncs) > 1 || r->o.nn == 1;
+	char title[256];
+	int rc = 0;
+
+	many_title(r, title, sizeof(title));
+	if (rep == NULL || (s = ipc_report_section(rep, NULL, title)) == NULL ||
+	    ipc_section_table(s, "runs", many_cols, r->o.json ? C_BAR : C_COUNT) == -1)
+		err(1, "report");
+	if (!r->o.json) {
+		struct libscols_table *t = ipc_section_scols(s);
+		static const int hide[] = { C_TOTAL, C_SUM, C_ELAPSED, C_DONE, C_STOPPED };
+
+		for (size_t i = 0; i < sizeof(hide) / sizeof(hide[0]); i++)
+			scols_column_set_flags(scols_table_get_column(t, (size_t)hide[i]),
+					       SCOLS_FL_HIDDEN | SCOLS_FL_RIGHT);
+		scols_column_set_name(scols_table_get_column(t, C_BAR),
+				      by_rate ? "RATE (log scale)" : "LOST (to scale)");
+	}
+	for (int i = 0; i < k && rc == 0; i++)
+		rc = many_row(s, res, k, i, by_rate);
+	if (rc == 0 && interrupted && (k == 0 || res[k - 1].stop == STOP_NONE)) {
+		struct ipc_section *tail = ipc_report_section(rep, NULL, NULL);
+
+		rc = tail == NULL ? -1 : ipc_put_note(tail, "Interrupted by %s before the "
+						      "next run.", ipc_signame(interrupted));
+	}
+	if (rc == 0 && k > 0 && res[k - 1].stop != STOP_NONE) {
+		struct ipc_section *tail = ipc_report_section(rep, NULL, NULL);
+		char why[256];
+
+		rc = tail == NULL ? -1 : ipc_put_note(tail, "The last row is partial: %s.",
+				  stop_reason(&res[k - 1], why, sizeof(why)));
+	}
+	if (rc != 0)
+		err(1, "report");
+	if (__builtin_popcount(set_of(res, k, true)) > 1)
+		finding_slow(s, res, k);
+	finding_lost(s, res, k);
+	finding_layout(s, res, k);
+	if (r->o.nn > 1)
+		finding_sweep(s, res, k);
+	if (ipc_report_end(rep) == -1)
+		report_lost();
+	ipc_report_free(rep);
+	return 0;
+}
+
+/* A signal that came between two runs ends the series. */
+static bool
+drain_signals(int sfd)
+{
+	int sig;
+
+	while ((sig = ipc_sigfd_read(sfd, NULL)) > 0)
+		if (sig != SIGCHLD)
+			interrupted = sig;
+	return interrupted != 0;
+}
+
+static int
+planned_runs(const struct opts *o)
+{
+	return o->nn * __builtin_popcount(o->syncs) * __builtin_popcount(o->layouts);
+}
+
+static int
+run_many(struct race *r, int sfd)
+{
+	struct opts *o = &r->o;
+	int total = planned_runs(o), k = 0, rc = 0;
+	struct result *res = calloc((size_t)total, sizeof(*res));
+
+	if (res == NULL)
+		err(1, "calloc");
+	if (!o->time_given && !o->target_given)
+		o->time_ns = RUN_NS;
+	if (o->time_ns && (double)total * ((double)o->time_ns / 1e9 + 0.1) > 3)
+		warnx("%d runs of %.3g s each: about %.0f s in all (--time sets a run's time)",
+		      total, (double)o->time_ns / 1e9,
+		      (double)total * ((double)o->time_ns / 1e9 + 0.1));
+	for (int l = 0; l < 2; l++)
+		for (int m = 0; m < S_COUNT; m++)
+			for (int i = 0; i < o->nn; i++) {
+				if (!(o->layouts & (1u << l)) || !(o->syncs & (1u << m)) ||
+				    rc != 0 || drain_signals(sfd))
+					continue;
+				o->layout = l;
+				o->sync = m;
+				o->n = o->ns[i];
+				if (race_once(r, sfd, &res[k]) == -1)
+					rc = -1;
+				else if (res[k++].stop != STOP_NONE)
+					rc = 1;
+				race_release(r);
+			}
+	if (rc == -1 && !interrupted)
+		not_started(r, &res[k]);
+	many_report(r, res, k);
+	free(res);
+	if (interrupted)
+		return 128 + interrupted;
+	return rc != 0 ? 1 : 0;
 }
 
 /* ---- with --join: one participant per terminal ---- */
 
+/* A peer still racing GRACE after this participant is done: say what it is
+ * doing and stop waiting for it (it is not ours to kill). */
+static void
+give_up_on(struct race *r, struct slot *s)
+{
+	uint64_t start;
+	char st = '?';
+
+	if (proc_stat(s->pid, &st, &start) == -1)
+		st = '?';
+	snprintf(r->stuck, sizeof(r->stuck), "%s; not waiting for it",
+		 st == 'T' || st == 't' ? "it is stopped, state T" : "it is still waiting");
+	set_stop(r->h, STOP_STUCK, s->pid);
+}
+
 /* Watches the peers during the race: a dead one, or a Ctrl+C here, stops
- * everyone.  Ends when every participant is done or dead. */
+ * everyone.  Ends when every participant is done or dead, or a grace period
+ * after this one is done (a stopped peer never will be). */
 static void *
 watcher(void *arg)
 {
 	struct race *r = arg;
 	struct header *h = r->h;
+	uint64_t until = 0;
+	sigset_t alrm;
 	bool all;
 
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);	/* the lock timer is for the racing thread */
+	pthread_sigmask(SIG_BLOCK, &alrm, NULL);
 	do {
 		all = true;
 		if (interrupted)
 			set_stop(h, STOP_INTERRUPT, getpid());
+		if (until == 0 && load32(&h->slots[r->slot].state) == SLOT_DONE)
+			until = ipc_now_ns() + (interrupted ? 500000000ULL : 3000000000ULL);
 		for (uint32_t i = 0; i < h->n; i++) {
 			struct slot *s = &h->slots[i];
 			uint32_t st = load32(&s->state);
@@ -1477,6 +2390,8 @@ watcher(void *arg)
 				continue;
 			if (!slot_alive(s))
 				set_stop(h, STOP_DEAD, s->pid);
+			else if (until && ipc_now_ns() >= until)
+				give_up_on(r, s);
 			else
 				all = false;
 		}
@@ -1510,6 +2425,8 @@ run_join(struct race *r)
 	if ((e = pthread_join(th, NULL)) != 0)
 		errc(1, e, "pthread_join");
 	gather(r, &res);
+	if (res.stop == STOP_STUCK)
+		snprintf(res.why_dead, sizeof(res.why_dead), "%s", r->stuck);
 	rc = report(r, &res);
 	leave(r);
 	return rc;
@@ -1519,18 +2436,22 @@ run_join(struct race *r)
 
 static const struct ipc_help help = {
 	.name = "race",
-	.synopsis = "[options] N\n--join [options] N",
+	.synopsis = "[options] N\n[options] N1-N2 | N1,N2,...\n--join [options] N",
 	.summary = "N processes race to increment one counter in a shared file.",
 	.options =
-	" -s, --sync MODE     none (default), atomic, mutex, sem, spin, flock, fcntl\n"
-	" -l, --layout L      seed (default; N <= 10) or padded (N <= 64)\n"
-	" -t, --target T      race until the total reaches T (default 1e9;\n"
-	"                     1e6 for flock and fcntl)\n"
-	" -T, --time S        stop after S seconds at the latest\n"
-	"     --join          one participant per terminal, as the seed does it\n"
+	" -s, --sync MODE     none (default), atomic, mutex, sem, spin, flock, fcntl,\n"
+	"                     or all: every mode in turn, in one table\n"
+	" -l, --layout L      packed (default: the exercise's struct, N <= 10),\n"
+	"                     padded (N <= 64), or all\n"
+	" -t, --target T      race until the total reaches T (default: what a 0.25 s\n"
+	"                     trial says this mode reaches in about 2 s)\n"
+	" -T, --time S        stop after S seconds at the latest (several runs:\n"
+	"                     each run's time, default 1)\n"
+	"     --join          one participant per terminal, as the exercise does it\n"
 	" -f, --file PATH     the race file (--join: $TMPDIR/ipclab-race-UID)\n"
 	" -w, --timeout S     how long --join waits for the others (default 60)\n"
-	"     --force         replace a file at PATH that is not a race file\n"
+	"     --force         replace a regular file of yours at PATH that is not a\n"
+	"                     race file\n"
 	" -j, --json          print the report as JSON\n",
 };
 
@@ -1565,9 +2486,11 @@ parse_secs(const char *s, const char *opt)
 	const char *es;
 	double d;
 
-	if (ipc_parse_seconds(s, 1e6, &d, &es) == -1 || d <= 0)
-		ipc_usage("%s '%s': not a number of seconds above 0 (%s)", opt, s,
-			  d <= 0 ? "too small" : es);
+	if (ipc_parse_seconds(s, 1e6, &d, &es) == -1)
+		ipc_usage("%s '%s': not a number of seconds from 0.001 to 1e6 (%s)", opt, s, es);
+	if (d < 0.001)
+		ipc_usage("%s '%s': not a number of seconds from 0.001 to 1e6 (too small)",
+			  opt, s);
 	return (uint64_t)(d * 1e9);
 }
 
@@ -1585,6 +2508,17 @@ bad_option(int c, char **argv)
 	ipc_usage("unrecognized option '%s'", argv[optind - 1]);
 }
 
+/* A --sync or --layout name, or "all": the bits of the ones to run. */
+static uint32_t
+parse_set(const char *s, const char *const *names, int n, const char *what)
+{
+	if (strcmp(s, "all") == 0)
+		return (1u << n) - 1;
+	if (n == 2 && strcmp(s, "seed") == 0)
+		return 1u << L_PACKED;	/* the old name of the packed layout */
+	return 1u << parse_name(s, names, n, what);
+}
+
 static void
 parse_opt(struct opts *o, int c, char **argv)
 {
@@ -1592,15 +2526,17 @@ parse_opt(struct opts *o, int c, char **argv)
 	long long v;
 
 	switch (c) {
-	case 's': o->sync = parse_name(optarg, sync_names, S_COUNT, "--sync mode "
-				       "(none, atomic, mutex, sem, spin, flock, fcntl)"); break;
-	case 'l': o->layout = parse_name(optarg, layout_names, 2, "--layout (seed, padded)"); break;
+	case 's': o->syncs = parse_set(optarg, sync_names, S_COUNT, "--sync mode (none, "
+				       "atomic, mutex, sem, spin, flock, fcntl, all)"); break;
+	case 'l': o->layouts = parse_set(optarg, layout_names, 2,
+					 "--layout (packed, padded, all)"); break;
 	case 't':
 		if (ipc_parse_count(optarg, 1, LONG_MAX - 1, &v, &es) == -1)
 			ipc_usage("--target '%s': not a count from 1 up (%s)", optarg, es);
 		o->target = (long)v;
+		o->target_given = true;
 		break;
-	case 'T': o->time_ns = parse_secs(optarg, "--time"); break;
+	case 'T': o->time_ns = parse_secs(optarg, "--time"); o->time_given = true; break;
 	case 'w': o->timeout_ns = parse_secs(optarg, "--timeout"); break;
 	case OPT_JOIN: o->join = true; break;
 	case OPT_FORCE: o->force = true; break;
@@ -1611,29 +2547,98 @@ parse_opt(struct opts *o, int c, char **argv)
 	}
 }
 
-static void
-parse_n(struct opts *o, const char *s)
+static int
+one_n(const char *s, const char *all)
 {
 	const char *es;
 	long long v;
 
 	if (ipc_parse_count(s, 1, MAXN, &v, &es) == -1)
-		ipc_usage("'%s' is not a number of participants: N is 1 to %d (%s)", s, MAXN, es);
-	o->n = (int)v;
-	if (o->layout == L_SEED && o->n > SEED_MAXN)
-		ipc_usage("%d participants do not fit the seed's struct RaceCourse, which has "
-			  "%d winnings; --layout padded gives each counter its own cache line "
-			  "and takes up to %d", o->n, SEED_MAXN, MAXN);
+		ipc_usage("'%s' is not a number of participants: N is 1 to %d, a range "
+			  "such as 1-8 or a list such as 1,2,4,8 (%s)", all, MAXN, es);
+	return (int)v;
+}
+
+/* N, a range A-B or a list of both: "2", "1-8", "1,2,4,8". */
+static void
+parse_n(struct opts *o, const char *s)
+{
+	char buf[256], *item, *save, *dash;
+	int a, b;
+
+	if (strlen(s) >= sizeof(buf) || *s == '\0' || s[strlen(s) - 1] == ',')
+		one_n("", s);
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if ((dash = strchr(item, '-')) != NULL && dash != item)
+			*dash++ = '\0';
+		else
+			dash = NULL;
+		a = one_n(item, s);
+		b = dash ? one_n(dash, s) : a;
+		if (b < a)
+			ipc_usage("'%s': the range %d-%d goes down", s, a, b);
+		for (; a <= b; a++) {
+			if (o->nn == MAXN)
+				ipc_usage("'%s': more than %d numbers of participants", s, MAXN);
+			o->ns[o->nn++] = a;
+		}
+	}
+	for (int i = 0; i < o->nn; i++)
+		if ((o->layouts & (1u << L_PACKED)) && o->ns[i] > PACKED_MAXN)
+			ipc_usage("%d participants do not fit the exercise's struct RaceCourse, "
+				  "which has %d winnings; --layout padded gives each counter "
+				  "its own cache line and takes up to %d", o->ns[i], PACKED_MAXN,
+				  MAXN);
+	o->n = o->ns[0];
+}
+
+static int
+lowest_bit(uint32_t v)
+{
+	return __builtin_ctz(v);
+}
+
+static bool
+several(const struct opts *o)
+{
+	return o->nn > 1 || __builtin_popcount(o->syncs) > 1 ||
+	       __builtin_popcount(o->layouts) > 1;
+}
+
+static void
+parse_path(struct race *r)
+{
+	const char *tmp = getenv("TMPDIR");
+	char sb[80];
+	int n;
+
+	if (r->o.file && ipc_path_check(r->o.file) == -1)
+		ipc_usage("--file '%s': %s", ipc_shorten(r->o.file, 60, sb, sizeof(sb)), ipc_failed_why);
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if (r->o.file)
+		n = snprintf(r->path, sizeof(r->path), "%s", r->o.file);
+	else if (r->o.join)
+		n = snprintf(r->path, sizeof(r->path), "%s/ipclab-race-%u", tmp,
+			     (unsigned)getuid());
+	else
+		n = snprintf(r->path, sizeof(r->path), "%s/ipclab-race.%d", tmp, (int)getpid());
+	/* the file is made as PATH.PID.new first: that name must fit too */
+	if (n < 0 || (size_t)n + 24 >= sizeof(r->path))
+		ipc_usage("%s: the path is too long for the race file and its temporary "
+			  "name (PATH_MAX is %d bytes)", ipc_shorten(r->path, 60, sb, sizeof(sb)), PATH_MAX);
 }
 
 static void
 parse_args(struct race *r, int argc, char **argv)
 {
 	struct opts *o = &r->o;
-	const char *tmp = getenv("TMPDIR");
 	int c;
 
 	o->timeout_ns = 60000000000ULL;
+	o->syncs = 1u << S_NONE;
+	o->layouts = 1u << L_PACKED;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":s:l:t:T:f:w:jhV", longopts, NULL)) != -1)
 		parse_opt(o, c, argv);
@@ -1641,19 +2646,19 @@ parse_args(struct race *r, int argc, char **argv)
 		ipc_usage(optind == argc ? "N, the number of participants, is missing" :
 			  "one N expected, got '%s' too", argv[optind + 1 < argc ? optind + 1 : optind]);
 	parse_n(o, argv[optind]);
-	if (o->target == 0)
-		o->target = o->time_ns ? LONG_MAX :
-			    o->sync == S_FLOCK || o->sync == S_FCNTL ? 1000000L : 1000000000L;
-	else
-		r->target_given = true;
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	if (o->file)
-		snprintf(r->path, sizeof(r->path), "%s", o->file);
-	else if (o->join)
-		snprintf(r->path, sizeof(r->path), "%s/ipclab-race-%u", tmp, (unsigned)getuid());
-	else
-		snprintf(r->path, sizeof(r->path), "%s/ipclab-race.%d", tmp, (int)getpid());
+	o->sync = lowest_bit(o->syncs);
+	o->layout = lowest_bit(o->layouts);
+	if (o->join && several(o))
+		ipc_usage("--join races one N, one --sync mode and one --layout");
+	if (!o->target_given)
+		o->target = LONG_MAX;
+	if (o->join && !o->target_given && !o->time_given) {
+		/* every participant must agree without a trial: the exercise's
+		 * target, with a limit the report states */
+		o->target = o->sync == S_FLOCK || o->sync == S_FCNTL ? 1000000L : 1000000000L;
+		o->time_ns = JOIN_LIMIT_NS;
+	}
+	parse_path(r);
 }
 
 int
@@ -1661,9 +2666,13 @@ race_main(int argc, char **argv)
 {
 	struct race r = { .fd = -1, .slot = -1 };
 	sigset_t set;
-	int sfd = -1, rc;
+	int sfd = -1;
 
 	parse_args(&r, argc, argv);
+	/* a reader that goes away is EPIPE, seen by ipc_flush_check, so that the
+	 * file is still removed as the command ends quietly */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		err(1, "signal");
 	ipc_progress_init(&r.prog);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -1674,18 +2683,15 @@ race_main(int argc, char **argv)
 		    ipc_sig_handle(SIGTERM, on_signal, true) == -1 ||
 		    ipc_sig_handle(SIGHUP, on_signal, true) == -1)
 			err(1, "sigaction");
-	} else {
-		sigaddset(&set, SIGCHLD);
-		if ((sfd = ipc_sigfd_open(&set)) == -1)
-			err(1, "%s", ipc_failed_call);
-	}
-	file_setup(&r);
-	if (r.o.join)
+		file_setup(&r);
 		return run_join(&r);
-	created_path = r.path;
-	created_by = getpid();
+	}
+	sigaddset(&set, SIGCHLD);
+	if ((sfd = ipc_sigfd_open(&set)) == -1)
+		err(1, "%s", ipc_failed_call);
 	if (atexit(remove_created) != 0)
 		errx(1, "atexit failed");
-	rc = run_fork(&r, sfd);
-	return rc;
+	if (several(&r.o))
+		return run_many(&r, sfd);
+	return run_single(&r, sfd);
 }

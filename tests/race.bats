@@ -29,10 +29,17 @@ race_bg() { "$IPCLAB_BIN" race "$@" 3>&- & bg+=($!); }
 # sum of the winnings, from the participants list
 winnings_sum() { jq '[.participants[].winnings] | add' "$1"; }
 
+# grep_sync FILE M: the race file at FILE races --sync number M (header byte 20)
+grep_sync() {
+	local v
+	v=$(od -An -t u4 -j 20 -N 4 "$1" 2>/dev/null | tr -d ' ')
+	[ "$v" = "$2" ] && racing "$1"
+}
+
 # has_children PID N: PID has N children (for wait_for)
 has_children() { [ "$(pgrep -P "$1" | wc -l)" -eq "$2" ]; }
 
-# racing FILE: the seed layout's total (at 4096 + 8) is above 0 (for wait_for)
+# racing FILE: the packed layout's total (at 4096 + 8) is above 0 (for wait_for)
 racing() {
 	local t
 	t=$(od -An -t d8 -j 4104 -N 8 "$1" 2>/dev/null | tr -d ' ')
@@ -69,7 +76,8 @@ racing() {
 	for i in 1 2 3 4 5; do
 		run ipclab race 2 --time 0.3
 		[ "$status" -eq 0 ]
-		[[ "$output" == *"not atomic"* ]] && break
+		# the finding of a run without loss says "not atomic" too
+		[[ "$output" == *"increments were lost"* ]] && break
 	done
 	flat=$(tr -s ' \n' ' ' <<<"$output")
 	[[ "$flat" == *"why: "*" the read-increment-write of total is not atomic, so"* ]]
@@ -108,7 +116,7 @@ racing() {
 
 @test "man page: the layouts race for a fixed time with --time, both exact" {
 	local layout
-	for layout in seed padded; do
+	for layout in packed padded; do
 		run ipclab race 2 --sync atomic --time 1 --layout "$layout"
 		[ "$status" -eq 0 ]
 		[[ "$output" == *"TARGET   none (--time 1 s)"* ]]
@@ -129,11 +137,41 @@ racing() {
 	[ ! -s "$dir/pipe" ]
 }
 
-@test "flock's default target finishes in seconds and the report says so" {
-	run ipclab race 1 --sync flock
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"TARGET"*"1000000 (the default for flock; 1e9 would take about"* ]]
-	[[ "$output" == *"TOTAL    1000000"* ]]
+# in_time SECONDS FILE CMD...: runs CMD in the background with its output in
+# FILE and waits for it at most SECONDS (a bounded poll); its status in $rc
+in_time() {
+	local limit=$1 out=$2 p
+	shift 2
+	"$@" >"$out" 2>"$out.err" 3>&- &
+	p=$!
+	bg+=("$p")
+	wait_for "$limit" dead "$p" || return 1
+	rc=0
+	wait "$p" || rc=$?
+}
+
+@test "every mode's default run of 2 participants ends within 15 s, exact where it must be" {
+	local m
+	for m in none atomic mutex sem spin flock fcntl; do
+		in_time 15 "$dir/$m.json" "$IPCLAB_BIN" race 2 --sync "$m" --json
+		[ "$rc" -eq 0 ]
+		run jq -e --arg m "$m" '.sync == $m and .completed and .lost == .sum - .total
+			and .target >= 1000 and .target <= 1000000000 and .time_s == 8
+			and ($m == "none" or (.lost == 0 and .total == .target))' "$dir/$m.json"
+		[ "$status" -eq 0 ]
+		[ "$(winnings_sum "$dir/$m.json")" -eq "$(jq .sum "$dir/$m.json")" ]
+	done
+}
+
+@test "a default run of 8 participants ends within 15 s and says how its target was picked" {
+	in_time 15 "$dir/out" "$IPCLAB_BIN" race 8 --sync mutex
+	[ "$rc" -eq 0 ]
+	flat=$(tr -s ' \n' ' ' <"$dir/out")
+	[[ "$flat" =~ "TARGET "[0-9]+" (picked for a run of about "[0-9.]+" s: a 0.25 s trial ran " ]]
+	[[ "$flat" == *"; --target sets it)"* ]]
+	total=$(awk '$1 == "TOTAL" { print $2 }' "$dir/out")
+	target=$(awk '$1 == "TARGET" { print $2 }' "$dir/out")
+	[ "$total" -eq "$target" ]
 }
 
 @test "--join: 3 processes started separately race together and report the same race" {
@@ -155,7 +193,7 @@ racing() {
 	[ ! -e "$f" ]
 }
 
-@test "--join: the first participant, the file's creator, removes it, as the seed has it" {
+@test "--join: the first participant, the file's creator, removes it, as the exercise has it" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	local f=$dir/course
 	# the first runs nearly untraced (seccomp filter), the second is slowed
@@ -349,7 +387,7 @@ holds_mutex() {
 		[[ "$output" == *"Try 'ipclab race --help'"* ]]
 	done
 	run ipclab race 65 --layout padded
-	[[ "$output" == *"'65' is not a number of participants: N is 1 to 64 (too large)"* ]]
+	[[ "$output" == *"'65' is not a number of participants: N is 1 to 64,"*"(too large)"* ]]
 	run ipclab race -3
 	[[ "$output" == *"(negative)"* ]]
 	run ipclab race 11
@@ -358,13 +396,54 @@ holds_mutex() {
 	[ -z "$(ls -A "$dir")" ]
 }
 
-@test "man page examples: the seed's race and a mutex race in JSON" {
-	run ipclab race 2 --target 1e7
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"TOTAL    10000000"* ]]
-	ipclab race 4 --sync mutex --target 1e6 --json >"$dir/out.json"
-	[ "$(winnings_sum "$dir/out.json")" -eq 1000000 ]
-	[ "$(jq '.participants | length' "$dir/out.json")" -eq 4 ]
+# check_example CMD: runs one EXAMPLE of the man page and checks its result
+check_example() {
+	local args=${1#ipclab race } i
+	case $1 in
+	*--join*)
+		args=${args//\/tmp\/course/$dir/course}
+		for i in 1 2 3; do
+			# shellcheck disable=SC2086
+			race_bg $args >"$dir/j$i" 2>&1
+		done
+		for i in 0 1 2; do
+			wait "${bg[$i]}"
+			grep -q "^TOTAL    2000000$" "$dir/j$((i + 1))"
+		done
+		[ ! -e "$dir/course" ] ;;
+	*)
+		# shellcheck disable=SC2086
+		run --separate-stderr "$IPCLAB_BIN" race $args
+		[ "$status" -eq 0 ]
+		case $args in
+		"2 --target 1e7") [[ "$output" == *"TOTAL    10000000"* ]] ;;
+		*--json) [ "$(jq -s length <<<"$output")" -eq 1 ]
+			[ "$(jq '[.participants[].winnings] | add' <<<"$output")" -eq 1000000 ]
+			[ "$(jq '.participants | length' <<<"$output")" -eq 4 ] ;;
+		"--sync all 2") [ "$(grep -cE '^[a-z]+ +packed +2 ' <<<"$output")" -eq 7 ] ;;
+		"1-4") [ "$(grep -cE '^none +packed +[1-4] ' <<<"$output")" -eq 4 ] ;;
+		*--layout\ all*) grep -qE '^atomic +packed +2 ' <<<"$output"
+			grep -qE '^atomic +padded +2 ' <<<"$output" ;;
+		*) echo "an EXAMPLE without a check: $1"; return 1 ;;
+		esac ;;
+	esac
+}
+
+@test "man page: every EXAMPLE runs and does what the page says" {
+	local cmd n=0
+	while IFS= read -r cmd; do
+		n=$((n + 1))
+		check_example "$cmd"
+	done < <(sed -n '/^\.Sh EXAMPLES/,/^\.Sh SEE/p' "$IPCLAB_SRC/man/ipclab-race.1" |
+		 sed -n 's/^\$ //p')
+	[ "$n" -eq 6 ]
+}
+
+@test "man page: mandoc -Tlint finds nothing but missing cross-references" {
+	command -v mandoc >/dev/null || skip "mandoc is not installed"
+	run mandoc -Tlint -Wall "$IPCLAB_SRC/man/ipclab-race.1"
+	[ -z "$(grep -v -e "referenced manual not found" -e "outdated mandoc.db" <<<"$output")" ]
+	[ "$(grep -ci "seed\|homework" "$IPCLAB_SRC/man/ipclab-race.1")" -eq 0 ]
 }
 
 @test "the CPUs reported are the ones the kernel allowed, and shares add up" {
@@ -385,6 +464,162 @@ holds_mutex() {
 		"$IPCLAB_SRC/bench/race" 1 none mutex flock
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(grep -Ec '^(none|mutex|flock) +(seed|padded) +[12] +[0-9.e+]+ +[0-9.e+]+ +[0-9.]+x' <<< "$output")" -eq 12 ]
+	[ "$(grep -Ec '^(none|mutex|flock) +(packed|padded) +[12] +[0-9.e+]+ +[0-9.e+]+ +[0-9.]+x' <<< "$output")" -eq 12 ]
 	grep -Eq '^lowest ratio: best [0-9.]+x, median [0-9.]+x' <<< "$output"
+	grep -Eq '^--sync all: [0-9.]+ s, the 7 runs one by one: [0-9.]+ s \([-+][0-9.]+%, goal: at most \+5%\); racing: [0-9.]+ s$' <<< "$output"
+}
+
+@test "--sync all 2 --json: every mode once, lost == sum - total, no loss where synchronised" {
+	in_time 40 "$dir/all.json" "$IPCLAB_BIN" race --sync all 2 --time 0.3 --json
+	[ "$rc" -eq 0 ]
+	# one document, not a stream of several
+	[ "$(jq -s length "$dir/all.json")" -eq 1 ]
+	run jq -r '[.runs[].sync] | join(" ")' "$dir/all.json"
+	[ "$output" = "none atomic mutex sem spin flock fcntl" ]
+	run jq -e 'all(.runs[]; .lost == .sum - .total and .n == 2 and .layout == "packed"
+			and (.rate | type) == "number" and .rate > 0 and .completed
+			and (.elapsed_s >= 0.3 and .elapsed_s < 10)
+			and (.fairness | type) == "number" and .fairness >= 0 and .fairness <= 0.5
+			and (.total | type) == "number" and (.sum | type) == "number"
+			and .stopped == null and (keys | length) == 13
+			and (.lost_pct - (if .sum > 0 then 100 * .lost / .sum else 0 end) | fabs) < 1e-6)
+		and all(.runs[] | select(.sync != "none"); .lost == 0)
+		and (.findings | length) > 0
+		and all(.findings[]; .section == "runs" and (.text | type) == "string")' \
+		"$dir/all.json"
+	[ "$status" -eq 0 ]
+	# the fastest mode has ratio 1, the others their rate over its rate
+	run jq -e '(.runs | max_by(.rate)) as $f | all(.runs[]; (.ratio - .rate / $f.rate | fabs) < 1e-9)' \
+		"$dir/all.json"
+	[ "$status" -eq 0 ]
+}
+
+@test "--sync all: one line per mode, a log-scale bar each, and a why: naming the system calls" {
+	in_time 40 "$dir/out" "$IPCLAB_BIN" race --sync all 2 --time 0.3
+	[ "$rc" -eq 0 ]
+	local m
+	for m in none atomic mutex sem spin flock fcntl; do
+		[ "$(grep -cE "^$m +packed +2 +[0-9.e+]+ " "$dir/out")" -eq 1 ]
+	done
+	grep -q "RATE (log scale)" "$dir/out"
+	# the slowest row has the shortest bar, the fastest the full 24 cells
+	flat=$(tr -s ' \n' ' ' <"$dir/out")
+	[[ "$flat" =~ "why: flock and fcntl at "[0-9.e+]+" to "[0-9.e+]+"/s are "[0-9]+" to "[0-9]+"x slower than "[a-z]+" ("[0-9.e+]+"/s), "[0-9]+" to "[0-9]+" ns an increment, with 2 participants: each increment makes two system calls" ]]
+	[[ "$flat" == *"why: none lost "*" increments ("*"%): its read-increment-write of total is not atomic; the synchronised modes lost 0."* ]]
+	# a comparison of one N says nothing of a curve over N
+	[[ "$flat" != *"Lost updates of none by N"* ]]
+	# the human report says nothing of the exercise's old names
+	[ "$(grep -ci "seed\|homework" "$dir/out")" -eq 0 ]
+}
+
+@test "the why: of a comparison is not printed for a single mode" {
+	run ipclab race 1,2 --sync atomic --time 0.2
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"slower than"* ]]
+	[[ "$output" != *"read-increment-write of total is not atomic"* ]]
+}
+
+@test "--layout all runs both layouts of every mode; --layout seed is still packed" {
+	in_time 60 "$dir/out.json" "$IPCLAB_BIN" race --sync atomic,none --time 0.2 --json 2
+	[ "$rc" -eq 2 ]	# a list of modes is not a mode
+	in_time 60 "$dir/out.json" "$IPCLAB_BIN" race --sync all --layout all 2 --time 0.2 --json
+	[ "$rc" -eq 0 ]
+	run jq -r '[.runs[] | "\(.sync)/\(.layout)"] | join(" ")' "$dir/out.json"
+	[ "$output" = "none/packed atomic/packed mutex/packed sem/packed spin/packed flock/packed fcntl/packed none/padded atomic/padded mutex/padded sem/padded spin/padded flock/padded fcntl/padded" ]
+	run ipclab race 1 --layout seed --sync atomic --target 1000 --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .layout <<<"$output")" = packed ]
+}
+
+@test "race 1-4 --json: N = 1..4 in turn, no loss at N = 1, and a why: of the curve" {
+	in_time 40 "$dir/out.json" "$IPCLAB_BIN" race 1-4 --time 0.3 --json
+	[ "$rc" -eq 0 ]
+	run jq -r '[.runs[].n] | join(",")' "$dir/out.json"
+	[ "$output" = "1,2,3,4" ]
+	run jq -e '.runs[0].lost == 0 and .runs[0].sum == .runs[0].total
+		and all(.runs[]; .sync == "none" and .lost == .sum - .total)' "$dir/out.json"
+	[ "$status" -eq 0 ]
+	run jq -r '.findings[].text' "$dir/out.json"
+	[[ "$output" == "Lost updates of none by N (1: 0.00%, 2: "*"with one participant nothing is lost"* ]]
+	# more participants than CPUs: the scheduler's part is named
+	if (( $(nproc) < 4 )); then
+		[[ "$output" == *"more participants than the"*"preempts one between its read and its write"* ]]
+	fi
+}
+
+@test "a sweep takes a list, refuses a range that goes down, and --join refuses several runs" {
+	run ipclab race 1,3 --sync mutex --time 0.2 --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.runs[].n] | join(",")' <<<"$output")" = "1,3" ]
+	[ "$(jq '[.runs[].lost] | add' <<<"$output")" -eq 0 ]
+	run ipclab race 3-1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'3-1': the range 3-1 goes down"* ]]
+	run ipclab race --join --sync all 2
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--join races one N, one --sync mode and one --layout"* ]]
+	run ipclab race 2,12
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"12 participants do not fit"* ]]
+	[ -z "$(ls -A "$dir")" ]
+}
+
+@test "a comparison longer than 3 s says so up front; a short one does not" {
+	run --separate-stderr ipclab race --sync all 2 --time 0.5 --json
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "{"* ]]
+	[[ "$stderr" == "ipclab race: 7 runs of 0.5 s each: about 4 s in all (--time sets a run's time)" ]]
+	run --separate-stderr ipclab race 1,2 --time 0.2 --json
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
+@test "Ctrl+C during a comparison: exit 130, the rows so far and the partial one, no file, no child" {
+	setsid "$IPCLAB_BIN" race --sync all 2 --time 1 >"$dir/out" 2>"$dir/err" 3>&- &
+	local p=$!
+	bg+=("$p")
+	# wait until the third run (mutex) races: its file holds --sync 2
+	wait_for 30 grep_sync "$TMPDIR/ipclab-race.$p" 2
+	kids=$(pgrep -P "$p")
+	kill -INT -- "-$p"
+	wait_for 5 dead "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 130 ]
+	grep -qE '^none +packed +2 ' "$dir/out"
+	grep -qE '^atomic +packed +2 ' "$dir/out"
+	grep -qE '^mutex +packed +2 ' "$dir/out"
+	[ "$(grep -cE '^sem ' "$dir/out")" -eq 0 ]
+	grep -q "The last row is partial: interrupted by SIGINT (sent to pid $p)." "$dir/out"
+	[ -z "$(ls -A "$TMPDIR" | grep ipclab-race)" ]
+	for k in $kids; do [ ! -e "/proc/$k" ]; done
+	[ -z "$(pgrep -P "$p")" ]
+}
+
+@test "a --target run's progress line shows the time left on a terminal, never in a pipe" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	unset IPCLAB_NO_PROGRESS
+	script -qc "$IPCLAB_BIN race 2 --sync mutex --target 3e7 2>&1 >/dev/null" /dev/null \
+		>"$dir/tty" 3>&-
+	grep -qE "race: [0-9.]+% of 30000000, [0-9.e+]+ increments/s of total, about [0-9.]+ (s|min|h) left" "$dir/tty"
+	"$IPCLAB_BIN" race 2 --sync mutex --target 3e6 2>"$dir/pipe" >/dev/null
+	[ ! -s "$dir/pipe" ]
+	TERM=dumb script -qc "$IPCLAB_BIN race 2 --sync mutex --target 3e6 2>&1 >/dev/null" /dev/null \
+		>"$dir/dumb" 3>&-
+	[ "$(grep -c "left" "$dir/dumb")" -eq 0 ]
+}
+
+@test "a long --target run says how long it will take, 0.5 s in, even in a pipe; a short one does not" {
+	race_bg 2 --sync flock --target 1e12 --json >"$dir/out.json" 2>"$dir/err"
+	wait_for 15 grep -q "will take about" "$dir/err"
+	kill -INT "${bg[0]}"
+	st=0
+	wait "${bg[0]}" || st=$?
+	[ "$st" -eq 130 ]
+	run cat "$dir/err"
+	[[ "${lines[0]}" =~ ^"ipclab race: --target 1000000000000 will take about "[0-9.]+" "(s|min|h)" more: "[0-9.e+]+" increments/s of total in the first "[0-9.]+" s"$ ]]
+	[ "${#lines[@]}" -eq 1 ]
+	run --separate-stderr ipclab race 2 --sync atomic --target 1e6 --json
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 }

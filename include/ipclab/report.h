@@ -61,7 +61,10 @@ struct ipc_report *ipc_report_new(FILE *fp, bool json);
 /* Frees the report and everything in it (ipc_report_end prints it first). */
 void ipc_report_free(struct ipc_report *r);
 
-/* A new section at the end of the report.  NULL with errno set. */
+/* A new section at the end of the report.  NULL with errno set.  A section
+ * whose KEY is NULL has no object of its own: its scalars and its table are
+ * members of the document itself ({"runs": [...], "findings": [...]}), and
+ * its findings name the table's key as their section. */
 struct ipc_section *ipc_report_section(struct ipc_report *r, const char *key,
 				       const char *title);
 

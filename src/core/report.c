@@ -83,7 +83,7 @@ ipc_report_section(struct ipc_report *r, const char *key, const char *title)
 {
 	struct ipc_section *s = calloc(1, sizeof(*s));
 
-	if (s == NULL || (s->key = strdup(key)) == NULL ||
+	if (s == NULL || (key && (s->key = strdup(key)) == NULL) ||
 	    (title && (s->title = strdup(title)) == NULL)) {
 		if (s)
 			free(s->key);
@@ -499,13 +499,15 @@ json_table(struct ipc_json *j, const struct ipc_section *s)
 static void
 json_section(struct ipc_report *r, const struct ipc_section *s)
 {
-	ipc_json_object(&r->j, s->key);
+	if (s->key)
+		ipc_json_object(&r->j, s->key);
 	for (size_t i = 0; i < s->nitems; i++)
 		if (s->items[i].key)
 			json_val(&r->j, s->items[i].key, &s->items[i].v);
 	if (s->t)
 		json_table(&r->j, s);
-	ipc_json_end(&r->j);
+	if (s->key)
+		ipc_json_end(&r->j);
 }
 
 /* The items of S for a person: those above the table, or those under it. */
@@ -575,7 +577,7 @@ ipc_report_end(struct ipc_report *r)
 	for (struct ipc_section *s = r->head; s; s = s->next)
 		for (size_t i = 0; i < s->nfindings; i++) {
 			ipc_json_object(&r->j, NULL);
-			ipc_json_str(&r->j, "section", s->key);
+			ipc_json_str(&r->j, "section", s->key ? s->key : s->table_key);
 			ipc_json_str(&r->j, "text", s->findings[i]);
 			ipc_json_end(&r->j);
 		}

@@ -169,6 +169,34 @@ flush_prints_each_section_once(void **state)
 	free(buf);
 }
 
+/* A section without a key puts its table at the top of the document. */
+static void
+a_keyless_section_is_the_document_itself(void **state)
+{
+	char path[] = "/tmp/test_report.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp = fdopen(fd, "w");
+	struct ipc_report *r = ipc_report_new(fp, true);
+	struct ipc_section *s = ipc_report_section(r, NULL, "Runs");
+	struct libscols_line *ln;
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(ipc_put_int(s, "n", "participants", 2), 0);
+	assert_int_equal(ipc_section_table(s, "runs", cols, 2), 0);
+	ln = ipc_row(s);
+	assert_int_equal(ipc_cell_str(s, ln, 0, "%s", "atomic"), 0);
+	assert_int_equal(ipc_cell_num(s, ln, 1, 2.5e8), 0);
+	assert_int_equal(ipc_section_finding(s, "Atomics are exact."), 0);
+	assert_int_equal(ipc_report_end(r), 0);
+	ipc_report_free(r);
+	fclose(fp);
+	assert_true(jq(path, "keys == [\"findings\", \"n\", \"runs\"] and .n == 2 and "
+		       ".runs == [{\"mode\": \"atomic\", \"rate\": 2.5e8}] and "
+		       ".findings == [{\"section\": \"runs\", \"text\": \"Atomics are exact.\"}]"));
+	unlink(path);
+}
+
 static void
 a_report_that_went_nowhere_fails(void **state)
 {
@@ -253,6 +281,7 @@ main(void)
 		cmocka_unit_test(flush_prints_each_section_once),
 		cmocka_unit_test(a_report_that_went_nowhere_fails),
 		cmocka_unit_test(footnotes_left_columns_and_hidden_ones),
+		cmocka_unit_test(a_keyless_section_is_the_document_itself),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
