@@ -981,8 +981,8 @@ bits_free_findings(struct ipc_section *s, const uint64_t t[3][2], const struct p
 	if (kept)
 		why(s, "free(A) into the tcache, and into a fastbin once the tcache bin held 7, "
 		    "left B's tag at %#lx with P still set: those bins keep their chunks marked in "
-		    "use, so they can be handed out again without merging; that is why the seed's "
-		    "experiment shows nothing.", (unsigned long)t[0][1]);
+		    "use, so they can be handed out again without merging; that is why the classic "
+		    "free-then-look experiment shows nothing.", (unsigned long)t[0][1]);
 	else
 		why(s, "free(A) of a small block changed B's tag from %#lx to %#lx (tcache) and "
 		    "%#lx to %#lx (fastbin).", (unsigned long)t[0][0], (unsigned long)t[0][1],

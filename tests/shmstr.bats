@@ -85,7 +85,7 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	[ "$notify" -lt "$childmap" ]
 }
 
-@test "verbose shows each step in the seed's order" {
+@test "verbose shows each step in the exercise's order" {
 	run --separate-stderr ipclab shmstr --verbose --notify signal "$f" hi
 	[ "$status" -eq 0 ]
 	order=$(grep -oE '^(parent|child) [0-9]+: (open|fork|mmap|stored|kill|sigwaitinfo|waitpid)' <<<"$stderr" |
