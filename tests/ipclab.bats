@@ -103,9 +103,10 @@ built() { "$IPCLAB_BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {prin
 	[ -z "$output" ]
 }
 
-@test "the bench, CI and dependency scripts pass shellcheck" {
+@test "the bench, CI, dependency and mutation scripts pass shellcheck" {
 	cd "$IPCLAB_SRC"
-	scripts=$(grep -l '^#!/usr/bin/env bash' bench/* scripts/* .ci/*)
+	scripts=$(grep -l '^#!/usr/bin/env bash' bench/* scripts/* .ci/* tests/mutate/*)
+	grep -qx tests/mutate/run <<<"$scripts"
 	[ -n "$scripts" ]
 	# shellcheck disable=SC2086
 	shellcheck $scripts
