@@ -96,36 +96,14 @@ built() { "$IPCLAB_BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {prin
 	done
 }
 
-@test "every man page is clean under mandoc -Tlint" {
-	command -v mandoc >/dev/null || skip "mandoc is not installed"
-	run mandoc -Tlint -Wwarning "$IPCLAB_SRC"/man/*.1
-	[ "$status" -eq 0 ]
-	[ -z "$output" ]
-}
-
-@test "the bench, CI, dependency and mutation scripts pass shellcheck" {
+@test "the bench, CI, dependency, mutation and fuzz scripts pass shellcheck" {
 	cd "$IPCLAB_SRC"
-	scripts=$(grep -l '^#!/usr/bin/env bash' bench/* scripts/* .ci/* tests/mutate/*)
+	scripts=$(grep -l -d skip '^#!/usr/bin/env bash' bench/* scripts/* .ci/* tests/mutate/* tests/fuzz/*)
 	grep -qx tests/mutate/run <<<"$scripts"
+	grep -qx tests/fuzz/run <<<"$scripts"
 	[ -n "$scripts" ]
 	# shellcheck disable=SC2086
 	shellcheck $scripts
-}
-
-@test "every example in the man pages is run by a test" {
-	for page in "$IPCLAB_SRC"/man/*.1; do
-		name=$(basename "$page" .1)
-		name=${name#ipclab-}
-		[ "$name" = ipclab ] && tests="$IPCLAB_SRC/tests/ipclab.bats" ||
-			tests="$IPCLAB_SRC/tests/$name.bats"
-		sed -n '/^\.Sh EXAMPLES/,/^\.Sh /s/^\.Dl \$ \(ipclab .*\)/\1/p' "$page" |
-			sed 's/\\-/-/g; s/\\e/\\/g' | while read -r example; do
-			example=${example%%|*}		# a pipeline's ipclab part
-			example=${example%"${example##*[! ]}"}
-			grep -qF -- "${example#ipclab }" "$tests" ||
-				{ echo "$page: '$example' is not in $tests"; return 1; }
-		done
-	done
 }
 
 @test "the bash completion offers exactly the commands" {
@@ -143,15 +121,6 @@ built() { "$IPCLAB_BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {prin
 	done
 }
 
-@test "the man page's examples run as shown" {
-	run ipclab --help
-	[ "$status" -eq 0 ]
-	command -v man >/dev/null && { run ipclab help shmstr; [ "$status" -eq 0 ]; }
-	cd "$dir"
-	run --separate-stderr ipclab shmstr str.dat hello
-	[ "$output" = hello ]
-}
-
 @test "an installed ipclab finds its manual pages and companion files" {
 	cmake --install "$IPCLAB_BUILD" --prefix "$dir/prefix" >/dev/null
 	[ -x "$dir/prefix/bin/ipclab" ]
@@ -164,4 +133,68 @@ built() { "$IPCLAB_BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {prin
 		run "$dir/prefix/bin/ipclab" help shmstr
 		[[ "$output" == *"ipclab-shmstr"* ]]
 	fi
+}
+
+# The simplest quick run of each command with JSON (@J@: -J or --json), in
+# a scratch directory that holds pool.conf.  A command missing here fails the
+# test below: every command's JSON is checked.
+declare -gA json_run=(
+	[iotrace]='ipclab iotrace @J@ -o /dev/stdout -- true'
+	[libwatch]='ipclab libwatch -d 0 @J@'
+	[mallocprobe]='ipclab mallocprobe -S switch @J@'
+	[pool]='timeout --preserve-status -s TERM 2 ipclab pool --no-fifo @J@ pool.conf'
+	[race]='ipclab race 2 --target 1000 @J@'
+	[shmstr]='ipclab shmstr @J@ str.dat hello'
+)
+
+# json_skeleton DOC: the conventions of ipclab(1)'s JSON section that a
+# program can check: keys in lower snake case, no number written as a string,
+# findings a list of {section, text}.  Prints what is wrong.
+json_skeleton() {
+	jq -r '
+	  [paths(..) as $p | $p[-1] | select(type == "string")
+	   | select(test("^[a-z][a-z0-9_]*$") | not) | "key \(.) is not lower snake case"],
+	  [paths(strings) as $p | select($p[-1] | tostring | test("version$") | not)
+	   | getpath($p) | select(test("^[-+]?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?%?$"))
+	   | "\"\(.)\" is a number written as a string"],
+	  (if (.findings | type) != "array" then ["no findings array"]
+	   else [.findings[] | select(type != "object" or (keys != ["section", "text"])
+	         or (.section | type) != "string" or (.text | type) != "string")
+	         | "finding \(tojson) is not {section, text}"] end)
+	  | .[]' <<<"$1"
+}
+
+@test "the JSON check sees a bad key, a number as a string and a bad finding" {
+	run json_skeleton '{"a_b": {"CPU": 1, "share": "12.3%", "n": "42"}, "findings": [{"text": "x"}]}'
+	[[ "$output" == *"key CPU is not lower snake case"* ]]
+	[[ "$output" == *'"12.3%" is a number written as a string'* ]]
+	[[ "$output" == *'"42" is a number written as a string'* ]]
+	[[ "$output" == *'finding {"text":"x"} is not {section, text}'* ]]
+	run json_skeleton '{"a_b": {"addr": "0x7f00", "v": "1.2.3", "glibc_version": "2.36"}, "findings": [{"section": "a_b", "text": "t"}]}'
+	[ -z "$output" ]
+	! json_one '{"a": 1} {"b": 2}'
+	! json_one ''
+	json_one '{"a": 1}'
+}
+
+@test "every command's -J and --json print one JSON document in the common skeleton" {
+	local bad=0
+	cd "$dir"
+	mkdir bin
+	ln -s "$IPCLAB_BIN" bin/ipclab
+	echo 1 >pool.conf
+	for cmd in $(built); do
+		[ -n "${json_run[$cmd]:-}" ] || { echo "$cmd: no JSON run in tests/ipclab.bats"; bad=1; continue; }
+		for j in -J --json; do
+			line=${json_run[$cmd]//@J@/$j}
+			run --separate-stderr env PATH="$dir/bin:$PATH" timeout -k 5 60 bash -c "$line"
+			if [ "$status" -ne 0 ]; then
+				echo "$line: exit status $status: ${stderr:0:300}"; bad=1; continue
+			fi
+			json_one "$output" || { echo "$line: not one JSON document"; bad=1; continue; }
+			problems=$(json_skeleton "$output")
+			[ -z "$problems" ] || { echo "$line:"; sed 's/^/  /' <<<"$problems"; bad=1; }
+		done
+	done
+	[ "$bad" -eq 0 ]
 }
