@@ -106,13 +106,78 @@ built() { "$IPCLAB_BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {prin
 	shellcheck $scripts
 }
 
-@test "the bash completion offers exactly the commands" {
+# complete WORD...: what the completion offers for the command line WORDS
+# (the last one is the word being completed), one per line.
+complete_line() {
+	# shellcheck disable=SC1091
 	source "$IPCLAB_BUILD/share/bash-completion/completions/ipclab"
-	COMP_WORDS=(ipclab "")
-	COMP_CWORD=1
+	COMP_WORDS=("$IPCLAB_BIN" "$@")
+	COMP_CWORD=$#
+	COMPREPLY=()
 	_ipclab
-	offered=$(printf '%s\n' "${COMPREPLY[@]}" | grep -v -e '^-' -e '^help$' | sort)
+	printf '%s\n' "${COMPREPLY[@]}" | sort
+}
+
+@test "the bash completion offers exactly the commands" {
+	offered=$(complete_line "" | grep -v -e '^-' -e '^help$')
 	[ "$offered" = "$(built | sort)" ]
+	[ "$(complete_line help "")" = "$(built | sort)" ]
+	[ "$(complete_line sh)" = shmstr ]
+}
+
+@test "the bash completion offers every option of every command's --help" {
+	for cmd in $(built); do
+		want=$(ipclab "$cmd" --help | grep -oE '^ +(-[A-Za-z0-9], )?--?[A-Za-z0-9][A-Za-z0-9-]*' |
+			tr -d ',' | tr ' ' '\n' | grep . | sort)
+		[ -n "$want" ]
+		[ "$(complete_line "$cmd" -)" = "$want" ] || { echo "$cmd"; false; }
+	done
+	[ "$(complete_line race --sy)" = --sync ]
+}
+
+@test "ipclab race --sync Tab offers the modes, and race takes each of them" {
+	offered=$(complete_line race --sync "")
+	[ "$(wc -l <<<"$offered")" -ge 5 ]
+	grep -qx none <<<"$offered"
+	grep -qx mutex <<<"$offered"
+	cd "$dir"
+	for mode in $offered; do
+		run timeout -k 5 60 "$IPCLAB_BIN" race 2 --sync "$mode" --target 1000 --file "$dir/r.dat"
+		[ "$status" -eq 0 ] || { echo "--sync $mode: $status: $output"; false; }
+	done
+	run "$IPCLAB_BIN" race 2 --sync bogus --target 1000	# the check can fail
+	[ "$status" -eq 2 ]
+	[ "$(complete_line race --sync=mu)" = mutex ]
+	[ "$(complete_line race --layout "")" = "$(printf 'padded\nseed')" ]
+	[ "$(complete_line shmstr --notify "")" = "$(printf 'pipe\nsignal')" ]
+	[ "$(complete_line mallocprobe -S ladder,b)" = ladder,bits ]
+}
+
+@test "the bash completion offers file names where a file is expected, commands after --" {
+	cd "$dir"
+	touch alpha.dat alpine.conf
+	[ "$(complete_line shmstr al)" = "$(printf 'alpha.dat\nalpine.conf')" ]
+	[ "$(complete_line shmstr --read alph)" = alpha.dat ]
+	[ "$(complete_line race --file alph)" = alpha.dat ]
+	[ "$(complete_line pool --no-fifo alpi)" = alpine.conf ]
+	[ "$(complete_line iotrace -o alph)" = alpha.dat ]
+	complete_line iotrace -- ca | grep -qx cat
+	[ "$(complete_line iotrace -- cat alph)" = alpha.dat ]
+	[ -z "$(complete_line race --target "")" ]	# a number: nothing to offer
+}
+
+@test "ipclab libwatch Tab offers the sonames of the libraries processes map" {
+	# the truth: this shell maps the C library
+	grep -q '/libc\.so\.6$' "/proc/$$/maps"
+	offered=$(complete_line libwatch "")
+	grep -qx libc.so.6 <<<"$offered"
+	[[ $offered != */* ]]
+	[ "$(complete_line libwatch libc.so)" = libc.so.6 ]
+	[ "$(complete_line libwatch --build "")" = "$(printf 'mixed\npic\npie')" ]
+}
+
+@test "the bash completion passes shellcheck" {
+	shellcheck -s bash "$IPCLAB_BUILD/share/bash-completion/completions/ipclab"
 }
 
 @test "README.md mentions every command" {
@@ -172,8 +237,10 @@ json_skeleton() {
 	[[ "$output" == *'finding {"text":"x"} is not {section, text}'* ]]
 	run json_skeleton '{"a_b": {"addr": "0x7f00", "v": "1.2.3", "glibc_version": "2.36"}, "findings": [{"section": "a_b", "text": "t"}]}'
 	[ -z "$output" ]
-	! json_one '{"a": 1} {"b": 2}'
-	! json_one ''
+	run json_one '{"a": 1} {"b": 2}'
+	[ "$status" -ne 0 ]
+	run json_one ''
+	[ "$status" -ne 0 ]
 	json_one '{"a": 1}'
 }
 
