@@ -197,6 +197,8 @@ run_examples() {
 @test "every command page's examples run and exit as the page says" {
 	local bad=0
 	for page in "$IPCLAB_SRC"/man/ipclab-*.1; do
+		# ASan replaces malloc: mallocprobe refuses to probe it (exit 1)
+		[ "$IPCLAB_SANITIZE" = 1 ] && [[ $page == */ipclab-mallocprobe.1 ]] && continue
 		run_examples "$page" || bad=1
 	done
 	[ "$bad" -eq 0 ]
