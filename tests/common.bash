@@ -48,3 +48,11 @@ zombies_of() {
 
 # A fresh scratch directory per test, removed by bats.
 scratch() { mktemp -d "${BATS_TEST_TMPDIR:-/tmp}/ipclab.XXXXXX"; }
+
+# json_one TEXT: true when TEXT is exactly one JSON document.  `jq -e .`
+# takes a stream of several (and an empty text), so it proves nothing alone.
+json_one() {
+	local n
+	n=$(jq -s length <<<"$1" 2>/dev/null) || { echo "json_one: not JSON" >&2; return 1; }
+	[ "$n" = 1 ] || { echo "json_one: $n JSON documents, not one" >&2; return 1; }
+}

@@ -141,6 +141,9 @@ paths_that_do_not_fit_are_refused(void **state)
 	assert_int_equal(ipc_path_check(p), -1);
 	assert_int_equal(errno, ENAMETOOLONG);
 	assert_non_null(strstr(ipc_failed_why, "PATH_MAX"));
+	p[PATH_MAX] = '\0';	/* PATH_MAX bytes and its '\0' do not fit */
+	assert_int_equal(ipc_path_check(p), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
 	p[PATH_MAX - 1] = '\0';	/* the longest the kernel takes */
 	assert_int_equal(ipc_path_check(p), 0);
 	memset(comp, 'b', NAME_MAX + 1);

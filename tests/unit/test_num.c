@@ -75,7 +75,8 @@ static void
 count_rejects_malformed_as_invalid(void **state)
 {
 	static const char *bad[] = { "", " 1", "+1", "abc", "1.5", "1e-3", "1e", "e9",
-				     "3 4", "1e9x", "0x10", "1..5e3", "1e9 ", "." };
+				     "3 4", "1e9x", "0x10", "1..5e3", "1e9 ", ".",
+				     "2.5e0", "1.25e1" };	/* the last two: fractions */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

@@ -365,6 +365,34 @@ json_table_non_finite_number_is_null(void **state)
 	drop_table();
 }
 
+/* A cell whose text only starts with a number ("12 kB", "3x") is not one:
+ * copied as it is, the document would stop being JSON. */
+static void
+json_table_number_prefix_is_null(void **state)
+{
+	struct libscols_table *t = keep_table(ipc_table_new(cols, 3));
+	struct libscols_line *ln;
+	struct ipc_json j;
+
+	(void)state;
+	assert_non_null(t);
+	ln = ipc_table_row(t);
+	assert_non_null(ln);
+	assert_int_equal(ipc_cell(ln, 1, "%s", "12 kB"), 0);
+	ln = ipc_table_row(t);
+	assert_non_null(ln);
+	assert_int_equal(ipc_cell(ln, 1, "%s", "3x"), 0);
+	mem_open(&m);
+	ipc_json_open(&j, m.fp);
+	ipc_json_table(&j, "rows", t);
+	assert_int_equal(ipc_json_close(&j), 0);
+	mem_text(&m);
+	assert_valid_json(m.buf);
+	assert_true(jq(m.buf, ".rows[0].count == null and .rows[1].count == null"));
+	mem_free(&m);
+	drop_table();
+}
+
 /* True when iconv(1) (glibc: strict about surrogates and overlong forms)
  * takes TEXT as UTF-8. */
 static bool
@@ -623,6 +651,7 @@ main(void)
 		cmocka_unit_test_teardown(json_table_keys_rows_by_column_name, cleanup),
 		cmocka_unit_test_teardown(json_table_empty_cells, cleanup),
 		cmocka_unit_test_teardown(json_table_non_finite_number_is_null, cleanup),
+		cmocka_unit_test_teardown(json_table_number_prefix_is_null, cleanup),
 		cmocka_unit_test_teardown(json_table_replaces_invalid_utf8, cleanup),
 		cmocka_unit_test_teardown(bar_in_c_locale_is_hashes, cleanup),
 		cmocka_unit_test_teardown(bar_clamps_below_zero_and_above_one, cleanup),
