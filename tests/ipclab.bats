@@ -142,7 +142,7 @@ complete_line() {
 
 @test "the bash completion offers every option of every command's --help" {
 	for cmd in $(compiled); do
-		want=$(ipclab "$cmd" --help | grep -oE '^ +(-[A-Za-z0-9], )?--?[A-Za-z0-9][A-Za-z0-9-]*' |
+		want=$(ipclab "$cmd" --help | grep -oE '^ +(--?[A-Za-z0-9][A-Za-z0-9-]*, )*--?[A-Za-z0-9][A-Za-z0-9-]*' |
 			tr -d ',' | tr ' ' '\n' | grep . | sort)
 		[ -n "$want" ]
 		[ "$(complete_line "$cmd" -)" = "$want" ] || { echo "$cmd"; false; }
