@@ -47,6 +47,7 @@
 #include <wchar.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/single_threaded.h>
 #include <sys/ucontext.h>
 #include <sys/sendfile.h>
@@ -145,7 +146,7 @@ int __vdprintf_chk(int, int, const char *, va_list);
 	X(close) X(close_range) X(closefrom) \
 	X(execve) X(execveat) X(execvpe) X(fexecve) X(_exit) X(_Exit) \
 	X(fopen) X(fopen64) X(freopen) X(freopen64) X(fclose) X(pclose) \
-	X(fflush) X(fflush_unlocked) X(fseek) X(fseeko) X(fseeko64) \
+	X(fflush) X(fflush_unlocked) X(fcloseall) X(fseek) X(fseeko) X(fseeko64) \
 	X(rewind) X(fsetpos) X(fsetpos64) \
 	X(fread) X(fread_unlocked) X(__fread_chk) X(__fread_unlocked_chk) \
 	X(fgets) X(fgets_unlocked) X(__fgets_chk) X(__fgets_unlocked_chk) \
@@ -454,24 +455,57 @@ emit_renamed(int fd, const char *now)
 	send_line(&l);
 }
 
+/* What a descriptor's line will say, taken before it goes away: its
+ * counters, the name it had when opened, and its name now when that
+ * differs (a file renamed before its close). */
+struct closing {
+	int fd, have, renamed;
+	long w;			/* for fclose: bytes its flush will write */
+	struct fdc c;
+	char name[NAMEMAX], now[NAMEMAX];
+};
+
+static void
+prepare(int fd, struct closing *k, int always)
+{
+	char *then;
+
+	k->fd = fd;
+	k->renamed = 0;
+	k->have = fd >= 0 && mine() && take(fd, &k->c);
+	if (!k->have && !always)
+		return;
+	if (!k->have)
+		memset(&k->c, 0, sizeof(k->c));
+	fdname(fd, k->now, sizeof(k->now));
+	then = openname(fd, 0);
+	if (then && then[0] && !same_file_name(then, k->now)) {
+		k->renamed = 1;
+		memcpy(k->name, then, strlen(then) + 1);
+	} else {
+		memcpy(k->name, k->now, strlen(k->now) + 1);
+	}
+}
+
+static void
+emit_prepared(const struct closing *k, const char *at)
+{
+	if (!k->have)
+		return;
+	if (k->renamed)
+		emit_renamed(k->fd, k->now);
+	emit(k->fd, at, &k->c, k->name);
+}
+
 /* One line for fd, when it moved anything, before it goes away: under the
  * name it had when opened, after a line with its name now if that differs. */
 static void
 report(int fd, const char *at)
 {
-	char name[NAMEMAX], *then;
-	struct fdc c;
+	struct closing k;
 
-	if (fd < 0 || !mine() || !take(fd, &c))
-		return;
-	fdname(fd, name, sizeof(name));
-	then = openname(fd, 0);
-	if (then && then[0] && !same_file_name(then, name)) {
-		emit_renamed(fd, name);
-		emit(fd, at, &c, then);
-	} else {
-		emit(fd, at, &c, name);
-	}
+	prepare(fd, &k, 0);
+	emit_prepared(&k, at);
 }
 
 /* fd is closed: its name at open goes with it. */
@@ -1255,6 +1289,64 @@ EXPORT void _Exit(int status)
 	__builtin_unreachable();
 }
 
+/* ---- the kernel's count for this thread ------------------------------- */
+
+/* For the calls that read or write through glibc's internal functions as
+ * often as they like (scanf, error, psignal, getopt): the change in this
+ * thread's rchar and wchar across the call is what they moved.  Each look
+ * is an open, a read and a close; the read's own bytes go into rchar after
+ * it returns, so they are taken off, and kept as the shim's own. */
+struct tio {
+	int on;
+	unsigned long r, w, n;
+};
+
+static int
+thread_io(unsigned long *r, unsigned long *w, unsigned long *got)
+{
+	char b[512];
+	const char *p, *q;
+	long n = -1, fd = syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/io",
+				  O_RDONLY | O_CLOEXEC);
+	int e = errno;
+
+	if (fd >= 0) {
+		while ((n = syscall(SYS_read, fd, b, sizeof(b) - 1)) == -1 && errno == EINTR)
+			;
+		syscall(SYS_close, fd);
+	}
+	errno = e;
+	if (n <= 0)
+		return 0;
+	__atomic_fetch_add(&own_r, (unsigned long)n, RELAXED);
+	*got = (unsigned long)n;
+	b[n] = '\0';
+	if ((p = strstr(b, "rchar: ")) == NULL || (q = strstr(b, "wchar: ")) == NULL)
+		return 0;
+	*r = strtoul(p + 7, NULL, 10);
+	*w = strtoul(q + 7, NULL, 10);
+	return 1;
+}
+
+static void
+tio_begin(struct tio *t, int want)
+{
+	t->on = want && thread_io(&t->r, &t->w, &t->n);
+}
+
+/* True with t->r and t->w set to what moved since tio_begin. */
+static int
+tio_end(struct tio *t)
+{
+	unsigned long r, w, n;
+
+	if (!t->on || !thread_io(&r, &w, &n) || r < t->r + t->n || w < t->w)
+		return 0;
+	t->r = r - t->r - t->n;
+	t->w = w - t->w;
+	return 1;
+}
+
 /* ---- stdio ------------------------------------------------------------- */
 
 /* A FILE's buffer before a call.  With glibc's buffer pointers:
@@ -1264,12 +1356,19 @@ EXPORT void _Exit(int status)
  * the unread part; written = bytes it took from the program - growth of the
  * waiting part.  Memory streams (fmemopen, open_memstream) have no fd. */
 struct snap {
-	int fd, locked;
-	long ravail, wpend;
-	char *rbase, *rend;
+	int fd, locked, err, oerr;
+	long ravail, wpend, owpend;
+	off64_t offset;
+	FILE *out;		/* stdout, which a refill of fp may flush */
 };
 
 #define IN_BACKUP 0x100		/* glibc libio.h: _IO_IN_BACKUP */
+#define ERR_SEEN 0x20		/* _IO_ERR_SEEN */
+#define LINE_BUF 0x200		/* _IO_LINE_BUF */
+#define UNBUFFERED 0x2		/* _IO_UNBUFFERED */
+#define LINKED 0x80		/* _IO_LINKED */
+#define NO_WRITES 0x8		/* _IO_NO_WRITES */
+#define NO_READS 0x4		/* _IO_NO_READS */
 
 /* Unread bytes; after an ungetc that did not fit, glibc reads from a backup
  * area, and the rest of the main buffer waits in [_IO_save_base,
@@ -1311,6 +1410,57 @@ static __thread struct {
 	char *wbase, *wend;
 } inflight __attribute__((tls_model("initial-exec")));
 
+/* A write that fails empties the buffer all the same (glibc drops what it
+ * could not write): whether one failed in this call is told by the error
+ * flag, cleared for the call and put back after, as glibc's fgets does. */
+static inline __attribute__((always_inline)) int
+err_clear(FILE *fp)
+{
+	int e = fp->_flags & ERR_SEEN;
+
+	fp->_flags &= ~ERR_SEEN;
+	return e;
+}
+
+static inline __attribute__((always_inline)) int
+err_restore(FILE *fp, int was)
+{
+	int now = fp->_flags & ERR_SEEN;
+
+	fp->_flags |= was;
+	return now;
+}
+
+/* A refill of a line-buffered or unbuffered stream first flushes stdout
+ * when stdout is line-buffered (glibc's _IO_new_file_underflow): a prompt. */
+static inline __attribute__((always_inline)) void
+pre_out(FILE *fp, struct snap *s)
+{
+	FILE *o = stdout;
+
+	s->out = NULL;
+	if (!(fp->_flags & (LINE_BUF | UNBUFFERED)) || o == fp || o == NULL ||
+	    (o->_flags & (LINKED | NO_WRITES | LINE_BUF)) != (LINKED | LINE_BUF) ||
+	    fdof(o) < 0)
+		return;
+	s->out = o;
+	s->owpend = wpend(o);
+	s->oerr = err_clear(o);
+}
+
+static inline __attribute__((always_inline)) void
+post_out(struct snap *s)
+{
+	FILE *o = s->out;
+	long dw;
+
+	if (o == NULL)
+		return;
+	dw = s->owpend - wpend(o);
+	if (!err_restore(o, s->oerr) && dw > 0)
+		count_w(o->_fileno, dw);
+}
+
 /* Locked variants: take the FILE's lock around the whole comparison, as
  * glibc would for the call alone (recursive), when threads exist. */
 static inline __attribute__((always_inline)) void
@@ -1325,11 +1475,12 @@ pre(FILE *fp, struct snap *s, int lock)
 		return;
 	s->ravail = ravail(fp);
 	s->wpend = wpend(fp);
+	s->offset = fp->_offset;
+	s->err = err_clear(fp);
+	pre_out(fp, s);
 	inflight.wbase = fp->_IO_write_base;
 	inflight.wend = fp->_IO_write_end;
 	inflight.fp = fp;
-	s->rbase = fp->_IO_read_base;
-	s->rend = fp->_IO_read_end;
 }
 
 /* A write call cannot read (a stream switching from reading seeks back
@@ -1346,8 +1497,9 @@ post(FILE *fp, struct snap *s, long took, long gave)
 
 		if (dr > 0)
 			count_r(s->fd, dr);
-		if (dw > 0)
+		if (!err_restore(fp, s->err) && dw > 0)
 			count_w(s->fd, dw);
+		post_out(s);
 	}
 	if (s->locked) {
 		int e = errno;
@@ -1357,11 +1509,42 @@ post(FILE *fp, struct snap *s, long took, long gave)
 	}
 }
 
-/* A seek moves the read pointer within the buffer (nothing read), or drops
- * the buffer and refills it with at most one read; waiting bytes are
- * flushed. */
+/* A seek that succeeds moves the read pointer within the buffer (no read,
+ * the FILE's kernel offset kept), or refills it with one read at the block
+ * before the target: the buffer then holds [target's block, kernel offset)
+ * and either the kernel offset moved or the target is the buffer's end (a
+ * seek to the end of a file whose last block was in the buffer already).
+ * Waiting bytes are flushed first, and the flush empties the buffer: any
+ * bytes in it after such a seek were read by it (the flush moved the
+ * offset too, so that it may come back to what it was). */
+/* A seek past the end of a file, into the block the end is in, reads to the
+ * end, finds less than it wanted, and seeks on from there with the buffer
+ * left empty: the bytes it read are the file's size less the block's start
+ * (its target is the FILE's kernel offset now). */
+static long
+seek_past_end(FILE *fp)
+{
+	long bs = fp->_IO_buf_end - fp->_IO_buf_base;
+	off64_t target = fp->_offset, block;
+	struct stat st;
+	int e = errno;
+
+	if (bs <= 0 || target <= 0 || (fp->_flags & NO_READS))
+		return 0;
+	block = target & ~(off64_t)(bs - 1);
+	if (target == block || target - block > bs)
+		return 0;	/* glibc would not have read */
+	if (syscall(SYS_fstat, fp->_fileno, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= block || st.st_size >= target) {
+		errno = e;
+		return 0;
+	}
+	errno = e;
+	return (long)(st.st_size - block);
+}
+
 static inline void
-post_seek(FILE *fp, struct snap *s)
+post_seek(FILE *fp, struct snap *s, int ok, int cur)
 {
 	int e = errno;
 
@@ -1369,11 +1552,20 @@ post_seek(FILE *fp, struct snap *s)
 	if (s->fd >= 0) {
 		long dw = s->wpend - wpend(fp);
 
-		if ((fp->_IO_read_base != s->rbase || fp->_IO_read_end != s->rend) &&
-		    fp->_IO_read_end > fp->_IO_read_base)
+		if (ok && fp->_IO_read_end > fp->_IO_read_base && !(fp->_flags & IN_BACKUP) &&
+		    (s->wpend > 0 || fp->_offset != s->offset ||
+		     fp->_IO_read_ptr == fp->_IO_read_end))
 			count_r(s->fd, fp->_IO_read_end - fp->_IO_read_base);
-		if (dw > 0)
+		else if (ok && !(cur && s->offset == -1) &&
+			 fp->_IO_read_end == fp->_IO_read_base) {
+			long n = seek_past_end(fp);
+
+			if (n > 0)
+				count_r(s->fd, n);
+		}
+		if (!err_restore(fp, s->err) && dw > 0)
 			count_w(s->fd, dw);
+		post_out(s);
 	}
 	if (s->locked)
 		funlockfile(fp);
@@ -1656,29 +1848,27 @@ EXPORT int ungetc(int c, FILE *fp)
 	TAKE(ungetc, 1, fp, int, r_ != EOF ? -1L : 0L, c, fp);
 }
 
-/* scanf does not say how much it consumed: for a file, the kernel's offset
- * does; for a pipe, the buffer pointers show the last refill. */
+/* scanf does not say how much it consumed, and refills as often as it
+ * needs: the bytes this thread's read calls moved meanwhile (rchar of
+ * /proc/thread-self/io) are the bytes its refills read. */
 static int
 scan(__typeof__(vfscanf) *f, FILE *fp, const char *fmt, va_list ap)
 {
 	struct snap s;
-	off_t a = -1, b = -1;
-	int r, e;
+	struct tio t;
+	int r;
 
 	if (f == NULL)
 		NOSYS(EOF);
 	pre(fp, &s, 1);
-	if (s.fd >= 0)
-		a = lseek(s.fd, 0, SEEK_CUR);
+	tio_begin(&t, s.fd >= 0);
 	r = f(fp, fmt, ap);
-	e = errno;
-	if (s.fd >= 0 && a >= 0 && (b = lseek(s.fd, 0, SEEK_CUR)) >= a) {
-		if (b > a)
-			count_r(s.fd, (long)(b - a));
-		s.fd = -1;	/* counted */
+	if (tio_end(&t)) {
+		count_r(s.fd, t.r);
+		post(fp, &s, -1, 0);
+	} else {
+		post(fp, &s, 0, 0);	/* the last refill only */
 	}
-	errno = e;
-	post_seek(fp, &s);
 	return r;
 }
 
@@ -1713,6 +1903,19 @@ EXPORT int gnu_scanf(const char *fmt, ...)
 	VA(r = gnu_vfscanf(stdin, fmt, ap), fmt);
 	return r;
 }
+int gnu_vscanf(const char *, va_list) __asm__("vscanf");
+int __isoc99_vscanf(const char *, va_list);
+
+EXPORT int gnu_vscanf(const char *fmt, va_list ap)
+{
+	return scan(REAL(vfscanf), stdin, fmt, ap);
+}
+
+EXPORT int __isoc99_vscanf(const char *fmt, va_list ap)
+{
+	return scan(REAL(__isoc99_vfscanf), stdin, fmt, ap);
+}
+
 EXPORT int __isoc99_fscanf(FILE *fp, const char *fmt, ...)
 {
 	int r;
@@ -1727,6 +1930,19 @@ EXPORT int __isoc99_scanf(const char *fmt, ...)
 
 	VA(r = __isoc99_vfscanf(stdin, fmt, ap), fmt);
 	return r;
+}
+
+/* getw and putw are one fread or fwrite of an int, as glibc does them. */
+EXPORT int getw(FILE *fp)
+{
+	int w;
+
+	return fread(&w, sizeof(w), 1, fp) == 1 ? w : EOF;
+}
+
+EXPORT int putw(int w, FILE *fp)
+{
+	return fwrite(&w, sizeof(w), 1, fp) == 1 ? 0 : EOF;
 }
 
 EXPORT int eventfd_read(int fd, eventfd_t *v)
@@ -1753,26 +1969,65 @@ EXPORT int eventfd_write(int fd, eventfd_t v)
 	return r;
 }
 
-/* fflush(NULL), and exit's flush: every FILE on glibc's chain. */
-#define MAXFLUSH 256
-static int
-flush_all(__typeof__(fflush) *f)
-{
-	FILE *fps[MAXFLUSH];
-	long pend[MAXFLUSH];
-	int n = 0, r, e;
+/* fflush(NULL), fcloseall and exit's flush: every FILE on glibc's chain,
+ * however many (on the stack, or mapped when they are more). */
+#define FLUSHSTACK 256
+struct waiting {
+	FILE *fp;
+	long pend;
+	int err;
+};
 
-	for (FILE *fp = _IO_list_all; fp && n < MAXFLUSH; fp = fp->_chain) {
-		fps[n] = fp;
-		pend[n++] = wpend(fp);
+static int
+flush_all(int (*f)(FILE *), FILE *arg)
+{
+	struct waiting stack[FLUSHSTACK], *w = stack;
+	size_t n = 0, cap = FLUSHSTACK, i;
+	int r, e;
+
+	for (FILE *fp = _IO_list_all; fp; fp = fp->_chain)
+		n++;
+	if (n > cap) {
+		w = (struct waiting *)syscall(SYS_mmap, NULL, n * sizeof(*w), PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		cap = w == MAP_FAILED ? 0 : n;
+		if (w == MAP_FAILED)
+			w = stack;
 	}
-	r = f(NULL);
+	n = 0;
+	for (FILE *fp = _IO_list_all; fp && n < cap; fp = fp->_chain, n++) {
+		w[n].fp = fp;
+		w[n].pend = wpend(fp);
+		w[n].err = err_clear(fp);
+	}
+	r = f(arg);
 	e = errno;
-	for (int i = 0; i < n; i++)
-		if (fdof(fps[i]) >= 0 && pend[i] - wpend(fps[i]) > 0)
-			count_w(fps[i]->_fileno, pend[i] - wpend(fps[i]));
+	for (i = 0; i < n; i++) {
+		FILE *fp = w[i].fp;
+		long d = w[i].pend - wpend(fp);
+
+		if (!err_restore(fp, w[i].err) && fdof(fp) >= 0 && d > 0)
+			count_w(fp->_fileno, d);
+	}
+	if (w != stack)
+		syscall(SYS_munmap, w, cap * sizeof(*w));
 	errno = e;
 	return r;
+}
+
+static int
+call_fcloseall(FILE *unused)
+{
+	(void)unused;
+	return real_fcloseall();
+}
+
+/* fcloseall flushes every FILE and makes it unbuffered; it closes none. */
+EXPORT int fcloseall(void)
+{
+	if (!REAL(fcloseall))
+		NOSYS(EOF);
+	return flush_all(call_fcloseall, NULL);
 }
 
 EXPORT int fflush(FILE *fp)
@@ -1780,7 +2035,7 @@ EXPORT int fflush(FILE *fp)
 	if (!REAL(fflush))
 		NOSYS(EOF);
 	if (fp == NULL)
-		return flush_all(real_fflush);
+		return flush_all(real_fflush, NULL);
 	GIVE(fflush, 1, fp, 0L, fp);
 }
 
@@ -1789,25 +2044,39 @@ EXPORT int fflush_unlocked(FILE *fp)
 	if (!REAL(fflush_unlocked))
 		NOSYS(EOF);
 	if (fp == NULL)
-		return flush_all(real_fflush_unlocked);
+		return flush_all(real_fflush_unlocked, NULL);
 	GIVE(fflush_unlocked, 0, fp, 0L, fp);
 }
 
-#define SEEK(f, fp, ...) do { \
+/* A relative seek while the FILE does not know its kernel offset only
+ * seeks (glibc's "dumb" path): it cannot read. */
+#define SEEK(f, fp, cur, ...) do { \
 	struct snap s_; \
 	int r_; \
 	if (!REAL(f)) \
 		NOSYS(-1); \
 	pre(fp, &s_, 1); \
 	r_ = real_##f(__VA_ARGS__); \
-	post_seek(fp, &s_); \
+	post_seek(fp, &s_, r_ == 0, cur); \
 	return r_; } while (0)
 
-EXPORT int fseek(FILE *fp, long off, int whence) { SEEK(fseek, fp, fp, off, whence); }
-EXPORT int fseeko(FILE *fp, off_t off, int whence) { SEEK(fseeko, fp, fp, off, whence); }
-EXPORT int fseeko64(FILE *fp, off64_t off, int whence) { SEEK(fseeko64, fp, fp, off, whence); }
-EXPORT int fsetpos(FILE *fp, const fpos_t *pos) { SEEK(fsetpos, fp, fp, pos); }
-EXPORT int fsetpos64(FILE *fp, const fpos64_t *pos) { SEEK(fsetpos64, fp, fp, pos); }
+EXPORT int fseek(FILE *fp, long off, int whence)
+{
+	SEEK(fseek, fp, whence == SEEK_CUR, fp, off, whence);
+}
+
+EXPORT int fseeko(FILE *fp, off_t off, int whence)
+{
+	SEEK(fseeko, fp, whence == SEEK_CUR, fp, off, whence);
+}
+
+EXPORT int fseeko64(FILE *fp, off64_t off, int whence)
+{
+	SEEK(fseeko64, fp, whence == SEEK_CUR, fp, off, whence);
+}
+
+EXPORT int fsetpos(FILE *fp, const fpos_t *pos) { SEEK(fsetpos, fp, 0, fp, pos); }
+EXPORT int fsetpos64(FILE *fp, const fpos64_t *pos) { SEEK(fsetpos64, fp, 0, fp, pos); }
 
 EXPORT void rewind(FILE *fp)
 {
@@ -1817,41 +2086,76 @@ EXPORT void rewind(FILE *fp)
 		return;
 	pre(fp, &s, 1);
 	real_rewind(fp);
-	post_seek(fp, &s);
+	post_seek(fp, &s, 1, 0);
 }
 
-/* fclose flushes what waits, then closes the descriptor: count the flush as
- * made, report, close. */
+/* fclose flushes what waits, then closes the descriptor: the line is made
+ * ready before (the name goes with the descriptor), and the flush counted
+ * after, when fclose says it worked (a failed write empties the buffer all
+ * the same). */
 static void
-before_fclose(FILE *fp)
+close_begin(FILE *fp, struct closing *k)
+{
+	int e = errno, fd = fdof(fp);
+
+	k->have = 0;
+	k->w = 0;
+	if (fd < 0 || !mine())
+		return;
+	k->w = wpend(fp);
+	prepare(fd, k, k->w > 0);
+	forget(fd);
+	errno = e;
+}
+
+static void
+close_end(struct closing *k, int ok)
 {
 	int e = errno;
-	long w;
 
-	if (fdof(fp) < 0)
-		return;
-	w = wpend(fp);
-	if (w > 0)
-		count_w(fp->_fileno, w);
-	report(fp->_fileno, "close");
-	forget(fp->_fileno);
+	if (ok && k->w > 0) {
+		k->have = 1;
+		k->c.writes++;
+		k->c.wbytes += (unsigned long)k->w;
+	}
+	emit_prepared(k, "close");
 	errno = e;
 }
 
 EXPORT int fclose(FILE *fp)
 {
+	struct closing k;
+	int r;
+
 	if (!REAL(fclose))
 		NOSYS(EOF);
-	before_fclose(fp);
-	return real_fclose(fp);
+	close_begin(fp, &k);
+	r = real_fclose(fp);
+	close_end(&k, r == 0);
+	return r;
 }
 
 EXPORT int pclose(FILE *fp)
 {
+	struct closing k;
+	int r;
+
 	if (!REAL(pclose))
 		NOSYS(-1);
-	before_fclose(fp);
-	return real_pclose(fp);
+	close_begin(fp, &k);
+	r = real_pclose(fp);
+	close_end(&k, r != -1);
+	return r;
+}
+
+/* freopen closes the old stream, whatever its flush did. */
+static void
+before_freopen(FILE *fp)
+{
+	struct closing k;
+
+	close_begin(fp, &k);
+	close_end(&k, 1);
 }
 
 static FILE *
@@ -1883,7 +2187,7 @@ EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
 {
 	if (!REAL(freopen))
 		NOSYS(NULL);
-	before_fclose(fp);
+	before_freopen(fp);
 	return fopened(real_freopen(path, mode, fp));
 }
 
@@ -1891,7 +2195,7 @@ EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
 {
 	if (!REAL(freopen64))
 		NOSYS(NULL);
-	before_fclose(fp);
+	before_freopen(fp);
 	return fopened(real_freopen64(path, mode, fp));
 }
 
@@ -2371,7 +2675,7 @@ iotrace_fini(void)
 	int e = errno;
 
 	if (mine() && REAL(fflush))
-		flush_all(real_fflush);
+		flush_all(real_fflush, NULL);
 	report_all("exit");
 	errno = e;
 }

@@ -1,0 +1,86 @@
+# libipclab_io.so against strace, workload by workload: each runs bare and
+# traced (tests/iotrace_compare), must print, leave and exit the same, and
+# iotrace's bytes per path must be strace's.  Failed writes, stdio refills,
+# entry points reached only through glibc's insides, any number of FILEs and
+# descriptors, and a report channel that no call of the program can take.
+
+load common
+bats_require_minimum_version 1.5.0
+
+setup() {
+	D=$(scratch)
+	W=$D/work	# the workload's directory; iotrace_compare's own is $D/cmp
+	mkdir -p "$W" && cd "$W" || return 1
+	seq 1 60000 > data.txt
+	head -c 300000 /dev/urandom > random.bin
+	COMPARE="$IPCLAB_SRC/tests/iotrace_compare"
+	H=$IPCLAB_HELPERS
+}
+
+teardown() {
+	cd / && rm -rf "$D"
+}
+
+# compare SHELL-SCRIPT: bare and traced alike, and every path as strace saw it.
+compare() {
+	rm -rf "$D/cmp"
+	run "$COMPARE" "$D/cmp" sh -c "$1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	! grep -Eq "MISMATCH|DIFFERENT" <<< "$output"
+}
+
+# ---- failed writes -------------------------------------------------------
+
+@test "writes to /dev/full are not counted: the kernel took nothing" {
+	compare "$H/iotrace_corners full"
+	grep -q "^ok /dev/full strace=0/0 iotrace=0/0" <<< "$output"
+}
+
+@test "printf to a closed stdout and to /dev/full counts nothing" {
+	compare "$H/iotrace_corners stdout >&-; $H/iotrace_corners stdout > /dev/full"
+}
+
+@test "printf into a pipe whose reader left, SIGPIPE ignored, counts what the reader got" {
+	compare "$H/iotrace_corners stdout | head -c 2500 > head.out"
+}
+
+# ---- stdio refills ---------------------------------------------------------
+
+@test "bfd's ftell, fseek and fread at block and random offsets match strace" {
+	compare "$H/iotrace_corners bfd data.txt; $H/iotrace_corners bfd random.bin"
+}
+
+@test "ungetc then fseek reads nothing more than strace saw" {
+	compare "$H/iotrace_corners unget data.txt"
+}
+
+@test "scanf, fscanf, vfscanf and vscanf from a pipe match strace" {
+	compare "seq 1 5000 | $H/iotrace_corners scanf; $H/iotrace_corners scanf < data.txt"
+}
+
+@test "a prompt flushed by a line-buffered read of stdin is counted on stdout" {
+	compare "seq 1 300 | $H/iotrace_corners prompt > prompt.out"
+}
+
+@test "getw and putw match strace" {
+	compare "$H/iotrace_corners words words.bin"
+}
+
+# ---- real programs ---------------------------------------------------------
+
+@test "nm, objdump, ar, size and strings on a real object match strace" {
+	command -v nm > /dev/null || skip "no binutils"
+	cp /usr/bin/ls prog
+	compare 'nm -D prog > nm.out; objdump -d prog > objdump.out; objdump -h prog;
+		ar rcs lib.a prog data.txt && ar t lib.a && ar x lib.a data.txt;
+		size prog; strings -n 8 prog | tail -n 3'
+}
+
+@test "a gcc compile, assemble and link matches strace" {
+	command -v gcc > /dev/null || skip "no gcc"
+	printf '#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n' > hi.c
+	printf 'int twice(int x) { return 2 * x; }\n' > two.c
+	compare 'gcc -O1 -c two.c -o two.o && gcc -O1 -o hi hi.c two.o && ./hi;
+		gcc -S -o - hi.c | head -n 2 > /dev/null'
+}
