@@ -38,7 +38,7 @@ compare() {
 }
 
 @test "printf to a closed stdout and to /dev/full counts nothing" {
-	compare "$H/iotrace_corners stdout >&-; $H/iotrace_corners stdout > /dev/full"
+	compare "$H/iotrace_corners stdout >&-; $H/iotrace_corners stdout > /dev/full; cat data.txt > c.out"
 }
 
 @test "printf into a pipe whose reader left, SIGPIPE ignored, counts what the reader got" {
@@ -83,4 +83,49 @@ compare() {
 	printf 'int twice(int x) { return 2 * x; }\n' > two.c
 	compare 'gcc -O1 -c two.c -o two.o && gcc -O1 -o hi hi.c two.o && ./hi;
 		gcc -S -o - hi.c | head -n 2 > /dev/null'
+}
+
+# ---- entry points through glibc's insides ----------------------------------
+
+@test "error, error_at_line, warn, perror, psignal, psiginfo and getopt's complaints match strace" {
+	compare "$H/iotrace_entry messages > msg.out 2> msg.err"
+	grep -q "invalid option -- 'x'" msg.err
+	compare "$H/iotrace_entry messages 2>&1 | cat > both.out"
+}
+
+@test "err(3) prints and exits 3; its message is counted" {
+	compare "$H/iotrace_entry err gone 2> err.out; echo \$? > status.out"
+	[ "$(cat status.out)" = 3 ]
+}
+
+@test "quick_exit: what its handlers flush is counted, and the process reports" {
+	compare "$H/iotrace_entry quick > quick.out; echo \$? >> quick.out"
+	[ "$(tail -n 1 quick.out)" = 4 ]
+}
+
+@test "fcloseall's flush is counted" {
+	compare "$H/iotrace_entry fcloseall closeall.out > stdout.out"
+}
+
+@test "fexecve and execveat of a FILE's reader match strace" {
+	compare "$H/iotrace_entry fexecve data.txt > exec.out"
+}
+
+@test "sendmmsg and recvmmsg count each message" {
+	compare "$H/iotrace_entry mmsg"
+	grep -Eq "^ok socket:\[[0-9]+\] strace=0/180 iotrace=0/180" <<< "$output"
+}
+
+@test "open, read, pread, write, writev and close through syscall(2) match strace" {
+	compare "$H/iotrace_entry syscall data.txt > sys.out"
+	grep -q "data.txt strace=5100/0 iotrace=5100/0" <<< "$output"
+}
+
+# ---- no fixed limits ---------------------------------------------------------
+
+@test "300 FILEs flushed at exit and the highest descriptor allowed are counted" {
+	compare "$H/iotrace_entry many > many.out"
+	[ "$(cat many.out)" = "many 1" ]
+	grep -q "/f299 strace=0/9 iotrace=0/9" <<< "$output"
+	grep -q "/high strace=0/8 iotrace=0/8" <<< "$output"
 }

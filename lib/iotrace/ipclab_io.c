@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <error.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -129,6 +130,7 @@ int __vprintf_chk(int, const char *, va_list);
 int __vfprintf_chk(FILE *, int, const char *, va_list);
 int __dprintf_chk(int, int, const char *, ...);
 int __vdprintf_chk(int, int, const char *, va_list);
+int __posix_getopt(int, char *const[], const char *);
 
 /* ---- the real functions ------------------------------------------------ */
 
@@ -158,8 +160,53 @@ int __vdprintf_chk(int, int, const char *, va_list);
 	X(putchar_unlocked) X(__overflow) \
 	X(vprintf) X(vfprintf) X(__vprintf_chk) X(__vfprintf_chk) \
 	X(vdprintf) X(__vdprintf_chk) X(sigaction) X(signal) \
-	X(error) X(vwarn) X(vwarnx) X(verr) X(verrx) X(perror) X(error_at_line) \
+	X(error) X(vwarn) X(vwarnx) X(perror) X(error_at_line) \
+	X(psignal) X(psiginfo) X(getopt) X(__posix_getopt) X(getopt_long) X(getopt_long_only) \
+	X(sendmmsg) X(recvmmsg) X(syscall) \
 	X(ungetc) X(vfscanf) X(__isoc99_vfscanf) X(eventfd_read) X(eventfd_write)
+
+/* The shim's own system calls: syscall(3) is wrapped for the program (see
+ * the end of this file), so the shim makes its own with the instruction. */
+static long
+sys(long nr, ...)
+{
+	va_list ap;
+	long a, b, c, d, e, f;
+
+	va_start(ap, nr);
+	a = va_arg(ap, long);
+	b = va_arg(ap, long);
+	c = va_arg(ap, long);
+	d = va_arg(ap, long);
+	e = va_arg(ap, long);
+	f = va_arg(ap, long);
+	va_end(ap);
+#if defined(__x86_64__)
+	{
+		register long r10 __asm__("r10") = d;
+		register long r8 __asm__("r8") = e;
+		register long r9 __asm__("r9") = f;
+		long r;
+
+		__asm__ volatile("syscall" : "=a"(r)
+				 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+				 : "rcx", "r11", "memory");
+		if (r < 0 && r > -4096) {
+			errno = (int)-r;
+			return -1;
+		}
+		return r;
+	}
+#else
+	{
+		static long (*next)(long, ...);
+
+		if (next == NULL)
+			next = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+		return next(nr, a, b, c, d, e, f);
+	}
+#endif
+}
 
 #define DECLARE(f) static __typeof__(f) *real_##f;
 REALS(DECLARE)
@@ -190,7 +237,7 @@ resolve(const char *name, void **slot)
 
 /* For the calls that must work before dlsym can: the system call itself. */
 #define SYS(f, nr, ...) ({ __typeof__(real_##f) p_ = REAL(f); \
-	p_ ? p_(__VA_ARGS__) : syscall(nr, __VA_ARGS__); })
+	p_ ? p_(__VA_ARGS__) : sys(nr, __VA_ARGS__); })
 
 /* For the others: fail as a missing function would. */
 #define NOSYS(ret) do { errno = ENOSYS; return ret; } while (0)
@@ -216,13 +263,13 @@ chunk_of(int fd, int make)
 	c = __atomic_load_n(&chunks[i], __ATOMIC_ACQUIRE);
 	if (c || !make)
 		return c;
-	c = (struct chunk *)syscall(SYS_mmap, NULL, sizeof(*c), PROT_READ | PROT_WRITE,
+	c = (struct chunk *)sys(SYS_mmap, NULL, sizeof(*c), PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (c == MAP_FAILED)
 		return NULL;
 	if (!__atomic_compare_exchange_n(&chunks[i], &none, c, 0, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE)) {
-		syscall(SYS_munmap, c, sizeof(*c));
+		sys(SYS_munmap, c, sizeof(*c));
 		c = none;
 	}
 	return c;
@@ -308,7 +355,7 @@ mine(void)
 {
 	if (__atomic_load_n(&owner, RELAXED) == 0)
 		iotrace_init();	/* a library's constructor ran before ours */
-	return (pid_t)syscall(SYS_getpid) == owner;
+	return (pid_t)sys(SYS_getpid) == owner;
 }
 
 /* ---- report lines ------------------------------------------------------ */
@@ -362,7 +409,7 @@ send_line(struct line *l)
 
 	l->b[l->n++] = '\n';
 	while (repfd >= 0 && off < l->n) {
-		w = syscall(SYS_write, repfd, l->b + off, l->n - off);
+		w = sys(SYS_write, repfd, l->b + off, l->n - off);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -569,7 +616,7 @@ opened(int fd, int opens)
 static void
 relocate(void)
 {
-	int fd = (int)syscall(SYS_fcntl, repfd, piped ? F_DUPFD : F_DUPFD_CLOEXEC, repfd + 1);
+	int fd = (int)sys(SYS_fcntl, repfd, piped ? F_DUPFD : F_DUPFD_CLOEXEC, repfd + 1);
 	char *p;
 	struct line l = { .n = 0 };
 
@@ -930,6 +977,42 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int fl)
 	WRF(sendmsg, fd, fd, m, fl);
 }
 
+/* The batch forms: the bytes of each message the call got through. */
+static int
+mmsg_ret(int fd, struct mmsghdr *v, int r, int rd)
+{
+	unsigned long n = 0;
+
+	for (int i = 0; i < r; i++)
+		n += v[i].msg_len;
+	if (r >= 0) {
+		if (rd)
+			count_r(fd, (long)n);
+		else
+			count_w(fd, (long)n);
+	}
+	return r;
+}
+
+EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int fl)
+{
+	int r;
+
+	if (!REAL(sendmmsg))
+		NOSYS(-1);
+	inraw.out = fd + 1;
+	r = real_sendmmsg(fd, v, n, fl);
+	inraw.out = 0;
+	return mmsg_ret(fd, v, r, 0);
+}
+
+EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int fl, struct timespec *t)
+{
+	if (!REAL(recvmmsg))
+		NOSYS(-1);
+	return mmsg_ret(fd, v, real_recvmmsg(fd, v, n, fl, t), 1);
+}
+
 EXPORT ssize_t vmsplice(int fd, const struct iovec *v, size_t n, unsigned int fl)
 {
 	WRF(vmsplice, fd, fd, v, n, fl);
@@ -1023,7 +1106,7 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 static int
 fcntl_common(__typeof__(fcntl) *f, int fd, int cmd, void *arg)
 {
-	int r = f ? f(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+	int r = f ? f(fd, cmd, arg) : (int)sys(SYS_fcntl, fd, cmd, arg);
 
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return duped_ret(r);
@@ -1276,7 +1359,7 @@ EXPORT void _exit(int status)
 	report_all("exit");
 	if (REAL(_exit))
 		real__exit(status);
-	syscall(SYS_exit_group, status);
+	sys(SYS_exit_group, status);
 	__builtin_unreachable();
 }
 
@@ -1285,7 +1368,7 @@ EXPORT void _Exit(int status)
 	report_all("exit");
 	if (REAL(_Exit))
 		real__Exit(status);
-	syscall(SYS_exit_group, status);
+	sys(SYS_exit_group, status);
 	__builtin_unreachable();
 }
 
@@ -1306,14 +1389,14 @@ thread_io(unsigned long *r, unsigned long *w, unsigned long *got)
 {
 	char b[512];
 	const char *p, *q;
-	long n = -1, fd = syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/io",
+	long n = -1, fd = sys(SYS_openat, AT_FDCWD, "/proc/thread-self/io",
 				  O_RDONLY | O_CLOEXEC);
 	int e = errno;
 
 	if (fd >= 0) {
-		while ((n = syscall(SYS_read, fd, b, sizeof(b) - 1)) == -1 && errno == EINTR)
+		while ((n = sys(SYS_read, fd, b, sizeof(b) - 1)) == -1 && errno == EINTR)
 			;
-		syscall(SYS_close, fd);
+		sys(SYS_close, fd);
 	}
 	errno = e;
 	if (n <= 0)
@@ -1534,7 +1617,7 @@ seek_past_end(FILE *fp)
 	block = target & ~(off64_t)(bs - 1);
 	if (target == block || target - block > bs)
 		return 0;	/* glibc would not have read */
-	if (syscall(SYS_fstat, fp->_fileno, &st) == -1 || !S_ISREG(st.st_mode) ||
+	if (sys(SYS_fstat, fp->_fileno, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_size <= block || st.st_size >= target) {
 		errno = e;
 		return 0;
@@ -1988,7 +2071,7 @@ flush_all(int (*f)(FILE *), FILE *arg)
 	for (FILE *fp = _IO_list_all; fp; fp = fp->_chain)
 		n++;
 	if (n > cap) {
-		w = (struct waiting *)syscall(SYS_mmap, NULL, n * sizeof(*w), PROT_READ | PROT_WRITE,
+		w = (struct waiting *)sys(SYS_mmap, NULL, n * sizeof(*w), PROT_READ | PROT_WRITE,
 					      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		cap = w == MAP_FAILED ? 0 : n;
 		if (w == MAP_FAILED)
@@ -2010,7 +2093,7 @@ flush_all(int (*f)(FILE *), FILE *arg)
 			count_w(fp->_fileno, d);
 	}
 	if (w != stack)
-		syscall(SYS_munmap, w, cap * sizeof(*w));
+		sys(SYS_munmap, w, cap * sizeof(*w));
 	errno = e;
 	return r;
 }
@@ -2199,131 +2282,121 @@ EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
 	return fopened(real_freopen64(path, mode, fp));
 }
 
-/* ---- messages on stderr: error(3), err(3), perror(3) ------------------ */
+/* ---- messages on stderr: error(3), err(3), perror(3), getopt ---------- */
 
-/* glibc prints these through internal calls.  Their bytes are known in
- * advance: "PROG: " MESSAGE [": " strerror] "\n", and error() flushes stdout
- * first; count them before the call, which may not return. */
+/* glibc prints these through its internal stdio, as many writes as it
+ * likes, into stderr: what this thread wrote during the call goes to
+ * stderr's descriptor.  error() flushes stdout first: the shim's fflush does
+ * that, counted, and glibc's then finds nothing. */
 static void
-count_msg(const char *prog, const char *msg, int errnum, int flush_stdout, long extra)
+msg_begin(struct tio *t)
 {
-	long n = (prog ? (long)strlen(prog) + 2 : 0) + (msg ? (long)strlen(msg) : 0) + 1 + extra;
 	int e = errno;
 
-	if (errnum)
-		n += (long)strlen(strerror(errnum)) + (msg ? 2 : 0);
-	if (flush_stdout && stdout && stdout->_fileno >= 0 && wpend(stdout) > 0)
-		count_w(stdout->_fileno, wpend(stdout));
-	if (stderr && stderr->_fileno >= 0)
-		count_w(stderr->_fileno, n + (wpend(stderr) > 0 ? wpend(stderr) : 0));
+	tio_begin(t, fdof(stderr) >= 0);
 	errno = e;
 }
 
-EXPORT void error(int status, int errnum, const char *fmt, ...)
+static void
+msg_end(struct tio *t)
+{
+	int e = errno, fd = fdof(stderr);
+
+	if (tio_end(t) && t->w > 0 && fd >= 0)
+		count_w(fd, (long)t->w);
+	errno = e;
+}
+
+static char *
+format(const char *fmt, va_list ap)
 {
 	char *msg = NULL;
+	int e = errno;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	errno = e;
+	return msg;
+}
+
+/* error(status, ...) is error(0, ...) then exit(status), as glibc's is. */
+EXPORT void error(int status, int errnum, const char *fmt, ...)
+{
+	struct tio t;
 	va_list ap;
+	char *msg;
 	int e = errno;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	msg = format(fmt, ap);
 	va_end(ap);
+	fflush(stdout);
 	errno = e;
-	if (msg && !error_print_progname)
-		count_msg(program_invocation_name, msg, errnum, 1, 0);
-	errno = e;
+	msg_begin(&t);
 	if (REAL(error))
-		real_error(status, errnum, "%s", msg ? msg : fmt);
+		real_error(0, errnum, "%s", msg ? msg : fmt);
+	msg_end(&t);
 	free(msg);
+	if (status)
+		exit(status);
 	errno = e;
 }
 
-/* "PROG:FILE:LINE: MSG[: strerror]\n" (or "PROG: MSG..." without FILE),
- * once per line with error_one_per_line, as glibc decides it. */
 EXPORT void error_at_line(int status, int errnum, const char *file, unsigned int line,
 			  const char *fmt, ...)
 {
-	static const char *old_file;
-	static unsigned int old_line;
-	char *msg = NULL, num[16];
+	struct tio t;
 	va_list ap;
-	int e = errno, skip = 0;
-
-	if (error_one_per_line) {
-		skip = old_line == line && (file == old_file ||
-			(old_file && file && strcmp(old_file, file) == 0));
-		old_file = file;
-		old_line = line;
-	}
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (msg && !skip && !error_print_progname) {
-		/* "PROG:" FILE ":" LINE ": " is "PROG: " and FILE LINE ": " more */
-		snprintf(num, sizeof(num), "%u", line);
-		count_msg(program_invocation_name, msg, errnum, 1,
-			  file ? (long)(strlen(file) + strlen(num) + 2) : 0);
-	}
-	errno = e;
-	if (REAL(error_at_line))
-		real_error_at_line(status, errnum, file, line, "%s", msg ? msg : fmt);
-	free(msg);
-	errno = e;
-}
-
-/* warn: "PROG: MSG: strerror(errno)\n", or "PROG: strerror\n" without MSG. */
-static void
-count_warn(const char *fmt, va_list ap, int errnum)
-{
-	char *msg = NULL;
-	va_list aq;
+	char *msg;
 	int e = errno;
 
-	if (fmt) {
-		va_copy(aq, ap);
-		if (vasprintf(&msg, fmt, aq) < 0)
-			msg = NULL;
-		va_end(aq);
-		if (msg == NULL)
-			return;
-	}
-	count_msg(program_invocation_short_name, msg, errnum, 0, 0);
+	va_start(ap, fmt);
+	msg = format(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	errno = e;
+	msg_begin(&t);
+	if (REAL(error_at_line))
+		real_error_at_line(0, errnum, file, line, "%s", msg ? msg : fmt);
+	msg_end(&t);
 	free(msg);
+	if (status)
+		exit(status);
 	errno = e;
 }
 
 EXPORT void vwarn(const char *fmt, va_list ap)
 {
-	count_warn(fmt, ap, errno);
+	struct tio t;
+
+	msg_begin(&t);
 	if (REAL(vwarn))
 		real_vwarn(fmt, ap);
+	msg_end(&t);
 }
 
 EXPORT void vwarnx(const char *fmt, va_list ap)
 {
-	count_warn(fmt, ap, 0);
+	struct tio t;
+
+	msg_begin(&t);
 	if (REAL(vwarnx))
 		real_vwarnx(fmt, ap);
+	msg_end(&t);
 }
 
+/* err is warn then exit, as glibc's is. */
 EXPORT void verr(int status, const char *fmt, va_list ap)
 {
-	count_warn(fmt, ap, errno);
-	if (REAL(verr))
-		real_verr(status, fmt, ap);
+	vwarn(fmt, ap);
 	exit(status);
 }
 
 EXPORT void verrx(int status, const char *fmt, va_list ap)
 {
-	count_warn(fmt, ap, 0);
-	if (REAL(verrx))
-		real_verrx(status, fmt, ap);
+	vwarnx(fmt, ap);
 	exit(status);
 }
-
 
 EXPORT void warn(const char *fmt, ...) { VA(vwarn(fmt, ap), fmt); }
 EXPORT void warnx(const char *fmt, ...) { VA(vwarnx(fmt, ap), fmt); }
@@ -2332,15 +2405,67 @@ EXPORT void errx(int status, const char *fmt, ...) { VA(verrx(status, fmt, ap), 
 
 EXPORT void perror(const char *s)
 {
-	int e = errno;
+	struct tio t;
 
-	/* "S: strerror\n" or "strerror\n", strerror(0) included */
-	if (stderr && stderr->_fileno >= 0)
-		count_w(stderr->_fileno, (s && *s ? (long)strlen(s) + 2 : 0) +
-			(long)strlen(strerror(e)) + 1);
-	errno = e;
+	msg_begin(&t);
 	if (REAL(perror))
 		real_perror(s);
+	msg_end(&t);
+}
+
+EXPORT void psignal(int sig, const char *s)
+{
+	struct tio t;
+
+	msg_begin(&t);
+	if (REAL(psignal))
+		real_psignal(sig, s);
+	msg_end(&t);
+}
+
+EXPORT void psiginfo(const siginfo_t *si, const char *s)
+{
+	struct tio t;
+
+	msg_begin(&t);
+	if (REAL(psiginfo))
+		real_psiginfo(si, s);
+	msg_end(&t);
+}
+
+/* getopt prints its complaints only while opterr is set: look then only. */
+#define GETOPT(f, ...) do { \
+	struct tio t_; \
+	int r_; \
+	if (!REAL(f)) \
+		NOSYS(-1); \
+	if (!opterr) \
+		return real_##f(__VA_ARGS__); \
+	msg_begin(&t_); \
+	r_ = real_##f(__VA_ARGS__); \
+	msg_end(&t_); \
+	return r_; } while (0)
+
+EXPORT int getopt(int argc, char *const argv[], const char *opts)
+{
+	GETOPT(getopt, argc, argv, opts);
+}
+
+EXPORT int __posix_getopt(int argc, char *const argv[], const char *opts)
+{
+	GETOPT(__posix_getopt, argc, argv, opts);
+}
+
+EXPORT int getopt_long(int argc, char *const argv[], const char *opts,
+		       const struct option *lo, int *li)
+{
+	GETOPT(getopt_long, argc, argv, opts, lo, li);
+}
+
+EXPORT int getopt_long_only(int argc, char *const argv[], const char *opts,
+			    const struct option *lo, int *li)
+{
+	GETOPT(getopt_long_only, argc, argv, opts, lo, li);
 }
 
 /* ---- death by a signal ------------------------------------------------- */
@@ -2554,7 +2679,7 @@ setup_report(void)
 	int fd = parse_fd(getenv("IPCLAB_IOTRACE_FD"));
 	struct line l = { .n = 0 };
 
-	if (fd >= 0 && syscall(SYS_fcntl, fd, F_GETFD) != -1) {
+	if (fd >= 0 && sys(SYS_fcntl, fd, F_GETFD) != -1) {
 		repfd = fd;
 		piped = 1;
 		put(&l, envbuf);
@@ -2566,7 +2691,7 @@ setup_report(void)
 		}
 		return;
 	}
-	repfd = (int)syscall(SYS_fcntl, 2, F_DUPFD_CLOEXEC, high_fd());
+	repfd = (int)sys(SYS_fcntl, 2, F_DUPFD_CLOEXEC, high_fd());
 }
 
 /* The kernel's count of the bytes this process read and wrote (rchar and
@@ -2578,12 +2703,12 @@ kernel_io(unsigned long *r, unsigned long *w)
 {
 	char b[512];
 	const char *p;
-	long n = -1, fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/io", O_RDONLY | O_CLOEXEC);
+	long n = -1, fd = sys(SYS_openat, AT_FDCWD, "/proc/self/io", O_RDONLY | O_CLOEXEC);
 
 	if (fd >= 0) {
-		while ((n = syscall(SYS_read, fd, b, sizeof(b) - 1)) == -1 && errno == EINTR)
+		while ((n = sys(SYS_read, fd, b, sizeof(b) - 1)) == -1 && errno == EINTR)
 			;
-		syscall(SYS_close, fd);
+		sys(SYS_close, fd);
 	}
 	if (n <= 0)
 		return 0;
@@ -2627,12 +2752,23 @@ mark(const char *at)
 	errno = e;
 }
 
+/* quick_exit runs its handlers, ours last (the first registered), and does
+ * not flush stdio: nothing more moves after this. */
+static void
+on_quick_exit(void)
+{
+	int e = errno;
+
+	report_all("exit");
+	errno = e;
+}
+
 static void
 child_reset(void)
 {
 	int high = __atomic_load_n(&fdhigh, RELAXED);
 
-	owner = (pid_t)syscall(SYS_getpid);
+	owner = (pid_t)sys(SYS_getpid);
 	for (int i = 0; i <= high / CHUNK && i < NCHUNK; i++)
 		if (chunks[i])
 			memset(chunks[i]->c, 0, sizeof(chunks[i]->c[0]) *
@@ -2654,10 +2790,11 @@ iotrace_init(void)
 	resolve_all();
 	raw_check();
 	learn_memstreams();
-	owner = (pid_t)syscall(SYS_getpid);
+	owner = (pid_t)sys(SYS_getpid);
 	take_own();
 	setup_report();
 	pthread_atfork(NULL, NULL, child_reset);
+	at_quick_exit(on_quick_exit);
 	catch_fatal(SIGPIPE);
 	catch_fatal(SIGINT);
 	catch_fatal(SIGTERM);
@@ -2678,4 +2815,106 @@ iotrace_fini(void)
 		flush_all(real_fflush, NULL);
 	report_all("exit");
 	errno = e;
+}
+
+/* ---- syscall(3) -------------------------------------------------------- */
+
+/* libuv (node) and others call the kernel through syscall(3): the calls
+ * that move bytes, open, close or exec go to the wrappers above. */
+static long
+sys_io(long nr, const long *a, int *done)
+{
+	*done = 1;
+	switch (nr) {
+	case SYS_read: return read((int)a[0], (void *)a[1], (size_t)a[2]);
+	case SYS_write: return write((int)a[0], (const void *)a[1], (size_t)a[2]);
+	case SYS_pread64: return pread((int)a[0], (void *)a[1], (size_t)a[2], a[3]);
+	case SYS_pwrite64: return pwrite((int)a[0], (const void *)a[1], (size_t)a[2], a[3]);
+	case SYS_readv: return readv((int)a[0], (const struct iovec *)a[1], (int)a[2]);
+	case SYS_writev: return writev((int)a[0], (const struct iovec *)a[1], (int)a[2]);
+	case SYS_recvfrom:
+		return recvfrom((int)a[0], (void *)a[1], (size_t)a[2], (int)a[3],
+				(struct sockaddr *)a[4], (socklen_t *)a[5]);
+	case SYS_sendto:
+		return sendto((int)a[0], (const void *)a[1], (size_t)a[2], (int)a[3],
+			      (const struct sockaddr *)a[4], (socklen_t)a[5]);
+	case SYS_recvmsg: return recvmsg((int)a[0], (struct msghdr *)a[1], (int)a[2]);
+	case SYS_sendmsg: return sendmsg((int)a[0], (const struct msghdr *)a[1], (int)a[2]);
+	case SYS_sendmmsg:
+		return sendmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3]);
+	case SYS_recvmmsg:
+		return recvmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3],
+				(struct timespec *)a[4]);
+	case SYS_sendfile: return sendfile((int)a[0], (int)a[1], (off_t *)a[2], (size_t)a[3]);
+	case SYS_copy_file_range:
+		return copy_file_range((int)a[0], (off64_t *)a[1], (int)a[2], (off64_t *)a[3],
+				       (size_t)a[4], (unsigned int)a[5]);
+	case SYS_splice:
+		return splice((int)a[0], (off64_t *)a[1], (int)a[2], (off64_t *)a[3],
+			      (size_t)a[4], (unsigned int)a[5]);
+	}
+	*done = 0;
+	return 0;
+}
+
+/* preadv, pwritev and their v2 forms take the offset as two halves. */
+static long
+sys_vec(long nr, const long *a, int *done)
+{
+	*done = 1;
+	switch (nr) {
+	case SYS_preadv: return preadv((int)a[0], (const struct iovec *)a[1], (int)a[2], a[3]);
+	case SYS_pwritev: return pwritev((int)a[0], (const struct iovec *)a[1], (int)a[2], a[3]);
+	case SYS_preadv2:
+		return preadv2((int)a[0], (const struct iovec *)a[1], (int)a[2], a[3], (int)a[5]);
+	case SYS_pwritev2:
+		return pwritev2((int)a[0], (const struct iovec *)a[1], (int)a[2], a[3], (int)a[5]);
+	}
+	*done = 0;
+	return 0;
+}
+
+static long
+sys_fd(long nr, const long *a, int *done)
+{
+	*done = 1;
+	switch (nr) {
+	case SYS_open: return open((const char *)a[0], (int)a[1], (mode_t)a[2]);
+	case SYS_openat: return openat((int)a[0], (const char *)a[1], (int)a[2], (mode_t)a[3]);
+	case SYS_creat: return creat((const char *)a[0], (mode_t)a[1]);
+	case SYS_close: return close((int)a[0]);
+	case SYS_close_range: return close_range((unsigned int)a[0], (unsigned int)a[1], (int)a[2]);
+	case SYS_dup: return dup((int)a[0]);
+	case SYS_dup2: return dup2((int)a[0], (int)a[1]);
+	case SYS_dup3: return dup3((int)a[0], (int)a[1], (int)a[2]);
+	case SYS_fcntl: return fcntl((int)a[0], (int)a[1], a[2]);
+	case SYS_execve:
+		return execve((const char *)a[0], (char *const *)a[1], (char *const *)a[2]);
+	case SYS_execveat:
+		return execveat((int)a[0], (const char *)a[1], (char *const *)a[2],
+				(char *const *)a[3], (int)a[4]);
+	case SYS_exit_group: _exit((int)a[0]);
+	}
+	*done = 0;
+	return 0;
+}
+
+EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6], r;
+	int done;
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	r = sys_io(nr, a, &done);
+	if (!done)
+		r = sys_vec(nr, a, &done);
+	if (!done)
+		r = sys_fd(nr, a, &done);
+	if (!done)
+		r = sys(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	return r;
 }
