@@ -129,3 +129,37 @@ compare() {
 	grep -q "/f299 strace=0/9 iotrace=0/9" <<< "$output"
 	grep -q "/high strace=0/8 iotrace=0/8" <<< "$output"
 }
+
+# ---- the report channel ------------------------------------------------------
+
+@test "a posix_spawn child with addclosefrom_np(3) still reports" {
+	compare "$H/iotrace_channel closefrom data.txt > cat.out"
+	grep -q "/data.txt strace=[1-9]" <<< "$output"
+}
+
+@test "close_range(3, ~0U) through syscall(2) and then exec: the reader still reports" {
+	compare "$H/iotrace_channel range data.txt > cat.out"
+	grep -q "/data.txt strace=[1-9]" <<< "$output"
+}
+
+@test "FD_CLOEXEC and FIOCLEX on every descriptor, then exec: the reader still reports" {
+	compare "$H/iotrace_channel cloexec data.txt > cat.out"
+	grep -q "/data.txt strace=[1-9]" <<< "$output"
+}
+
+@test "bash's exec 1001>file: the file gets only what the script wrote, the children still report" {
+	compare 'bash -c "exec 1001>user.txt; cat data.txt > c1; echo mine >&1001;
+		exec 1000>user2.txt 1002>user3.txt; cat data.txt | wc -l; echo two >&1000; exec 1001>&-;
+		sh -c \"cat data.txt > c2\""'
+	[ "$(cat user.txt)" = mine ]
+	[ "$(cat user2.txt)" = two ]
+}
+
+@test "the channel replaced by the kernel's own dup2: the report is dropped, the file untouched" {
+	printf 'before\n' > mine.txt
+	run --separate-stderr ipclab iotrace -o "$D/rep" -- "$H/iotrace_channel" raw mine.txt
+	[ "$status" -eq 0 ]
+	[ "$output" = raw ]
+	[ "$stderr" = "" ]
+	[ "$(cat mine.txt)" = before ]
+}

@@ -39,6 +39,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@
 #include <unistd.h>
 #include <wchar.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/single_threaded.h>
@@ -102,6 +104,8 @@ static int repfd = -1;		/* where the lines go */
 static int piped;		/* repfd is iotrace's pipe, inherited by exec */
 static pid_t owner;		/* the process these counters belong to */
 static char envbuf[64] = "IPCLAB_IOTRACE_FD=";
+static char pipebuf[96] = "IPCLAB_IOTRACE_PIPE=";
+static unsigned long rep_dev, rep_ino;	/* what repfd must be */
 
 extern FILE *_IO_list_all;	/* glibc: the chain of every open FILE */
 
@@ -144,7 +148,8 @@ int __posix_getopt(int, char *const[], const char *);
 	X(recv) X(recvfrom) X(recvmsg) X(send) X(sendto) X(sendmsg) \
 	X(__recv_chk) X(__recvfrom_chk) \
 	X(copy_file_range) X(sendfile) X(sendfile64) X(splice) X(vmsplice) \
-	X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64) \
+	X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64) X(ioctl) \
+	X(posix_spawn_file_actions_addclosefrom_np) X(posix_spawn_file_actions_addclose) \
 	X(close) X(close_range) X(closefrom) \
 	X(execve) X(execveat) X(execvpe) X(fexecve) X(_exit) X(_Exit) \
 	X(fopen) X(fopen64) X(freopen) X(freopen64) X(fclose) X(pclose) \
@@ -400,6 +405,70 @@ putpath(struct line *l, const char *s)
 	}
 }
 
+/* ---- the report channel ------------------------------------------------ */
+
+/* repfd is the channel only while it is the same open file as at the start
+ * (device and inode): a program that closed it behind the shim's back (a
+ * raw close_range, a posix_spawn file action) may have a file of its own
+ * at that number now.  Then the channel is looked for among the process's
+ * descriptors; if it is gone, lines are dropped, never written elsewhere. */
+static int
+same_file(int fd, unsigned long dev, unsigned long ino)
+{
+	struct stat st;
+	int e = errno, r = fd >= 0 && sys(SYS_fstat, fd, &st) == 0 &&
+			   (unsigned long)st.st_dev == dev && (unsigned long)st.st_ino == ino;
+
+	errno = e;
+	return r;
+}
+
+/* The descriptor that is (dev, ino), from /proc/self/fd, or -1. */
+static int
+find_file(unsigned long dev, unsigned long ino)
+{
+	char b[4096];
+	long dir = sys(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long n;
+	int found = -1, e = errno;
+
+	while (dir >= 0 && found < 0 && (n = sys(SYS_getdents64, dir, b, sizeof(b))) > 0) {
+		for (long off = 0; off < n && found < 0;) {
+			const char *name = b + off + 19;	/* struct linux_dirent64 */
+			unsigned short len;
+			int fd = 0;
+
+			memcpy(&len, b + off + 16, sizeof(len));
+			off += len;
+			if (*name < '0' || *name > '9')
+				continue;
+			for (; *name >= '0' && *name <= '9'; name++)
+				fd = fd * 10 + (*name - '0');
+			if (fd != dir && same_file(fd, dev, ino))
+				found = fd;
+		}
+	}
+	if (dir >= 0)
+		sys(SYS_close, dir);
+	errno = e;
+	return found;
+}
+
+static void set_envs(void);
+
+static int
+channel_ok(void)
+{
+	if (repfd < 0)
+		return 0;
+	if (same_file(repfd, rep_dev, rep_ino))
+		return 1;
+	repfd = find_file(rep_dev, rep_ino);
+	if (repfd >= 0 && piped)
+		set_envs();
+	return repfd >= 0;
+}
+
 static void
 send_line(struct line *l)
 {
@@ -408,6 +477,8 @@ send_line(struct line *l)
 	int e = errno;
 
 	l->b[l->n++] = '\n';
+	if (!channel_ok())
+		return;
 	while (repfd >= 0 && off < l->n) {
 		w = sys(SYS_write, repfd, l->b + off, l->n - off);
 		if (w == -1 && errno == EINTR)
@@ -617,18 +688,12 @@ static void
 relocate(void)
 {
 	int fd = (int)sys(SYS_fcntl, repfd, piped ? F_DUPFD : F_DUPFD_CLOEXEC, repfd + 1);
-	char *p;
-	struct line l = { .n = 0 };
 
 	if (fd < 0)
 		return;
 	repfd = fd;
-	if (!piped)
-		return;
-	putnum(&l, "", (unsigned long)fd);
-	l.b[l.n] = '\0';
-	p = envbuf + sizeof("IPCLAB_IOTRACE_FD=") - 1;
-	memcpy(p, l.b, l.n + 1);
+	if (piped)
+		set_envs();
 }
 
 /* ---- the open family --------------------------------------------------- */
@@ -1106,7 +1171,11 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 static int
 fcntl_common(__typeof__(fcntl) *f, int fd, int cmd, void *arg)
 {
-	int r = f ? f(fd, cmd, arg) : (int)sys(SYS_fcntl, fd, cmd, arg);
+	int r;
+
+	if (cmd == F_SETFD && fd == repfd && fd >= 0 && piped)
+		return 0;	/* close-on-exec would lose the channel at exec */
+	r = f ? f(fd, cmd, arg) : (int)sys(SYS_fcntl, fd, cmd, arg);
 
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return duped_ret(r);
@@ -1200,11 +1269,55 @@ EXPORT void closefrom(int lo)
 	errno = e;
 }
 
+/* ioctl's FIOCLEX is fcntl's F_SETFD: not on the channel. */
+EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (req == FIOCLEX && fd == repfd && fd >= 0 && piped)
+		return 0;
+	if (!REAL(ioctl))
+		return (int)sys(SYS_ioctl, fd, req, arg);
+	return real_ioctl(fd, req, arg);
+}
+
+/* A posix_spawn child closes what its file actions say inside glibc: a
+ * closefrom over the channel keeps it, at the lowest number that the
+ * closefrom frees (the child finds it there by its inode); a close of
+ * the channel itself is dropped. */
+EXPORT int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *fa, int from)
+{
+	int r;
+
+	if (!REAL(posix_spawn_file_actions_addclosefrom_np))
+		NOSYS(ENOSYS);
+	if (!piped || repfd < 0 || repfd < from || from < 0)
+		return real_posix_spawn_file_actions_addclosefrom_np(fa, from);
+	if (repfd != from && (r = posix_spawn_file_actions_adddup2(fa, repfd, from)) != 0)
+		return r;
+	return real_posix_spawn_file_actions_addclosefrom_np(fa, from + 1);
+}
+
+EXPORT int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa, int fd)
+{
+	if (!REAL(posix_spawn_file_actions_addclose))
+		NOSYS(ENOSYS);
+	if (fd == repfd && fd >= 0 && piped)
+		return 0;
+	return real_posix_spawn_file_actions_addclose(fa, fd);
+}
+
 /* ---- exec and _exit: the counters would be lost ----------------------- */
 
 /* The shim's own bytes go on with the process into its next image, in the
  * environment that exec passes: IPCLAB_IOTRACE_OWN=PID:READ:WRITTEN, taken
- * only by the same pid (a stale copy handed on by a shell names another). */
+ * only by the same pid (a stale copy handed on by a shell names another);
+ * and so does where the channel is, whatever environment the program
+ * passes (bash passes its own copy, made before the channel moved). */
 #define OWNVAR "IPCLAB_IOTRACE_OWN="
 #define ENVMAX 4096
 static char ownbuf[80];
@@ -1227,10 +1340,20 @@ with_own(char *const *envp, char **out)
 	for (size_t i = 0; envp[i]; i++) {
 		if (j == ENVMAX)
 			return envp;
-		if (strncmp(envp[i], OWNVAR, sizeof(OWNVAR) - 1) != 0)
-			out[j++] = envp[i];
+		if (strncmp(envp[i], OWNVAR, sizeof(OWNVAR) - 1) == 0 ||
+		    (piped && (strncmp(envp[i], "IPCLAB_IOTRACE_FD=", 18) == 0 ||
+			       strncmp(envp[i], "IPCLAB_IOTRACE_PIPE=", 20) == 0)))
+			continue;
+		out[j++] = envp[i];
 	}
 	out[j++] = ownbuf;
+	if (piped) {	/* where the channel is now, inherited whatever the flags */
+		if (channel_ok())
+			sys(SYS_fcntl, repfd, F_SETFD, 0);
+		set_envs();
+		out[j++] = envbuf;
+		out[j++] = pipebuf;
+	}
 	out[j] = NULL;
 	return out;
 }
@@ -1259,7 +1382,7 @@ take_own(void)
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	char *env[ENVMAX + 2];
+	char *env[ENVMAX + 4];
 
 	report_all("exec");
 	envp = with_own(envp, env);
@@ -1278,7 +1401,7 @@ EXPORT int execvp(const char *file, char *const argv[])
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	char *env[ENVMAX + 2];
+	char *env[ENVMAX + 4];
 
 	report_all("exec");
 	if (!REAL(execvpe))
@@ -1288,7 +1411,7 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	char *env[ENVMAX + 2];
+	char *env[ENVMAX + 4];
 
 	report_all("exec");
 	if (!REAL(fexecve))
@@ -1299,7 +1422,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 EXPORT int execveat(int dir, const char *path, char *const argv[], char *const envp[],
 		    int flags)
 {
-	char *env[ENVMAX + 2];
+	char *env[ENVMAX + 4];
 
 	report_all("exec");
 	envp = with_own(envp, env);
@@ -2673,25 +2796,89 @@ parse_fd(const char *s)
 	return (int)v;
 }
 
+/* IPCLAB_IOTRACE_FD=N and IPCLAB_IOTRACE_PIPE=N:DEV:INO in environ, the
+ * shim's own buffers, so that a later exec hands them on. */
+static void
+set_envs(void)
+{
+	struct line l = { .n = 0 };
+
+	put(&l, "IPCLAB_IOTRACE_FD=");
+	if (repfd >= 0)
+		putnum(&l, "", (unsigned long)repfd);
+	else
+		put(&l, "-1");
+	l.b[l.n] = '\0';
+	memcpy(envbuf, l.b, l.n + 1);
+	l.n = 0;
+	put(&l, "IPCLAB_IOTRACE_PIPE=");
+	putnum(&l, "", (unsigned long)(repfd >= 0 ? repfd : 0));
+	putnum(&l, ":", rep_dev);
+	putnum(&l, ":", rep_ino);
+	l.b[l.n] = '\0';
+	memcpy(pipebuf, l.b, l.n + 1);
+	if (getenv("IPCLAB_IOTRACE_FD") != envbuf + sizeof("IPCLAB_IOTRACE_FD=") - 1)
+		putenv(envbuf);
+	if (getenv("IPCLAB_IOTRACE_PIPE") != pipebuf + sizeof("IPCLAB_IOTRACE_PIPE=") - 1)
+		putenv(pipebuf);
+}
+
+/* IPCLAB_IOTRACE_PIPE as (fd, dev, ino); false when absent or malformed. */
+static int
+pipe_env(unsigned long *fd, unsigned long *dev, unsigned long *ino)
+{
+	const char *s = getenv("IPCLAB_IOTRACE_PIPE");
+	char *end;
+
+	if (s == NULL)
+		return 0;
+	*fd = strtoul(s, &end, 10);
+	if (*end != ':')
+		return 0;
+	*dev = strtoul(end + 1, &end, 10);
+	if (*end != ':')
+		return 0;
+	*ino = strtoul(end + 1, &end, 10);
+	return *end == '\0';
+}
+
+/* Under iotrace (IPCLAB_IOTRACE_FD set): the pipe it names when that is a
+ * pipe, else the one IPCLAB_IOTRACE_PIPE names, found wherever it is now
+ * (a shell that moved it hands on a stale environment), else none: the
+ * lines are dropped, never written to the program's stderr.  Alone: a
+ * close-on-exec copy of stderr. */
 static void
 setup_report(void)
 {
-	int fd = parse_fd(getenv("IPCLAB_IOTRACE_FD"));
-	struct line l = { .n = 0 };
+	const char *v = getenv("IPCLAB_IOTRACE_FD");
+	int fd = parse_fd(v);
+	unsigned long pfd, dev, ino;
+	struct stat st;
 
-	if (fd >= 0 && sys(SYS_fcntl, fd, F_GETFD) != -1) {
-		repfd = fd;
+	if (v != NULL) {
 		piped = 1;
-		put(&l, envbuf);
-		putnum(&l, "", (unsigned long)fd);
-		l.b[l.n] = '\0';
-		if (l.n < sizeof(envbuf)) {
-			memcpy(envbuf, l.b, l.n + 1);
-			putenv(envbuf);
+		if (fd >= 0 && sys(SYS_fstat, fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+		    !(pipe_env(&pfd, &dev, &ino) && pfd == (unsigned long)fd &&
+		      (dev != (unsigned long)st.st_dev || ino != (unsigned long)st.st_ino) &&
+		      find_file(dev, ino) >= 0)) {
+			repfd = fd;
+			rep_dev = (unsigned long)st.st_dev;
+			rep_ino = (unsigned long)st.st_ino;
+		} else if (pipe_env(&pfd, &dev, &ino)) {
+			rep_dev = dev;
+			rep_ino = ino;
+			repfd = find_file(dev, ino);
 		}
+		set_envs();
 		return;
 	}
 	repfd = (int)sys(SYS_fcntl, 2, F_DUPFD_CLOEXEC, high_fd());
+	if (repfd >= 0 && sys(SYS_fstat, repfd, &st) == 0) {
+		rep_dev = (unsigned long)st.st_dev;
+		rep_ino = (unsigned long)st.st_ino;
+	} else {
+		repfd = -1;
+	}
 }
 
 /* The kernel's count of the bytes this process read and wrote (rchar and
