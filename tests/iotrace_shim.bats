@@ -163,3 +163,78 @@ compare() {
 	[ "$stderr" = "" ]
 	[ "$(cat mine.txt)" = before ]
 }
+
+# ---- interpreters, tools and builds ------------------------------------------
+
+@test "python3 reading by lines, writing, seeking and a subprocess match strace" {
+	compare '/usr/bin/python3 -c "
+import subprocess
+with open(\"data.txt\") as f:
+    n = sum(1 for _ in f)
+with open(\"py.out\", \"w\") as f:
+    f.write(str(n) * 5000)
+with open(\"random.bin\", \"rb\") as f:
+    f.seek(100000); a = f.read(5000); f.seek(-10, 2); b = f.read()
+print(n, len(a), len(b))
+subprocess.run([\"wc\", \"-c\", \"py.out\"], check=True)
+"'
+}
+
+@test "perl reading, writing, seeking and printing to a pipe match strace" {
+	compare 'perl -e "open(my \$f, \"<\", \"data.txt\") or die; my \$n = 0; \$n++ while <\$f>;
+		seek(\$f, 1000, 0); read(\$f, my \$b, 50000); close \$f;
+		open(my \$o, \">\", \"pl.out\") or die; print \$o \"x\" x 100000; close \$o;
+		print \"\$n \", length(\$b), \"\\n\"" | cat'
+}
+
+@test "git init, add, commit, log and diff match strace" {
+	command -v git > /dev/null || skip "no git"
+	export IOTRACE_COMPARE_VOLATILE='^repo/\.git/index$'
+	compare 'export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
+		export HOME=$PWD GIT_CONFIG_NOSYSTEM=1
+		git init -q repo && cd repo && cp ../data.txt . &&
+		git -c user.name=a -c user.email=a@b add data.txt &&
+		git -c user.name=a -c user.email=a@b commit -q -m one &&
+		seq 5 > data.txt && git diff --stat && git log --oneline | wc -l'
+}
+
+@test "sqlite3 creating, filling and querying a database matches strace" {
+	command -v sqlite3 > /dev/null || skip "no sqlite3"
+	compare 'sqlite3 db.sqlite "create table t(a, b); with recursive c(x) as (select 1
+		union all select x + 1 from c where x < 20000) insert into t select x, hex(x * 7919)
+		from c; select count(*), sum(a) from t;" | cut -c1-20;
+		sqlite3 db.sqlite "select count(*) from t where a % 7 = 0"'
+}
+
+@test "make -j2 of a few C files matches strace" {
+	command -v make > /dev/null && command -v gcc > /dev/null || skip "no make or gcc"
+	for i in 1 2 3; do printf 'int f%d(int x) { return x + %d; }\n' $i $i > f$i.c; done
+	printf 'int f1(int), f2(int), f3(int);\nint main(void) { return f1(0) + f2(0) + f3(0) - 6; }\n' > main.c
+	printf 'prog: main.o f1.o f2.o f3.o\n\tgcc -o $@ $^\n%%.o: %%.c\n\tgcc -O1 -c $<\n' > Makefile
+	compare 'make -s -j2 && ./prog && echo built'
+}
+
+@test "compressors (xz, bzip2, zstd, gzip) and diff, cmp, patch match strace" {
+	compare 'xz -k -T1 data.txt && xz -dc data.txt.xz | cmp - data.txt;
+		bzip2 -k data.txt && bzip2 -dc data.txt.bz2 | wc -c;
+		zstd -q -k data.txt -o d.zst && zstd -q -dc d.zst | md5sum;
+		gzip -c random.bin > r.gz; seq 1 59000 > less.txt; diff data.txt less.txt > d.patch;
+		patch -s -o patched.txt less.txt d.patch && cmp patched.txt data.txt'
+}
+
+@test "awk, sed -i, sort -m, join and split match strace" {
+	compare 'awk "NR % 3 == 0 { print > \"a3.out\" } END { print NR }" data.txt;
+		cp data.txt s.txt && sed -i "s/0/o/g" s.txt; sort data.txt > s1; sort -n data.txt > s2;
+		sort -m s1 s1 | tail -n 1; split -l 7000 data.txt part.; cat part.* | wc -l;
+		seq 1 100 | awk "{print \$1, \$1 * 2}" > j1; join j1 j1 | wc -l'
+}
+
+@test "tclsh and node read and write files as strace sees" {
+	command -v tclsh > /dev/null || skip "no tclsh"
+	compare 'echo "set f [open data.txt]; set d [read \$f]; close \$f;
+		set o [open tcl.out w]; puts -nonewline \$o [string range \$d 0 9999]; close \$o;
+		puts [string length \$d]" | tclsh'
+	command -v node > /dev/null || skip "no node"
+	compare 'node -e "const fs = require(\"fs\"); const d = fs.readFileSync(\"data.txt\");
+		fs.writeFileSync(\"node.out\", d.subarray(0, 12345)); console.log(d.length)"'
+}
