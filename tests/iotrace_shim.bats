@@ -238,3 +238,49 @@ subprocess.run([\"wc\", \"-c\", \"py.out\"], check=True)
 	compare 'node -e "const fs = require(\"fs\"); const d = fs.readFileSync(\"data.txt\");
 		fs.writeFileSync(\"node.out\", d.subarray(0, 12345)); console.log(d.length)"'
 }
+
+# ---- the lines themselves ------------------------------------------------------
+
+# raw_lines CMD...: the shim's lines for CMD in $D/lines, through a pipe at
+# fd 7 as iotrace's (the shim takes a pipe only), CMD's stdout in $D/stdout.
+raw_lines() {
+	local shim
+	shim=$(find "$IPCLAB_BUILD" -name libipclab_io.so -path '*/ipclab/*' | head -n 1)
+	{ IPCLAB_IOTRACE_FD=7 LD_PRELOAD=$shim "$@" 7>&1 > "$D/stdout"; } | cat > "$D/lines"
+}
+
+@test "a file renamed before its close is reported under its first name, after an at=renamed line" {
+	raw_lines /usr/bin/python3 -c '
+import os
+fd = os.open("a.o.tmp", os.O_WRONLY | os.O_CREAT, 0o644)
+os.write(fd, b"12345")
+os.rename("a.o.tmp", "a.o")
+os.write(fd, b"678")
+os.close(fd)'
+	grep -A1 "at=renamed path=$W/a.o$" "$D/lines" |
+		grep -Eq "^iotrace: pid=[0-9]+ fd=[0-9]+ at=close opens=1 reads=0 read_bytes=0 writes=2 write_bytes=8 path=$W/a.o.tmp$"
+	[ "$(grep -c at=renamed "$D/lines")" -eq 1 ]	# removal alone is no rename
+}
+
+@test "at=end carries the kernel's rchar and wchar, less the shim's own lines" {
+	raw_lines sh -c 'cat data.txt > copy.txt; exec cat data.txt'
+	size=$(stat -c %s data.txt)
+	cat "$D/lines"
+	# cat's own process: it wrote the file once; the kernel agrees exactly
+	grep -Eq "^iotrace: pid=[0-9]+ ppid=[0-9]+ at=end rchar=[0-9]+ wchar=$size path=/usr/bin/cat$" "$D/lines"
+	# sh then exec cat: one process, its count goes on across the exec
+	grep -Eq "^iotrace: pid=[0-9]+ ppid=[0-9]+ at=end rchar=[0-9]+ wchar=$((size)) path=/usr/bin/cat$" "$D/lines"
+	[ "$(grep -Ec "at=end rchar=[0-9]+ wchar=$size path=/usr/bin/cat$" "$D/lines")" -eq 2 ]
+	cmp "$D/stdout" data.txt
+}
+
+@test "at=end of a process whose threads ended counts their bytes, not its children's" {
+	raw_lines sh -c "$H/iotrace_threads 8 10000; cat data.txt > copy.txt"
+	read -r _ _ _ rb _ _ _ wb < "$D/stdout"
+	out=$(stat -c %s "$D/stdout")
+	grep -Eq "at=end rchar=[0-9]+ wchar=$((wb + out)) path=$H/iotrace_threads$" "$D/lines"
+	# sh's own count leaves out what its children wrote
+	sh_w=$(grep -E "at=end rchar=[0-9]+ wchar=[0-9]+ path=/usr/bin/dash$" "$D/lines" |
+		tail -n 1 | sed 's/.*wchar=\([0-9]*\).*/\1/')
+	[ "$sh_w" -lt 1000 ]
+}

@@ -100,6 +100,7 @@ static struct chunk *chunks[NCHUNK];
 static struct fdc spill;	/* fds beyond the table, or no memory for a chunk */
 static int fdhigh;		/* the highest fd ever counted */
 static unsigned long own_r, own_w;	/* the shim's own bytes, in rchar/wchar */
+static unsigned long dead_r, dead_w;	/* of the threads that ended */
 static int repfd = -1;		/* where the lines go */
 static int piped;		/* repfd is iotrace's pipe, inherited by exec */
 static pid_t owner;		/* the process these counters belong to */
@@ -168,7 +169,8 @@ int __posix_getopt(int, char *const[], const char *);
 	X(error) X(vwarn) X(vwarnx) X(perror) X(error_at_line) \
 	X(psignal) X(psiginfo) X(getopt) X(__posix_getopt) X(getopt_long) X(getopt_long_only) \
 	X(sendmmsg) X(recvmmsg) X(syscall) \
-	X(ungetc) X(vfscanf) X(__isoc99_vfscanf) X(eventfd_read) X(eventfd_write)
+	X(ungetc) X(vfscanf) X(__isoc99_vfscanf) X(eventfd_read) X(eventfd_write) \
+	X(pthread_create) X(pthread_exit)
 
 /* The shim's own system calls: syscall(3) is wrapped for the program (see
  * the end of this file), so the shim makes its own with the instruction. */
@@ -1314,13 +1316,14 @@ EXPORT int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa, int
 /* ---- exec and _exit: the counters would be lost ----------------------- */
 
 /* The shim's own bytes go on with the process into its next image, in the
- * environment that exec passes: IPCLAB_IOTRACE_OWN=PID:READ:WRITTEN, taken
+ * environment that exec passes (with the counts of the threads that ended:
+ * IPCLAB_IOTRACE_OWN=PID:READ:WRITTEN:ENDED_READ:ENDED_WRITTEN), taken
  * only by the same pid (a stale copy handed on by a shell names another);
  * and so does where the channel is, whatever environment the program
  * passes (bash passes its own copy, made before the channel moved). */
 #define OWNVAR "IPCLAB_IOTRACE_OWN="
 #define ENVMAX 4096
-static char ownbuf[80];
+static char ownbuf[128];
 
 static char *const *
 with_own(char *const *envp, char **out)
@@ -1334,6 +1337,8 @@ with_own(char *const *envp, char **out)
 	putnum(&l, "", (unsigned long)owner);
 	putnum(&l, ":", __atomic_load_n(&own_r, RELAXED));
 	putnum(&l, ":", __atomic_load_n(&own_w, RELAXED));
+	putnum(&l, ":", __atomic_load_n(&dead_r, RELAXED));
+	putnum(&l, ":", __atomic_load_n(&dead_w, RELAXED));
 	l.b[l.n] = '\0';
 	memcpy(ownbuf, l.b, l.n + 1 < sizeof(ownbuf) ? l.n + 1 : sizeof(ownbuf));
 	ownbuf[sizeof(ownbuf) - 1] = '\0';
@@ -1363,7 +1368,7 @@ take_own(void)
 {
 	const char *s = getenv("IPCLAB_IOTRACE_OWN");
 	char *end;
-	unsigned long pid, r, w;
+	unsigned long pid, r, w, dr, dw;
 
 	if (s == NULL)
 		return;
@@ -1374,10 +1379,18 @@ take_own(void)
 	if (*end != ':')
 		return;
 	w = strtoul(end + 1, &end, 10);
+	if (*end != ':')
+		return;
+	dr = strtoul(end + 1, &end, 10);
+	if (*end != ':')
+		return;
+	dw = strtoul(end + 1, &end, 10);
 	if (*end != '\0')
 		return;
 	own_r = r;
 	own_w = w;
+	dead_r = dr;
+	dead_w = dw;
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -1507,13 +1520,13 @@ struct tio {
 	unsigned long r, w, n;
 };
 
+/* rchar and wchar of one of the kernel's io files; *got: the bytes read. */
 static int
-thread_io(unsigned long *r, unsigned long *w, unsigned long *got)
+io_file(const char *path, unsigned long *r, unsigned long *w, unsigned long *got)
 {
 	char b[512];
 	const char *p, *q;
-	long n = -1, fd = sys(SYS_openat, AT_FDCWD, "/proc/thread-self/io",
-				  O_RDONLY | O_CLOEXEC);
+	long n = -1, fd = sys(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	int e = errno;
 
 	if (fd >= 0) {
@@ -1524,7 +1537,6 @@ thread_io(unsigned long *r, unsigned long *w, unsigned long *got)
 	errno = e;
 	if (n <= 0)
 		return 0;
-	__atomic_fetch_add(&own_r, (unsigned long)n, RELAXED);
 	*got = (unsigned long)n;
 	b[n] = '\0';
 	if ((p = strstr(b, "rchar: ")) == NULL || (q = strstr(b, "wchar: ")) == NULL)
@@ -1532,6 +1544,16 @@ thread_io(unsigned long *r, unsigned long *w, unsigned long *got)
 	*r = strtoul(p + 7, NULL, 10);
 	*w = strtoul(q + 7, NULL, 10);
 	return 1;
+}
+
+static int
+thread_io(unsigned long *r, unsigned long *w, unsigned long *got)
+{
+	int ok = io_file("/proc/thread-self/io", r, w, got);
+
+	if (ok)
+		__atomic_fetch_add(&own_r, *got, RELAXED);
+	return ok;
 }
 
 static void
@@ -2881,35 +2903,110 @@ setup_report(void)
 	}
 }
 
-/* The kernel's count of the bytes this process read and wrote (rchar and
- * wchar of /proc/self/io), less the shim's own: its report lines and its
- * earlier reads of that file.  The read itself is added to rchar after it
- * returns, so it is counted as the shim's for a later look. */
+/* The kernel's count of the bytes this process read and wrote: rchar and
+ * wchar of each of its threads (/proc/self/task/TID/io; /proc/self/io would
+ * add the children it reaped), those of its threads that ended (taken as
+ * they ended, see thread_end), less the shim's own: its report lines and
+ * its reads of these files.  A read's own bytes go into rchar after it
+ * returns: this thread's file is read first, the others' do not see it. */
 static int
 kernel_io(unsigned long *r, unsigned long *w)
 {
-	char b[512];
-	const char *p;
-	long n = -1, fd = sys(SYS_openat, AT_FDCWD, "/proc/self/io", O_RDONLY | O_CLOEXEC);
+	unsigned long own0 = __atomic_load_n(&own_r, RELAXED), tr, tw, n;
+	long self = sys(SYS_gettid);
+	char b[2048];
+	long dir, got;
 
-	if (fd >= 0) {
-		while ((n = sys(SYS_read, fd, b, sizeof(b) - 1)) == -1 && errno == EINTR)
-			;
-		sys(SYS_close, fd);
+	if (!thread_io(r, w, &n))
+		return 0;
+	dir = sys(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	while (dir >= 0 && (got = sys(SYS_getdents64, dir, b, sizeof(b))) > 0) {
+		for (long off = 0; off < got;) {
+			const char *name = b + off + 19;	/* struct linux_dirent64 */
+			struct line l = { .n = 0 };
+			unsigned short len;
+
+			memcpy(&len, b + off + 16, sizeof(len));
+			off += len;
+			if (*name < '0' || *name > '9' || strtol(name, NULL, 10) == self)
+				continue;
+			put(&l, "/proc/self/task/");
+			put(&l, name);
+			put(&l, "/io");
+			l.b[l.n] = '\0';
+			if (io_file(l.b, &tr, &tw, &n)) {
+				*r += tr;
+				*w += tw;
+				__atomic_fetch_add(&own_r, n, RELAXED);
+			}
+		}
 	}
-	if (n <= 0)
-		return 0;
-	__atomic_fetch_add(&own_r, (unsigned long)n, RELAXED);
-	b[n] = '\0';
-	if ((p = strstr(b, "rchar: ")) == NULL)
-		return 0;
-	*r = strtoul(p + 7, NULL, 10);
-	if ((p = strstr(b, "wchar: ")) == NULL)
-		return 0;
-	*w = strtoul(p + 7, NULL, 10);
-	*r -= *r >= own_r - (unsigned long)n ? own_r - (unsigned long)n : *r;
+	if (dir >= 0)
+		sys(SYS_close, dir);
+	*r += __atomic_load_n(&dead_r, RELAXED);
+	*w += __atomic_load_n(&dead_w, RELAXED);
+	*r -= *r >= own0 ? own0 : *r;
 	*w -= *w >= own_w ? own_w : *w;
 	return 1;
+}
+
+/* A thread that ends takes its counts with it (into what the process's
+ * parent sees): keep them.  Its own look is not the shim's for later. */
+static void
+thread_end(void)
+{
+	unsigned long r, w, n;
+
+	if (io_file("/proc/thread-self/io", &r, &w, &n)) {
+		__atomic_fetch_add(&dead_r, r, RELAXED);
+		__atomic_fetch_add(&dead_w, w, RELAXED);
+	}
+}
+
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void *
+trampoline(void *p)
+{
+	struct start s = *(struct start *)p;
+	void *r;
+
+	free(p);
+	r = s.fn(s.arg);
+	thread_end();
+	return r;
+}
+
+EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+	struct start *s;
+	int r, e = errno;
+
+	if (!REAL(pthread_create))
+		return ENOSYS;
+	if ((s = malloc(sizeof(*s))) == NULL) {
+		errno = e;
+		return real_pthread_create(t, a, fn, arg);
+	}
+	s->fn = fn;
+	s->arg = arg;
+	r = real_pthread_create(t, a, trampoline, s);
+	if (r != 0)
+		free(s);
+	errno = e;
+	return r;
+}
+
+EXPORT void pthread_exit(void *v)
+{
+	thread_end();
+	if (REAL(pthread_exit))
+		real_pthread_exit(v);
+	sys(SYS_exit, 0);
+	__builtin_unreachable();
 }
 
 /* In iotrace's pipe: this program image starts or ends, so that iotrace
@@ -2961,7 +3058,7 @@ child_reset(void)
 			memset(chunks[i]->c, 0, sizeof(chunks[i]->c[0]) *
 			       (size_t)(high / CHUNK > i ? CHUNK : high % CHUNK + 1));
 	memset(&spill, 0, sizeof(spill));
-	own_r = own_w = 0;
+	own_r = own_w = dead_r = dead_w = 0;
 	if (piped)
 		mark("start");
 }
