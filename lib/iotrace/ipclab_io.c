@@ -600,7 +600,7 @@ prepare(int fd, struct closing *k, int always)
 	fdname(fd, k->now, sizeof(k->now));
 	then = openname(fd, 0);
 	if (then && then[0] && !same_file_name(then, k->now)) {
-		k->renamed = 1;
+		k->renamed = strcmp(k->now, "?") != 0;	/* "?": closed unseen */
 		memcpy(k->name, then, strlen(then) + 1);
 	} else {
 		memcpy(k->name, k->now, strlen(k->now) + 1);
