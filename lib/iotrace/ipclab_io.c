@@ -2864,7 +2864,7 @@ pipe_env(unsigned long *fd, unsigned long *dev, unsigned long *ino)
 	return *end == '\0';
 }
 
-/* Under iotrace (IPCLAB_IOTRACE_FD set): the pipe it names when that is a
+/* Under iotrace (IPCLAB_IOTRACE_FD set, not empty): the pipe it names when that is a
  * pipe, else the one IPCLAB_IOTRACE_PIPE names, found wherever it is now
  * (a shell that moved it hands on a stale environment), else none: the
  * lines are dropped, never written to the program's stderr.  Alone: a
@@ -2877,7 +2877,7 @@ setup_report(void)
 	unsigned long pfd, dev, ino;
 	struct stat st;
 
-	if (v != NULL) {
+	if (v != NULL && *v != '\0') {
 		piped = 1;
 		if (fd >= 0 && sys(SYS_fstat, fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
 		    !(pipe_env(&pfd, &dev, &ino) && pfd == (unsigned long)fd &&
