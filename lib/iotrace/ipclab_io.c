@@ -2616,12 +2616,15 @@ EXPORT int getopt_long_only(int argc, char *const argv[], const char *opts,
 /* ---- death by a signal ------------------------------------------------- */
 
 /* SIGPIPE ends `producer | head`, SIGINT and SIGTERM end what the user
- * stops: by default the process dies with its counters unreported.  Where
+ * stops, abort() (a failed assert) raises SIGABRT, alarm() and kill -USR1
+ * end a program that set no handler: by default the process dies with its
+ * counters unreported.  Where
  * the program leaves one of these at SIG_DFL, the shim catches it, reports,
  * restores SIG_DFL and raises it again, so the process dies exactly as it
  * would have; sigaction and signal still show SIG_DFL to the program. */
 #define WATCHED(sig) ((sig) == SIGPIPE || (sig) == SIGINT || (sig) == SIGTERM || \
-		      (sig) == SIGHUP)
+		      (sig) == SIGHUP || (sig) == SIGABRT || (sig) == SIGALRM || \
+		      (sig) == SIGUSR1 || (sig) == SIGUSR2)
 static volatile int caught;	/* bit sig: our handler is installed */
 
 static int
@@ -3083,6 +3086,10 @@ iotrace_init(void)
 	catch_fatal(SIGINT);
 	catch_fatal(SIGTERM);
 	catch_fatal(SIGHUP);
+	catch_fatal(SIGABRT);
+	catch_fatal(SIGALRM);
+	catch_fatal(SIGUSR1);
+	catch_fatal(SIGUSR2);
 	if (piped)
 		mark("start");
 	errno = e;
