@@ -290,3 +290,9 @@ os.close(fd)'
 	[ "$(cat st.out)" -eq 134 ]
 	grep -q "/data.txt strace=8192/0 iotrace=8192/0" <<< "$output"
 }
+
+@test "stdio calls mixed as real programs mix them match strace" {
+	seq 1 3000 > in.txt
+	IOTRACE_COMPARE_STDIN=$W/in.txt compare "$H/iotrace_mix"
+	grep -q "/app.txt strace=12288/13895 iotrace=12288/13895" <<< "$output"
+}
