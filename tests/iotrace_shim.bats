@@ -296,3 +296,10 @@ os.close(fd)'
 	IOTRACE_COMPARE_STDIN=$W/in.txt compare "$H/iotrace_mix"
 	grep -q "/app.txt strace=12288/13895 iotrace=12288/13895" <<< "$output"
 }
+
+@test "a failed assert's message is counted, and the process reports before it dies" {
+	compare "$H/iotrace_corners assert data.txt > as.out 2> as.err; echo \$? > st.out"
+	[ "$(cat st.out)" -eq 134 ]
+	grep -q "Assertion" as.err
+	grep -q "/as.err strace=0/[1-9][0-9]* iotrace=0/[1-9]" <<< "$output"
+}

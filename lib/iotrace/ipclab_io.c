@@ -136,6 +136,11 @@ int __vfprintf_chk(FILE *, int, const char *, va_list);
 int __dprintf_chk(int, int, const char *, ...);
 int __vdprintf_chk(int, int, const char *, va_list);
 int __posix_getopt(int, char *const[], const char *);
+/* <assert.h> declares these only without NDEBUG. */
+void __assert_fail(const char *, const char *, unsigned int, const char *)
+	__attribute__((noreturn));
+void __assert_perror_fail(int, const char *, unsigned int, const char *)
+	__attribute__((noreturn));
 
 /* ---- the real functions ------------------------------------------------ */
 
@@ -167,7 +172,7 @@ int __posix_getopt(int, char *const[], const char *);
 	X(vprintf) X(vfprintf) X(__vprintf_chk) X(__vfprintf_chk) \
 	X(vdprintf) X(__vdprintf_chk) X(sigaction) X(signal) \
 	X(error) X(vwarn) X(vwarnx) X(perror) X(error_at_line) \
-	X(psignal) X(psiginfo) X(getopt) X(__posix_getopt) X(getopt_long) X(getopt_long_only) \
+	X(psignal) X(psiginfo) X(__assert_fail) X(__assert_perror_fail) X(getopt) X(__posix_getopt) X(getopt_long) X(getopt_long_only) \
 	X(sendmmsg) X(recvmmsg) X(syscall) \
 	X(ungetc) X(vfscanf) X(__isoc99_vfscanf) X(eventfd_read) X(eventfd_write) \
 	X(pthread_create) X(pthread_exit)
@@ -2613,6 +2618,38 @@ EXPORT int getopt_long_only(int argc, char *const argv[], const char *opts,
 	GETOPT(getopt_long_only, argc, argv, opts, lo, li);
 }
 
+/* A failed assert prints its message through glibc's internal stdio and
+ * aborts: the look after the message is taken by the shim's SIGABRT
+ * handler (when the program left SIGABRT at its default). */
+static __thread struct tio dying __attribute__((tls_model("initial-exec")));
+
+static void
+assert_end(void)
+{
+	if (dying.on) {
+		msg_end(&dying);
+		dying.on = 0;
+	}
+}
+
+EXPORT void __assert_fail(const char *what, const char *file, unsigned int line,
+			  const char *fn)
+{
+	msg_begin(&dying);
+	if (REAL(__assert_fail))
+		real___assert_fail(what, file, line, fn);
+	abort();
+}
+
+EXPORT void __assert_perror_fail(int errnum, const char *file, unsigned int line,
+				 const char *fn)
+{
+	msg_begin(&dying);
+	if (REAL(__assert_perror_fail))
+		real___assert_perror_fail(errnum, file, line, fn);
+	abort();
+}
+
 /* ---- death by a signal ------------------------------------------------- */
 
 /* SIGPIPE ends `producer | head`, SIGINT and SIGTERM end what the user
@@ -2701,6 +2738,8 @@ on_fatal(int sig, siginfo_t *si, void *uc)
 	(void)si;
 	if (sig == SIGPIPE)
 		count_cut_write(uc);
+	if (sig == SIGABRT)
+		assert_end();
 	report_all("signal");
 	raw_sigaction(sig, &dfl, NULL);
 	caught &= ~(1 << sig);

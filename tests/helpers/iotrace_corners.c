@@ -13,7 +13,10 @@
  *            a read that flushes it
  *   words    getw and putw through a file
  *   abort    reads FILE through stdio, writes part of it to stdout unflushed
- *            and through write(2), then abort(): dies of SIGABRT */
+ *            and through write(2), then abort(): dies of SIGABRT
+ *   assert   the same, then a failed assert: its message, then SIGABRT */
+#undef NDEBUG		/* the assert mode needs assert */
+#include <assert.h>
 #include <err.h>
 #include <errno.h>
 #include <signal.h>
@@ -188,7 +191,7 @@ words(const char *path)
 }
 
 static void
-die(const char *path)
+die(const char *path, int by_assert)
 {
 	FILE *fp = fopen(path, "r");
 	char buf[5000];
@@ -200,6 +203,7 @@ die(const char *path)
 	fwrite(buf, 1, n, stdout);	/* lost: abort does not flush */
 	if (write(1, buf, 100) != 100)
 		err(1, "write");
+	assert(!by_assert);
 	abort();
 }
 
@@ -224,8 +228,10 @@ main(int argc, char **argv)
 	else if (strcmp(m, "words") == 0)
 		words(f);
 	else if (strcmp(m, "abort") == 0)
-		die(f);
+		die(f, 0);
+	else if (strcmp(m, "assert") == 0)
+		die(f, 1);
 	else
-		errx(2, "usage: iotrace_corners full|stdout|bfd|unget|scanf|prompt|words|abort [FILE]");
+		errx(2, "usage: iotrace_corners full|stdout|bfd|unget|scanf|prompt|words|abort|assert [FILE]");
 	return 0;
 }
