@@ -1,34 +1,49 @@
 /*
- * libipclab_io.so: the preload shim of `ipclab iotrace` (seed 000).
+ * libipclab_io.so: the preload shim of `ipclab iotrace`.
  *
  *	LD_PRELOAD=/path/to/libipclab_io.so CMD [ARGS]
  *
  * Counts, per descriptor, the calls and bytes that each entry point of glibc
  * moved through the kernel, and reports one line per descriptor when it is
- * closed (and at exec and exit for those still open):
+ * closed (and at exec and exit for those still open), under the name it had
+ * when it was opened; a line with its name now comes first when that
+ * differs (a file renamed before its close):
  *
+ *	iotrace: pid=P fd=N at=renamed path=/tmp/a.o
  *	iotrace: pid=P fd=N at=close opens=O reads=R read_bytes=B writes=W
- *	         write_bytes=B path=/etc/passwd
+ *	         write_bytes=B path=/tmp/a.o.tmp
  *
- * Where the lines go: the report pipe of `ipclab iotrace` when
- * IPCLAB_IOTRACE_FD names an open descriptor (inherited across exec, hidden
- * from close, close_range, closefrom and dup2), else a close-on-exec copy of
- * fd 2 taken at load, so that a program that closes its stderr still gets its
- * report.  Each line is one write(2) of less than PIPE_BUF bytes, so lines of
+ * Under iotrace, each program image also says when it starts and ends; the
+ * end carries the kernel's count of what the process read and wrote (rchar
+ * and wchar, its own threads', less the shim's own lines and looks):
+ *
+ *	iotrace: pid=P ppid=Q at=end rchar=R wchar=W path=/usr/bin/cat
+ *
+ * Where the lines go: the report pipe of `ipclab iotrace`, named by
+ * IPCLAB_IOTRACE_FD and known by its inode (IPCLAB_IOTRACE_PIPE), which the
+ * program cannot close, mark close-on-exec or take over; when it is gone the
+ * lines are dropped.  Alone, a close-on-exec copy of fd 2 taken at load.
+ * Each line is one write(2) of less than PIPE_BUF bytes, so lines of
  * processes and threads never interleave.
  *
  * The cost: the read/write path takes no lock and makes no system call; it
- * adds one or two additions to a fixed static array, plain add instructions
- * while the process has one thread, relaxed atomic ones after.  No
- * wrapper allocates; the reporting path formats by hand on the stack and so
- * may be reached from a signal handler.  errno is what the real call left.
+ * adds one or two additions to a table mapped in chunks of descriptors,
+ * plain add instructions while the process has one thread, relaxed atomic
+ * ones after.  An open costs a readlink more (its name), a report line an
+ * fstat (the pipe is still the pipe).  No wrapper on the read/write path
+ * allocates; the reporting path formats by hand on the stack and so may be
+ * reached from a signal handler.  errno is what the real call left.
  *
  * stdio: glibc's own fread/fwrite/... call read(2) and write(2) through
  * internal aliases that no preload can see.  So each stdio wrapper compares
  * the FILE's public buffer pointers (struct _IO_FILE) before and after the
  * call: bytes that reached the kernel = bytes the call handed over or took
- * + the change in what waits in the buffer.  Exact for every refill and every
- * flush made inside a wrapped call, whatever the size of the request.
+ * + the change in what waits in the buffer; a write that failed (the error
+ * flag, cleared for the call) moved nothing; a seek's refill is told by the
+ * FILE's kernel offset.  Where glibc reads or writes as often as it likes
+ * inside one call (scanf, error, warn, perror, psignal, getopt, assert), the
+ * change in this thread's rchar and wchar (/proc/thread-self/io) across the
+ * call is what it moved.
  */
 #include <dlfcn.h>
 #include <err.h>
