@@ -88,6 +88,10 @@
 #undef fread_unlocked
 #undef fwrite_unlocked
 #undef fputs_unlocked
+#undef getwc
+#undef putwc
+#undef getwc_unlocked
+#undef putwc_unlocked
 
 #define CHUNK 4096		/* descriptors per table chunk */
 #define NCHUNK 2048		/* chunks: fds up to 8M, above nr_open's default */
@@ -190,6 +194,9 @@ void __assert_perror_fail(int, const char *, unsigned int, const char *)
 	X(psignal) X(psiginfo) X(__assert_fail) X(__assert_perror_fail) X(getopt) X(__posix_getopt) X(getopt_long) X(getopt_long_only) \
 	X(sendmmsg) X(recvmmsg) X(syscall) \
 	X(ungetc) X(vfscanf) X(__isoc99_vfscanf) X(eventfd_read) X(eventfd_write) \
+	X(fgetwc) X(getwc) X(getwchar) X(fgetwc_unlocked) X(getwc_unlocked) X(getwchar_unlocked) \
+	X(fgetws) X(fgetws_unlocked) X(fputwc) X(putwc) X(putwchar) X(fputwc_unlocked) \
+	X(putwc_unlocked) X(putwchar_unlocked) X(fputws) X(fputws_unlocked) X(vfwprintf) X(vwprintf) \
 	X(pthread_create) X(pthread_exit)
 
 /* The shim's own system calls: syscall(3) is wrapped for the program (see
@@ -2193,6 +2200,175 @@ EXPORT int putw(int w, FILE *fp)
 	return fwrite(&w, sizeof(w), 1, fp) == 1 ? 0 : EOF;
 }
 
+/* ---- wide-character stdio --------------------------------------------- */
+
+/* A wide stream converts between its wide buffer and the byte buffer as it
+ * goes, so the byte pointers do not tell what reached the kernel.  A call
+ * that may refill (its wide buffer is empty, or has no newline for fgetws)
+ * or flush (its wide buffer may fill, or the stream is line-buffered or
+ * unbuffered) is measured by this thread's rchar and wchar instead; the
+ * others move nothing.  glibc libio.h: struct _IO_wide_data begins so. */
+struct wide {
+	wchar_t *read_ptr, *read_end, *read_base;
+	wchar_t *write_base, *write_ptr, *write_end;
+};
+
+#define WD(fp) ((struct wide *)(fp)->_wide_data)
+
+static inline int
+wide_may_read(FILE *fp, int line)
+{
+	struct wide *w = WD(fp);
+
+	if (w == NULL || w->read_ptr == NULL || w->read_ptr >= w->read_end)
+		return 1;
+	return line && wmemchr(w->read_ptr, L'\n', (size_t)(w->read_end - w->read_ptr)) == NULL;
+}
+
+static inline int
+wide_may_write(FILE *fp, size_t n)
+{
+	struct wide *w = WD(fp);
+
+	return w == NULL || w->write_ptr == NULL || (fp->_flags & (LINE_BUF | UNBUFFERED)) ||
+	       (size_t)(w->write_end - w->write_ptr) <= n;
+}
+
+static inline long
+wide_pending(FILE *fp)
+{
+	struct wide *w = WD(fp);
+
+	return fp->_mode > 0 && w && w->write_ptr ? (long)(w->write_ptr - w->write_base) : 0;
+}
+
+/* The measured wide call this thread is in, for a death inside it. */
+static __thread struct {
+	struct tio *t;
+	int fd;
+} wide_now __attribute__((tls_model("initial-exec")));
+
+static void
+wide_end(void)
+{
+	struct tio *t = wide_now.t;
+
+	wide_now.t = NULL;
+	if (t && tio_end(t)) {
+		if (t->r)
+			count_r(wide_now.fd, (long)t->r);
+		if (t->w)
+			count_w(wide_now.fd, (long)t->w);
+	}
+}
+
+/* Calls the real f, measured when may is true. */
+#define WIDE(f, fp, may, fail, ...) do { \
+	struct tio t_; \
+	__typeof__(real_##f(__VA_ARGS__)) r_; \
+	int fd_ = fdof(fp), e_; \
+	if (!REAL(f)) \
+		NOSYS(fail); \
+	if (fd_ < 0 || !(may)) \
+		return real_##f(__VA_ARGS__); \
+	tio_begin(&t_, 1); \
+	wide_now.t = &t_; \
+	wide_now.fd = fd_; \
+	r_ = real_##f(__VA_ARGS__); \
+	wide_now.t = NULL; \
+	e_ = errno; \
+	if (tio_end(&t_)) { \
+		if (t_.r) \
+			count_r(fd_, (long)t_.r); \
+		if (t_.w) \
+			count_w(fd_, (long)t_.w); \
+	} \
+	errno = e_; \
+	return r_; } while (0)
+
+EXPORT wint_t fgetwc(FILE *fp) { WIDE(fgetwc, fp, wide_may_read(fp, 0), WEOF, fp); }
+EXPORT wint_t getwc(FILE *fp) { WIDE(getwc, fp, wide_may_read(fp, 0), WEOF, fp); }
+EXPORT wint_t getwchar(void) { WIDE(getwchar, stdin, wide_may_read(stdin, 0), WEOF); }
+EXPORT wint_t fgetwc_unlocked(FILE *fp)
+{
+	WIDE(fgetwc_unlocked, fp, wide_may_read(fp, 0), WEOF, fp);
+}
+
+EXPORT wint_t getwc_unlocked(FILE *fp)
+{
+	WIDE(getwc_unlocked, fp, wide_may_read(fp, 0), WEOF, fp);
+}
+
+EXPORT wint_t getwchar_unlocked(void)
+{
+	WIDE(getwchar_unlocked, stdin, wide_may_read(stdin, 0), WEOF);
+}
+
+EXPORT wchar_t *fgetws(wchar_t *b, int n, FILE *fp)
+{
+	WIDE(fgetws, fp, wide_may_read(fp, 1), NULL, b, n, fp);
+}
+
+EXPORT wchar_t *fgetws_unlocked(wchar_t *b, int n, FILE *fp)
+{
+	WIDE(fgetws_unlocked, fp, wide_may_read(fp, 1), NULL, b, n, fp);
+}
+
+EXPORT wint_t fputwc(wchar_t c, FILE *fp) { WIDE(fputwc, fp, wide_may_write(fp, 1), WEOF, c, fp); }
+EXPORT wint_t putwc(wchar_t c, FILE *fp) { WIDE(putwc, fp, wide_may_write(fp, 1), WEOF, c, fp); }
+EXPORT wint_t putwchar(wchar_t c) { WIDE(putwchar, stdout, wide_may_write(stdout, 1), WEOF, c); }
+EXPORT wint_t fputwc_unlocked(wchar_t c, FILE *fp)
+{
+	WIDE(fputwc_unlocked, fp, wide_may_write(fp, 1), WEOF, c, fp);
+}
+
+EXPORT wint_t putwc_unlocked(wchar_t c, FILE *fp)
+{
+	WIDE(putwc_unlocked, fp, wide_may_write(fp, 1), WEOF, c, fp);
+}
+
+EXPORT wint_t putwchar_unlocked(wchar_t c)
+{
+	WIDE(putwchar_unlocked, stdout, wide_may_write(stdout, 1), WEOF, c);
+}
+
+EXPORT int fputws(const wchar_t *str, FILE *fp)
+{
+	WIDE(fputws, fp, wide_may_write(fp, wcslen(str)), -1, str, fp);
+}
+
+EXPORT int fputws_unlocked(const wchar_t *str, FILE *fp)
+{
+	WIDE(fputws_unlocked, fp, wide_may_write(fp, wcslen(str)), -1, str, fp);
+}
+
+/* wprintf's length is known only after: always measured. */
+EXPORT int vfwprintf(FILE *fp, const wchar_t *fmt, va_list ap)
+{
+	WIDE(vfwprintf, fp, 1, -1, fp, fmt, ap);
+}
+
+EXPORT int vwprintf(const wchar_t *fmt, va_list ap)
+{
+	WIDE(vwprintf, stdout, 1, -1, fmt, ap);
+}
+
+EXPORT int fwprintf(FILE *fp, const wchar_t *fmt, ...)
+{
+	int r;
+
+	VA(r = vfwprintf(fp, fmt, ap), fmt);
+	return r;
+}
+
+EXPORT int wprintf(const wchar_t *fmt, ...)
+{
+	int r;
+
+	VA(r = vwprintf(fmt, ap), fmt);
+	return r;
+}
+
 EXPORT int eventfd_read(int fd, eventfd_t *v)
 {
 	int r;
@@ -2217,8 +2393,16 @@ EXPORT int eventfd_write(int fd, eventfd_t v)
 	return r;
 }
 
+/* A wide stream's flush, measured (see WIDE). */
+static int
+wide_flush(FILE *fp)
+{
+	WIDE(fflush, fp, 1, EOF, fp);
+}
+
 /* fflush(NULL), fcloseall and exit's flush: every FILE on glibc's chain,
- * however many (on the stack, or mapped when they are more). */
+ * however many (on the stack, or mapped when they are more).  Wide streams
+ * with something waiting are flushed first, one by one, each measured. */
 #define FLUSHSTACK 256
 struct waiting {
 	FILE *fp;
@@ -2233,8 +2417,11 @@ flush_all(int (*f)(FILE *), FILE *arg)
 	size_t n = 0, cap = FLUSHSTACK, i;
 	int r, e;
 
-	for (FILE *fp = _IO_list_all; fp; fp = fp->_chain)
+	for (FILE *fp = _IO_list_all; fp; fp = fp->_chain) {
+		if (fdof(fp) >= 0 && wide_pending(fp) > 0)
+			wide_flush(fp);	/* measured one by one, in glibc's order */
 		n++;
+	}
 	if (n > cap) {
 		w = (struct waiting *)sys(SYS_mmap, NULL, n * sizeof(*w), PROT_READ | PROT_WRITE,
 					      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -2284,6 +2471,8 @@ EXPORT int fflush(FILE *fp)
 		NOSYS(EOF);
 	if (fp == NULL)
 		return flush_all(real_fflush, NULL);
+	if (wide_pending(fp) > 0)
+		WIDE(fflush, fp, 1, EOF, fp);
 	GIVE(fflush, 1, fp, 0L, fp);
 }
 
@@ -2293,6 +2482,8 @@ EXPORT int fflush_unlocked(FILE *fp)
 		NOSYS(EOF);
 	if (fp == NULL)
 		return flush_all(real_fflush_unlocked, NULL);
+	if (wide_pending(fp) > 0)
+		WIDE(fflush_unlocked, fp, 1, EOF, fp);
 	GIVE(fflush_unlocked, 0, fp, 0L, fp);
 }
 
@@ -2370,6 +2561,26 @@ close_end(struct closing *k, int ok)
 	errno = e;
 }
 
+/* A wide stream's last flush converts: measured. */
+static int
+wide_fclose(FILE *fp)
+{
+	struct closing k;
+	struct tio t;
+	int r, e = errno;
+
+	if (!mine())
+		return real_fclose(fp);
+	prepare(fdof(fp), &k, 1);
+	forget(k.fd);
+	errno = e;
+	tio_begin(&t, 1);
+	r = real_fclose(fp);
+	k.w = tio_end(&t) ? (long)t.w : 0;
+	close_end(&k, 1);
+	return r;
+}
+
 EXPORT int fclose(FILE *fp)
 {
 	struct closing k;
@@ -2377,6 +2588,8 @@ EXPORT int fclose(FILE *fp)
 
 	if (!REAL(fclose))
 		NOSYS(EOF);
+	if (fdof(fp) >= 0 && wide_pending(fp) > 0)
+		return wide_fclose(fp);
 	close_begin(fp, &k);
 	r = real_fclose(fp);
 	close_end(&k, r == 0);
@@ -2755,6 +2968,7 @@ on_fatal(int sig, siginfo_t *si, void *uc)
 		count_cut_write(uc);
 	if (sig == SIGABRT)
 		assert_end();
+	wide_end();
 	report_all("signal");
 	raw_sigaction(sig, &dfl, NULL);
 	caught &= ~(1 << sig);

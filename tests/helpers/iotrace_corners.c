@@ -14,17 +14,22 @@
  *   words    getw and putw through a file
  *   abort    reads FILE through stdio, writes part of it to stdout unflushed
  *            and through write(2), then abort(): dies of SIGABRT
- *   assert   the same, then a failed assert: its message, then SIGABRT */
+ *   assert   the same, then a failed assert: its message, then SIGABRT
+ *   wide     FILE read with fgetws and fgetwc, stdout written with fputws,
+ *            putwchar and wprintf, and wide.out with fwprintf left for exit
+ *            to flush, in a UTF-8 locale with characters of 2 and 3 bytes */
 #undef NDEBUG		/* the assert mode needs assert */
 #include <assert.h>
 #include <err.h>
 #include <errno.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 static void
 full(void)
@@ -207,6 +212,26 @@ die(const char *path, int by_assert)
 	abort();
 }
 
+static void
+wide(const char *path)
+{
+	FILE *fp = fopen(path, "r"), *out = fopen("wide.out", "w");
+	wchar_t line[300];
+	wint_t c;
+	long n = 0;
+
+	if (fp == NULL || out == NULL || setlocale(LC_ALL, "C.UTF-8") == NULL)
+		err(1, "%s", path);
+	while (fgetws(line, 300, fp) != NULL && n++ < 3000) {
+		fputws(line, stdout);
+		fwprintf(out, L"\u00e9\u20ac %ls", line);
+	}
+	while ((c = fgetwc(fp)) != WEOF)
+		putwchar(c == L'1' ? L'\u00fc' : (wchar_t)c);
+	wprintf(L"wide %ld \u20ac\n", n);
+	fclose(fp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -231,7 +256,9 @@ main(int argc, char **argv)
 		die(f, 0);
 	else if (strcmp(m, "assert") == 0)
 		die(f, 1);
+	else if (strcmp(m, "wide") == 0)
+		wide(f);
 	else
-		errx(2, "usage: iotrace_corners full|stdout|bfd|unget|scanf|prompt|words|abort|assert [FILE]");
+		errx(2, "usage: iotrace_corners full|stdout|bfd|unget|scanf|prompt|words|abort|assert|wide [FILE]");
 	return 0;
 }
