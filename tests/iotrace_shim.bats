@@ -314,3 +314,16 @@ os.close(fd)'
 @test "rev (fgetws, fputws) in a pipeline and cut short by head matches strace" {
 	compare 'rev data.txt | rev > r.out; cmp r.out data.txt; rev data.txt | head -n 3'
 }
+
+@test "fgets of lines that hold NUL bytes matches strace" {
+	/usr/bin/python3 -c '
+import random
+random.seed(3)
+with open("nul.bin", "wb") as f:
+    for i in range(20000):
+        n = random.randrange(0, 150)
+        f.write(bytes(random.choice(b"ab\0\0c") for _ in range(n)) + b"\n")
+    f.write(b"last\0line")'
+	compare "$H/iotrace_corners nul nul.bin"
+	grep -q "/nul.bin strace=\([0-9]*\)/0 iotrace=\1/0" <<< "$output"
+}

@@ -1619,6 +1619,7 @@ struct snap {
 
 #define IN_BACKUP 0x100		/* glibc libio.h: _IO_IN_BACKUP */
 #define ERR_SEEN 0x20		/* _IO_ERR_SEEN */
+#define EOF_SEEN 0x10		/* _IO_EOF_SEEN */
 #define LINE_BUF 0x200		/* _IO_LINE_BUF */
 #define UNBUFFERED 0x2		/* _IO_UNBUFFERED */
 #define LINKED 0x80		/* _IO_LINKED */
@@ -1909,28 +1910,49 @@ EXPORT size_t fwrite_unlocked(const void *p, size_t size, size_t n, FILE *fp)
 #define TAKE(f, lock, fp, ret_t, took_expr, ...) \
 	TAKE_OR(f, lock, fp, ret_t, (ret_t)EOF, took_expr, __VA_ARGS__)
 
-#define STRLEN(r) ((r) ? (long)strlen(r) : 0)
+/* What fgets took: the string, unless a NUL byte came in the line.  fgets
+ * stops after a newline, at n - 1 bytes, or at the end or an error: a string
+ * that ends otherwise held a NUL, and the line goes on to the first newline
+ * after it (what lies beyond the line in b is older, but a newline there
+ * would have ended the line), or to n - 1. */
+static long
+line_took(const char *b, int n, FILE *fp)
+{
+	size_t k;
+	const char *nl;
+
+	if (b == NULL)
+		return 0;
+	k = strlen(b);
+	if ((k > 0 && b[k - 1] == '\n') || (long)k >= (long)n - 1 ||
+	    (fp->_flags & (EOF_SEEN | ERR_SEEN)))
+		return (long)k;
+	nl = memchr(b + k + 1, '\n', (size_t)n - 2 - k);
+	return nl ? (long)(nl - b) + 1 : (long)n - 1;
+}
+
+#define LINE(r, n, fp) line_took(r, n, fp)
 #define ONE(r) ((r) != EOF ? 1L : 0L)
 #define POS(r) ((r) > 0 ? (long)(r) : 0L)
 
 EXPORT char *fgets(char *b, int n, FILE *fp)
 {
-	TAKE_OR(fgets, 1, fp, char *, NULL, STRLEN(r_), b, n, fp);
+	TAKE_OR(fgets, 1, fp, char *, NULL, LINE(r_, n, fp), b, n, fp);
 }
 
 EXPORT char *fgets_unlocked(char *b, int n, FILE *fp)
 {
-	TAKE_OR(fgets_unlocked, 0, fp, char *, NULL, STRLEN(r_), b, n, fp);
+	TAKE_OR(fgets_unlocked, 0, fp, char *, NULL, LINE(r_, n, fp), b, n, fp);
 }
 
 EXPORT char *__fgets_chk(char *b, size_t size, int n, FILE *fp)
 {
-	TAKE_OR(__fgets_chk, 1, fp, char *, NULL, STRLEN(r_), b, size, n, fp);
+	TAKE_OR(__fgets_chk, 1, fp, char *, NULL, LINE(r_, n, fp), b, size, n, fp);
 }
 
 EXPORT char *__fgets_unlocked_chk(char *b, size_t size, int n, FILE *fp)
 {
-	TAKE_OR(__fgets_unlocked_chk, 0, fp, char *, NULL, STRLEN(r_), b, size, n, fp);
+	TAKE_OR(__fgets_unlocked_chk, 0, fp, char *, NULL, LINE(r_, n, fp), b, size, n, fp);
 }
 
 EXPORT int fgetc(FILE *fp) { TAKE(fgetc, 1, fp, int, ONE(r_), fp); }

@@ -17,7 +17,8 @@
  *   assert   the same, then a failed assert: its message, then SIGABRT
  *   wide     FILE read with fgetws and fgetwc, stdout written with fputws,
  *            putwchar and wprintf, and wide.out with fwprintf left for exit
- *            to flush, in a UTF-8 locale with characters of 2 and 3 bytes */
+ *            to flush, in a UTF-8 locale with characters of 2 and 3 bytes
+ *   nul      fgets of FILE, whose lines hold NUL bytes, in a small buffer */
 #undef NDEBUG		/* the assert mode needs assert */
 #include <assert.h>
 #include <err.h>
@@ -232,6 +233,21 @@ wide(const char *path)
 	fclose(fp);
 }
 
+static void
+nul(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char line[64];
+	long n = 0;
+
+	if (fp == NULL)
+		err(1, "%s", path);
+	while (fgets(line, (int)sizeof(line), fp) != NULL)
+		n++;
+	printf("nul %ld\n", n);
+	fclose(fp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -258,7 +274,9 @@ main(int argc, char **argv)
 		die(f, 1);
 	else if (strcmp(m, "wide") == 0)
 		wide(f);
+	else if (strcmp(m, "nul") == 0)
+		nul(f);
 	else
-		errx(2, "usage: iotrace_corners full|stdout|bfd|unget|scanf|prompt|words|abort|assert|wide [FILE]");
+		errx(2, "usage: iotrace_corners full|stdout|bfd|unget|scanf|prompt|words|abort|assert|wide|nul [FILE]");
 	return 0;
 }
