@@ -41,9 +41,10 @@
  * + the change in what waits in the buffer; a write that failed (the error
  * flag, cleared for the call) moved nothing; a seek's refill is told by the
  * FILE's kernel offset.  Where glibc reads or writes as often as it likes
- * inside one call (scanf, error, warn, perror, psignal, getopt, assert), the
- * change in this thread's rchar and wchar (/proc/thread-self/io) across the
- * call is what it moved.
+ * inside one call (scanf, error, warn, perror, psignal, getopt, assert, a
+ * wide-character call that may refill or flush), the change in this
+ * thread's rchar and wchar (/proc/thread-self/io) across the call is what
+ * it moved: two opens, reads and closes more for such a call.
  */
 #include <dlfcn.h>
 #include <err.h>
