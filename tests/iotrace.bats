@@ -271,3 +271,85 @@ while True: os.write(1, bytes(5000))" | head -c 12345 > /dev/null'
 	grep -Eq '^  per call, C loop .*with the shim [0-9.]+ ns' <<< "$output"
 	[ "$(grep -c '^  ipclab iotrace ' <<< "$output")" -eq 2 ]
 }
+
+# ms: milliseconds since the epoch, to bound how long a run took.
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+@test "a background child does not make iotrace wait: it ends with CMD and names the child" {
+	t0=$(ms)
+	run ipclab iotrace -s -o rep -- sh -c 'cat data.txt > /dev/null; sleep 30 > /dev/null 2>&1 & echo $! > bg.pid; exit 3'
+	t1=$(ms)
+	bg=$(cat bg.pid)
+	alive "$bg"
+	kill "$bg"
+	[ "$status" -eq 3 ]
+	(( t1 - t0 < 3000 ))	# CMD took milliseconds; the child would take 30 s
+	grep -Eq "1 process was still running when iotrace ended \\($bg (sleep|sh|dash)\\)" rep
+	grep -q -- "--wait-all waits for every descendant" rep
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 +[0-9]+ +$(stat -c %s data.txt) " rep
+	wait_for 10 dead "$bg"
+}
+
+@test "a daemon (setsid and a double fork) does not make iotrace wait" {
+	t0=$(ms)
+	run ipclab iotrace --json -o rep.json -- sh -c \
+		'setsid sh -c "sleep 30 < /dev/null > /dev/null 2>&1 & echo \$! > d.pid" &
+		 wait'
+	t1=$(ms)
+	d=$(cat d.pid)
+	alive "$d"
+	[ "$(awk '{print $6}' /proc/$d/stat)" != "$(awk '{print $6}' /proc/$$/stat)" ]	# own session
+	kill "$d"
+	[ "$status" -eq 0 ]
+	(( t1 - t0 < 3000 ))
+	[ "$(jq -s length rep.json)" -eq 1 ]
+	[ "$(jq -c '[.running[] | [.pid, .program]]' rep.json)" = "[[$d,\"sleep\"]]" ]
+	[ "$(jq '.total.running' rep.json)" -eq 1 ]
+	[ "$(jq '.exit_status' rep.json)" -eq 0 ]
+	jq -e '.findings[] | select(.text | test("still running when iotrace ended"))' rep.json
+	wait_for 10 dead "$d"
+}
+
+@test "--wait-all waits for every descendant and counts what they did later" {
+	t0=$(ms)
+	run ipclab iotrace --wait-all -s -o rep -- sh -c '(sleep 1; cat data.txt > /dev/null) & exit 4'
+	t1=$(ms)
+	[ "$status" -eq 4 ]
+	(( t1 - t0 >= 1000 ))
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 +[0-9]+ +$(stat -c %s data.txt) " rep
+	! grep -q "still running" rep
+}
+
+@test "Ctrl+C during --wait-all prints the partial report and exits 130" {
+	env --default-signal=INT "$IPCLAB_BIN" iotrace --wait-all -o rep -- \
+		sh -c 'cat data.txt > /dev/null; sleep 30 & echo $! > bg.pid' &
+	pid=$!
+	wait_for 20 test -s bg.pid
+	bg=$(cat bg.pid)
+	wait_for 20 grep -qs "path=$D/data.txt" rep
+	kill -INT "$pid"
+	st=0
+	t0=$(ms)
+	wait "$pid" || st=$?
+	t1=$(ms)
+	kill "$bg"
+	[ "$st" -eq 130 ]
+	(( t1 - t0 < 3000 ))
+	grep -q "interrupted by SIGINT" rep
+	grep -Eq "still running when iotrace ended \\($bg (sleep|sh|dash)\\)" rep
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " rep
+	wait_for 10 dead "$bg"
+}
+
+@test "descendants left running keep working after iotrace ended, and nothing stays after them" {
+	# Their reports must never meet a pipe without a reader (SIGPIPE).
+	run ipclab iotrace -s -o rep -- sh -c \
+		'(sleep 1; cat data.txt > copy; echo "cat $?" > done) > /dev/null 2>&1 &'
+	[ "$status" -eq 0 ]
+	grep -q "still running when iotrace ended" rep
+	wait_for 20 test -s done
+	[ "$(cat done)" = "cat 0" ]
+	cmp data.txt copy
+	# the reader iotrace left for them ends with the last of them
+	wait_for 10 sh -c "! pgrep -f 'cat data.txt [>] copy' > /dev/null"
+}
