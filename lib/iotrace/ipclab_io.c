@@ -45,6 +45,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <wchar.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/single_threaded.h>
 #include <sys/ucontext.h>
@@ -69,7 +70,8 @@
 #undef fwrite_unlocked
 #undef fputs_unlocked
 
-#define NFD 8192		/* descriptors >= NFD share the last slot */
+#define CHUNK 4096		/* descriptors per table chunk */
+#define NCHUNK 2048		/* chunks: fds up to 8M, above nr_open's default */
 #define RELAXED __ATOMIC_RELAXED
 #define EXPORT __attribute__((visibility("default")))
 #define NAMEMAX 1024
@@ -81,8 +83,19 @@ struct fdc {
 	unsigned long opens, reads, rbytes, writes, wbytes;
 };
 
-static struct fdc fdtab[NFD + 1];
-static int fdhigh;		/* the highest slot ever counted */
+/* The descriptor table: chunks of CHUNK descriptors, each mapped on first
+ * use (mmap is safe in a signal handler, malloc is not); a chunk holds the
+ * counters and the name each descriptor had when it was opened ("" when the
+ * shim did not see it open).  Names take a page only once written. */
+struct chunk {
+	struct fdc c[CHUNK];
+	char name[CHUNK][NAMEMAX];
+};
+
+static struct chunk *chunks[NCHUNK];
+static struct fdc spill;	/* fds beyond the table, or no memory for a chunk */
+static int fdhigh;		/* the highest fd ever counted */
+static unsigned long own_r, own_w;	/* the shim's own bytes, in rchar/wchar */
 static int repfd = -1;		/* where the lines go */
 static int piped;		/* repfd is iotrace's pipe, inherited by exec */
 static pid_t owner;		/* the process these counters belong to */
@@ -130,7 +143,7 @@ int __vdprintf_chk(int, int, const char *, va_list);
 	X(copy_file_range) X(sendfile) X(sendfile64) X(splice) X(vmsplice) \
 	X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64) \
 	X(close) X(close_range) X(closefrom) \
-	X(execve) X(execv) X(execvp) X(execvpe) X(fexecve) X(_exit) X(_Exit) \
+	X(execve) X(execveat) X(execvpe) X(fexecve) X(_exit) X(_Exit) \
 	X(fopen) X(fopen64) X(freopen) X(freopen64) X(fclose) X(pclose) \
 	X(fflush) X(fflush_unlocked) X(fseek) X(fseeko) X(fseeko64) \
 	X(rewind) X(fsetpos) X(fsetpos64) \
@@ -190,15 +203,57 @@ resolve(const char *name, void **slot)
 
 /* ---- counters ---------------------------------------------------------- */
 
+/* fd's chunk, mapped when make says so and it is missing; NULL if none. */
+static struct chunk *
+chunk_of(int fd, int make)
+{
+	struct chunk *c, *none = NULL;
+	unsigned int i = (unsigned int)fd / CHUNK;
+
+	if (fd < 0 || i >= NCHUNK)
+		return NULL;
+	c = __atomic_load_n(&chunks[i], __ATOMIC_ACQUIRE);
+	if (c || !make)
+		return c;
+	c = (struct chunk *)syscall(SYS_mmap, NULL, sizeof(*c), PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (c == MAP_FAILED)
+		return NULL;
+	if (!__atomic_compare_exchange_n(&chunks[i], &none, c, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		syscall(SYS_munmap, c, sizeof(*c));
+		c = none;
+	}
+	return c;
+}
+
+static __attribute__((noinline)) struct fdc *
+slot_slow(int fd)
+{
+	struct chunk *c = chunk_of(fd, 1);
+
+	return c ? &c->c[fd % CHUNK] : &spill;
+}
+
 static inline struct fdc *
 slot(int fd)
 {
-	int i = fd < NFD ? fd : NFD;
+	struct chunk *c = (unsigned int)fd < CHUNK * NCHUNK ?
+			  __atomic_load_n(&chunks[fd / CHUNK], __ATOMIC_ACQUIRE) : NULL;
 	int h = __atomic_load_n(&fdhigh, RELAXED);
 
-	while (i > h && !__atomic_compare_exchange_n(&fdhigh, &h, i, 1, RELAXED, RELAXED))
+	while (fd > h && !__atomic_compare_exchange_n(&fdhigh, &h, fd, 1, RELAXED, RELAXED))
 		;
-	return &fdtab[i];
+	return c ? &c->c[fd % CHUNK] : slot_slow(fd);
+}
+
+/* The name fd had at its open, or NULL. */
+static char *
+openname(int fd, int make)
+{
+	struct chunk *c = chunk_of(fd, make);
+
+	return c ? c->name[fd % CHUNK] : NULL;
 }
 
 /* One call and its bytes.  While the process has a single thread (glibc's
@@ -312,6 +367,7 @@ send_line(struct line *l)
 		if (w <= 0)
 			break;
 		off += (size_t)w;
+		__atomic_fetch_add(&own_w, (unsigned long)w, RELAXED);
 	}
 	errno = e;
 }
@@ -354,12 +410,9 @@ emit(int fd, const char *at, const struct fdc *c, const char *name)
 	send_line(&l);
 }
 
-/* Takes fd's counters (leaving zeros) into *c; false when there were none. */
 static int
-take(int fd, struct fdc *c)
+take_slot(struct fdc *s, struct fdc *c)
 {
-	struct fdc *s = &fdtab[fd < NFD ? fd : NFD];
-
 	if (!(__atomic_load_n(&s->opens, RELAXED) | __atomic_load_n(&s->reads, RELAXED) |
 	      __atomic_load_n(&s->writes, RELAXED)))
 		return 0;
@@ -371,17 +424,64 @@ take(int fd, struct fdc *c)
 	return 1;
 }
 
-/* One line for fd, when it moved anything, before it goes away. */
+/* Takes fd's counters (leaving zeros) into *c; false when there were none. */
+static int
+take(int fd, struct fdc *c)
+{
+	struct chunk *k = chunk_of(fd, 0);
+
+	return k ? take_slot(&k->c[fd % CHUNK], c) : 0;
+}
+
+/* A file removed before its close is named "NAME (deleted)": not a rename. */
+static int
+same_file_name(const char *then, const char *now)
+{
+	size_t n = strlen(then);
+
+	return strncmp(then, now, n) == 0 && (now[n] == '\0' || strcmp(now + n, " (deleted)") == 0);
+}
+
+static void
+emit_renamed(int fd, const char *now)
+{
+	struct line l = { .n = 0 };
+
+	putnum(&l, "iotrace: pid=", (unsigned long)owner);
+	putnum(&l, " fd=", (unsigned long)fd);
+	put(&l, " at=renamed path=");
+	putpath(&l, now);
+	send_line(&l);
+}
+
+/* One line for fd, when it moved anything, before it goes away: under the
+ * name it had when opened, after a line with its name now if that differs. */
 static void
 report(int fd, const char *at)
 {
-	char name[NAMEMAX];
+	char name[NAMEMAX], *then;
 	struct fdc c;
 
 	if (fd < 0 || !mine() || !take(fd, &c))
 		return;
 	fdname(fd, name, sizeof(name));
-	emit(fd, at, &c, name);
+	then = openname(fd, 0);
+	if (then && then[0] && !same_file_name(then, name)) {
+		emit_renamed(fd, name);
+		emit(fd, at, &c, then);
+	} else {
+		emit(fd, at, &c, name);
+	}
+}
+
+/* fd is closed: its name at open goes with it. */
+static void
+forget(int fd)
+{
+	char *then = openname(fd, 0);
+
+	if (then && mine())
+		then[0] = '\0';
 }
 
 static void mark(const char *at);
@@ -391,28 +491,42 @@ static void
 report_all(const char *at)
 {
 	int high = __atomic_load_n(&fdhigh, RELAXED);
+	struct fdc c;
 
 	if (!mine())
 		return;
-	for (int fd = 0; fd <= high && fd < NFD; fd++)
+	for (int fd = 0; fd <= high; fd++) {
+		if (chunk_of(fd, 0) == NULL) {
+			fd |= CHUNK - 1;	/* a chunk never used */
+			continue;
+		}
 		if (fd != repfd)
 			report(fd, at);
+	}
+	if (take_slot(&spill, &c))
+		emit(CHUNK * NCHUNK, at, &c, "?");
 	if (piped)
 		mark("end");
 }
 
 /* A new descriptor: counters left by a close the shim could not see (glibc
  * closing for itself) are reported under the old name they can no longer
- * have; then one open is counted. */
+ * have; then one open is counted, and the name it has now is kept. */
 static void
 opened(int fd, int opens)
 {
 	struct fdc c;
+	char *then;
 
 	if (fd < 0)
 		return;
-	if (mine() && take(fd, &c))
-		emit(fd, "unseen-close", &c, "?");
+	if (mine()) {	/* not a vfork child, which shares our table */
+		then = openname(fd, 1);
+		if (take(fd, &c))
+			emit(fd, "unseen-close", &c, then && then[0] ? then : "?");
+		if (then)
+			fdname(fd, then, NAMEMAX);
+	}
 	if (opens)
 		__atomic_fetch_add(&slot(fd)->opens, 1, RELAXED);
 }
@@ -909,6 +1023,7 @@ EXPORT int close(int fd)
 	if (fd == repfd && fd >= 0)
 		return 0;	/* not the program's: it never opened it */
 	report(fd, "close");
+	forget(fd);
 	return (int)SYS(close, SYS_close, fd);
 }
 
@@ -917,9 +1032,16 @@ report_range(unsigned int lo, unsigned int hi)
 {
 	int high = __atomic_load_n(&fdhigh, RELAXED), e = errno;
 
-	for (unsigned int fd = lo; fd <= hi && (int)fd <= high && fd < NFD; fd++)
-		if ((int)fd != repfd)
+	for (unsigned int fd = lo; fd <= hi && fd <= (unsigned int)high; fd++) {
+		if (chunk_of((int)fd, 0) == NULL) {
+			fd |= CHUNK - 1;
+			continue;
+		}
+		if ((int)fd != repfd) {
 			report((int)fd, "close");
+			forget((int)fd);
+		}
+	}
 	errno = e;
 }
 
@@ -963,42 +1085,108 @@ EXPORT void closefrom(int lo)
 
 /* ---- exec and _exit: the counters would be lost ----------------------- */
 
+/* The shim's own bytes go on with the process into its next image, in the
+ * environment that exec passes: IPCLAB_IOTRACE_OWN=PID:READ:WRITTEN, taken
+ * only by the same pid (a stale copy handed on by a shell names another). */
+#define OWNVAR "IPCLAB_IOTRACE_OWN="
+#define ENVMAX 4096
+static char ownbuf[80];
+
+static char *const *
+with_own(char *const *envp, char **out)
+{
+	struct line l = { .n = 0 };
+	size_t j = 0;
+
+	if (!mine() || envp == NULL)
+		return envp;
+	put(&l, OWNVAR);
+	putnum(&l, "", (unsigned long)owner);
+	putnum(&l, ":", __atomic_load_n(&own_r, RELAXED));
+	putnum(&l, ":", __atomic_load_n(&own_w, RELAXED));
+	l.b[l.n] = '\0';
+	memcpy(ownbuf, l.b, l.n + 1 < sizeof(ownbuf) ? l.n + 1 : sizeof(ownbuf));
+	ownbuf[sizeof(ownbuf) - 1] = '\0';
+	for (size_t i = 0; envp[i]; i++) {
+		if (j == ENVMAX)
+			return envp;
+		if (strncmp(envp[i], OWNVAR, sizeof(OWNVAR) - 1) != 0)
+			out[j++] = envp[i];
+	}
+	out[j++] = ownbuf;
+	out[j] = NULL;
+	return out;
+}
+
+static void
+take_own(void)
+{
+	const char *s = getenv("IPCLAB_IOTRACE_OWN");
+	char *end;
+	unsigned long pid, r, w;
+
+	if (s == NULL)
+		return;
+	pid = strtoul(s, &end, 10);
+	if (*end != ':' || pid != (unsigned long)owner)
+		return;
+	r = strtoul(end + 1, &end, 10);
+	if (*end != ':')
+		return;
+	w = strtoul(end + 1, &end, 10);
+	if (*end != '\0')
+		return;
+	own_r = r;
+	own_w = w;
+}
+
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
+	char *env[ENVMAX + 2];
+
 	report_all("exec");
+	envp = with_own(envp, env);
 	return (int)SYS(execve, SYS_execve, path, argv, envp);
 }
 
 EXPORT int execv(const char *path, char *const argv[])
 {
-	report_all("exec");
-	if (!REAL(execv))
-		NOSYS(-1);
-	return real_execv(path, argv);
+	return execve(path, argv, environ);
 }
 
 EXPORT int execvp(const char *file, char *const argv[])
 {
-	report_all("exec");
-	if (!REAL(execvp))
-		NOSYS(-1);
-	return real_execvp(file, argv);
+	return execvpe(file, argv, environ);
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
+	char *env[ENVMAX + 2];
+
 	report_all("exec");
 	if (!REAL(execvpe))
 		NOSYS(-1);
-	return real_execvpe(file, argv, envp);
+	return real_execvpe(file, argv, with_own(envp, env));
 }
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
+	char *env[ENVMAX + 2];
+
 	report_all("exec");
 	if (!REAL(fexecve))
 		NOSYS(-1);
-	return real_fexecve(fd, argv, envp);
+	return real_fexecve(fd, argv, with_own(envp, env));
+}
+
+EXPORT int execveat(int dir, const char *path, char *const argv[], char *const envp[],
+		    int flags)
+{
+	char *env[ENVMAX + 2];
+
+	report_all("exec");
+	envp = with_own(envp, env);
+	return (int)SYS(execveat, SYS_execveat, dir, path, argv, envp, flags);
 }
 
 /* execl, execlp, execle: collect the list (bounded, on the stack). */
@@ -1646,6 +1834,7 @@ before_fclose(FILE *fp)
 	if (w > 0)
 		count_w(fp->_fileno, w);
 	report(fp->_fileno, "close");
+	forget(fp->_fileno);
 	errno = e;
 }
 
@@ -2076,8 +2265,40 @@ setup_report(void)
 	repfd = (int)syscall(SYS_fcntl, 2, F_DUPFD_CLOEXEC, high_fd());
 }
 
+/* The kernel's count of the bytes this process read and wrote (rchar and
+ * wchar of /proc/self/io), less the shim's own: its report lines and its
+ * earlier reads of that file.  The read itself is added to rchar after it
+ * returns, so it is counted as the shim's for a later look. */
+static int
+kernel_io(unsigned long *r, unsigned long *w)
+{
+	char b[512];
+	const char *p;
+	long n = -1, fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/io", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		while ((n = syscall(SYS_read, fd, b, sizeof(b) - 1)) == -1 && errno == EINTR)
+			;
+		syscall(SYS_close, fd);
+	}
+	if (n <= 0)
+		return 0;
+	__atomic_fetch_add(&own_r, (unsigned long)n, RELAXED);
+	b[n] = '\0';
+	if ((p = strstr(b, "rchar: ")) == NULL)
+		return 0;
+	*r = strtoul(p + 7, NULL, 10);
+	if ((p = strstr(b, "wchar: ")) == NULL)
+		return 0;
+	*w = strtoul(p + 7, NULL, 10);
+	*r -= *r >= own_r - (unsigned long)n ? own_r - (unsigned long)n : *r;
+	*w -= *w >= own_w ? own_w : *w;
+	return 1;
+}
+
 /* In iotrace's pipe: this program image starts or ends, so that iotrace
- * knows who is who and who died before reporting. */
+ * knows who is who and who died before reporting; at the end, with the
+ * kernel's counts of the whole process (see kernel_io). */
 static void
 mark(const char *at)
 {
@@ -2085,12 +2306,17 @@ mark(const char *at)
 	struct line l = { .n = 0 };
 	int e = errno;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	unsigned long r, w;
 
 	exe[n > 0 ? n : 0] = '\0';
 	putnum(&l, "iotrace: pid=", (unsigned long)owner);
 	putnum(&l, " ppid=", (unsigned long)getppid());
 	put(&l, " at=");
 	put(&l, at);
+	if (strcmp(at, "end") == 0 && kernel_io(&r, &w)) {
+		putnum(&l, " rchar=", r);
+		putnum(&l, " wchar=", w);
+	}
 	put(&l, " path=");
 	putpath(&l, exe);
 	send_line(&l);
@@ -2103,7 +2329,12 @@ child_reset(void)
 	int high = __atomic_load_n(&fdhigh, RELAXED);
 
 	owner = (pid_t)syscall(SYS_getpid);
-	memset(fdtab, 0, sizeof(fdtab[0]) * (size_t)(high + 1));
+	for (int i = 0; i <= high / CHUNK && i < NCHUNK; i++)
+		if (chunks[i])
+			memset(chunks[i]->c, 0, sizeof(chunks[i]->c[0]) *
+			       (size_t)(high / CHUNK > i ? CHUNK : high % CHUNK + 1));
+	memset(&spill, 0, sizeof(spill));
+	own_r = own_w = 0;
 	if (piped)
 		mark("start");
 }
@@ -2120,6 +2351,7 @@ iotrace_init(void)
 	raw_check();
 	learn_memstreams();
 	owner = (pid_t)syscall(SYS_getpid);
+	take_own();
 	setup_report();
 	pthread_atfork(NULL, NULL, child_reset);
 	catch_fatal(SIGPIPE);
