@@ -84,6 +84,7 @@ struct opts {
 struct row {
 	pid_t pid;
 	char *exe, *path;
+	char *renamed;		/* the name at close, when it was renamed */
 	unsigned long opens, reads, rbytes, writes, wbytes;
 	size_t seq;
 };
@@ -93,6 +94,17 @@ struct proc {
 	char *exe;
 	bool alive;	/* started, and not yet said it ended */
 	bool running;	/* and still running when iotrace ended */
+	bool io;	/* its end said rchar and wchar: */
+	unsigned long rchar, wchar;	/* the kernel's count for the pid so far */
+	pid_t ppid;
+	size_t end_seq;	/* when its last end came, in lines */
+};
+
+/* What the kernel counted for a process and no row holds. */
+struct unattr {
+	pid_t pid;
+	const char *exe;
+	long long r, w;
 };
 
 struct pstat {
@@ -110,6 +122,13 @@ struct report {
 	size_t nrunning, rcap;
 	char *findings[8];
 	size_t nfindings;
+	struct unattr *un;	/* per pid, the non-zero ones */
+	size_t nun;
+	size_t waited;		/* processes whose figures hold their children's */
+	size_t nlines;
+	long renamed_fd;	/* an at=renamed line waits for fd's close line */
+	pid_t renamed_pid;
+	char *renamed;
 	char buf[8192];		/* a partial line between reads */
 	size_t len;
 	FILE *out;
@@ -394,7 +413,7 @@ proc_of(struct report *r, pid_t pid)
 }
 
 static void
-add_proc(struct report *r, pid_t pid, const char *exe)
+add_proc(struct report *r, pid_t pid, pid_t ppid, const char *exe)
 {
 	struct proc *p;
 
@@ -407,6 +426,7 @@ add_proc(struct report *r, pid_t pid, const char *exe)
 	p = &r->procs[r->nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
+	p->ppid = ppid;
 	p->alive = true;
 	p->exe = xstrdup(exe);
 }
@@ -459,17 +479,33 @@ record(struct report *r, char *line)
 
 	if (!parse_line(line, &l))
 		return;
+	r->nlines++;
 	mark = strcmp(l.at, "start") == 0 || strcmp(l.at, "end") == 0;
-	if (!r->o->summary && !r->o->json && !mark && l.counts)
+	if (!r->o->summary && !r->o->json && !mark && (l.counts || l.fd >= 0))
 		fprintf(r->out, "%s\n", line);	/* the shim's line, as it came */
 	if (strcmp(l.at, "start") == 0 && l.ppid >= 0) {
-		add_proc(r, (pid_t)l.pid, l.path);
+		add_proc(r, (pid_t)l.pid, (pid_t)l.ppid, l.path);
 	} else if (strcmp(l.at, "end") == 0 && l.ppid >= 0) {
-		if ((p = proc_of(r, (pid_t)l.pid)) != NULL)
+		if ((p = proc_of(r, (pid_t)l.pid)) != NULL) {
 			p->alive = false;
+			p->end_seq = r->nlines;
+			p->io = l.io;
+			p->rchar = l.rchar;
+			p->wchar = l.wchar;
+		}
+	} else if (strcmp(l.at, "renamed") == 0 && l.fd >= 0) {
+		free(r->renamed);
+		r->renamed = xstrdup(l.path);
+		r->renamed_pid = (pid_t)l.pid;
+		r->renamed_fd = l.fd;
 	} else if (l.counts && l.fd >= 0) {
 		p = proc_of(r, (pid_t)l.pid);
 		w = find_row(r, (pid_t)l.pid, p ? p->exe : "?", l.path);
+		if (r->renamed && r->renamed_pid == l.pid && r->renamed_fd == l.fd) {
+			free(w->renamed);
+			w->renamed = r->renamed;
+			r->renamed = NULL;
+		}
 		w->opens += l.opens;
 		w->reads += l.reads;
 		w->rbytes += l.rbytes;
@@ -731,68 +767,6 @@ find_running(struct report *r)
 
 /* ---- the summary -------------------------------------------------------- */
 
-static const struct ipc_col cols[] = {
-	{ "pid", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "program", 0, 0, SCOLS_JSON_STRING },
-	{ "path", 0, 0, SCOLS_JSON_STRING },
-	{ "opens", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "reads", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "read_bytes", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "writes", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-	{ "write_bytes", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-};
-
-static int
-by_pid(const void *a, const void *b)
-{
-	const struct row *x = a, *y = b;
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static void
-fill(struct libscols_line *ln, const char *pid, const char *prog, const char *path,
-     const struct row *w)
-{
-	if (ipc_cell(ln, 0, "%s", pid) || ipc_cell(ln, 1, "%s", prog) ||
-	    ipc_cell(ln, 2, "%s", path) || ipc_cell(ln, 3, "%lu", w->opens) ||
-	    ipc_cell(ln, 4, "%lu", w->reads) || ipc_cell(ln, 5, "%lu", w->rbytes) ||
-	    ipc_cell(ln, 6, "%lu", w->writes) || ipc_cell(ln, 7, "%lu", w->wbytes))
-		err(IPC_EXIT_OWN, "table");
-}
-
-/* The table of rows, and their sum in *total. */
-static struct libscols_table *
-make_table(struct report *r, struct row *total)
-{
-	struct libscols_table *t = ipc_table_new(cols, sizeof(cols) / sizeof(cols[0]));
-	char pid[16];
-
-	if (t == NULL)
-		err(IPC_EXIT_OWN, "table");
-	memset(total, 0, sizeof(*total));
-	if (r->nrows > 1)
-		qsort(r->rows, r->nrows, sizeof(*r->rows), by_pid);
-	for (size_t i = 0; i < r->nrows; i++) {
-		const struct row *w = &r->rows[i];
-		const char *slash = strrchr(w->exe, '/');
-		struct libscols_line *ln = ipc_table_row(t);
-
-		if (ln == NULL)
-			err(IPC_EXIT_OWN, "table");
-		snprintf(pid, sizeof(pid), "%d", (int)w->pid);
-		fill(ln, pid, slash ? slash + 1 : w->exe, w->path, w);
-		total->opens += w->opens;
-		total->reads += w->reads;
-		total->rbytes += w->rbytes;
-		total->writes += w->writes;
-		total->wbytes += w->wbytes;
-	}
-	return t;
-}
-
 /* The findings, one sentence each, for both renderings. */
 static void
 finding(struct report *r, const char *fmt, ...)
@@ -806,6 +780,223 @@ finding(struct report *r, const char *fmt, ...)
 		err(IPC_EXIT_OWN, "vasprintf");
 	va_end(ap);
 	r->nfindings++;
+}
+
+static const struct ipc_col cols[] = {
+	{ "pid", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "program", 0, 0, SCOLS_JSON_STRING },
+	{ "path", 0, 0, SCOLS_JSON_STRING },
+	{ "opens", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "reads", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "read_bytes", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "writes", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "write_bytes", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+	{ "renamed", 0, 0, SCOLS_JSON_STRING },	/* JSON only */
+};
+#define NCOLS_PERSON 8
+
+static int
+by_pid(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static const char *
+base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static void
+fill(struct libscols_line *ln, const char *pid, const char *prog, const char *path,
+     const struct row *w)
+{
+	if (ipc_cell(ln, 0, "%s", pid) || ipc_cell(ln, 1, "%s", prog) ||
+	    ipc_cell(ln, 2, "%s", path) || ipc_cell(ln, 3, "%lu", w->opens) ||
+	    ipc_cell(ln, 4, "%lu", w->reads) || ipc_cell(ln, 5, "%lu", w->rbytes) ||
+	    ipc_cell(ln, 6, "%lu", w->writes) || ipc_cell(ln, 7, "%lu", w->wbytes))
+		err(IPC_EXIT_OWN, "table");
+}
+
+/* True when a traced child of P had ended before P's last end: the kernel
+ * adds a child's rchar and wchar to its parent's when the parent waits for
+ * it, so P's figures are no longer its own. */
+static bool
+waited(const struct report *r, const struct proc *p)
+{
+	for (size_t k = 0; k < r->nprocs; k++) {
+		const struct proc *c = &r->procs[k];
+
+		if (c->ppid == p->pid && c->pid != p->pid && !c->alive &&
+		    c->end_seq < p->end_seq)
+			return true;
+	}
+	return false;
+}
+
+/* Per pid, the kernel's rchar and wchar at its last end, less every row of
+ * the pid: into r->un, the non-zero ones, by pid. */
+static void
+unattributed(struct report *r)
+{
+	for (size_t i = r->nprocs; i-- > 0;) {
+		const struct proc *p = &r->procs[i];
+		struct unattr u = { .pid = p->pid, .exe = base(p->exe) };
+		bool seen = false;
+
+		for (size_t k = i + 1; k < r->nprocs && !seen; k++)
+			seen = r->procs[k].pid == p->pid && r->procs[k].io;
+		if (!p->io || seen)
+			continue;	/* a later end of the pid has the figures */
+		if (waited(r, p)) {
+			r->waited++;
+			continue;
+		}
+		u.r = (long long)p->rchar;
+		u.w = (long long)p->wchar;
+		for (size_t k = 0; k < r->nrows; k++)
+			if (r->rows[k].pid == p->pid) {
+				u.r -= (long long)r->rows[k].rbytes;
+				u.w -= (long long)r->rows[k].wbytes;
+			}
+		if (u.r == 0 && u.w == 0)
+			continue;
+		if ((r->un = reallocarray(r->un, r->nun + 1, sizeof(*r->un))) == NULL)
+			err(IPC_EXIT_OWN, "realloc");
+		r->un[r->nun++] = u;
+	}
+	for (size_t i = 1; i < r->nun; i++)	/* by pid: insertion, few of them */
+		for (size_t k = i; k > 0 && r->un[k - 1].pid > r->un[k].pid; k--) {
+			struct unattr t = r->un[k];
+
+			r->un[k] = r->un[k - 1];
+			r->un[k - 1] = t;
+		}
+}
+
+static void
+unattr_row(struct libscols_table *t, const struct unattr *u)
+{
+	struct libscols_line *ln = ipc_table_row(t);
+
+	if (ln == NULL || ipc_cell(ln, 0, "%d", (int)u->pid) || ipc_cell(ln, 1, "%s", u->exe) ||
+	    ipc_cell(ln, 2, "unattributed") || ipc_cell(ln, 3, "-") || ipc_cell(ln, 4, "-") ||
+	    ipc_cell(ln, 5, "%lld", u->r) || ipc_cell(ln, 6, "-") ||
+	    ipc_cell(ln, 7, "%lld", u->w))
+		err(IPC_EXIT_OWN, "table");
+}
+
+/* One row of the table: for a person a renamed file shows both names; in
+ * JSON path is the name at open and renamed the name at close. */
+static void
+file_row(struct libscols_table *t, const struct row *w, bool json)
+{
+	struct libscols_line *ln = ipc_table_row(t);
+	char pid[16], *path = NULL;
+
+	if (ln == NULL)
+		err(IPC_EXIT_OWN, "table");
+	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
+	if (!json && w->renamed && asprintf(&path, "%s (renamed: %s)", w->path, w->renamed) < 0)
+		err(IPC_EXIT_OWN, "asprintf");
+	fill(ln, pid, base(w->exe), path ? path : w->path, w);
+	if (json && w->renamed && ipc_cell(ln, 8, "%s", w->renamed))
+		err(IPC_EXIT_OWN, "table");
+	free(path);
+}
+
+/* The table of rows (for a person, each pid's unattributed row after its
+ * files), and the sum of the rows in *total. */
+static struct libscols_table *
+make_table(struct report *r, struct row *total, bool json)
+{
+	struct libscols_table *t = ipc_table_new(cols, json ? NCOLS_PERSON + 1 : NCOLS_PERSON);
+	size_t k = 0;
+
+	if (t == NULL)
+		err(IPC_EXIT_OWN, "table");
+	memset(total, 0, sizeof(*total));
+	if (r->nrows > 1)
+		qsort(r->rows, r->nrows, sizeof(*r->rows), by_pid);
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct row *w = &r->rows[i];
+
+		while (!json && k < r->nun && r->un[k].pid < w->pid)
+			unattr_row(t, &r->un[k++]);
+		file_row(t, w, json);
+		if (!json && k < r->nun && r->un[k].pid == w->pid &&
+		    (i + 1 == r->nrows || r->rows[i + 1].pid != w->pid))
+			unattr_row(t, &r->un[k++]);
+		total->opens += w->opens;
+		total->reads += w->reads;
+		total->rbytes += w->rbytes;
+		total->writes += w->writes;
+		total->wbytes += w->wbytes;
+	}
+	while (!json && k < r->nun)
+		unattr_row(t, &r->un[k++]);
+	return t;
+}
+
+/* The sums of what no row holds: positive and negative, reads and writes. */
+struct unsum {
+	long long rpos, wpos, neg, neg_r, neg_w;
+	size_t nr, nw, nneg;
+};
+
+static struct unsum
+unattr_sums(const struct report *r)
+{
+	struct unsum s = { 0 };
+
+	for (size_t i = 0; i < r->nun; i++) {
+		const struct unattr *u = &r->un[i];
+
+		if (u->r > 0)
+			s.rpos += u->r, s.nr++;
+		if (u->w > 0)
+			s.wpos += u->w, s.nw++;
+		s.neg_r += u->r < 0 ? -u->r : 0;
+		s.neg_w += u->w < 0 ? -u->w : 0;
+		if (u->r < 0 || u->w < 0)
+			s.neg += (u->r < 0 ? -u->r : 0) + (u->w < 0 ? -u->w : 0), s.nneg++;
+	}
+	return s;
+}
+
+static void
+unattr_findings(struct report *r)
+{
+	struct unsum s = unattr_sums(r);
+
+	if (s.nr)
+		finding(r, "unattributed reads (%lld bytes in %zu process%s) are the kernel's "
+			"count (rchar in /proc/PID/io) less the rows: the kernel reading the "
+			"program at execve and the dynamic linker reading its shared objects, "
+			"both before %s is loaded, and glibc's own reads of locale, nsswitch and "
+			"time zone files, which no preload sees.", s.rpos, s.nr,
+			s.nr == 1 ? "" : "es", SHIM);
+	if (s.nw)
+		finding(r, "unattributed writes (%lld bytes in %zu process%s): the kernel counted "
+			"writes (wchar) that the shim did not see, made by a system call without "
+			"glibc's wrappers or through an entry point it does not wrap.", s.wpos,
+			s.nw, s.nw == 1 ? "" : "es");
+	if (r->waited)
+		finding(r, "%zu process%s waited for children, and the kernel had added "
+			"the children's counts to %s: %s no unattributed row.", r->waited,
+			r->waited == 1 ? "" : "es", r->waited == 1 ? "its own" : "their own",
+			r->waited == 1 ? "it has" : "they have");
+	if (s.nneg)
+		finding(r, "negative unattributed bytes (%lld in %zu process%s): the shim "
+			"counted more than rchar and wchar hold; the kernel leaves socket sends "
+			"and receives out of those counters.", s.neg, s.nneg,
+			s.nneg == 1 ? "" : "es");
 }
 
 /* "1234 sleep, 1240 gpg-agent" for the first few running descendants. */
@@ -844,6 +1035,7 @@ make_findings(struct report *r, const struct run *u, const char *cmd)
 			r->nrunning == 1 ? "it" : "they",
 			u->stop ? "" : " (--wait-all waits for every descendant)");
 	}
+	unattr_findings(r);
 	if (u->interrupted)
 		finding(r, "interrupted by SIGINT: this is what the processes had reported "
 			"by then.");
@@ -869,7 +1061,8 @@ static void
 print_json(struct report *r, const struct run *u)
 {
 	struct row total;
-	struct libscols_table *t = make_table(r, &total);
+	struct libscols_table *t = make_table(r, &total, true);
+	struct unsum us = unattr_sums(r);
 	struct ipc_json j;
 
 	ipc_json_open(&j, r->out);
@@ -883,6 +1076,18 @@ print_json(struct report *r, const struct run *u)
 	ipc_json_uint(&j, "read_bytes", total.rbytes);
 	ipc_json_uint(&j, "writes", total.writes);
 	ipc_json_uint(&j, "write_bytes", total.wbytes);
+	ipc_json_int(&j, "unattributed_read_bytes", us.rpos - us.neg_r);
+	ipc_json_int(&j, "unattributed_write_bytes", us.wpos - us.neg_w);
+	ipc_json_end(&j);
+	ipc_json_array(&j, "unattributed");
+	for (size_t i = 0; i < r->nun; i++) {
+		ipc_json_object(&j, NULL);
+		ipc_json_int(&j, "pid", r->un[i].pid);
+		ipc_json_str(&j, "program", r->un[i].exe);
+		ipc_json_int(&j, "read_bytes", r->un[i].r);
+		ipc_json_int(&j, "write_bytes", r->un[i].w);
+		ipc_json_end(&j);
+	}
 	ipc_json_end(&j);
 	ipc_json_array(&j, "running");
 	for (size_t i = 0; i < r->nrunning; i++) {
@@ -913,7 +1118,7 @@ static void
 print_table(struct report *r, const struct run *u, const char *cmd)
 {
 	struct row total;
-	struct libscols_table *t = make_table(r, &total);
+	struct libscols_table *t = make_table(r, &total, false);
 	struct libscols_line *ln = ipc_table_row(t);
 	char st[64];
 
@@ -940,6 +1145,7 @@ free_report(struct report *r)
 	for (size_t i = 0; i < r->nrows; i++) {
 		free(r->rows[i].exe);
 		free(r->rows[i].path);
+		free(r->rows[i].renamed);
 	}
 	for (size_t i = 0; i < r->nprocs; i++)
 		free(r->procs[i].exe);
@@ -948,6 +1154,8 @@ free_report(struct report *r)
 	free(r->rows);
 	free(r->procs);
 	free(r->running);
+	free(r->un);
+	free(r->renamed);
 }
 
 /* CMD has ended and left descendants that hold the report pipe: the first
@@ -1110,6 +1318,7 @@ iotrace_main(int argc, char **argv)
 	u.cmd = start(argv + optind, shim, &u.rfd);
 	collect(&r, &u, o.wait_all);
 	find_running(&r);
+	unattributed(&r);
 	make_findings(&r, &u, argv[optind]);
 	if (o.json)
 		print_json(&r, &u);
