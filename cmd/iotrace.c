@@ -54,6 +54,7 @@
 #include <sys/signalfd.h>
 
 #include "ipclab/cli.h"
+#include "ipclab/map.h"
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/path.h"
@@ -126,6 +127,7 @@ struct report {
 	size_t nun;
 	size_t waited;		/* processes whose figures hold their children's */
 	size_t nlines;
+	int werr;		/* the first failed write of the report */
 	long renamed_fd;	/* an at=renamed line waits for fd's close line */
 	pid_t renamed_pid;
 	char *renamed;
@@ -195,7 +197,8 @@ check_preloadable(const char *path, int depth)
 	ssize_t n;
 	int fd;
 
-	if (depth > 4 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* Never open(2) what is not a regular file: a FIFO would block. */
+	if (depth > 4 || (fd = ipc_open_regular(path, O_RDONLY, NULL)) == -1)
 		return;		/* exec will say what is wrong */
 	n = read(fd, hdr, sizeof(hdr) - 1);
 	if (n < 0 || fstat(fd, &st) == -1)
@@ -226,14 +229,21 @@ check_preloadable(const char *path, int depth)
 
 /* ---- the child's environment -------------------------------------------- */
 
-/* The shim's descriptor in the child: high, out of the way. */
+/* The shim's descriptor in the child: high, out of the way, below the
+ * descriptor limit (iotrace's own failure, 125, when there is no room). */
 static int
 pipe_target(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur > 1100)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		err(IPC_EXIT_OWN, "getrlimit RLIMIT_NOFILE");
+	if (rl.rlim_cur > 1100)
 		return 1001;
+	if (rl.rlim_cur <= 10)
+		errx(IPC_EXIT_OWN, "the descriptor limit (ulimit -n %llu) leaves no room for "
+		     "the report pipe, which needs descriptor 10 in the program: raise it to "
+		     "16 or more", (unsigned long long)rl.rlim_cur);
 	return rl.rlim_cur > 16 ? (int)(rl.rlim_cur * 3 / 4) + 1 : 10;
 }
 
@@ -482,7 +492,8 @@ record(struct report *r, char *line)
 	r->nlines++;
 	mark = strcmp(l.at, "start") == 0 || strcmp(l.at, "end") == 0;
 	if (!r->o->summary && !r->o->json && !mark && (l.counts || l.fd >= 0))
-		fprintf(r->out, "%s\n", line);	/* the shim's line, as it came */
+		if (!r->werr && fprintf(r->out, "%s\n", line) < 0)	/* as it came */
+			r->werr = errno;
 	if (strcmp(l.at, "start") == 0 && l.ppid >= 0) {
 		add_proc(r, (pid_t)l.pid, (pid_t)l.ppid, l.path);
 	} else if (strcmp(l.at, "end") == 0 && l.ppid >= 0) {
@@ -1041,20 +1052,32 @@ make_findings(struct report *r, const struct run *u, const char *cmd)
 			"by then.");
 }
 
-/* A failed write of the report: EPIPE ends quietly (the reader has what it
- * wanted), anything else is an error. */
+/* Keeps the reason of the report's first failed write, before a later call
+ * changes errno. */
 static void
-out_check(struct report *r, int failed)
+note_err(struct report *r, bool failed)
 {
-	if (fflush(r->out) == EOF || ferror(r->out))
-		failed = 1;
-	if (!failed)
+	if (!r->werr && (failed || ferror(r->out)))
+		r->werr = errno ? errno : EIO;
+}
+
+/* A failed write of the report is an error (exit 1, the message naming the
+ * file); EPIPE ends it quietly (the reader has what it wanted) and iotrace
+ * still exits with CMD's status. */
+static void
+out_check(struct report *r)
+{
+	errno = 0;
+	note_err(r, fflush(r->out) == EOF);
+	if (!r->werr)
 		return;
-	if (errno == EPIPE)
+	clearerr(r->out);
+	if (r->werr == EPIPE)
 		return;
 	if (r->out == stderr)
-		_exit(IPC_EXIT_FAIL);	/* nowhere left to say it */
-	err(IPC_EXIT_FAIL, "%s: write", r->o->output);
+		_exit(IPC_EXIT_FAIL);	/* no place left to say it */
+	errno = r->werr;
+	ipc_fail(IPC_EXIT_FAIL, r->o->output, "write");
 }
 
 static void
@@ -1110,7 +1133,8 @@ print_json(struct report *r, const struct run *u)
 		ipc_json_end(&j);
 	}
 	ipc_json_end(&j);
-	out_check(r, ipc_json_close(&j) == -1);
+	note_err(r, ipc_json_close(&j) == -1);
+	out_check(r);
 	scols_unref_table(t);
 }
 
@@ -1129,13 +1153,16 @@ print_table(struct report *r, const struct run *u, const char *cmd)
 		ipc_status_str(u->status, st, sizeof(st));
 	else
 		snprintf(st, sizeof(st), "still running after %s", ipc_signame(u->stop));
+	errno = 0;
 	ipc_heading(r->out, "iotrace: %s %s, %zu process%s", cmd, st, r->nprocs,
 		    r->nprocs == 1 ? "" : "es");
-	if (ipc_table_print(t, r->out) == -1)
-		out_check(r, 1);
-	for (size_t i = 0; i < r->nfindings; i++)
+	note_err(r, false);
+	note_err(r, ipc_table_print(t, r->out) == -1);
+	for (size_t i = 0; i < r->nfindings; i++) {
 		ipc_finding(r->out, "%s", r->findings[i]);
-	out_check(r, 0);
+		note_err(r, false);
+	}
+	out_check(r);
 	scols_unref_table(t);
 }
 
@@ -1195,6 +1222,76 @@ leave_reader(int rfd)
 	}
 }
 
+/* ---- the report's file ------------------------------------------------ */
+
+struct output {
+	int fd;
+	bool created;	/* by iotrace: removed if CMD cannot run */
+	bool reopen;	/* a regular file named by path: truncated once CMD runs */
+};
+
+/* N when PATH is /dev/fd/N, /proc/self/fd/N, /dev/stdout or /dev/stderr: a
+ * descriptor the shell has opened (so >> appends); -1 otherwise. */
+static int
+named_fd(const char *path)
+{
+	unsigned long n;
+	const char *p = NULL;
+
+	if (strcmp(path, "/dev/stdout") == 0)
+		return 1;
+	if (strcmp(path, "/dev/stderr") == 0)
+		return 2;
+	if (strncmp(path, "/dev/fd/", 8) == 0)
+		p = path + 8;
+	else if (strncmp(path, "/proc/self/fd/", 14) == 0)
+		p = path + 14;
+	return p && decimal(p, strlen(p), &n) && n <= INT_MAX ? (int)n : -1;
+}
+
+/* -o PATH, as strace -o: the report's file, created or (once CMD runs)
+ * emptied.  What is not a regular file is refused before anything is opened
+ * (a FIFO would block, a device or a directory is no place for a report),
+ * and so is another user's file.  A descriptor the shell opened is used as
+ * it is.  Exits 125 on refusal: CMD has not run. */
+static void
+open_output(const char *path, struct output *out)
+{
+	struct stat st;
+	int n = named_fd(path);
+
+	memset(out, 0, sizeof(*out));
+	if (n >= 0) {
+		if ((out->fd = fcntl(n, F_DUPFD_CLOEXEC, 3)) == -1)
+			ipc_fail(IPC_EXIT_OWN, path, "open");
+		return;
+	}
+	if (ipc_path_check(path) == -1)
+		ipc_fail(IPC_EXIT_OWN, path, NULL);
+	out->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
+	if (out->fd >= 0) {
+		out->created = true;
+		return;
+	}
+	if (errno != EEXIST)
+		ipc_fail(IPC_EXIT_OWN, path, "open");
+	if ((out->fd = ipc_open_regular(path, O_WRONLY, &st)) == -1)
+		ipc_fail(IPC_EXIT_OWN, path, NULL);
+	if (ipc_may_replace(&st) == -1)
+		ipc_fail(IPC_EXIT_OWN, path, NULL);
+	out->reopen = true;
+}
+
+/* CMD runs: the old report goes.  CMD could not run: what iotrace made goes. */
+static void
+output_started(const char *path, struct output *out, bool ran)
+{
+	if (ran && out->reopen && ftruncate(out->fd, 0) == -1)
+		ipc_fail(IPC_EXIT_OWN, path, "ftruncate");
+	if (!ran && out->created)
+		unlink(path);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void
@@ -1232,6 +1329,9 @@ parse(int argc, char **argv, struct opts *o)
 	}
 	if (optind >= argc)
 		ipc_usage("a command to run is required");
+	if (o->json && o->output == NULL)
+		ipc_usage("--json needs -o FILE: on stderr the document would mix with the "
+			  "program's own messages (-o /dev/fd/3 3>&1 >&2 puts it alone on stdout)");
 }
 
 /* The signals iotrace handles, as poll events: those not ignored when it
@@ -1262,7 +1362,7 @@ signal_fd(void)
 
 /* Starts CMD with the shim; returns its pid and the pipe's read end. */
 static pid_t
-start(char **cmd, const char *shim, int *rfd)
+start(char **cmd, const char *shim, int *rfd, const struct opts *o, struct output *out)
 {
 	int p[2];
 	struct setup s = { .target = pipe_target() };
@@ -1281,11 +1381,16 @@ start(char **cmd, const char *shim, int *rfd)
 	s.wfd = p[1];
 	pid = ipc_spawn(cmd[0], cmd, env, child_setup, &s);
 	if (pid == -1) {
-		int code = strcmp(ipc_failed_call, "exec") == 0 ?
-			   ipc_exec_errno_code(errno) : IPC_EXIT_OWN;
+		int e = errno, code = strcmp(ipc_failed_call, "exec") == 0 ?
+				      ipc_exec_errno_code(errno) : IPC_EXIT_OWN;
 
+		if (o->output)
+			output_started(o->output, out, false);
+		errno = e;
 		err(code, "%s: %s", cmd[0], ipc_failed_call);
 	}
+	if (o->output)
+		output_started(o->output, out, true);
 	close(p[1]);
 	free(env[n - 1]);	/* the two strings child_env made */
 	free(env[n - 2]);
@@ -1301,6 +1406,7 @@ iotrace_main(int argc, char **argv)
 	struct report r = { .o = &o, .out = stderr };
 	struct run u = { 0 };
 	char shim[PATH_MAX], prog[PATH_MAX];
+	struct output out = { .fd = -1 };
 
 	parse(argc, argv, &o);
 	if (ipc_pkglib_path(SHIM, shim, sizeof(shim)) == -1)
@@ -1308,14 +1414,17 @@ iotrace_main(int argc, char **argv)
 		     "directory (IPCLAB_LIBDIR overrides)", SHIM);
 	if (find_program(argv[optind], prog, sizeof(prog)))
 		check_preloadable(prog, 0);
-	if (o.output && (r.out = fopen(o.output, "we")) == NULL)
-		err(IPC_EXIT_OWN, "%s: open", o.output);
-	if (o.output && setvbuf(r.out, NULL, _IOLBF, 0) != 0)	/* for tail -f */
-		err(IPC_EXIT_OWN, "%s: setvbuf", o.output);
+	if (o.output) {
+		open_output(o.output, &out);
+		if ((r.out = fdopen(out.fd, "w")) == NULL)
+			ipc_fail(IPC_EXIT_OWN, o.output, "fdopen");
+		if (setvbuf(r.out, NULL, _IOLBF, 0) != 0)	/* for tail -f */
+			ipc_fail(IPC_EXIT_OWN, o.output, "setvbuf");
+	}
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		err(IPC_EXIT_OWN, "prctl PR_SET_CHILD_SUBREAPER");
 	u.sfd = signal_fd();
-	u.cmd = start(argv + optind, shim, &u.rfd);
+	u.cmd = start(argv + optind, shim, &u.rfd, &o, &out);
 	collect(&r, &u, o.wait_all);
 	find_running(&r);
 	unattributed(&r);
@@ -1325,7 +1434,7 @@ iotrace_main(int argc, char **argv)
 	else
 		print_table(&r, &u, argv[optind]);
 	if (r.out != stderr && fclose(r.out) == EOF)
-		err(IPC_EXIT_FAIL, "%s: close", o.output);
+		ipc_fail(IPC_EXIT_FAIL, o.output, "close");
 	free_report(&r);
 	leave_reader(u.rfd);
 	if (u.interrupted)

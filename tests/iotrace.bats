@@ -183,11 +183,16 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 }
 
 @test "--json prints one document with pid, path, reads, read_bytes, writes, write_bytes" {
-	run ipclab iotrace --json -- cat data.txt
+	run ipclab iotrace --json -o rep.json -- cat data.txt
 	[ "$status" -eq 0 ]
-	ipclab iotrace --json -- cat data.txt 2>&1 >/dev/null | jq -e \
-		'.files[0] | has("pid") and has("path") and has("reads") and has("read_bytes")
-		 and has("writes") and has("write_bytes")'
+	[ "$(jq -s length rep.json)" -eq 1 ]
+	size=$(stat -c %s data.txt)
+	[ "$(jq -c --arg p "$D/data.txt" '.files[] | select(.path == $p)
+		| [(.pid | type), .program, .opens, .read_bytes, .writes, .write_bytes, .renamed]' rep.json)" = \
+	  "[\"number\",\"cat\",1,$size,0,0,null]" ]
+	[ "$(jq -c '[.total.processes, .total.unreported, .total.running, .exit_status, .interrupted,
+		(.findings | type), (.unattributed | type), (.running | type)]' rep.json)" = \
+	  '[1,0,0,0,false,"array","array","array"]' ]
 }
 
 @test "-s prints the table only, -o writes the report to a file" {
@@ -408,4 +413,123 @@ f.close()'
 	mv moved.txt data.txt
 	ipclab iotrace -s -o rep -- "$PY" -c 'import os; f = open("data.txt"); os.rename("data.txt", "m"); f.read()'
 	grep -Eq "^ *[0-9]+ +python3[.0-9]* +$D/data.txt \(renamed: $D/m\) +1 " rep
+}
+
+@test "a FIFO as CMD, or as its #! interpreter, is never opened: 126 at once" {
+	mkfifo fifo
+	chmod +x fifo
+	run timeout 20 "$IPCLAB_BIN" iotrace -- ./fifo
+	[ "$status" -eq 126 ]
+	[ "$output" = "ipclab iotrace: ./fifo: exec: Permission denied" ]
+	printf '#!%s/fifo\n' "$D" > script
+	chmod +x script
+	run timeout 20 "$IPCLAB_BIN" iotrace -- ./script
+	[ "$status" -eq 126 ]
+	[ -p fifo ]
+}
+
+@test "under ulimit -n 8 iotrace's own failure is 125, says why, and CMD does not run" {
+	run sh -c 'ulimit -n 8 && exec "$IPCLAB_BIN" iotrace -- touch ran'
+	[ "$status" -eq 125 ]
+	[[ "$output" == "ipclab iotrace: the descriptor limit (ulimit -n 8) leaves no room for the report pipe"* ]]
+	[ ! -e ran ]
+	run sh -c 'ulimit -n 16 && exec "$IPCLAB_BIN" iotrace -s -o rep -- cat data.txt'
+	[ "$status" -eq 0 ]
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " rep
+}
+
+@test "-o refuses a directory, a FIFO and a device before CMD runs, and changes nothing" {
+	mkdir dir
+	mkfifo fifo
+	for o in dir fifo /dev/null; do
+		run timeout 20 "$IPCLAB_BIN" iotrace -o "$o" -- touch ran
+		echo "$o: $output"
+		[ "$status" -eq 125 ]
+		[[ "$output" == "ipclab iotrace: $o: open: not a regular file (it is a "* ]]
+		[ ! -e ran ]
+	done
+	[ -p fifo ] && [ -d dir ] && [ -z "$(ls dir)" ]
+	[ "$(id -u)" -eq 0 ] || return 0
+	echo theirs > theirs && chown nobody theirs
+	run ipclab iotrace -o theirs -- touch ran
+	[ "$status" -eq 125 ]
+	[ "$output" = "ipclab iotrace: theirs: open: it belongs to user nobody" ]
+	[ "$(cat theirs)" = theirs ] && [ ! -e ran ]
+}
+
+@test "-o keeps the old file when CMD cannot run, replaces it when it runs, appends to a descriptor" {
+	echo old > rep
+	run -127 ipclab iotrace -o rep -- /nonexistent/prog
+	[ "$(cat rep)" = old ]
+	run -127 ipclab iotrace -o new.rep -- /nonexistent/prog
+	[ ! -e new.rep ]	# what iotrace made for it is gone
+	ipclab iotrace -s -o rep -- cat data.txt > /dev/null
+	! grep -q old rep || false
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " rep
+	echo kept > log
+	ipclab iotrace -s -o /dev/fd/3 -- cat data.txt 3>> log > /dev/null
+	[ "$(head -n 1 log)" = kept ]
+	grep -q "^iotrace: cat exited 0, 1 process$" log
+}
+
+@test "a report that cannot be written exits 1 with one line: full file system, /dev/full, full stderr" {
+	mkdir mnt
+	mount -t tmpfs -o size=16k tmpfs mnt 2>/dev/null || skip "cannot mount a tmpfs here"
+	dd if=/dev/zero of=mnt/fill bs=4k count=8 2>/dev/null || true
+	run ipclab iotrace -o mnt/rep -- sh -c 'cat data.txt > /dev/null'
+	umount mnt
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab iotrace: mnt/rep: write: No space left on device" ]
+	run sh -c '"$IPCLAB_BIN" iotrace -o /dev/fd/3 -- cat data.txt 3> /dev/full > /dev/null'
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab iotrace: /dev/fd/3: write: No space left on device" ]
+	run sh -c '"$IPCLAB_BIN" iotrace -- true 2> /dev/full'
+	[ "$status" -eq 1 ]
+	# a reader that has gone is no error: CMD's status stays
+	run "$PY" -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+sys.exit(subprocess.run([os.environ["IPCLAB_BIN"], "iotrace", "--", "sh", "-c", "exit 3"], stderr=w).returncode)'
+	[ "$status" -eq 3 ]
+}
+
+@test "--json without -o is refused with a hint, and the hint gives one clean document" {
+	run ipclab iotrace --json -- touch ran
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ipclab iotrace: --json needs -o FILE: on stderr the document would mix with the program's own messages (-o /dev/fd/3 3>&1 >&2 puts it alone on stdout)" ]
+	[ ! -e ran ]
+	json=$(ipclab iotrace --json -o /dev/fd/3 -- sh -c 'cat data.txt; echo noise >&2' 3>&1 > /dev/null 2>&1)
+	[ "$(jq -s length <<< "$json")" -eq 1 ]
+	[ "$(jq --arg p "$D/data.txt" '[.files[] | select(.path == $p) | .read_bytes] | add' <<< "$json")" -eq "$(stat -c %s data.txt)" ]
+}
+
+@test "Ctrl+C stops CMD, prints the partial report and exits 130; a CMD that ignores it is named" {
+	env --default-signal=INT "$IPCLAB_BIN" iotrace -o rep -- sh -c 'cat data.txt > /dev/null; exec sleep 30' &
+	pid=$!
+	wait_for 20 grep -qs "path=$D/data.txt" rep
+	wait_for 20 pgrep -P "$pid" sleep
+	child=$(pgrep -P "$pid")
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 130 ]
+	grep -q "interrupted by SIGINT" rep
+	grep -q "killed by SIGINT" rep
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 +[0-9]+ +$(stat -c %s data.txt) " rep
+	wait_for 10 dead "$child"
+	# a program that ignores SIGINT: iotrace still ends within a second or two
+	env --default-signal=INT "$IPCLAB_BIN" iotrace -o rep2 -- sh -c 'trap "" INT; echo $$ > cmd.pid; sleep 30' &
+	pid=$!
+	wait_for 20 test -s cmd.pid
+	t0=$(ms)
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	t1=$(ms)
+	cmd=$(cat cmd.pid)
+	pkill -P "$cmd" || true
+	kill "$cmd" 2>/dev/null || true
+	[ "$st" -eq 130 ]
+	(( t1 - t0 < 3000 ))
+	grep -q "still running after SIGINT" rep2
+	wait_for 10 dead "$cmd"
 }
