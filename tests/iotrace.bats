@@ -20,13 +20,22 @@ teardown() {
 }
 
 # compare SHELL-SCRIPT: runs it under iotrace under strace, expects every
-# path to match; the output names each path, shown when a test fails.
+# path to match and the script to succeed (a workload that failed moves
+# few bytes on both sides, and would match); the output names each path,
+# shown when a test fails.
 compare() {
 	mkdir -p "$D/st"
 	run "$COMPARE" "$D/st" sh -c "$1"
 	echo "$output"
-	[ "$status" -eq 0 ]
-	! grep -q MISMATCH <<< "$output"
+	[ "$status" -eq 0 ] || return 1
+	if grep -q MISMATCH <<< "$output"; then return 1; fi
+	grep -q "^status 0, " <<< "$output"
+}
+
+# one_doc FILE: FILE holds exactly one JSON document (jq -e alone accepts a
+# stream of several).
+one_doc() {
+	[ "$(jq -s length "$1")" -eq 1 ]
 }
 
 @test "iotrace prints a line per close and a table with the bytes cat moved" {
@@ -62,9 +71,14 @@ compare() {
 		/usr/bin/python3 -c "import shutil; shutil.copy(\"data.txt\", \"py.out\")"'
 }
 
-@test "fortified tar and gzip (__open_2, __openat_2) match strace" {
+@test "fortified tar and gzip (__open_2, __openat_2) match strace, and did their work" {
 	compare 'tar cf a.tar data.txt && mkdir x && tar xf a.tar -C x && gzip -k data.txt &&
 		zcat data.txt.gz | cmp - data.txt'
+	# the result, checked outside the trace: a shim that broke the programs
+	# would match strace too
+	cmp data.txt x/data.txt
+	[ "$(tar tf a.tar)" = data.txt ]
+	zcat data.txt.gz | cmp - data.txt
 }
 
 @test "python3 reading, writing, preadv and subprocess match strace" {
@@ -101,6 +115,7 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 @test "8 threads doing 100,000 reads and writes each get exact totals" {
 	run ipclab iotrace --json -o rep.json -- "$IPCLAB_HELPERS/iotrace_threads" 8 100000
 	[ "$status" -eq 0 ]
+	one_doc rep.json
 	# the helper's own sums of what read(2) and write(2) returned
 	[ "$output" = "reads 800000 read_bytes 3600000 writes 800000 write_bytes 3600000" ]
 	run jq -c '.files[] | select(.path == "/dev/zero" or .path == "/dev/null")
@@ -156,6 +171,7 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 @test "wrappers reached from a signal handler neither deadlock nor lose a byte" {
 	run timeout 60 "$IPCLAB_BIN" iotrace --json -o rep.json -- "$IPCLAB_HELPERS/iotrace_signal" 0.5
 	[ "$status" -eq 0 ]
+	one_doc rep.json
 	read -r _ mr mw _ hr hw _ calls <<< "$output"
 	[ "$calls" -gt 0 ]
 	[ "$(jq '[.files[] | select(.path == "/dev/zero") | .read_bytes] | add' rep.json)" -eq $((mr + hr)) ]
@@ -171,6 +187,7 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 	printf 'abcdef' > in3
 	run ipclab iotrace --json -o rep.json -- sh -c 'cat <&3 >/dev/null' 3< in3
 	[ "$status" -eq 0 ]
+	one_doc rep.json
 	[ "$(jq -c '[.files[] | select(.path == "'"$D"'/in3") | .read_bytes] | add' rep.json)" -eq 6 ]
 }
 
@@ -185,7 +202,7 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 @test "--json prints one document with pid, path, reads, read_bytes, writes, write_bytes" {
 	run ipclab iotrace --json -o rep.json -- cat data.txt
 	[ "$status" -eq 0 ]
-	[ "$(jq -s length rep.json)" -eq 1 ]
+	one_doc rep.json
 	size=$(stat -c %s data.txt)
 	[ "$(jq -c --arg p "$D/data.txt" '.files[] | select(.path == $p)
 		| [(.pid | type), .program, .opens, .read_bytes, .writes, .write_bytes, .renamed]' rep.json)" = \
@@ -196,13 +213,16 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 }
 
 @test "-s prints the table only, -o writes the report to a file" {
-	run ipclab iotrace -s -- cat data.txt
-	! grep -q "at=close" <<< "$output"
-	grep -q "total" <<< "$output"
+	run --separate-stderr ipclab iotrace -s -- cat data.txt
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat data.txt)" ]
+	[ "$(grep -c "at=" <<< "$stderr")" -eq 0 ]
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " <<< "$stderr"
+	grep -Eq "^ +total " <<< "$stderr"
 	ipclab iotrace -o rep -- cat data.txt > /dev/null
-	grep -q "at=close" rep
+	[ "$(grep -c "^iotrace: pid=[0-9]* fd=[0-9]* at=close " rep)" -eq 2 ]
 	ipclab iotrace -s -o rep -- cat data.txt > /dev/null
-	! grep -q "at=close" rep
+	[ "$(grep -c "at=" rep)" -eq 0 ]
 	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " rep
 }
 
@@ -214,7 +234,9 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 
 @test "a set-user-ID program of another user is refused with 125" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to chown the copy"
-	cp /usr/bin/true suid && chown nobody suid && chmod 4755 suid
+	cp /usr/bin/true suid
+	chown nobody suid
+	chmod 4755 suid
 	run ipclab iotrace -- ./suid
 	[ "$status" -eq 125 ]
 	grep -q "set-user-ID" <<< "$output"
@@ -307,7 +329,7 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 	kill "$d"
 	[ "$status" -eq 0 ]
 	(( t1 - t0 < 3000 ))
-	[ "$(jq -s length rep.json)" -eq 1 ]
+	one_doc rep.json
 	# named as it was then: sleep, or the shell that was about to exec it
 	[ "$(jq -c '[.running[] | [.pid, (.program | test("^(sleep|sh|dash)$"))]]' rep.json)" = "[[$d,true]]" ]
 	[ "$(jq '.total.running' rep.json)" -eq 1 ]
@@ -323,7 +345,7 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 	[ "$status" -eq 4 ]
 	(( t1 - t0 >= 1000 ))
 	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 +[0-9]+ +$(stat -c %s data.txt) " rep
-	! grep -q "still running" rep
+	[ "$(grep -c "still running" rep)" -eq 0 ]
 }
 
 @test "Ctrl+C during --wait-all prints the partial report and exits 130" {
@@ -375,6 +397,7 @@ C
 	gcc -O2 -o raw raw.c
 	run ipclab iotrace --json -o rep.json -- ./raw
 	[ "$status" -eq 0 ]
+	one_doc rep.json
 	[ "$output" = "written by a bare syscall instruction" ]
 	# no wrapper saw the write: it is all unattributed, exactly what the kernel moved
 	[ "$(jq '[.files[] | .write_bytes] | add // 0' rep.json)" -eq 0 ]
@@ -395,6 +418,7 @@ C
 @test "unattributed: a process that waited for its children has no row, and says why" {
 	run ipclab iotrace --json -o rep.json -- sh -c 'cat data.txt > /dev/null; cat data.txt > /dev/null'
 	[ "$status" -eq 0 ]
+	one_doc rep.json
 	[ "$(jq '[.unattributed[] | select(.program == "dash" or .program == "sh")] | length' rep.json)" -eq 0 ]
 	[ "$(jq '[.unattributed[] | select(.program == "cat")] | length' rep.json)" -eq 2 ]
 	jq -e '.findings[] | select(.text | test("^1 process waited for children"))' rep.json
@@ -448,13 +472,17 @@ f.close()'
 		[[ "$output" == "ipclab iotrace: $o: open: not a regular file (it is a "* ]]
 		[ ! -e ran ]
 	done
-	[ -p fifo ] && [ -d dir ] && [ -z "$(ls dir)" ]
+	[ -p fifo ]
+	[ -d dir ]
+	[ -z "$(ls dir)" ]
 	[ "$(id -u)" -eq 0 ] || return 0
-	echo theirs > theirs && chown nobody theirs
+	echo theirs > theirs
+	chown nobody theirs
 	run ipclab iotrace -o theirs -- touch ran
 	[ "$status" -eq 125 ]
 	[ "$output" = "ipclab iotrace: theirs: open: it belongs to user nobody" ]
-	[ "$(cat theirs)" = theirs ] && [ ! -e ran ]
+	[ "$(cat theirs)" = theirs ]
+	[ ! -e ran ]
 }
 
 @test "-o keeps the old file when CMD cannot run, replaces it when it runs, appends to a descriptor" {
@@ -464,7 +492,7 @@ f.close()'
 	run -127 ipclab iotrace -o new.rep -- /nonexistent/prog
 	[ ! -e new.rep ]	# what iotrace made for it is gone
 	ipclab iotrace -s -o rep -- cat data.txt > /dev/null
-	! grep -q old rep || false
+	[ "$(grep -c old rep)" -eq 0 ]
 	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " rep
 	echo kept > log
 	ipclab iotrace -s -o /dev/fd/3 -- cat data.txt 3>> log > /dev/null
@@ -532,4 +560,68 @@ sys.exit(subprocess.run([os.environ["IPCLAB_BIN"], "iotrace", "--", "sh", "-c", 
 	(( t1 - t0 < 3000 ))
 	grep -q "still running after SIGINT" rep2
 	wait_for 10 dead "$cmd"
+}
+
+@test "the shim preloaded is the build tree's, whatever is installed elsewhere" {
+	# A stale install (an older ipclab in /usr/local) must not stand in for
+	# the build: the traced process's own maps say which file it loaded.
+	[ -n "$SHIM" ]
+	run env -u IPCLAB_LIBDIR "$IPCLAB_BIN" iotrace -s -o rep -- cat /proc/self/maps
+	[ "$status" -eq 0 ]
+	mapped=$(awk '$6 ~ /libipclab_io\.so$/ { print $6 }' <<< "$output" | sort -u)
+	[ "$mapped" = "$(realpath "$SHIM")" ]
+	[[ "$mapped" == "$(realpath "$IPCLAB_BUILD")"/* ]]
+	grep -Eq "^ *[0-9]+ +cat +/proc/[0-9]+/maps +1 " rep	# and it counted
+}
+
+@test "a fortified program (__open_2, __openat_2, __read_chk, __fgets_chk) runs right and is counted" {
+	cat > fort.c <<'C'
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Flags and sizes from the command line, so that the fortified forms are
+ * the ones called. */
+int main(int argc, char **argv)
+{
+	int flags = atoi(argv[2]), fd;
+	size_t want = strtoul(argv[3], NULL, 10);
+	int lmax = atoi(argv[4]);
+	char buf[8192], line[64];
+	long total = 0, lines = 0;
+	ssize_t n;
+	FILE *f;
+
+	if ((fd = open(argv[1], flags)) == -1)
+		return perror("open"), 1;
+	while ((n = read(fd, buf, want)) > 0)
+		total += n;
+	close(fd);
+	if ((fd = openat(AT_FDCWD, argv[1], flags)) == -1)
+		return perror("openat"), 1;
+	while ((n = read(fd, buf, want)) > 0)
+		total += n;
+	close(fd);
+	if ((f = fopen(argv[1], "r")) == NULL)
+		return perror("fopen"), 1;
+	while (fgets(line, lmax, f))
+		lines++;
+	fclose(f);
+	printf("bytes=%ld lines=%ld\n", total, lines);
+	return 0;
+}
+C
+	gcc -O2 -D_FORTIFY_SOURCE=2 -o fort fort.c
+	syms=$(nm -D fort)
+	for s in __open_2 __openat_2 __read_chk __fgets_chk __printf_chk; do
+		grep -q " $s" <<< "$syms"
+	done
+	size=$(stat -c %s data.txt)
+	run ipclab iotrace --json -o rep.json -- ./fort data.txt 0 4096 64
+	[ "$status" -eq 0 ]
+	[ "$output" = "bytes=$((2 * size)) lines=$(wc -l < data.txt)" ]
+	one_doc rep.json
+	[ "$(jq -c --arg p "$D/data.txt" '[.files[] | select(.path == $p)]
+		| [(map(.opens) | add), (map(.read_bytes) | add)]' rep.json)" = "[3,$((3 * size))]" ]
 }
