@@ -372,14 +372,15 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 @test "descendants left running keep working after iotrace ended, and nothing stays after them" {
 	# Their reports must never meet a pipe without a reader (SIGPIPE).
 	run ipclab iotrace -s -o rep -- sh -c \
-		'(sleep 1; cat data.txt > copy; echo "cat $?" > done) > /dev/null 2>&1 &'
+		"(sleep 1; cat data.txt > '$D/copy'; echo \"cat \$?\" > done) > /dev/null 2>&1 &"
 	[ "$status" -eq 0 ]
 	grep -q "still running when iotrace ended" rep
 	wait_for 20 test -s done
 	[ "$(cat done)" = "cat 0" ]
 	cmp data.txt copy
-	# the reader iotrace left for them ends with the last of them
-	wait_for 10 sh -c "! pgrep -f 'cat data.txt [>] copy' > /dev/null"
+	# the reader iotrace left for them (its command line is iotrace's) ends
+	# with the last of them
+	wait_for 10 sh -c "! pgrep -f '$D/cop[y]' > /dev/null"
 }
 
 @test "unattributed: zero for writes every wrapper saw, the kernel's figure for a raw syscall write" {
@@ -624,4 +625,34 @@ C
 	one_doc rep.json
 	[ "$(jq -c --arg p "$D/data.txt" '[.files[] | select(.path == $p)]
 		| [(map(.opens) | add), (map(.read_bytes) | add)]' rep.json)" = "[3,$((3 * size))]" ]
+}
+
+@test "every EXAMPLE of ipclab-iotrace(1) runs and gives what the page shows" {
+	printf 'abcdef' > in3
+	mkdir bin
+	ln -s "$IPCLAB_BIN" bin/ipclab
+	mapfile -t ex < <(sed -n 's/^\.Dl //p' "$IPCLAB_SRC/man/ipclab-iotrace.1" |
+		sed 's/\\-/-/g; s/\\&//g')
+	[ "${#ex[@]}" -ge 8 ]
+	ran=0
+	for ((exn = 0; exn < ${#ex[@]}; exn++)); do
+		[[ ${ex[exn]} == '$ '* ]] || continue
+		cmd=${ex[exn]#'$ '} want=
+		if (( exn + 1 < ${#ex[@]} )) && [[ ${ex[exn + 1]} != '$ '* ]]; then
+			want=${ex[exn + 1]}
+		fi
+		cmd=${cmd//\/usr\/local\/lib\/ipclab\/libipclab_io.so/$SHIM}
+		echo "example $exn of ${#ex[@]}: $cmd; want: $want"
+		run --separate-stderr env PATH="$D/bin:$PATH" bash -c "$cmd"
+		echo "status $status; stdout: ${output:0:200}; stderr: ${stderr:0:300}"
+		if [[ $want == 'ipclab iotrace: '* ]]; then
+			[ "$status" -eq 125 ]
+			[[ $stderr == "${want%...}"* ]]
+		else
+			[ "$status" -eq 0 ]
+			[ -z "$want" ] || [ "$output" = "$want" ]
+		fi
+		ran=$((ran + 1))
+	done
+	[ "$ran" -ge 7 ]
 }
