@@ -2,7 +2,7 @@
 /*
  * ipclab iotrace [options] -- CMD [ARGS]
  *
- * Seed 000 made into a tool: runs CMD with libipclab_io.so preloaded (added
+ * The preload exercise made into a tool: runs CMD with libipclab_io.so (added
  * to LD_PRELOAD, after what is there), collects the shim's per-descriptor
  * lines over a pipe the program cannot see, prints them as they come, and
  * at the end a table per process and path: opens, reads, bytes read, writes,
@@ -117,6 +117,8 @@ struct pstat {
 struct report {
 	struct row *rows;
 	size_t nrows, cap;
+	size_t *slots;		/* a hash of rows by pid, program and path: */
+	size_t nslots;		/* index + 1, 0 for free; twice the rows */
 	struct proc *procs;
 	size_t nprocs, pcap;
 	struct pstat *running;	/* descendants still running at the end */
@@ -453,16 +455,60 @@ unended(const struct report *r)
 	return n;
 }
 
+static size_t
+row_hash(pid_t pid, const char *exe, const char *path)
+{
+	size_t h = 1469598103934665603ULL ^ (size_t)pid;	/* FNV-1a */
+
+	for (const char *s = exe; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	for (const char *s = path; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of (pid, exe, path): its row's, or the free one it would take. */
+static size_t *
+row_slot(struct report *r, pid_t pid, const char *exe, const char *path)
+{
+	size_t i = row_hash(pid, exe, path) & (r->nslots - 1);
+
+	for (;; i = (i + 1) & (r->nslots - 1)) {
+		const struct row *w;
+
+		if (r->slots[i] == 0)
+			return &r->slots[i];
+		w = &r->rows[r->slots[i] - 1];
+		if (w->pid == pid && strcmp(w->path, path) == 0 && strcmp(w->exe, exe) == 0)
+			return &r->slots[i];
+	}
+}
+
+/* Doubles the hash when it is half full. */
+static void
+grow_slots(struct report *r)
+{
+	size_t n = r->nslots ? r->nslots * 2 : 256;
+
+	free(r->slots);
+	if ((r->slots = calloc(n, sizeof(*r->slots))) == NULL)
+		err(IPC_EXIT_OWN, "calloc");
+	r->nslots = n;
+	for (size_t k = 0; k < r->nrows; k++)
+		*row_slot(r, r->rows[k].pid, r->rows[k].exe, r->rows[k].path) = k + 1;
+}
+
 static struct row *
 find_row(struct report *r, pid_t pid, const char *exe, const char *path)
 {
+	size_t *slot;
 	struct row *w;
 
-	for (size_t i = r->nrows; i-- > 0;) {
-		w = &r->rows[i];
-		if (w->pid == pid && strcmp(w->path, path) == 0 && strcmp(w->exe, exe) == 0)
-			return w;
-	}
+	if (2 * (r->nrows + 1) > r->nslots)
+		grow_slots(r);
+	slot = row_slot(r, pid, exe, path);
+	if (*slot)
+		return &r->rows[*slot - 1];
 	if (r->nrows == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 64;
 		r->rows = reallocarray(r->rows, r->cap, sizeof(*r->rows));
@@ -475,6 +521,7 @@ find_row(struct report *r, pid_t pid, const char *exe, const char *path)
 	w->exe = xstrdup(exe);
 	w->path = xstrdup(path);
 	w->seq = r->nrows++;
+	*slot = r->nrows;
 	return w;
 }
 
@@ -835,6 +882,35 @@ fill(struct libscols_line *ln, const char *pid, const char *prog, const char *pa
 		err(IPC_EXIT_OWN, "table");
 }
 
+/* Rows by pid, in the order they came within one: the hash is dropped (it
+ * holds indexes), find_row() makes it again. */
+static void
+sort_rows(struct report *r)
+{
+	if (r->nrows > 1)
+		qsort(r->rows, r->nrows, sizeof(*r->rows), by_pid);
+	free(r->slots);
+	r->slots = NULL;
+	r->nslots = 0;
+}
+
+/* The first row of PID in the sorted rows (r->nrows when it has none). */
+static size_t
+first_row(const struct report *r, pid_t pid)
+{
+	size_t lo = 0, hi = r->nrows;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->rows[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* True when a traced child of P had ended before P's last end: the kernel
  * adds a child's rchar and wchar to its parent's when the parent waits for
  * it, so P's figures are no longer its own. */
@@ -856,6 +932,7 @@ waited(const struct report *r, const struct proc *p)
 static void
 unattributed(struct report *r)
 {
+	sort_rows(r);
 	for (size_t i = r->nprocs; i-- > 0;) {
 		const struct proc *p = &r->procs[i];
 		struct unattr u = { .pid = p->pid, .exe = base(p->exe) };
@@ -871,11 +948,10 @@ unattributed(struct report *r)
 		}
 		u.r = (long long)p->rchar;
 		u.w = (long long)p->wchar;
-		for (size_t k = 0; k < r->nrows; k++)
-			if (r->rows[k].pid == p->pid) {
-				u.r -= (long long)r->rows[k].rbytes;
-				u.w -= (long long)r->rows[k].wbytes;
-			}
+		for (size_t k = first_row(r, p->pid); k < r->nrows && r->rows[k].pid == p->pid; k++) {
+			u.r -= (long long)r->rows[k].rbytes;
+			u.w -= (long long)r->rows[k].wbytes;
+		}
 		if (u.r == 0 && u.w == 0)
 			continue;
 		if ((r->un = reallocarray(r->un, r->nun + 1, sizeof(*r->un))) == NULL)
@@ -933,8 +1009,7 @@ make_table(struct report *r, struct row *total, bool json)
 	if (t == NULL)
 		err(IPC_EXIT_OWN, "table");
 	memset(total, 0, sizeof(*total));
-	if (r->nrows > 1)
-		qsort(r->rows, r->nrows, sizeof(*r->rows), by_pid);
+	sort_rows(r);
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct row *w = &r->rows[i];
 
@@ -1179,6 +1254,7 @@ free_report(struct report *r)
 	for (size_t i = 0; i < r->nfindings; i++)
 		free(r->findings[i]);
 	free(r->rows);
+	free(r->slots);
 	free(r->procs);
 	free(r->running);
 	free(r->un);
