@@ -1306,6 +1306,16 @@ struct output {
 	bool reopen;	/* a regular file named by path: truncated once CMD runs */
 };
 
+/* The -o file iotrace created, until CMD runs: a failure before removes it. */
+static const char *made_output;
+
+static void
+unmake_output(void)
+{
+	if (made_output)
+		unlink(made_output);
+}
+
 /* N when PATH is /dev/fd/N, /proc/self/fd/N, /dev/stdout or /dev/stderr: a
  * descriptor the shell has opened (so >> appends); -1 otherwise. */
 static int
@@ -1347,6 +1357,9 @@ open_output(const char *path, struct output *out)
 	out->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
 	if (out->fd >= 0) {
 		out->created = true;
+		made_output = path;
+		if (atexit(unmake_output) != 0)
+			ipc_fail(IPC_EXIT_OWN, path, "atexit");
 		return;
 	}
 	if (errno != EEXIST)
@@ -1358,14 +1371,15 @@ open_output(const char *path, struct output *out)
 	out->reopen = true;
 }
 
-/* CMD runs: the old report goes.  CMD could not run: what iotrace made goes. */
+/* CMD runs: the old report goes.  CMD could not run: what iotrace made goes
+ * (at exit, as after any failure before CMD runs). */
 static void
 output_started(const char *path, struct output *out, bool ran)
 {
+	if (ran)
+		made_output = NULL;	/* it is the report's now */
 	if (ran && out->reopen && ftruncate(out->fd, 0) == -1)
 		ipc_fail(IPC_EXIT_OWN, path, "ftruncate");
-	if (!ran && out->created)
-		unlink(path);
 }
 
 /* ---- main --------------------------------------------------------------- */

@@ -454,10 +454,11 @@ f.close()'
 }
 
 @test "under ulimit -n 8 iotrace's own failure is 125, says why, and CMD does not run" {
-	run sh -c 'ulimit -n 8 && exec "$IPCLAB_BIN" iotrace -- touch ran'
+	run sh -c 'ulimit -n 8 && exec "$IPCLAB_BIN" iotrace -o new.rep -- touch ran'
 	[ "$status" -eq 125 ]
 	[[ "$output" == "ipclab iotrace: the descriptor limit (ulimit -n 8) leaves no room for the report pipe"* ]]
 	[ ! -e ran ]
+	[ ! -e new.rep ]	# the report file it had made for CMD is gone
 	run sh -c 'ulimit -n 16 && exec "$IPCLAB_BIN" iotrace -s -o rep -- cat data.txt'
 	[ "$status" -eq 0 ]
 	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " rep
