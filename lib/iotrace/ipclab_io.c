@@ -35,9 +35,11 @@
 #include <errno.h>
 #include <error.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,7 +48,9 @@
 #include <unistd.h>
 #include <wchar.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/single_threaded.h>
 #include <sys/ucontext.h>
 #include <sys/sendfile.h>
@@ -96,10 +100,13 @@ static struct chunk *chunks[NCHUNK];
 static struct fdc spill;	/* fds beyond the table, or no memory for a chunk */
 static int fdhigh;		/* the highest fd ever counted */
 static unsigned long own_r, own_w;	/* the shim's own bytes, in rchar/wchar */
+static unsigned long dead_r, dead_w;	/* of the threads that ended */
 static int repfd = -1;		/* where the lines go */
 static int piped;		/* repfd is iotrace's pipe, inherited by exec */
 static pid_t owner;		/* the process these counters belong to */
 static char envbuf[64] = "IPCLAB_IOTRACE_FD=";
+static char pipebuf[96] = "IPCLAB_IOTRACE_PIPE=";
+static unsigned long rep_dev, rep_ino;	/* what repfd must be */
 
 extern FILE *_IO_list_all;	/* glibc: the chain of every open FILE */
 
@@ -128,6 +135,7 @@ int __vprintf_chk(int, const char *, va_list);
 int __vfprintf_chk(FILE *, int, const char *, va_list);
 int __dprintf_chk(int, int, const char *, ...);
 int __vdprintf_chk(int, int, const char *, va_list);
+int __posix_getopt(int, char *const[], const char *);
 
 /* ---- the real functions ------------------------------------------------ */
 
@@ -141,11 +149,12 @@ int __vdprintf_chk(int, int, const char *, va_list);
 	X(recv) X(recvfrom) X(recvmsg) X(send) X(sendto) X(sendmsg) \
 	X(__recv_chk) X(__recvfrom_chk) \
 	X(copy_file_range) X(sendfile) X(sendfile64) X(splice) X(vmsplice) \
-	X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64) \
+	X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64) X(ioctl) \
+	X(posix_spawn_file_actions_addclosefrom_np) X(posix_spawn_file_actions_addclose) \
 	X(close) X(close_range) X(closefrom) \
 	X(execve) X(execveat) X(execvpe) X(fexecve) X(_exit) X(_Exit) \
 	X(fopen) X(fopen64) X(freopen) X(freopen64) X(fclose) X(pclose) \
-	X(fflush) X(fflush_unlocked) X(fseek) X(fseeko) X(fseeko64) \
+	X(fflush) X(fflush_unlocked) X(fcloseall) X(fseek) X(fseeko) X(fseeko64) \
 	X(rewind) X(fsetpos) X(fsetpos64) \
 	X(fread) X(fread_unlocked) X(__fread_chk) X(__fread_unlocked_chk) \
 	X(fgets) X(fgets_unlocked) X(__fgets_chk) X(__fgets_unlocked_chk) \
@@ -157,8 +166,54 @@ int __vdprintf_chk(int, int, const char *, va_list);
 	X(putchar_unlocked) X(__overflow) \
 	X(vprintf) X(vfprintf) X(__vprintf_chk) X(__vfprintf_chk) \
 	X(vdprintf) X(__vdprintf_chk) X(sigaction) X(signal) \
-	X(error) X(vwarn) X(vwarnx) X(verr) X(verrx) X(perror) X(error_at_line) \
-	X(ungetc) X(vfscanf) X(__isoc99_vfscanf) X(eventfd_read) X(eventfd_write)
+	X(error) X(vwarn) X(vwarnx) X(perror) X(error_at_line) \
+	X(psignal) X(psiginfo) X(getopt) X(__posix_getopt) X(getopt_long) X(getopt_long_only) \
+	X(sendmmsg) X(recvmmsg) X(syscall) \
+	X(ungetc) X(vfscanf) X(__isoc99_vfscanf) X(eventfd_read) X(eventfd_write) \
+	X(pthread_create) X(pthread_exit)
+
+/* The shim's own system calls: syscall(3) is wrapped for the program (see
+ * the end of this file), so the shim makes its own with the instruction. */
+static long
+sys(long nr, ...)
+{
+	va_list ap;
+	long a, b, c, d, e, f;
+
+	va_start(ap, nr);
+	a = va_arg(ap, long);
+	b = va_arg(ap, long);
+	c = va_arg(ap, long);
+	d = va_arg(ap, long);
+	e = va_arg(ap, long);
+	f = va_arg(ap, long);
+	va_end(ap);
+#if defined(__x86_64__)
+	{
+		register long r10 __asm__("r10") = d;
+		register long r8 __asm__("r8") = e;
+		register long r9 __asm__("r9") = f;
+		long r;
+
+		__asm__ volatile("syscall" : "=a"(r)
+				 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+				 : "rcx", "r11", "memory");
+		if (r < 0 && r > -4096) {
+			errno = (int)-r;
+			return -1;
+		}
+		return r;
+	}
+#else
+	{
+		static long (*next)(long, ...);
+
+		if (next == NULL)
+			next = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+		return next(nr, a, b, c, d, e, f);
+	}
+#endif
+}
 
 #define DECLARE(f) static __typeof__(f) *real_##f;
 REALS(DECLARE)
@@ -189,7 +244,7 @@ resolve(const char *name, void **slot)
 
 /* For the calls that must work before dlsym can: the system call itself. */
 #define SYS(f, nr, ...) ({ __typeof__(real_##f) p_ = REAL(f); \
-	p_ ? p_(__VA_ARGS__) : syscall(nr, __VA_ARGS__); })
+	p_ ? p_(__VA_ARGS__) : sys(nr, __VA_ARGS__); })
 
 /* For the others: fail as a missing function would. */
 #define NOSYS(ret) do { errno = ENOSYS; return ret; } while (0)
@@ -215,13 +270,13 @@ chunk_of(int fd, int make)
 	c = __atomic_load_n(&chunks[i], __ATOMIC_ACQUIRE);
 	if (c || !make)
 		return c;
-	c = (struct chunk *)syscall(SYS_mmap, NULL, sizeof(*c), PROT_READ | PROT_WRITE,
+	c = (struct chunk *)sys(SYS_mmap, NULL, sizeof(*c), PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (c == MAP_FAILED)
 		return NULL;
 	if (!__atomic_compare_exchange_n(&chunks[i], &none, c, 0, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE)) {
-		syscall(SYS_munmap, c, sizeof(*c));
+		sys(SYS_munmap, c, sizeof(*c));
 		c = none;
 	}
 	return c;
@@ -307,7 +362,7 @@ mine(void)
 {
 	if (__atomic_load_n(&owner, RELAXED) == 0)
 		iotrace_init();	/* a library's constructor ran before ours */
-	return (pid_t)syscall(SYS_getpid) == owner;
+	return (pid_t)sys(SYS_getpid) == owner;
 }
 
 /* ---- report lines ------------------------------------------------------ */
@@ -352,6 +407,70 @@ putpath(struct line *l, const char *s)
 	}
 }
 
+/* ---- the report channel ------------------------------------------------ */
+
+/* repfd is the channel only while it is the same open file as at the start
+ * (device and inode): a program that closed it behind the shim's back (a
+ * raw close_range, a posix_spawn file action) may have a file of its own
+ * at that number now.  Then the channel is looked for among the process's
+ * descriptors; if it is gone, lines are dropped, never written elsewhere. */
+static int
+same_file(int fd, unsigned long dev, unsigned long ino)
+{
+	struct stat st;
+	int e = errno, r = fd >= 0 && sys(SYS_fstat, fd, &st) == 0 &&
+			   (unsigned long)st.st_dev == dev && (unsigned long)st.st_ino == ino;
+
+	errno = e;
+	return r;
+}
+
+/* The descriptor that is (dev, ino), from /proc/self/fd, or -1. */
+static int
+find_file(unsigned long dev, unsigned long ino)
+{
+	char b[4096];
+	long dir = sys(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long n;
+	int found = -1, e = errno;
+
+	while (dir >= 0 && found < 0 && (n = sys(SYS_getdents64, dir, b, sizeof(b))) > 0) {
+		for (long off = 0; off < n && found < 0;) {
+			const char *name = b + off + 19;	/* struct linux_dirent64 */
+			unsigned short len;
+			int fd = 0;
+
+			memcpy(&len, b + off + 16, sizeof(len));
+			off += len;
+			if (*name < '0' || *name > '9')
+				continue;
+			for (; *name >= '0' && *name <= '9'; name++)
+				fd = fd * 10 + (*name - '0');
+			if (fd != dir && same_file(fd, dev, ino))
+				found = fd;
+		}
+	}
+	if (dir >= 0)
+		sys(SYS_close, dir);
+	errno = e;
+	return found;
+}
+
+static void set_envs(void);
+
+static int
+channel_ok(void)
+{
+	if (repfd < 0)
+		return 0;
+	if (same_file(repfd, rep_dev, rep_ino))
+		return 1;
+	repfd = find_file(rep_dev, rep_ino);
+	if (repfd >= 0 && piped)
+		set_envs();
+	return repfd >= 0;
+}
+
 static void
 send_line(struct line *l)
 {
@@ -360,8 +479,10 @@ send_line(struct line *l)
 	int e = errno;
 
 	l->b[l->n++] = '\n';
+	if (!channel_ok())
+		return;
 	while (repfd >= 0 && off < l->n) {
-		w = syscall(SYS_write, repfd, l->b + off, l->n - off);
+		w = sys(SYS_write, repfd, l->b + off, l->n - off);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -454,24 +575,57 @@ emit_renamed(int fd, const char *now)
 	send_line(&l);
 }
 
+/* What a descriptor's line will say, taken before it goes away: its
+ * counters, the name it had when opened, and its name now when that
+ * differs (a file renamed before its close). */
+struct closing {
+	int fd, have, renamed;
+	long w;			/* for fclose: bytes its flush will write */
+	struct fdc c;
+	char name[NAMEMAX], now[NAMEMAX];
+};
+
+static void
+prepare(int fd, struct closing *k, int always)
+{
+	char *then;
+
+	k->fd = fd;
+	k->renamed = 0;
+	k->have = fd >= 0 && mine() && take(fd, &k->c);
+	if (!k->have && !always)
+		return;
+	if (!k->have)
+		memset(&k->c, 0, sizeof(k->c));
+	fdname(fd, k->now, sizeof(k->now));
+	then = openname(fd, 0);
+	if (then && then[0] && !same_file_name(then, k->now)) {
+		k->renamed = 1;
+		memcpy(k->name, then, strlen(then) + 1);
+	} else {
+		memcpy(k->name, k->now, strlen(k->now) + 1);
+	}
+}
+
+static void
+emit_prepared(const struct closing *k, const char *at)
+{
+	if (!k->have)
+		return;
+	if (k->renamed)
+		emit_renamed(k->fd, k->now);
+	emit(k->fd, at, &k->c, k->name);
+}
+
 /* One line for fd, when it moved anything, before it goes away: under the
  * name it had when opened, after a line with its name now if that differs. */
 static void
 report(int fd, const char *at)
 {
-	char name[NAMEMAX], *then;
-	struct fdc c;
+	struct closing k;
 
-	if (fd < 0 || !mine() || !take(fd, &c))
-		return;
-	fdname(fd, name, sizeof(name));
-	then = openname(fd, 0);
-	if (then && then[0] && !same_file_name(then, name)) {
-		emit_renamed(fd, name);
-		emit(fd, at, &c, then);
-	} else {
-		emit(fd, at, &c, name);
-	}
+	prepare(fd, &k, 0);
+	emit_prepared(&k, at);
 }
 
 /* fd is closed: its name at open goes with it. */
@@ -535,19 +689,13 @@ opened(int fd, int opens)
 static void
 relocate(void)
 {
-	int fd = (int)syscall(SYS_fcntl, repfd, piped ? F_DUPFD : F_DUPFD_CLOEXEC, repfd + 1);
-	char *p;
-	struct line l = { .n = 0 };
+	int fd = (int)sys(SYS_fcntl, repfd, piped ? F_DUPFD : F_DUPFD_CLOEXEC, repfd + 1);
 
 	if (fd < 0)
 		return;
 	repfd = fd;
-	if (!piped)
-		return;
-	putnum(&l, "", (unsigned long)fd);
-	l.b[l.n] = '\0';
-	p = envbuf + sizeof("IPCLAB_IOTRACE_FD=") - 1;
-	memcpy(p, l.b, l.n + 1);
+	if (piped)
+		set_envs();
 }
 
 /* ---- the open family --------------------------------------------------- */
@@ -896,6 +1044,42 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int fl)
 	WRF(sendmsg, fd, fd, m, fl);
 }
 
+/* The batch forms: the bytes of each message the call got through. */
+static int
+mmsg_ret(int fd, struct mmsghdr *v, int r, int rd)
+{
+	unsigned long n = 0;
+
+	for (int i = 0; i < r; i++)
+		n += v[i].msg_len;
+	if (r >= 0) {
+		if (rd)
+			count_r(fd, (long)n);
+		else
+			count_w(fd, (long)n);
+	}
+	return r;
+}
+
+EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int fl)
+{
+	int r;
+
+	if (!REAL(sendmmsg))
+		NOSYS(-1);
+	inraw.out = fd + 1;
+	r = real_sendmmsg(fd, v, n, fl);
+	inraw.out = 0;
+	return mmsg_ret(fd, v, r, 0);
+}
+
+EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int fl, struct timespec *t)
+{
+	if (!REAL(recvmmsg))
+		NOSYS(-1);
+	return mmsg_ret(fd, v, real_recvmmsg(fd, v, n, fl, t), 1);
+}
+
 EXPORT ssize_t vmsplice(int fd, const struct iovec *v, size_t n, unsigned int fl)
 {
 	WRF(vmsplice, fd, fd, v, n, fl);
@@ -989,7 +1173,11 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 static int
 fcntl_common(__typeof__(fcntl) *f, int fd, int cmd, void *arg)
 {
-	int r = f ? f(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+	int r;
+
+	if (cmd == F_SETFD && fd == repfd && fd >= 0 && piped)
+		return 0;	/* close-on-exec would lose the channel at exec */
+	r = f ? f(fd, cmd, arg) : (int)sys(SYS_fcntl, fd, cmd, arg);
 
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return duped_ret(r);
@@ -1083,14 +1271,59 @@ EXPORT void closefrom(int lo)
 	errno = e;
 }
 
+/* ioctl's FIOCLEX is fcntl's F_SETFD: not on the channel. */
+EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (req == FIOCLEX && fd == repfd && fd >= 0 && piped)
+		return 0;
+	if (!REAL(ioctl))
+		return (int)sys(SYS_ioctl, fd, req, arg);
+	return real_ioctl(fd, req, arg);
+}
+
+/* A posix_spawn child closes what its file actions say inside glibc: a
+ * closefrom over the channel keeps it, at the lowest number that the
+ * closefrom frees (the child finds it there by its inode); a close of
+ * the channel itself is dropped. */
+EXPORT int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *fa, int from)
+{
+	int r;
+
+	if (!REAL(posix_spawn_file_actions_addclosefrom_np))
+		NOSYS(ENOSYS);
+	if (!piped || repfd < 0 || repfd < from || from < 0)
+		return real_posix_spawn_file_actions_addclosefrom_np(fa, from);
+	if (repfd != from && (r = posix_spawn_file_actions_adddup2(fa, repfd, from)) != 0)
+		return r;
+	return real_posix_spawn_file_actions_addclosefrom_np(fa, from + 1);
+}
+
+EXPORT int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa, int fd)
+{
+	if (!REAL(posix_spawn_file_actions_addclose))
+		NOSYS(ENOSYS);
+	if (fd == repfd && fd >= 0 && piped)
+		return 0;
+	return real_posix_spawn_file_actions_addclose(fa, fd);
+}
+
 /* ---- exec and _exit: the counters would be lost ----------------------- */
 
 /* The shim's own bytes go on with the process into its next image, in the
- * environment that exec passes: IPCLAB_IOTRACE_OWN=PID:READ:WRITTEN, taken
- * only by the same pid (a stale copy handed on by a shell names another). */
+ * environment that exec passes (with the counts of the threads that ended:
+ * IPCLAB_IOTRACE_OWN=PID:READ:WRITTEN:ENDED_READ:ENDED_WRITTEN), taken
+ * only by the same pid (a stale copy handed on by a shell names another);
+ * and so does where the channel is, whatever environment the program
+ * passes (bash passes its own copy, made before the channel moved). */
 #define OWNVAR "IPCLAB_IOTRACE_OWN="
 #define ENVMAX 4096
-static char ownbuf[80];
+static char ownbuf[128];
 
 static char *const *
 with_own(char *const *envp, char **out)
@@ -1104,16 +1337,28 @@ with_own(char *const *envp, char **out)
 	putnum(&l, "", (unsigned long)owner);
 	putnum(&l, ":", __atomic_load_n(&own_r, RELAXED));
 	putnum(&l, ":", __atomic_load_n(&own_w, RELAXED));
+	putnum(&l, ":", __atomic_load_n(&dead_r, RELAXED));
+	putnum(&l, ":", __atomic_load_n(&dead_w, RELAXED));
 	l.b[l.n] = '\0';
 	memcpy(ownbuf, l.b, l.n + 1 < sizeof(ownbuf) ? l.n + 1 : sizeof(ownbuf));
 	ownbuf[sizeof(ownbuf) - 1] = '\0';
 	for (size_t i = 0; envp[i]; i++) {
 		if (j == ENVMAX)
 			return envp;
-		if (strncmp(envp[i], OWNVAR, sizeof(OWNVAR) - 1) != 0)
-			out[j++] = envp[i];
+		if (strncmp(envp[i], OWNVAR, sizeof(OWNVAR) - 1) == 0 ||
+		    (piped && (strncmp(envp[i], "IPCLAB_IOTRACE_FD=", 18) == 0 ||
+			       strncmp(envp[i], "IPCLAB_IOTRACE_PIPE=", 20) == 0)))
+			continue;
+		out[j++] = envp[i];
 	}
 	out[j++] = ownbuf;
+	if (piped) {	/* where the channel is now, inherited whatever the flags */
+		if (channel_ok())
+			sys(SYS_fcntl, repfd, F_SETFD, 0);
+		set_envs();
+		out[j++] = envbuf;
+		out[j++] = pipebuf;
+	}
 	out[j] = NULL;
 	return out;
 }
@@ -1123,7 +1368,7 @@ take_own(void)
 {
 	const char *s = getenv("IPCLAB_IOTRACE_OWN");
 	char *end;
-	unsigned long pid, r, w;
+	unsigned long pid, r, w, dr, dw;
 
 	if (s == NULL)
 		return;
@@ -1134,15 +1379,23 @@ take_own(void)
 	if (*end != ':')
 		return;
 	w = strtoul(end + 1, &end, 10);
+	if (*end != ':')
+		return;
+	dr = strtoul(end + 1, &end, 10);
+	if (*end != ':')
+		return;
+	dw = strtoul(end + 1, &end, 10);
 	if (*end != '\0')
 		return;
 	own_r = r;
 	own_w = w;
+	dead_r = dr;
+	dead_w = dw;
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	char *env[ENVMAX + 2];
+	char *env[ENVMAX + 4];
 
 	report_all("exec");
 	envp = with_own(envp, env);
@@ -1161,7 +1414,7 @@ EXPORT int execvp(const char *file, char *const argv[])
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	char *env[ENVMAX + 2];
+	char *env[ENVMAX + 4];
 
 	report_all("exec");
 	if (!REAL(execvpe))
@@ -1171,7 +1424,7 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	char *env[ENVMAX + 2];
+	char *env[ENVMAX + 4];
 
 	report_all("exec");
 	if (!REAL(fexecve))
@@ -1182,7 +1435,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 EXPORT int execveat(int dir, const char *path, char *const argv[], char *const envp[],
 		    int flags)
 {
-	char *env[ENVMAX + 2];
+	char *env[ENVMAX + 4];
 
 	report_all("exec");
 	envp = with_own(envp, env);
@@ -1242,7 +1495,7 @@ EXPORT void _exit(int status)
 	report_all("exit");
 	if (REAL(_exit))
 		real__exit(status);
-	syscall(SYS_exit_group, status);
+	sys(SYS_exit_group, status);
 	__builtin_unreachable();
 }
 
@@ -1251,8 +1504,75 @@ EXPORT void _Exit(int status)
 	report_all("exit");
 	if (REAL(_Exit))
 		real__Exit(status);
-	syscall(SYS_exit_group, status);
+	sys(SYS_exit_group, status);
 	__builtin_unreachable();
+}
+
+/* ---- the kernel's count for this thread ------------------------------- */
+
+/* For the calls that read or write through glibc's internal functions as
+ * often as they like (scanf, error, psignal, getopt): the change in this
+ * thread's rchar and wchar across the call is what they moved.  Each look
+ * is an open, a read and a close; the read's own bytes go into rchar after
+ * it returns, so they are taken off, and kept as the shim's own. */
+struct tio {
+	int on;
+	unsigned long r, w, n;
+};
+
+/* rchar and wchar of one of the kernel's io files; *got: the bytes read. */
+static int
+io_file(const char *path, unsigned long *r, unsigned long *w, unsigned long *got)
+{
+	char b[512];
+	const char *p, *q;
+	long n = -1, fd = sys(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	int e = errno;
+
+	if (fd >= 0) {
+		while ((n = sys(SYS_read, fd, b, sizeof(b) - 1)) == -1 && errno == EINTR)
+			;
+		sys(SYS_close, fd);
+	}
+	errno = e;
+	if (n <= 0)
+		return 0;
+	*got = (unsigned long)n;
+	b[n] = '\0';
+	if ((p = strstr(b, "rchar: ")) == NULL || (q = strstr(b, "wchar: ")) == NULL)
+		return 0;
+	*r = strtoul(p + 7, NULL, 10);
+	*w = strtoul(q + 7, NULL, 10);
+	return 1;
+}
+
+static int
+thread_io(unsigned long *r, unsigned long *w, unsigned long *got)
+{
+	int ok = io_file("/proc/thread-self/io", r, w, got);
+
+	if (ok)
+		__atomic_fetch_add(&own_r, *got, RELAXED);
+	return ok;
+}
+
+static void
+tio_begin(struct tio *t, int want)
+{
+	t->on = want && thread_io(&t->r, &t->w, &t->n);
+}
+
+/* True with t->r and t->w set to what moved since tio_begin. */
+static int
+tio_end(struct tio *t)
+{
+	unsigned long r, w, n;
+
+	if (!t->on || !thread_io(&r, &w, &n) || r < t->r + t->n || w < t->w)
+		return 0;
+	t->r = r - t->r - t->n;
+	t->w = w - t->w;
+	return 1;
 }
 
 /* ---- stdio ------------------------------------------------------------- */
@@ -1264,12 +1584,19 @@ EXPORT void _Exit(int status)
  * the unread part; written = bytes it took from the program - growth of the
  * waiting part.  Memory streams (fmemopen, open_memstream) have no fd. */
 struct snap {
-	int fd, locked;
-	long ravail, wpend;
-	char *rbase, *rend;
+	int fd, locked, err, oerr;
+	long ravail, wpend, owpend;
+	off64_t offset;
+	FILE *out;		/* stdout, which a refill of fp may flush */
 };
 
 #define IN_BACKUP 0x100		/* glibc libio.h: _IO_IN_BACKUP */
+#define ERR_SEEN 0x20		/* _IO_ERR_SEEN */
+#define LINE_BUF 0x200		/* _IO_LINE_BUF */
+#define UNBUFFERED 0x2		/* _IO_UNBUFFERED */
+#define LINKED 0x80		/* _IO_LINKED */
+#define NO_WRITES 0x8		/* _IO_NO_WRITES */
+#define NO_READS 0x4		/* _IO_NO_READS */
 
 /* Unread bytes; after an ungetc that did not fit, glibc reads from a backup
  * area, and the rest of the main buffer waits in [_IO_save_base,
@@ -1311,6 +1638,57 @@ static __thread struct {
 	char *wbase, *wend;
 } inflight __attribute__((tls_model("initial-exec")));
 
+/* A write that fails empties the buffer all the same (glibc drops what it
+ * could not write): whether one failed in this call is told by the error
+ * flag, cleared for the call and put back after, as glibc's fgets does. */
+static inline __attribute__((always_inline)) int
+err_clear(FILE *fp)
+{
+	int e = fp->_flags & ERR_SEEN;
+
+	fp->_flags &= ~ERR_SEEN;
+	return e;
+}
+
+static inline __attribute__((always_inline)) int
+err_restore(FILE *fp, int was)
+{
+	int now = fp->_flags & ERR_SEEN;
+
+	fp->_flags |= was;
+	return now;
+}
+
+/* A refill of a line-buffered or unbuffered stream first flushes stdout
+ * when stdout is line-buffered (glibc's _IO_new_file_underflow): a prompt. */
+static inline __attribute__((always_inline)) void
+pre_out(FILE *fp, struct snap *s)
+{
+	FILE *o = stdout;
+
+	s->out = NULL;
+	if (!(fp->_flags & (LINE_BUF | UNBUFFERED)) || o == fp || o == NULL ||
+	    (o->_flags & (LINKED | NO_WRITES | LINE_BUF)) != (LINKED | LINE_BUF) ||
+	    fdof(o) < 0)
+		return;
+	s->out = o;
+	s->owpend = wpend(o);
+	s->oerr = err_clear(o);
+}
+
+static inline __attribute__((always_inline)) void
+post_out(struct snap *s)
+{
+	FILE *o = s->out;
+	long dw;
+
+	if (o == NULL)
+		return;
+	dw = s->owpend - wpend(o);
+	if (!err_restore(o, s->oerr) && dw > 0)
+		count_w(o->_fileno, dw);
+}
+
 /* Locked variants: take the FILE's lock around the whole comparison, as
  * glibc would for the call alone (recursive), when threads exist. */
 static inline __attribute__((always_inline)) void
@@ -1325,11 +1703,12 @@ pre(FILE *fp, struct snap *s, int lock)
 		return;
 	s->ravail = ravail(fp);
 	s->wpend = wpend(fp);
+	s->offset = fp->_offset;
+	s->err = err_clear(fp);
+	pre_out(fp, s);
 	inflight.wbase = fp->_IO_write_base;
 	inflight.wend = fp->_IO_write_end;
 	inflight.fp = fp;
-	s->rbase = fp->_IO_read_base;
-	s->rend = fp->_IO_read_end;
 }
 
 /* A write call cannot read (a stream switching from reading seeks back
@@ -1346,8 +1725,9 @@ post(FILE *fp, struct snap *s, long took, long gave)
 
 		if (dr > 0)
 			count_r(s->fd, dr);
-		if (dw > 0)
+		if (!err_restore(fp, s->err) && dw > 0)
 			count_w(s->fd, dw);
+		post_out(s);
 	}
 	if (s->locked) {
 		int e = errno;
@@ -1357,11 +1737,42 @@ post(FILE *fp, struct snap *s, long took, long gave)
 	}
 }
 
-/* A seek moves the read pointer within the buffer (nothing read), or drops
- * the buffer and refills it with at most one read; waiting bytes are
- * flushed. */
+/* A seek that succeeds moves the read pointer within the buffer (no read,
+ * the FILE's kernel offset kept), or refills it with one read at the block
+ * before the target: the buffer then holds [target's block, kernel offset)
+ * and either the kernel offset moved or the target is the buffer's end (a
+ * seek to the end of a file whose last block was in the buffer already).
+ * Waiting bytes are flushed first, and the flush empties the buffer: any
+ * bytes in it after such a seek were read by it (the flush moved the
+ * offset too, so that it may come back to what it was). */
+/* A seek past the end of a file, into the block the end is in, reads to the
+ * end, finds less than it wanted, and seeks on from there with the buffer
+ * left empty: the bytes it read are the file's size less the block's start
+ * (its target is the FILE's kernel offset now). */
+static long
+seek_past_end(FILE *fp)
+{
+	long bs = fp->_IO_buf_end - fp->_IO_buf_base;
+	off64_t target = fp->_offset, block;
+	struct stat st;
+	int e = errno;
+
+	if (bs <= 0 || target <= 0 || (fp->_flags & NO_READS))
+		return 0;
+	block = target & ~(off64_t)(bs - 1);
+	if (target == block || target - block > bs)
+		return 0;	/* glibc would not have read */
+	if (sys(SYS_fstat, fp->_fileno, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= block || st.st_size >= target) {
+		errno = e;
+		return 0;
+	}
+	errno = e;
+	return (long)(st.st_size - block);
+}
+
 static inline void
-post_seek(FILE *fp, struct snap *s)
+post_seek(FILE *fp, struct snap *s, int ok, int cur)
 {
 	int e = errno;
 
@@ -1369,11 +1780,20 @@ post_seek(FILE *fp, struct snap *s)
 	if (s->fd >= 0) {
 		long dw = s->wpend - wpend(fp);
 
-		if ((fp->_IO_read_base != s->rbase || fp->_IO_read_end != s->rend) &&
-		    fp->_IO_read_end > fp->_IO_read_base)
+		if (ok && fp->_IO_read_end > fp->_IO_read_base && !(fp->_flags & IN_BACKUP) &&
+		    (s->wpend > 0 || fp->_offset != s->offset ||
+		     fp->_IO_read_ptr == fp->_IO_read_end))
 			count_r(s->fd, fp->_IO_read_end - fp->_IO_read_base);
-		if (dw > 0)
+		else if (ok && !(cur && s->offset == -1) &&
+			 fp->_IO_read_end == fp->_IO_read_base) {
+			long n = seek_past_end(fp);
+
+			if (n > 0)
+				count_r(s->fd, n);
+		}
+		if (!err_restore(fp, s->err) && dw > 0)
 			count_w(s->fd, dw);
+		post_out(s);
 	}
 	if (s->locked)
 		funlockfile(fp);
@@ -1656,29 +2076,27 @@ EXPORT int ungetc(int c, FILE *fp)
 	TAKE(ungetc, 1, fp, int, r_ != EOF ? -1L : 0L, c, fp);
 }
 
-/* scanf does not say how much it consumed: for a file, the kernel's offset
- * does; for a pipe, the buffer pointers show the last refill. */
+/* scanf does not say how much it consumed, and refills as often as it
+ * needs: the bytes this thread's read calls moved meanwhile (rchar of
+ * /proc/thread-self/io) are the bytes its refills read. */
 static int
 scan(__typeof__(vfscanf) *f, FILE *fp, const char *fmt, va_list ap)
 {
 	struct snap s;
-	off_t a = -1, b = -1;
-	int r, e;
+	struct tio t;
+	int r;
 
 	if (f == NULL)
 		NOSYS(EOF);
 	pre(fp, &s, 1);
-	if (s.fd >= 0)
-		a = lseek(s.fd, 0, SEEK_CUR);
+	tio_begin(&t, s.fd >= 0);
 	r = f(fp, fmt, ap);
-	e = errno;
-	if (s.fd >= 0 && a >= 0 && (b = lseek(s.fd, 0, SEEK_CUR)) >= a) {
-		if (b > a)
-			count_r(s.fd, (long)(b - a));
-		s.fd = -1;	/* counted */
+	if (tio_end(&t)) {
+		count_r(s.fd, t.r);
+		post(fp, &s, -1, 0);
+	} else {
+		post(fp, &s, 0, 0);	/* the last refill only */
 	}
-	errno = e;
-	post_seek(fp, &s);
 	return r;
 }
 
@@ -1713,6 +2131,19 @@ EXPORT int gnu_scanf(const char *fmt, ...)
 	VA(r = gnu_vfscanf(stdin, fmt, ap), fmt);
 	return r;
 }
+int gnu_vscanf(const char *, va_list) __asm__("vscanf");
+int __isoc99_vscanf(const char *, va_list);
+
+EXPORT int gnu_vscanf(const char *fmt, va_list ap)
+{
+	return scan(REAL(vfscanf), stdin, fmt, ap);
+}
+
+EXPORT int __isoc99_vscanf(const char *fmt, va_list ap)
+{
+	return scan(REAL(__isoc99_vfscanf), stdin, fmt, ap);
+}
+
 EXPORT int __isoc99_fscanf(FILE *fp, const char *fmt, ...)
 {
 	int r;
@@ -1727,6 +2158,19 @@ EXPORT int __isoc99_scanf(const char *fmt, ...)
 
 	VA(r = __isoc99_vfscanf(stdin, fmt, ap), fmt);
 	return r;
+}
+
+/* getw and putw are one fread or fwrite of an int, as glibc does them. */
+EXPORT int getw(FILE *fp)
+{
+	int w;
+
+	return fread(&w, sizeof(w), 1, fp) == 1 ? w : EOF;
+}
+
+EXPORT int putw(int w, FILE *fp)
+{
+	return fwrite(&w, sizeof(w), 1, fp) == 1 ? 0 : EOF;
 }
 
 EXPORT int eventfd_read(int fd, eventfd_t *v)
@@ -1753,26 +2197,65 @@ EXPORT int eventfd_write(int fd, eventfd_t v)
 	return r;
 }
 
-/* fflush(NULL), and exit's flush: every FILE on glibc's chain. */
-#define MAXFLUSH 256
-static int
-flush_all(__typeof__(fflush) *f)
-{
-	FILE *fps[MAXFLUSH];
-	long pend[MAXFLUSH];
-	int n = 0, r, e;
+/* fflush(NULL), fcloseall and exit's flush: every FILE on glibc's chain,
+ * however many (on the stack, or mapped when they are more). */
+#define FLUSHSTACK 256
+struct waiting {
+	FILE *fp;
+	long pend;
+	int err;
+};
 
-	for (FILE *fp = _IO_list_all; fp && n < MAXFLUSH; fp = fp->_chain) {
-		fps[n] = fp;
-		pend[n++] = wpend(fp);
+static int
+flush_all(int (*f)(FILE *), FILE *arg)
+{
+	struct waiting stack[FLUSHSTACK], *w = stack;
+	size_t n = 0, cap = FLUSHSTACK, i;
+	int r, e;
+
+	for (FILE *fp = _IO_list_all; fp; fp = fp->_chain)
+		n++;
+	if (n > cap) {
+		w = (struct waiting *)sys(SYS_mmap, NULL, n * sizeof(*w), PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		cap = w == MAP_FAILED ? 0 : n;
+		if (w == MAP_FAILED)
+			w = stack;
 	}
-	r = f(NULL);
+	n = 0;
+	for (FILE *fp = _IO_list_all; fp && n < cap; fp = fp->_chain, n++) {
+		w[n].fp = fp;
+		w[n].pend = wpend(fp);
+		w[n].err = err_clear(fp);
+	}
+	r = f(arg);
 	e = errno;
-	for (int i = 0; i < n; i++)
-		if (fdof(fps[i]) >= 0 && pend[i] - wpend(fps[i]) > 0)
-			count_w(fps[i]->_fileno, pend[i] - wpend(fps[i]));
+	for (i = 0; i < n; i++) {
+		FILE *fp = w[i].fp;
+		long d = w[i].pend - wpend(fp);
+
+		if (!err_restore(fp, w[i].err) && fdof(fp) >= 0 && d > 0)
+			count_w(fp->_fileno, d);
+	}
+	if (w != stack)
+		sys(SYS_munmap, w, cap * sizeof(*w));
 	errno = e;
 	return r;
+}
+
+static int
+call_fcloseall(FILE *unused)
+{
+	(void)unused;
+	return real_fcloseall();
+}
+
+/* fcloseall flushes every FILE and makes it unbuffered; it closes none. */
+EXPORT int fcloseall(void)
+{
+	if (!REAL(fcloseall))
+		NOSYS(EOF);
+	return flush_all(call_fcloseall, NULL);
 }
 
 EXPORT int fflush(FILE *fp)
@@ -1780,7 +2263,7 @@ EXPORT int fflush(FILE *fp)
 	if (!REAL(fflush))
 		NOSYS(EOF);
 	if (fp == NULL)
-		return flush_all(real_fflush);
+		return flush_all(real_fflush, NULL);
 	GIVE(fflush, 1, fp, 0L, fp);
 }
 
@@ -1789,25 +2272,39 @@ EXPORT int fflush_unlocked(FILE *fp)
 	if (!REAL(fflush_unlocked))
 		NOSYS(EOF);
 	if (fp == NULL)
-		return flush_all(real_fflush_unlocked);
+		return flush_all(real_fflush_unlocked, NULL);
 	GIVE(fflush_unlocked, 0, fp, 0L, fp);
 }
 
-#define SEEK(f, fp, ...) do { \
+/* A relative seek while the FILE does not know its kernel offset only
+ * seeks (glibc's "dumb" path): it cannot read. */
+#define SEEK(f, fp, cur, ...) do { \
 	struct snap s_; \
 	int r_; \
 	if (!REAL(f)) \
 		NOSYS(-1); \
 	pre(fp, &s_, 1); \
 	r_ = real_##f(__VA_ARGS__); \
-	post_seek(fp, &s_); \
+	post_seek(fp, &s_, r_ == 0, cur); \
 	return r_; } while (0)
 
-EXPORT int fseek(FILE *fp, long off, int whence) { SEEK(fseek, fp, fp, off, whence); }
-EXPORT int fseeko(FILE *fp, off_t off, int whence) { SEEK(fseeko, fp, fp, off, whence); }
-EXPORT int fseeko64(FILE *fp, off64_t off, int whence) { SEEK(fseeko64, fp, fp, off, whence); }
-EXPORT int fsetpos(FILE *fp, const fpos_t *pos) { SEEK(fsetpos, fp, fp, pos); }
-EXPORT int fsetpos64(FILE *fp, const fpos64_t *pos) { SEEK(fsetpos64, fp, fp, pos); }
+EXPORT int fseek(FILE *fp, long off, int whence)
+{
+	SEEK(fseek, fp, whence == SEEK_CUR, fp, off, whence);
+}
+
+EXPORT int fseeko(FILE *fp, off_t off, int whence)
+{
+	SEEK(fseeko, fp, whence == SEEK_CUR, fp, off, whence);
+}
+
+EXPORT int fseeko64(FILE *fp, off64_t off, int whence)
+{
+	SEEK(fseeko64, fp, whence == SEEK_CUR, fp, off, whence);
+}
+
+EXPORT int fsetpos(FILE *fp, const fpos_t *pos) { SEEK(fsetpos, fp, 0, fp, pos); }
+EXPORT int fsetpos64(FILE *fp, const fpos64_t *pos) { SEEK(fsetpos64, fp, 0, fp, pos); }
 
 EXPORT void rewind(FILE *fp)
 {
@@ -1817,41 +2314,76 @@ EXPORT void rewind(FILE *fp)
 		return;
 	pre(fp, &s, 1);
 	real_rewind(fp);
-	post_seek(fp, &s);
+	post_seek(fp, &s, 1, 0);
 }
 
-/* fclose flushes what waits, then closes the descriptor: count the flush as
- * made, report, close. */
+/* fclose flushes what waits, then closes the descriptor: the line is made
+ * ready before (the name goes with the descriptor), and the flush counted
+ * after, when fclose says it worked (a failed write empties the buffer all
+ * the same). */
 static void
-before_fclose(FILE *fp)
+close_begin(FILE *fp, struct closing *k)
+{
+	int e = errno, fd = fdof(fp);
+
+	k->have = 0;
+	k->w = 0;
+	if (fd < 0 || !mine())
+		return;
+	k->w = wpend(fp);
+	prepare(fd, k, k->w > 0);
+	forget(fd);
+	errno = e;
+}
+
+static void
+close_end(struct closing *k, int ok)
 {
 	int e = errno;
-	long w;
 
-	if (fdof(fp) < 0)
-		return;
-	w = wpend(fp);
-	if (w > 0)
-		count_w(fp->_fileno, w);
-	report(fp->_fileno, "close");
-	forget(fp->_fileno);
+	if (ok && k->w > 0) {
+		k->have = 1;
+		k->c.writes++;
+		k->c.wbytes += (unsigned long)k->w;
+	}
+	emit_prepared(k, "close");
 	errno = e;
 }
 
 EXPORT int fclose(FILE *fp)
 {
+	struct closing k;
+	int r;
+
 	if (!REAL(fclose))
 		NOSYS(EOF);
-	before_fclose(fp);
-	return real_fclose(fp);
+	close_begin(fp, &k);
+	r = real_fclose(fp);
+	close_end(&k, r == 0);
+	return r;
 }
 
 EXPORT int pclose(FILE *fp)
 {
+	struct closing k;
+	int r;
+
 	if (!REAL(pclose))
 		NOSYS(-1);
-	before_fclose(fp);
-	return real_pclose(fp);
+	close_begin(fp, &k);
+	r = real_pclose(fp);
+	close_end(&k, r != -1);
+	return r;
+}
+
+/* freopen closes the old stream, whatever its flush did. */
+static void
+before_freopen(FILE *fp)
+{
+	struct closing k;
+
+	close_begin(fp, &k);
+	close_end(&k, 1);
 }
 
 static FILE *
@@ -1883,7 +2415,7 @@ EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
 {
 	if (!REAL(freopen))
 		NOSYS(NULL);
-	before_fclose(fp);
+	before_freopen(fp);
 	return fopened(real_freopen(path, mode, fp));
 }
 
@@ -1891,135 +2423,125 @@ EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
 {
 	if (!REAL(freopen64))
 		NOSYS(NULL);
-	before_fclose(fp);
+	before_freopen(fp);
 	return fopened(real_freopen64(path, mode, fp));
 }
 
-/* ---- messages on stderr: error(3), err(3), perror(3) ------------------ */
+/* ---- messages on stderr: error(3), err(3), perror(3), getopt ---------- */
 
-/* glibc prints these through internal calls.  Their bytes are known in
- * advance: "PROG: " MESSAGE [": " strerror] "\n", and error() flushes stdout
- * first; count them before the call, which may not return. */
+/* glibc prints these through its internal stdio, as many writes as it
+ * likes, into stderr: what this thread wrote during the call goes to
+ * stderr's descriptor.  error() flushes stdout first: the shim's fflush does
+ * that, counted, and glibc's then finds nothing. */
 static void
-count_msg(const char *prog, const char *msg, int errnum, int flush_stdout, long extra)
+msg_begin(struct tio *t)
 {
-	long n = (prog ? (long)strlen(prog) + 2 : 0) + (msg ? (long)strlen(msg) : 0) + 1 + extra;
 	int e = errno;
 
-	if (errnum)
-		n += (long)strlen(strerror(errnum)) + (msg ? 2 : 0);
-	if (flush_stdout && stdout && stdout->_fileno >= 0 && wpend(stdout) > 0)
-		count_w(stdout->_fileno, wpend(stdout));
-	if (stderr && stderr->_fileno >= 0)
-		count_w(stderr->_fileno, n + (wpend(stderr) > 0 ? wpend(stderr) : 0));
+	tio_begin(t, fdof(stderr) >= 0);
 	errno = e;
 }
 
-EXPORT void error(int status, int errnum, const char *fmt, ...)
+static void
+msg_end(struct tio *t)
+{
+	int e = errno, fd = fdof(stderr);
+
+	if (tio_end(t) && t->w > 0 && fd >= 0)
+		count_w(fd, (long)t->w);
+	errno = e;
+}
+
+static char *
+format(const char *fmt, va_list ap)
 {
 	char *msg = NULL;
+	int e = errno;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	errno = e;
+	return msg;
+}
+
+/* error(status, ...) is error(0, ...) then exit(status), as glibc's is. */
+EXPORT void error(int status, int errnum, const char *fmt, ...)
+{
+	struct tio t;
 	va_list ap;
+	char *msg;
 	int e = errno;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	msg = format(fmt, ap);
 	va_end(ap);
+	fflush(stdout);
 	errno = e;
-	if (msg && !error_print_progname)
-		count_msg(program_invocation_name, msg, errnum, 1, 0);
-	errno = e;
+	msg_begin(&t);
 	if (REAL(error))
-		real_error(status, errnum, "%s", msg ? msg : fmt);
+		real_error(0, errnum, "%s", msg ? msg : fmt);
+	msg_end(&t);
 	free(msg);
+	if (status)
+		exit(status);
 	errno = e;
 }
 
-/* "PROG:FILE:LINE: MSG[: strerror]\n" (or "PROG: MSG..." without FILE),
- * once per line with error_one_per_line, as glibc decides it. */
 EXPORT void error_at_line(int status, int errnum, const char *file, unsigned int line,
 			  const char *fmt, ...)
 {
-	static const char *old_file;
-	static unsigned int old_line;
-	char *msg = NULL, num[16];
+	struct tio t;
 	va_list ap;
-	int e = errno, skip = 0;
-
-	if (error_one_per_line) {
-		skip = old_line == line && (file == old_file ||
-			(old_file && file && strcmp(old_file, file) == 0));
-		old_file = file;
-		old_line = line;
-	}
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (msg && !skip && !error_print_progname) {
-		/* "PROG:" FILE ":" LINE ": " is "PROG: " and FILE LINE ": " more */
-		snprintf(num, sizeof(num), "%u", line);
-		count_msg(program_invocation_name, msg, errnum, 1,
-			  file ? (long)(strlen(file) + strlen(num) + 2) : 0);
-	}
-	errno = e;
-	if (REAL(error_at_line))
-		real_error_at_line(status, errnum, file, line, "%s", msg ? msg : fmt);
-	free(msg);
-	errno = e;
-}
-
-/* warn: "PROG: MSG: strerror(errno)\n", or "PROG: strerror\n" without MSG. */
-static void
-count_warn(const char *fmt, va_list ap, int errnum)
-{
-	char *msg = NULL;
-	va_list aq;
+	char *msg;
 	int e = errno;
 
-	if (fmt) {
-		va_copy(aq, ap);
-		if (vasprintf(&msg, fmt, aq) < 0)
-			msg = NULL;
-		va_end(aq);
-		if (msg == NULL)
-			return;
-	}
-	count_msg(program_invocation_short_name, msg, errnum, 0, 0);
+	va_start(ap, fmt);
+	msg = format(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	errno = e;
+	msg_begin(&t);
+	if (REAL(error_at_line))
+		real_error_at_line(0, errnum, file, line, "%s", msg ? msg : fmt);
+	msg_end(&t);
 	free(msg);
+	if (status)
+		exit(status);
 	errno = e;
 }
 
 EXPORT void vwarn(const char *fmt, va_list ap)
 {
-	count_warn(fmt, ap, errno);
+	struct tio t;
+
+	msg_begin(&t);
 	if (REAL(vwarn))
 		real_vwarn(fmt, ap);
+	msg_end(&t);
 }
 
 EXPORT void vwarnx(const char *fmt, va_list ap)
 {
-	count_warn(fmt, ap, 0);
+	struct tio t;
+
+	msg_begin(&t);
 	if (REAL(vwarnx))
 		real_vwarnx(fmt, ap);
+	msg_end(&t);
 }
 
+/* err is warn then exit, as glibc's is. */
 EXPORT void verr(int status, const char *fmt, va_list ap)
 {
-	count_warn(fmt, ap, errno);
-	if (REAL(verr))
-		real_verr(status, fmt, ap);
+	vwarn(fmt, ap);
 	exit(status);
 }
 
 EXPORT void verrx(int status, const char *fmt, va_list ap)
 {
-	count_warn(fmt, ap, 0);
-	if (REAL(verrx))
-		real_verrx(status, fmt, ap);
+	vwarnx(fmt, ap);
 	exit(status);
 }
-
 
 EXPORT void warn(const char *fmt, ...) { VA(vwarn(fmt, ap), fmt); }
 EXPORT void warnx(const char *fmt, ...) { VA(vwarnx(fmt, ap), fmt); }
@@ -2028,15 +2550,67 @@ EXPORT void errx(int status, const char *fmt, ...) { VA(verrx(status, fmt, ap), 
 
 EXPORT void perror(const char *s)
 {
-	int e = errno;
+	struct tio t;
 
-	/* "S: strerror\n" or "strerror\n", strerror(0) included */
-	if (stderr && stderr->_fileno >= 0)
-		count_w(stderr->_fileno, (s && *s ? (long)strlen(s) + 2 : 0) +
-			(long)strlen(strerror(e)) + 1);
-	errno = e;
+	msg_begin(&t);
 	if (REAL(perror))
 		real_perror(s);
+	msg_end(&t);
+}
+
+EXPORT void psignal(int sig, const char *s)
+{
+	struct tio t;
+
+	msg_begin(&t);
+	if (REAL(psignal))
+		real_psignal(sig, s);
+	msg_end(&t);
+}
+
+EXPORT void psiginfo(const siginfo_t *si, const char *s)
+{
+	struct tio t;
+
+	msg_begin(&t);
+	if (REAL(psiginfo))
+		real_psiginfo(si, s);
+	msg_end(&t);
+}
+
+/* getopt prints its complaints only while opterr is set: look then only. */
+#define GETOPT(f, ...) do { \
+	struct tio t_; \
+	int r_; \
+	if (!REAL(f)) \
+		NOSYS(-1); \
+	if (!opterr) \
+		return real_##f(__VA_ARGS__); \
+	msg_begin(&t_); \
+	r_ = real_##f(__VA_ARGS__); \
+	msg_end(&t_); \
+	return r_; } while (0)
+
+EXPORT int getopt(int argc, char *const argv[], const char *opts)
+{
+	GETOPT(getopt, argc, argv, opts);
+}
+
+EXPORT int __posix_getopt(int argc, char *const argv[], const char *opts)
+{
+	GETOPT(__posix_getopt, argc, argv, opts);
+}
+
+EXPORT int getopt_long(int argc, char *const argv[], const char *opts,
+		       const struct option *lo, int *li)
+{
+	GETOPT(getopt_long, argc, argv, opts, lo, li);
+}
+
+EXPORT int getopt_long_only(int argc, char *const argv[], const char *opts,
+			    const struct option *lo, int *li)
+{
+	GETOPT(getopt_long_only, argc, argv, opts, lo, li);
 }
 
 /* ---- death by a signal ------------------------------------------------- */
@@ -2244,56 +2818,195 @@ parse_fd(const char *s)
 	return (int)v;
 }
 
+/* IPCLAB_IOTRACE_FD=N and IPCLAB_IOTRACE_PIPE=N:DEV:INO in environ, the
+ * shim's own buffers, so that a later exec hands them on. */
+static void
+set_envs(void)
+{
+	struct line l = { .n = 0 };
+
+	put(&l, "IPCLAB_IOTRACE_FD=");
+	if (repfd >= 0)
+		putnum(&l, "", (unsigned long)repfd);
+	else
+		put(&l, "-1");
+	l.b[l.n] = '\0';
+	memcpy(envbuf, l.b, l.n + 1);
+	l.n = 0;
+	put(&l, "IPCLAB_IOTRACE_PIPE=");
+	putnum(&l, "", (unsigned long)(repfd >= 0 ? repfd : 0));
+	putnum(&l, ":", rep_dev);
+	putnum(&l, ":", rep_ino);
+	l.b[l.n] = '\0';
+	memcpy(pipebuf, l.b, l.n + 1);
+	if (getenv("IPCLAB_IOTRACE_FD") != envbuf + sizeof("IPCLAB_IOTRACE_FD=") - 1)
+		putenv(envbuf);
+	if (getenv("IPCLAB_IOTRACE_PIPE") != pipebuf + sizeof("IPCLAB_IOTRACE_PIPE=") - 1)
+		putenv(pipebuf);
+}
+
+/* IPCLAB_IOTRACE_PIPE as (fd, dev, ino); false when absent or malformed. */
+static int
+pipe_env(unsigned long *fd, unsigned long *dev, unsigned long *ino)
+{
+	const char *s = getenv("IPCLAB_IOTRACE_PIPE");
+	char *end;
+
+	if (s == NULL)
+		return 0;
+	*fd = strtoul(s, &end, 10);
+	if (*end != ':')
+		return 0;
+	*dev = strtoul(end + 1, &end, 10);
+	if (*end != ':')
+		return 0;
+	*ino = strtoul(end + 1, &end, 10);
+	return *end == '\0';
+}
+
+/* Under iotrace (IPCLAB_IOTRACE_FD set): the pipe it names when that is a
+ * pipe, else the one IPCLAB_IOTRACE_PIPE names, found wherever it is now
+ * (a shell that moved it hands on a stale environment), else none: the
+ * lines are dropped, never written to the program's stderr.  Alone: a
+ * close-on-exec copy of stderr. */
 static void
 setup_report(void)
 {
-	int fd = parse_fd(getenv("IPCLAB_IOTRACE_FD"));
-	struct line l = { .n = 0 };
+	const char *v = getenv("IPCLAB_IOTRACE_FD");
+	int fd = parse_fd(v);
+	unsigned long pfd, dev, ino;
+	struct stat st;
 
-	if (fd >= 0 && syscall(SYS_fcntl, fd, F_GETFD) != -1) {
-		repfd = fd;
+	if (v != NULL) {
 		piped = 1;
-		put(&l, envbuf);
-		putnum(&l, "", (unsigned long)fd);
-		l.b[l.n] = '\0';
-		if (l.n < sizeof(envbuf)) {
-			memcpy(envbuf, l.b, l.n + 1);
-			putenv(envbuf);
+		if (fd >= 0 && sys(SYS_fstat, fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+		    !(pipe_env(&pfd, &dev, &ino) && pfd == (unsigned long)fd &&
+		      (dev != (unsigned long)st.st_dev || ino != (unsigned long)st.st_ino) &&
+		      find_file(dev, ino) >= 0)) {
+			repfd = fd;
+			rep_dev = (unsigned long)st.st_dev;
+			rep_ino = (unsigned long)st.st_ino;
+		} else if (pipe_env(&pfd, &dev, &ino)) {
+			rep_dev = dev;
+			rep_ino = ino;
+			repfd = find_file(dev, ino);
 		}
+		set_envs();
 		return;
 	}
-	repfd = (int)syscall(SYS_fcntl, 2, F_DUPFD_CLOEXEC, high_fd());
+	repfd = (int)sys(SYS_fcntl, 2, F_DUPFD_CLOEXEC, high_fd());
+	if (repfd >= 0 && sys(SYS_fstat, repfd, &st) == 0) {
+		rep_dev = (unsigned long)st.st_dev;
+		rep_ino = (unsigned long)st.st_ino;
+	} else {
+		repfd = -1;
+	}
 }
 
-/* The kernel's count of the bytes this process read and wrote (rchar and
- * wchar of /proc/self/io), less the shim's own: its report lines and its
- * earlier reads of that file.  The read itself is added to rchar after it
- * returns, so it is counted as the shim's for a later look. */
+/* The kernel's count of the bytes this process read and wrote: rchar and
+ * wchar of each of its threads (/proc/self/task/TID/io; /proc/self/io would
+ * add the children it reaped), those of its threads that ended (taken as
+ * they ended, see thread_end), less the shim's own: its report lines and
+ * its reads of these files.  A read's own bytes go into rchar after it
+ * returns: this thread's file is read first, the others' do not see it. */
 static int
 kernel_io(unsigned long *r, unsigned long *w)
 {
-	char b[512];
-	const char *p;
-	long n = -1, fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/io", O_RDONLY | O_CLOEXEC);
+	unsigned long own0 = __atomic_load_n(&own_r, RELAXED), tr, tw, n;
+	long self = sys(SYS_gettid);
+	char b[2048];
+	long dir, got;
 
-	if (fd >= 0) {
-		while ((n = syscall(SYS_read, fd, b, sizeof(b) - 1)) == -1 && errno == EINTR)
-			;
-		syscall(SYS_close, fd);
+	if (!thread_io(r, w, &n))
+		return 0;
+	dir = sys(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	while (dir >= 0 && (got = sys(SYS_getdents64, dir, b, sizeof(b))) > 0) {
+		for (long off = 0; off < got;) {
+			const char *name = b + off + 19;	/* struct linux_dirent64 */
+			struct line l = { .n = 0 };
+			unsigned short len;
+
+			memcpy(&len, b + off + 16, sizeof(len));
+			off += len;
+			if (*name < '0' || *name > '9' || strtol(name, NULL, 10) == self)
+				continue;
+			put(&l, "/proc/self/task/");
+			put(&l, name);
+			put(&l, "/io");
+			l.b[l.n] = '\0';
+			if (io_file(l.b, &tr, &tw, &n)) {
+				*r += tr;
+				*w += tw;
+				__atomic_fetch_add(&own_r, n, RELAXED);
+			}
+		}
 	}
-	if (n <= 0)
-		return 0;
-	__atomic_fetch_add(&own_r, (unsigned long)n, RELAXED);
-	b[n] = '\0';
-	if ((p = strstr(b, "rchar: ")) == NULL)
-		return 0;
-	*r = strtoul(p + 7, NULL, 10);
-	if ((p = strstr(b, "wchar: ")) == NULL)
-		return 0;
-	*w = strtoul(p + 7, NULL, 10);
-	*r -= *r >= own_r - (unsigned long)n ? own_r - (unsigned long)n : *r;
+	if (dir >= 0)
+		sys(SYS_close, dir);
+	*r += __atomic_load_n(&dead_r, RELAXED);
+	*w += __atomic_load_n(&dead_w, RELAXED);
+	*r -= *r >= own0 ? own0 : *r;
 	*w -= *w >= own_w ? own_w : *w;
 	return 1;
+}
+
+/* A thread that ends takes its counts with it (into what the process's
+ * parent sees): keep them.  Its own look is not the shim's for later. */
+static void
+thread_end(void)
+{
+	unsigned long r, w, n;
+
+	if (io_file("/proc/thread-self/io", &r, &w, &n)) {
+		__atomic_fetch_add(&dead_r, r, RELAXED);
+		__atomic_fetch_add(&dead_w, w, RELAXED);
+	}
+}
+
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void *
+trampoline(void *p)
+{
+	struct start s = *(struct start *)p;
+	void *r;
+
+	free(p);
+	r = s.fn(s.arg);
+	thread_end();
+	return r;
+}
+
+EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+	struct start *s;
+	int r, e = errno;
+
+	if (!REAL(pthread_create))
+		return ENOSYS;
+	if ((s = malloc(sizeof(*s))) == NULL) {
+		errno = e;
+		return real_pthread_create(t, a, fn, arg);
+	}
+	s->fn = fn;
+	s->arg = arg;
+	r = real_pthread_create(t, a, trampoline, s);
+	if (r != 0)
+		free(s);
+	errno = e;
+	return r;
+}
+
+EXPORT void pthread_exit(void *v)
+{
+	thread_end();
+	if (REAL(pthread_exit))
+		real_pthread_exit(v);
+	sys(SYS_exit, 0);
+	__builtin_unreachable();
 }
 
 /* In iotrace's pipe: this program image starts or ends, so that iotrace
@@ -2323,18 +3036,29 @@ mark(const char *at)
 	errno = e;
 }
 
+/* quick_exit runs its handlers, ours last (the first registered), and does
+ * not flush stdio: nothing more moves after this. */
+static void
+on_quick_exit(void)
+{
+	int e = errno;
+
+	report_all("exit");
+	errno = e;
+}
+
 static void
 child_reset(void)
 {
 	int high = __atomic_load_n(&fdhigh, RELAXED);
 
-	owner = (pid_t)syscall(SYS_getpid);
+	owner = (pid_t)sys(SYS_getpid);
 	for (int i = 0; i <= high / CHUNK && i < NCHUNK; i++)
 		if (chunks[i])
 			memset(chunks[i]->c, 0, sizeof(chunks[i]->c[0]) *
 			       (size_t)(high / CHUNK > i ? CHUNK : high % CHUNK + 1));
 	memset(&spill, 0, sizeof(spill));
-	own_r = own_w = 0;
+	own_r = own_w = dead_r = dead_w = 0;
 	if (piped)
 		mark("start");
 }
@@ -2350,10 +3074,11 @@ iotrace_init(void)
 	resolve_all();
 	raw_check();
 	learn_memstreams();
-	owner = (pid_t)syscall(SYS_getpid);
+	owner = (pid_t)sys(SYS_getpid);
 	take_own();
 	setup_report();
 	pthread_atfork(NULL, NULL, child_reset);
+	at_quick_exit(on_quick_exit);
 	catch_fatal(SIGPIPE);
 	catch_fatal(SIGINT);
 	catch_fatal(SIGTERM);
@@ -2371,7 +3096,109 @@ iotrace_fini(void)
 	int e = errno;
 
 	if (mine() && REAL(fflush))
-		flush_all(real_fflush);
+		flush_all(real_fflush, NULL);
 	report_all("exit");
 	errno = e;
+}
+
+/* ---- syscall(3) -------------------------------------------------------- */
+
+/* libuv (node) and others call the kernel through syscall(3): the calls
+ * that move bytes, open, close or exec go to the wrappers above. */
+static long
+sys_io(long nr, const long *a, int *done)
+{
+	*done = 1;
+	switch (nr) {
+	case SYS_read: return read((int)a[0], (void *)a[1], (size_t)a[2]);
+	case SYS_write: return write((int)a[0], (const void *)a[1], (size_t)a[2]);
+	case SYS_pread64: return pread((int)a[0], (void *)a[1], (size_t)a[2], a[3]);
+	case SYS_pwrite64: return pwrite((int)a[0], (const void *)a[1], (size_t)a[2], a[3]);
+	case SYS_readv: return readv((int)a[0], (const struct iovec *)a[1], (int)a[2]);
+	case SYS_writev: return writev((int)a[0], (const struct iovec *)a[1], (int)a[2]);
+	case SYS_recvfrom:
+		return recvfrom((int)a[0], (void *)a[1], (size_t)a[2], (int)a[3],
+				(struct sockaddr *)a[4], (socklen_t *)a[5]);
+	case SYS_sendto:
+		return sendto((int)a[0], (const void *)a[1], (size_t)a[2], (int)a[3],
+			      (const struct sockaddr *)a[4], (socklen_t)a[5]);
+	case SYS_recvmsg: return recvmsg((int)a[0], (struct msghdr *)a[1], (int)a[2]);
+	case SYS_sendmsg: return sendmsg((int)a[0], (const struct msghdr *)a[1], (int)a[2]);
+	case SYS_sendmmsg:
+		return sendmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3]);
+	case SYS_recvmmsg:
+		return recvmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3],
+				(struct timespec *)a[4]);
+	case SYS_sendfile: return sendfile((int)a[0], (int)a[1], (off_t *)a[2], (size_t)a[3]);
+	case SYS_copy_file_range:
+		return copy_file_range((int)a[0], (off64_t *)a[1], (int)a[2], (off64_t *)a[3],
+				       (size_t)a[4], (unsigned int)a[5]);
+	case SYS_splice:
+		return splice((int)a[0], (off64_t *)a[1], (int)a[2], (off64_t *)a[3],
+			      (size_t)a[4], (unsigned int)a[5]);
+	}
+	*done = 0;
+	return 0;
+}
+
+/* preadv, pwritev and their v2 forms take the offset as two halves. */
+static long
+sys_vec(long nr, const long *a, int *done)
+{
+	*done = 1;
+	switch (nr) {
+	case SYS_preadv: return preadv((int)a[0], (const struct iovec *)a[1], (int)a[2], a[3]);
+	case SYS_pwritev: return pwritev((int)a[0], (const struct iovec *)a[1], (int)a[2], a[3]);
+	case SYS_preadv2:
+		return preadv2((int)a[0], (const struct iovec *)a[1], (int)a[2], a[3], (int)a[5]);
+	case SYS_pwritev2:
+		return pwritev2((int)a[0], (const struct iovec *)a[1], (int)a[2], a[3], (int)a[5]);
+	}
+	*done = 0;
+	return 0;
+}
+
+static long
+sys_fd(long nr, const long *a, int *done)
+{
+	*done = 1;
+	switch (nr) {
+	case SYS_open: return open((const char *)a[0], (int)a[1], (mode_t)a[2]);
+	case SYS_openat: return openat((int)a[0], (const char *)a[1], (int)a[2], (mode_t)a[3]);
+	case SYS_creat: return creat((const char *)a[0], (mode_t)a[1]);
+	case SYS_close: return close((int)a[0]);
+	case SYS_close_range: return close_range((unsigned int)a[0], (unsigned int)a[1], (int)a[2]);
+	case SYS_dup: return dup((int)a[0]);
+	case SYS_dup2: return dup2((int)a[0], (int)a[1]);
+	case SYS_dup3: return dup3((int)a[0], (int)a[1], (int)a[2]);
+	case SYS_fcntl: return fcntl((int)a[0], (int)a[1], a[2]);
+	case SYS_execve:
+		return execve((const char *)a[0], (char *const *)a[1], (char *const *)a[2]);
+	case SYS_execveat:
+		return execveat((int)a[0], (const char *)a[1], (char *const *)a[2],
+				(char *const *)a[3], (int)a[4]);
+	case SYS_exit_group: _exit((int)a[0]);
+	}
+	*done = 0;
+	return 0;
+}
+
+EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6], r;
+	int done;
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	r = sys_io(nr, a, &done);
+	if (!done)
+		r = sys_vec(nr, a, &done);
+	if (!done)
+		r = sys_fd(nr, a, &done);
+	if (!done)
+		r = sys(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	return r;
 }
