@@ -98,7 +98,6 @@ struct proc {
 	bool io;	/* its end said rchar and wchar: */
 	unsigned long rchar, wchar;	/* the kernel's count for the pid so far */
 	pid_t ppid;
-	size_t end_seq;	/* when its last end came, in lines */
 };
 
 /* What the kernel counted for a process and no row holds. */
@@ -127,7 +126,6 @@ struct report {
 	size_t nfindings;
 	struct unattr *un;	/* per pid, the non-zero ones */
 	size_t nun;
-	size_t waited;		/* processes whose figures hold their children's */
 	size_t nlines;
 	int werr;		/* the first failed write of the report */
 	long renamed_fd;	/* an at=renamed line waits for fd's close line */
@@ -546,7 +544,6 @@ record(struct report *r, char *line)
 	} else if (strcmp(l.at, "end") == 0 && l.ppid >= 0) {
 		if ((p = proc_of(r, (pid_t)l.pid)) != NULL) {
 			p->alive = false;
-			p->end_seq = r->nlines;
 			p->io = l.io;
 			p->rchar = l.rchar;
 			p->wchar = l.wchar;
@@ -911,22 +908,6 @@ first_row(const struct report *r, pid_t pid)
 	return lo;
 }
 
-/* True when a traced child of P had ended before P's last end: the kernel
- * adds a child's rchar and wchar to its parent's when the parent waits for
- * it, so P's figures are no longer its own. */
-static bool
-waited(const struct report *r, const struct proc *p)
-{
-	for (size_t k = 0; k < r->nprocs; k++) {
-		const struct proc *c = &r->procs[k];
-
-		if (c->ppid == p->pid && c->pid != p->pid && !c->alive &&
-		    c->end_seq < p->end_seq)
-			return true;
-	}
-	return false;
-}
-
 /* Per pid, the kernel's rchar and wchar at its last end, less every row of
  * the pid: into r->un, the non-zero ones, by pid. */
 static void
@@ -942,10 +923,6 @@ unattributed(struct report *r)
 			seen = r->procs[k].pid == p->pid && r->procs[k].io;
 		if (!p->io || seen)
 			continue;	/* a later end of the pid has the figures */
-		if (waited(r, p)) {
-			r->waited++;
-			continue;
-		}
 		u.r = (long long)p->rchar;
 		u.w = (long long)p->wchar;
 		for (size_t k = first_row(r, p->pid); k < r->nrows && r->rows[k].pid == p->pid; k++) {
@@ -1073,11 +1050,6 @@ unattr_findings(struct report *r)
 			"writes (wchar) that the shim did not see, made by a system call without "
 			"glibc's wrappers or through an entry point it does not wrap.", s.wpos,
 			s.nw, s.nw == 1 ? "" : "es");
-	if (r->waited)
-		finding(r, "%zu process%s waited for children, and the kernel had added "
-			"the children's counts to %s: %s no unattributed row.", r->waited,
-			r->waited == 1 ? "" : "es", r->waited == 1 ? "its own" : "their own",
-			r->waited == 1 ? "it has" : "they have");
 	if (s.nneg)
 		finding(r, "negative unattributed bytes (%lld in %zu process%s): the shim "
 			"counted more than rchar and wchar hold; the kernel leaves socket sends "
