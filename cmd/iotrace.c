@@ -12,7 +12,7 @@
  * Options:
  *  -o, --output FILE   the report goes to FILE instead of stderr
  *  -s, --summary       the table only, not the per-close lines
- *  -J, --json          the report as one JSON document
+ *  -J, --json          the report as one JSON document (with -o)
  *      --wait-all      wait for every descendant, as strace -f does
  *
  * iotrace ends when CMD ends, as time(1) and a shell do: it is the
@@ -72,7 +72,7 @@ static const struct ipc_help help = {
 	.options =
 	" -o, --output FILE   write the report to FILE instead of stderr\n"
 	" -s, --summary       print only the summary table, not a line per close\n"
-	" -J, --json          print the report as one JSON document\n"
+	" -J, --json          print the report as one JSON document (needs -o)\n"
 	"     --wait-all      wait for every descendant, not only for CMD\n",
 };
 
