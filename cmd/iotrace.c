@@ -334,7 +334,7 @@ static bool
 decimal(const char *s, size_t n, unsigned long *v)
 {
 	*v = 0;
-	if (n == 0 || n > 19)
+	if (n == 0 || n > 18)	/* below 10^18: no sum of a few overflows */
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
@@ -908,6 +908,18 @@ first_row(const struct report *r, pid_t pid)
 	return lo;
 }
 
+/* A - B, as a signed number that cannot overflow (the figures come from
+ * outside: any program can write to the pipe). */
+static long long
+diff(unsigned long long a, unsigned long long b)
+{
+	unsigned long long d = a >= b ? a - b : b - a;
+
+	if (d > LLONG_MAX)
+		d = LLONG_MAX;
+	return a >= b ? (long long)d : -(long long)d;
+}
+
 /* Per pid, the kernel's rchar and wchar at its last end, less every row of
  * the pid: into r->un, the non-zero ones, by pid. */
 static void
@@ -917,18 +929,19 @@ unattributed(struct report *r)
 	for (size_t i = r->nprocs; i-- > 0;) {
 		const struct proc *p = &r->procs[i];
 		struct unattr u = { .pid = p->pid, .exe = base(p->exe) };
+		unsigned long long rsum = 0, wsum = 0;
 		bool seen = false;
 
 		for (size_t k = i + 1; k < r->nprocs && !seen; k++)
 			seen = r->procs[k].pid == p->pid && r->procs[k].io;
 		if (!p->io || seen)
 			continue;	/* a later end of the pid has the figures */
-		u.r = (long long)p->rchar;
-		u.w = (long long)p->wchar;
 		for (size_t k = first_row(r, p->pid); k < r->nrows && r->rows[k].pid == p->pid; k++) {
-			u.r -= (long long)r->rows[k].rbytes;
-			u.w -= (long long)r->rows[k].wbytes;
+			rsum += r->rows[k].rbytes;
+			wsum += r->rows[k].wbytes;
 		}
+		u.r = diff(p->rchar, rsum);
+		u.w = diff(p->wchar, wsum);
 		if (u.r == 0 && u.w == 0)
 			continue;
 		if ((r->un = reallocarray(r->un, r->nun + 1, sizeof(*r->un))) == NULL)
@@ -1009,7 +1022,7 @@ make_table(struct report *r, struct row *total, bool json)
 
 /* The sums of what no row holds: positive and negative, reads and writes. */
 struct unsum {
-	long long rpos, wpos, neg, neg_r, neg_w;
+	unsigned long long rpos, wpos, neg, neg_r, neg_w;
 	size_t nr, nw, nneg;
 };
 
@@ -1021,14 +1034,17 @@ unattr_sums(const struct report *r)
 	for (size_t i = 0; i < r->nun; i++) {
 		const struct unattr *u = &r->un[i];
 
+		unsigned long long nr = u->r < 0 ? (unsigned long long)-u->r : 0;
+		unsigned long long nw = u->w < 0 ? (unsigned long long)-u->w : 0;
+
 		if (u->r > 0)
-			s.rpos += u->r, s.nr++;
+			s.rpos += (unsigned long long)u->r, s.nr++;
 		if (u->w > 0)
-			s.wpos += u->w, s.nw++;
-		s.neg_r += u->r < 0 ? -u->r : 0;
-		s.neg_w += u->w < 0 ? -u->w : 0;
-		if (u->r < 0 || u->w < 0)
-			s.neg += (u->r < 0 ? -u->r : 0) + (u->w < 0 ? -u->w : 0), s.nneg++;
+			s.wpos += (unsigned long long)u->w, s.nw++;
+		s.neg_r += nr;
+		s.neg_w += nw;
+		if (nr || nw)
+			s.neg += nr + nw, s.nneg++;
 	}
 	return s;
 }
@@ -1039,19 +1055,19 @@ unattr_findings(struct report *r)
 	struct unsum s = unattr_sums(r);
 
 	if (s.nr)
-		finding(r, "unattributed reads (%lld bytes in %zu process%s) are the kernel's "
+		finding(r, "unattributed reads (%llu bytes in %zu process%s) are the kernel's "
 			"count (rchar in /proc/PID/io) less the rows: the kernel reading the "
 			"program at execve and the dynamic linker reading its shared objects, "
 			"both before %s is loaded, and glibc's own reads of locale, nsswitch and "
 			"time zone files, which no preload sees.", s.rpos, s.nr,
 			s.nr == 1 ? "" : "es", SHIM);
 	if (s.nw)
-		finding(r, "unattributed writes (%lld bytes in %zu process%s): the kernel counted "
+		finding(r, "unattributed writes (%llu bytes in %zu process%s): the kernel counted "
 			"writes (wchar) that the shim did not see, made by a system call without "
 			"glibc's wrappers or through an entry point it does not wrap.", s.wpos,
 			s.nw, s.nw == 1 ? "" : "es");
 	if (s.nneg)
-		finding(r, "negative unattributed bytes (%lld in %zu process%s): the shim "
+		finding(r, "negative unattributed bytes (%llu in %zu process%s): the shim "
 			"counted more than rchar and wchar hold; the kernel leaves socket sends "
 			"and receives out of those counters.", s.neg, s.nneg,
 			s.nneg == 1 ? "" : "es");
@@ -1146,8 +1162,8 @@ print_json(struct report *r, const struct run *u)
 	ipc_json_uint(&j, "read_bytes", total.rbytes);
 	ipc_json_uint(&j, "writes", total.writes);
 	ipc_json_uint(&j, "write_bytes", total.wbytes);
-	ipc_json_int(&j, "unattributed_read_bytes", us.rpos - us.neg_r);
-	ipc_json_int(&j, "unattributed_write_bytes", us.wpos - us.neg_w);
+	ipc_json_int(&j, "unattributed_read_bytes", diff(us.rpos, us.neg_r));
+	ipc_json_int(&j, "unattributed_write_bytes", diff(us.wpos, us.neg_w));
 	ipc_json_end(&j);
 	ipc_json_array(&j, "unattributed");
 	for (size_t i = 0; i < r->nun; i++) {

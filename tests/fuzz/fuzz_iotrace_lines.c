@@ -63,6 +63,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	take(&b, &o, (const char *)d, n, cut < n ? cut : n);
 	same(&a, &b);
 	unattributed(&a);
+	unattr_findings(&a);	/* the sums, at their extremes */
 	scols_unref_table(make_table(&a, &total, false));
 	scols_unref_table(make_table(&a, &total, true));
 	free_report(&a);
