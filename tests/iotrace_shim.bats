@@ -284,3 +284,9 @@ os.close(fd)'
 		tail -n 1 | sed 's/.*wchar=\([0-9]*\).*/\1/')
 	[ "$sh_w" -lt 1000 ]
 }
+
+@test "a process that dies of abort() still reports what it moved" {
+	compare "$H/iotrace_corners abort data.txt > ab.out; echo \$? > st.out"
+	[ "$(cat st.out)" -eq 134 ]
+	grep -q "/data.txt strace=8192/0 iotrace=8192/0" <<< "$output"
+}

@@ -600,7 +600,7 @@ prepare(int fd, struct closing *k, int always)
 	fdname(fd, k->now, sizeof(k->now));
 	then = openname(fd, 0);
 	if (then && then[0] && !same_file_name(then, k->now)) {
-		k->renamed = 1;
+		k->renamed = strcmp(k->now, "?") != 0;	/* "?": closed unseen */
 		memcpy(k->name, then, strlen(then) + 1);
 	} else {
 		memcpy(k->name, k->now, strlen(k->now) + 1);
@@ -2616,12 +2616,15 @@ EXPORT int getopt_long_only(int argc, char *const argv[], const char *opts,
 /* ---- death by a signal ------------------------------------------------- */
 
 /* SIGPIPE ends `producer | head`, SIGINT and SIGTERM end what the user
- * stops: by default the process dies with its counters unreported.  Where
+ * stops, abort() (a failed assert) raises SIGABRT, alarm() and kill -USR1
+ * end a program that set no handler: by default the process dies with its
+ * counters unreported.  Where
  * the program leaves one of these at SIG_DFL, the shim catches it, reports,
  * restores SIG_DFL and raises it again, so the process dies exactly as it
  * would have; sigaction and signal still show SIG_DFL to the program. */
 #define WATCHED(sig) ((sig) == SIGPIPE || (sig) == SIGINT || (sig) == SIGTERM || \
-		      (sig) == SIGHUP)
+		      (sig) == SIGHUP || (sig) == SIGABRT || (sig) == SIGALRM || \
+		      (sig) == SIGUSR1 || (sig) == SIGUSR2)
 static volatile int caught;	/* bit sig: our handler is installed */
 
 static int
@@ -2864,7 +2867,7 @@ pipe_env(unsigned long *fd, unsigned long *dev, unsigned long *ino)
 	return *end == '\0';
 }
 
-/* Under iotrace (IPCLAB_IOTRACE_FD set): the pipe it names when that is a
+/* Under iotrace (IPCLAB_IOTRACE_FD set, not empty): the pipe it names when that is a
  * pipe, else the one IPCLAB_IOTRACE_PIPE names, found wherever it is now
  * (a shell that moved it hands on a stale environment), else none: the
  * lines are dropped, never written to the program's stderr.  Alone: a
@@ -2877,7 +2880,7 @@ setup_report(void)
 	unsigned long pfd, dev, ino;
 	struct stat st;
 
-	if (v != NULL) {
+	if (v != NULL && *v != '\0') {
 		piped = 1;
 		if (fd >= 0 && sys(SYS_fstat, fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
 		    !(pipe_env(&pfd, &dev, &ino) && pfd == (unsigned long)fd &&
@@ -3083,6 +3086,10 @@ iotrace_init(void)
 	catch_fatal(SIGINT);
 	catch_fatal(SIGTERM);
 	catch_fatal(SIGHUP);
+	catch_fatal(SIGABRT);
+	catch_fatal(SIGALRM);
+	catch_fatal(SIGUSR1);
+	catch_fatal(SIGUSR2);
 	if (piped)
 		mark("start");
 	errno = e;

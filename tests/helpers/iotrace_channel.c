@@ -3,7 +3,8 @@
  * come through iotrace's channel all the same.
  *   closefrom  posix_spawn of cat with posix_spawn_file_actions_addclosefrom_np(3)
  *   range      close_range(3, ~0U) through syscall(2), then exec of cat
- *   cloexec    FD_CLOEXEC on every descriptor (fcntl and FIOCLEX), then exec
+ *   cloexec    FD_CLOEXEC on every descriptor (fcntl and FIOCLEX), then
+ *              posix_spawn of cat (glibc's exec), then exec of cat
  *   raw        the kernel's dup2 (the instruction itself, no wrapper can see
  *              it) of FILE's copy over 3..2047, then writes "raw\n" to each
  *              descriptor that is FILE's copy: nothing else may land in FILE */
@@ -32,14 +33,14 @@ kernel(long nr, long a, long b, long c)
 }
 
 static void
-spawn_closefrom(char **argv)
+spawn(char **argv, int closefrom)
 {
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int st;
 
 	if ((errno = posix_spawn_file_actions_init(&fa)) != 0 ||
-	    (errno = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) != 0 ||
+	    (closefrom && (errno = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) != 0) ||
 	    (errno = posix_spawnp(&pid, "cat", &fa, NULL, argv, environ)) != 0)
 		err(1, "posix_spawn");
 	if (waitpid(pid, &st, 0) != pid || st != 0)
@@ -68,7 +69,7 @@ main(int argc, char **argv)
 	if (argc != 3)
 		errx(2, "usage: iotrace_channel closefrom|range|cloexec|raw FILE");
 	if (strcmp(argv[1], "closefrom") == 0) {
-		spawn_closefrom(cat);
+		spawn(cat, 1);
 		return 0;
 	}
 	if (strcmp(argv[1], "raw") == 0) {
@@ -84,6 +85,7 @@ main(int argc, char **argv)
 				err(1, "fcntl");
 		for (int fd = 3; fd < 4096; fd++)
 			ioctl(fd, FIOCLEX);
+		spawn(cat, 0);	/* glibc's own exec: only the flag tells */
 	} else {
 		errx(2, "%s: unknown mode", argv[1]);
 	}

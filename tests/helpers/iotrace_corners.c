@@ -11,7 +11,9 @@
  *   scanf    scanf, fscanf, vfscanf of numbers from stdin (a pipe)
  *   prompt   stdin and stdout line-buffered: a prompt without newline, then
  *            a read that flushes it
- *   words    getw and putw through a file */
+ *   words    getw and putw through a file
+ *   abort    reads FILE through stdio, writes part of it to stdout unflushed
+ *            and through write(2), then abort(): dies of SIGABRT */
 #include <err.h>
 #include <errno.h>
 #include <signal.h>
@@ -185,6 +187,22 @@ words(const char *path)
 	printf("words %ld\n", sum);
 }
 
+static void
+die(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char buf[5000];
+	size_t n;
+
+	if (fp == NULL)
+		err(1, "%s", path);
+	n = fread(buf, 1, sizeof(buf), fp);
+	fwrite(buf, 1, n, stdout);	/* lost: abort does not flush */
+	if (write(1, buf, 100) != 100)
+		err(1, "write");
+	abort();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -205,7 +223,9 @@ main(int argc, char **argv)
 		prompt();
 	else if (strcmp(m, "words") == 0)
 		words(f);
+	else if (strcmp(m, "abort") == 0)
+		die(f);
 	else
-		errx(2, "usage: iotrace_corners full|stdout|bfd|unget|scanf|prompt|words [FILE]");
+		errx(2, "usage: iotrace_corners full|stdout|bfd|unget|scanf|prompt|words|abort [FILE]");
 	return 0;
 }
