@@ -665,3 +665,41 @@ C
 	done
 	[ "$ran" -ge 7 ]
 }
+
+@test "Ctrl+C on a terminal: the partial report at once, exit 130, CMD gone" {
+	# The terminal sends SIGINT to the whole foreground group, iotrace and
+	# CMD alike; a pseudo-terminal stands in for the user's.
+	run timeout 60 "$PY" -c '
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+def read_for(seconds, until=None):
+    global out
+    end = time.time() + seconds
+    while time.time() < end and (until is None or until not in out):
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                return
+            if not d:
+                return
+            out += d
+read_for(30, b"/data.txt\r")
+os.write(fd, b"\x03")
+t0 = time.time()
+read_for(30)
+_, st = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(st), "%.1f" % (time.time() - t0))
+sys.stdout.write(out.decode(errors="replace"))
+' "$IPCLAB_BIN" iotrace -- sh -c 'echo $$ > cmd.pid; cat data.txt > /dev/null; exec sleep 30'
+	read -r code secs <<< "${lines[0]}"
+	[ "$code" -eq 130 ]
+	(( ${secs%.*} < 3 ))
+	grep -q "interrupted by SIGINT" <<< "$output"
+	grep -q "killed by SIGINT" <<< "$output"
+	wait_for 10 dead "$(cat cmd.pid)"
+}
