@@ -123,6 +123,7 @@ struct report {
 	struct pstat *running;	/* descendants still running at the end */
 	size_t nrunning, rcap;
 	char *findings[8];
+	const char *fsection[8];	/* the JSON key each finding is about */
 	size_t nfindings;
 	struct unattr *un;	/* per pid, the non-zero ones */
 	size_t nun;
@@ -824,12 +825,17 @@ find_running(struct report *r)
 
 /* The findings, one sentence each, for both renderings. */
 static void
-finding(struct report *r, const char *fmt, ...)
+finding(struct report *r, const char *section, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+finding(struct report *r, const char *section, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (r->nfindings == sizeof(r->findings) / sizeof(r->findings[0]))
 		return;
+	r->fsection[r->nfindings] = section;
 	va_start(ap, fmt);
 	if (vasprintf(&r->findings[r->nfindings], fmt, ap) == -1)
 		err(IPC_EXIT_OWN, "vasprintf");
@@ -1055,19 +1061,19 @@ unattr_findings(struct report *r)
 	struct unsum s = unattr_sums(r);
 
 	if (s.nr)
-		finding(r, "unattributed reads (%llu bytes in %zu process%s) are the kernel's "
+		finding(r, "unattributed", "unattributed reads (%llu bytes in %zu process%s) are the kernel's "
 			"count (rchar in /proc/PID/io) less the rows: the kernel reading the "
 			"program at execve and the dynamic linker reading its shared objects, "
 			"both before %s is loaded, and glibc's own reads of locale, nsswitch and "
 			"time zone files, which no preload sees.", s.rpos, s.nr,
 			s.nr == 1 ? "" : "es", SHIM);
 	if (s.nw)
-		finding(r, "unattributed writes (%llu bytes in %zu process%s): the kernel counted "
+		finding(r, "unattributed", "unattributed writes (%llu bytes in %zu process%s): the kernel counted "
 			"writes (wchar) that the shim did not see, made by a system call without "
 			"glibc's wrappers or through an entry point it does not wrap.", s.wpos,
 			s.nw, s.nw == 1 ? "" : "es");
 	if (s.nneg)
-		finding(r, "negative unattributed bytes (%llu in %zu process%s): the shim "
+		finding(r, "unattributed", "negative unattributed bytes (%llu in %zu process%s): the shim "
 			"counted more than rchar and wchar hold; the kernel leaves socket sends "
 			"and receives out of those counters.", s.neg, s.nneg,
 			s.nneg == 1 ? "" : "es");
@@ -1094,16 +1100,16 @@ make_findings(struct report *r, const struct run *u, const char *cmd)
 	size_t n = unended(r);
 
 	if (r->nprocs == 0)
-		finding(r, "no process loaded %s: %s cleared LD_PRELOAD or ran only "
+		finding(r, "files", "no process loaded %s: %s cleared LD_PRELOAD or ran only "
 			"statically linked programs, whose I/O a preload cannot see.", SHIM, cmd);
 	if (n > 0)
-		finding(r, "%zu process%s ended without a last report (killed by a signal, "
+		finding(r, "total", "%zu process%s ended without a last report (killed by a signal, "
 			"such as SIGPIPE in a pipeline): bytes through descriptors %s had not "
 			"closed are missing from this table.", n, n == 1 ? "" : "es",
 			n == 1 ? "it" : "they");
 	if (r->nrunning > 0) {
 		running_list(r, list, sizeof(list));
-		finding(r, "%zu process%s still running when iotrace ended (%s): what %s "
+		finding(r, "running", "%zu process%s still running when iotrace ended (%s): what %s "
 			"read or wrote after that, or through descriptors still open, is not "
 			"counted%s.", r->nrunning, r->nrunning == 1 ? " was" : "es were", list,
 			r->nrunning == 1 ? "it" : "they",
@@ -1111,7 +1117,7 @@ make_findings(struct report *r, const struct run *u, const char *cmd)
 	}
 	unattr_findings(r);
 	if (u->interrupted)
-		finding(r, "interrupted by SIGINT: this is what the processes had reported "
+		finding(r, "total", "interrupted by SIGINT: this is what the processes had reported "
 			"by then.");
 }
 
@@ -1191,7 +1197,7 @@ print_json(struct report *r, const struct run *u)
 	ipc_json_array(&j, "findings");
 	for (size_t i = 0; i < r->nfindings; i++) {
 		ipc_json_object(&j, NULL);
-		ipc_json_str(&j, "section", "files");
+		ipc_json_str(&j, "section", r->fsection[i]);
 		ipc_json_str(&j, "text", r->findings[i]);
 		ipc_json_end(&j);
 	}

@@ -338,7 +338,7 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 	[ "$(jq -c '[.running[] | [.pid, (.program | test("^(sleep|sh|dash)$"))]]' rep.json)" = "[[$d,true]]" ]
 	[ "$(jq '.total.running' rep.json)" -eq 1 ]
 	[ "$(jq '.exit_status' rep.json)" -eq 0 ]
-	jq -e '.findings[] | select(.text | test("still running when iotrace ended"))' rep.json
+	[ "$(jq -r '.findings[] | select(.text | test("still running when iotrace ended")) | .section' rep.json)" = running ]
 	wait_for 10 dead "$d"
 }
 
@@ -407,7 +407,7 @@ C
 	# no wrapper saw the write: it is all unattributed, exactly what the kernel moved
 	[ "$(jq '[.files[] | .write_bytes] | add // 0' rep.json)" -eq 0 ]
 	[ "$(jq '.unattributed[] | select(.program == "raw") | .write_bytes' rep.json)" -eq 38 ]
-	jq -e '.findings[] | select(.text | test("^unattributed writes \\(38 bytes in 1 process\\)"))' rep.json
+	[ "$(jq -r '.findings[] | select(.text | test("^unattributed writes \\(38 bytes in 1 process\\)")) | .section' rep.json)" = unattributed ]
 	# cat's writes all went through wrappers: nothing unattributed on that side
 	ipclab iotrace --json -o cat.json -- cat data.txt > /dev/null
 	[ "$(jq '[.unattributed[] | select(.program == "cat") | .write_bytes] | add // 0' cat.json)" -eq 0 ]
