@@ -708,6 +708,8 @@ collect(struct report *r, struct run *u, bool wait_all)
 		if (n > 0 && p[0].revents && drain(r, u->rfd, NULL) == 0)
 			p[0].fd = -1;	/* every writer is gone */
 	}
+	/* A Ctrl+C that killed CMD is pending here too: the report says so. */
+	signals(u);
 	/* What is in the pipe now, not what a daemon writes later. */
 	if (p[0].fd != -1 && ioctl(u->rfd, FIONREAD, &queued) == -1)
 		err(IPC_EXIT_OWN, "report pipe: FIONREAD");
