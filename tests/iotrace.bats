@@ -20,13 +20,26 @@ teardown() {
 }
 
 # compare SHELL-SCRIPT: runs it under iotrace under strace, expects every
-# path to match; the output names each path, shown when a test fails.
+# path to match and the script to succeed (a workload that failed moves
+# few bytes on both sides, and would match); the output names each path,
+# shown when a test fails.
 compare() {
+	local asan=${ASAN_OPTIONS:-}
 	mkdir -p "$D/st"
-	run "$COMPARE" "$D/st" sh -c "$1"
+	# LeakSanitizer cannot work under ptrace: in the sanitizer build, the
+	# traced iotrace would exit 1 for that alone
+	if [ "$IPCLAB_SANITIZE" = 1 ]; then asan=${asan:+$asan:}detect_leaks=0; fi
+	run env ASAN_OPTIONS="$asan" "$COMPARE" "$D/st" sh -c "$1"
 	echo "$output"
-	[ "$status" -eq 0 ]
-	! grep -q MISMATCH <<< "$output"
+	[ "$status" -eq 0 ] || return 1
+	if grep -q MISMATCH <<< "$output"; then return 1; fi
+	grep -q "^status 0, " <<< "$output"
+}
+
+# one_doc FILE: FILE holds exactly one JSON document (jq -e alone accepts a
+# stream of several).
+one_doc() {
+	[ "$(jq -s length "$1")" -eq 1 ]
 }
 
 @test "iotrace prints a line per close and a table with the bytes cat moved" {
@@ -62,9 +75,14 @@ compare() {
 		/usr/bin/python3 -c "import shutil; shutil.copy(\"data.txt\", \"py.out\")"'
 }
 
-@test "fortified tar and gzip (__open_2, __openat_2) match strace" {
+@test "fortified tar and gzip (__open_2, __openat_2) match strace, and did their work" {
 	compare 'tar cf a.tar data.txt && mkdir x && tar xf a.tar -C x && gzip -k data.txt &&
 		zcat data.txt.gz | cmp - data.txt'
+	# the result, checked outside the trace: a shim that broke the programs
+	# would match strace too
+	cmp data.txt x/data.txt
+	[ "$(tar tf a.tar)" = data.txt ]
+	zcat data.txt.gz | cmp - data.txt
 }
 
 @test "python3 reading, writing, preadv and subprocess match strace" {
@@ -101,6 +119,7 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 @test "8 threads doing 100,000 reads and writes each get exact totals" {
 	run ipclab iotrace --json -o rep.json -- "$IPCLAB_HELPERS/iotrace_threads" 8 100000
 	[ "$status" -eq 0 ]
+	one_doc rep.json
 	# the helper's own sums of what read(2) and write(2) returned
 	[ "$output" = "reads 800000 read_bytes 3600000 writes 800000 write_bytes 3600000" ]
 	run jq -c '.files[] | select(.path == "/dev/zero" or .path == "/dev/null")
@@ -156,6 +175,7 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 @test "wrappers reached from a signal handler neither deadlock nor lose a byte" {
 	run timeout 60 "$IPCLAB_BIN" iotrace --json -o rep.json -- "$IPCLAB_HELPERS/iotrace_signal" 0.5
 	[ "$status" -eq 0 ]
+	one_doc rep.json
 	read -r _ mr mw _ hr hw _ calls <<< "$output"
 	[ "$calls" -gt 0 ]
 	[ "$(jq '[.files[] | select(.path == "/dev/zero") | .read_bytes] | add' rep.json)" -eq $((mr + hr)) ]
@@ -171,6 +191,7 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 	printf 'abcdef' > in3
 	run ipclab iotrace --json -o rep.json -- sh -c 'cat <&3 >/dev/null' 3< in3
 	[ "$status" -eq 0 ]
+	one_doc rep.json
 	[ "$(jq -c '[.files[] | select(.path == "'"$D"'/in3") | .read_bytes] | add' rep.json)" -eq 6 ]
 }
 
@@ -183,21 +204,29 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 }
 
 @test "--json prints one document with pid, path, reads, read_bytes, writes, write_bytes" {
-	run ipclab iotrace --json -- cat data.txt
+	run ipclab iotrace --json -o rep.json -- cat data.txt
 	[ "$status" -eq 0 ]
-	ipclab iotrace --json -- cat data.txt 2>&1 >/dev/null | jq -e \
-		'.files[0] | has("pid") and has("path") and has("reads") and has("read_bytes")
-		 and has("writes") and has("write_bytes")'
+	one_doc rep.json
+	size=$(stat -c %s data.txt)
+	[ "$(jq -c --arg p "$D/data.txt" '.files[] | select(.path == $p)
+		| [(.pid | type), .program, .opens, .read_bytes, .writes, .write_bytes, .renamed]' rep.json)" = \
+	  "[\"number\",\"cat\",1,$size,0,0,null]" ]
+	[ "$(jq -c '[.total.processes, .total.unreported, .total.running, .exit_status, .interrupted,
+		(.findings | type), (.unattributed | type), (.running | type)]' rep.json)" = \
+	  '[1,0,0,0,false,"array","array","array"]' ]
 }
 
 @test "-s prints the table only, -o writes the report to a file" {
-	run ipclab iotrace -s -- cat data.txt
-	! grep -q "at=close" <<< "$output"
-	grep -q "total" <<< "$output"
+	run --separate-stderr ipclab iotrace -s -- cat data.txt
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat data.txt)" ]
+	[ "$(grep -c "at=" <<< "$stderr")" -eq 0 ]
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " <<< "$stderr"
+	grep -Eq "^ +total " <<< "$stderr"
 	ipclab iotrace -o rep -- cat data.txt > /dev/null
-	grep -q "at=close" rep
+	[ "$(grep -c "^iotrace: pid=[0-9]* fd=[0-9]* at=close " rep)" -eq 2 ]
 	ipclab iotrace -s -o rep -- cat data.txt > /dev/null
-	! grep -q "at=close" rep
+	[ "$(grep -c "at=" rep)" -eq 0 ]
 	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " rep
 }
 
@@ -209,7 +238,9 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 
 @test "a set-user-ID program of another user is refused with 125" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to chown the copy"
-	cp /usr/bin/true suid && chown nobody suid && chmod 4755 suid
+	cp /usr/bin/true suid
+	chown nobody suid
+	chmod 4755 suid
 	run ipclab iotrace -- ./suid
 	[ "$status" -eq 125 ]
 	grep -q "set-user-ID" <<< "$output"
@@ -270,4 +301,405 @@ while True: os.write(1, bytes(5000))" | head -c 12345 > /dev/null'
 	grep -Eq '^  ipclab iotrace +[0-9.]+ s +[0-9.]+x' <<< "$output"
 	grep -Eq '^  per call, C loop .*with the shim [0-9.]+ ns' <<< "$output"
 	[ "$(grep -c '^  ipclab iotrace ' <<< "$output")" -eq 2 ]
+}
+
+# ms: milliseconds since the epoch, to bound how long a run took.
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+@test "a background child does not make iotrace wait: it ends with CMD and names the child" {
+	t0=$(ms)
+	run ipclab iotrace -s -o rep -- sh -c 'cat data.txt > /dev/null; sleep 30 > /dev/null 2>&1 & echo $! > bg.pid; exit 3'
+	t1=$(ms)
+	bg=$(cat bg.pid)
+	alive "$bg"
+	kill "$bg"
+	[ "$status" -eq 3 ]
+	(( t1 - t0 < 3000 ))	# CMD took milliseconds; the child would take 30 s
+	grep -Eq "1 process was still running when iotrace ended \\($bg (sleep|sh|dash)\\)" rep
+	grep -q -- "--wait-all waits for every descendant" rep
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 +[0-9]+ +$(stat -c %s data.txt) " rep
+	wait_for 10 dead "$bg"
+}
+
+@test "a daemon (setsid and a double fork) does not make iotrace wait" {
+	t0=$(ms)
+	run ipclab iotrace --json -o rep.json -- sh -c \
+		'setsid sh -c "sleep 30 < /dev/null > /dev/null 2>&1 & echo \$! > d.pid" &
+		 wait'
+	t1=$(ms)
+	d=$(cat d.pid)
+	alive "$d"
+	[ "$(awk '{print $6}' /proc/$d/stat)" != "$(awk '{print $6}' /proc/$$/stat)" ]	# own session
+	kill "$d"
+	[ "$status" -eq 0 ]
+	(( t1 - t0 < 3000 ))
+	one_doc rep.json
+	# named as it was then: sleep, or the shell that was about to exec it
+	[ "$(jq -c '[.running[] | [.pid, (.program | test("^(sleep|sh|dash)$"))]]' rep.json)" = "[[$d,true]]" ]
+	[ "$(jq '.total.running' rep.json)" -eq 1 ]
+	[ "$(jq '.exit_status' rep.json)" -eq 0 ]
+	[ "$(jq -r '.findings[] | select(.text | test("still running when iotrace ended")) | .section' rep.json)" = running ]
+	wait_for 10 dead "$d"
+}
+
+@test "--wait-all waits for every descendant and counts what they did later" {
+	t0=$(ms)
+	run ipclab iotrace --wait-all -s -o rep -- sh -c '(sleep 1; cat data.txt > /dev/null) & exit 4'
+	t1=$(ms)
+	[ "$status" -eq 4 ]
+	(( t1 - t0 >= 1000 ))
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 +[0-9]+ +$(stat -c %s data.txt) " rep
+	[ "$(grep -c "still running" rep)" -eq 0 ]
+}
+
+@test "Ctrl+C during --wait-all prints the partial report and exits 130" {
+	env --default-signal=INT "$IPCLAB_BIN" iotrace --wait-all -o rep -- \
+		sh -c 'cat data.txt > /dev/null; sleep 30 & echo $! > bg.pid' &
+	pid=$!
+	wait_for 20 test -s bg.pid
+	bg=$(cat bg.pid)
+	wait_for 20 grep -qs "path=$D/data.txt" rep
+	kill -INT "$pid"
+	st=0
+	t0=$(ms)
+	wait "$pid" || st=$?
+	t1=$(ms)
+	kill "$bg"
+	[ "$st" -eq 130 ]
+	(( t1 - t0 < 3000 ))
+	grep -q "interrupted by SIGINT" rep
+	grep -Eq "still running when iotrace ended \\($bg (sleep|sh|dash)\\)" rep
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " rep
+	wait_for 10 dead "$bg"
+}
+
+@test "descendants left running keep working after iotrace ended, and nothing stays after them" {
+	# Their reports must never meet a pipe without a reader (SIGPIPE).
+	run ipclab iotrace -s -o rep -- sh -c \
+		"(sleep 1; cat data.txt > '$D/copy'; echo \"cat \$?\" > done) > /dev/null 2>&1 &"
+	[ "$status" -eq 0 ]
+	grep -q "still running when iotrace ended" rep
+	wait_for 20 test -s done
+	[ "$(cat done)" = "cat 0" ]
+	cmp data.txt copy
+	# the reader iotrace left for them (its command line is iotrace's) ends
+	# with the last of them
+	wait_for 10 sh -c "! pgrep -f '$D/cop[y]' > /dev/null"
+}
+
+@test "unattributed: zero for writes every wrapper saw, the kernel's figure for a raw syscall write" {
+	cat > raw.c <<'C'
+int main(void)
+{
+	static const char m[] = "written by a bare syscall instruction\n";	/* 38 bytes */
+	long r;
+
+	__asm__ volatile ("syscall" : "=a"(r) : "a"(1L), "D"(1L), "S"(m), "d"(38L)
+			  : "rcx", "r11", "memory");
+	return r != 38;
+}
+C
+	gcc -O2 -o raw raw.c
+	run ipclab iotrace --json -o rep.json -- ./raw
+	[ "$status" -eq 0 ]
+	one_doc rep.json
+	[ "$output" = "written by a bare syscall instruction" ]
+	# no wrapper saw the write: it is all unattributed, exactly what the kernel moved
+	[ "$(jq '[.files[] | .write_bytes] | add // 0' rep.json)" -eq 0 ]
+	[ "$(jq '.unattributed[] | select(.program == "raw") | .write_bytes' rep.json)" -eq 38 ]
+	[ "$(jq -r '.findings[] | select(.text | test("^unattributed writes \\(38 bytes in 1 process\\)")) | .section' rep.json)" = unattributed ]
+	# cat's writes all went through wrappers: nothing unattributed on that side
+	ipclab iotrace --json -o cat.json -- cat data.txt > /dev/null
+	[ "$(jq '[.unattributed[] | select(.program == "cat") | .write_bytes] | add // 0' cat.json)" -eq 0 ]
+	[ "$(jq '.total.unattributed_write_bytes' cat.json)" -eq 0 ]
+	[ "$(jq '[.findings[] | select(.text | test("unattributed writes"))] | length' cat.json)" -eq 0 ]
+	# the loader's reads before the shim: the row and its why are there
+	[ "$(jq '.unattributed[] | select(.program == "cat") | .read_bytes' cat.json)" -gt 0 ]
+	ipclab iotrace -s -o rep -- cat data.txt > /dev/null
+	grep -Eq "^ *[0-9]+ +cat +unattributed +- +- +[1-9][0-9]* +- +0$" rep
+	grep -q "why: unattributed reads" rep
+}
+
+@test "unattributed: a shell's row holds its own bytes, not those of the children it waited for" {
+	run ipclab iotrace --json -o rep.json -- sh -c 'cat data.txt > /dev/null; cat data.txt > /dev/null'
+	[ "$status" -eq 0 ]
+	one_doc rep.json
+	size=$(stat -c %s data.txt)
+	# the kernel adds a reaped child's counts to its parent's /proc/PID/io:
+	# the cats' 2 x size bytes read and written must not show under the shell
+	[ "$(jq -c '[.unattributed[] | select(.program == "dash" or .program == "sh")
+		| [.write_bytes, .read_bytes < '"$size"']]' rep.json)" = "[[0,true]]" ]
+	[ "$(jq '[.unattributed[] | select(.program == "cat") | .write_bytes] | add' rep.json)" -eq 0 ]
+	[ "$(jq '[.unattributed[] | select(.program == "cat")] | length' rep.json)" -eq 2 ]
+}
+
+@test "a file renamed while open is shown under its name at open, with renamed: NEW" {
+	run ipclab iotrace --json -o rep.json -- "$PY" -c '
+import os
+f = open("data.txt")
+os.rename("data.txt", "moved.txt")
+f.read()
+f.close()'
+	[ "$status" -eq 0 ]
+	[ "$(jq -c --arg d "$D" '.files[] | select(.path == $d + "/data.txt") | [.renamed, .read_bytes]' rep.json)" = \
+	  "[\"$D/moved.txt\",$(stat -c %s moved.txt)]" ]
+	mv moved.txt data.txt
+	ipclab iotrace -s -o rep -- "$PY" -c 'import os; f = open("data.txt"); os.rename("data.txt", "m"); f.read()'
+	grep -Eq "^ *[0-9]+ +python3[.0-9]* +$D/data.txt \(renamed: $D/m\) +1 " rep
+}
+
+@test "a FIFO as CMD, or as its #! interpreter, is never opened: 126 at once" {
+	mkfifo fifo
+	chmod +x fifo
+	run timeout 20 "$IPCLAB_BIN" iotrace -- ./fifo
+	[ "$status" -eq 126 ]
+	[ "$output" = "ipclab iotrace: ./fifo: exec: Permission denied" ]
+	printf '#!%s/fifo\n' "$D" > script
+	chmod +x script
+	run timeout 20 "$IPCLAB_BIN" iotrace -- ./script
+	[ "$status" -eq 126 ]
+	[ -p fifo ]
+}
+
+@test "under ulimit -n 8 iotrace's own failure is 125, says why, and CMD does not run" {
+	run sh -c 'ulimit -n 8 && exec "$IPCLAB_BIN" iotrace -o new.rep -- touch ran'
+	[ "$status" -eq 125 ]
+	[[ "$output" == "ipclab iotrace: the descriptor limit (ulimit -n 8) leaves no room for the report pipe"* ]]
+	[ ! -e ran ]
+	[ ! -e new.rep ]	# the report file it had made for CMD is gone
+	run sh -c 'ulimit -n 16 && exec "$IPCLAB_BIN" iotrace -s -o rep -- cat data.txt'
+	[ "$status" -eq 0 ]
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " rep
+}
+
+@test "-o refuses a directory, a FIFO and a device before CMD runs, and changes nothing" {
+	mkdir dir
+	mkfifo fifo
+	for o in dir fifo /dev/null; do
+		run timeout 20 "$IPCLAB_BIN" iotrace -o "$o" -- touch ran
+		echo "$o: $output"
+		[ "$status" -eq 125 ]
+		[[ "$output" == "ipclab iotrace: $o: open: not a regular file (it is a "* ]]
+		[ ! -e ran ]
+	done
+	[ -p fifo ]
+	[ -d dir ]
+	[ -z "$(ls dir)" ]
+	[ "$(id -u)" -eq 0 ] || return 0
+	echo theirs > theirs
+	chown nobody theirs
+	run ipclab iotrace -o theirs -- touch ran
+	[ "$status" -eq 125 ]
+	[ "$output" = "ipclab iotrace: theirs: open: it belongs to user nobody" ]
+	[ "$(cat theirs)" = theirs ]
+	[ ! -e ran ]
+}
+
+@test "-o keeps the old file when CMD cannot run, replaces it when it runs, appends to a descriptor" {
+	echo old > rep
+	run -127 ipclab iotrace -o rep -- /nonexistent/prog
+	[ "$(cat rep)" = old ]
+	run -127 ipclab iotrace -o new.rep -- /nonexistent/prog
+	[ ! -e new.rep ]	# what iotrace made for it is gone
+	ipclab iotrace -s -o rep -- cat data.txt > /dev/null
+	[ "$(grep -c old rep)" -eq 0 ]
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 " rep
+	echo kept > log
+	ipclab iotrace -s -o /dev/fd/3 -- cat data.txt 3>> log > /dev/null
+	[ "$(head -n 1 log)" = kept ]
+	grep -q "^iotrace: cat exited 0, 1 process$" log
+}
+
+@test "a report that cannot be written exits 1 with one line: full file system, /dev/full, full stderr" {
+	mkdir mnt
+	mount -t tmpfs -o size=16k tmpfs mnt 2>/dev/null || skip "cannot mount a tmpfs here"
+	dd if=/dev/zero of=mnt/fill bs=4k count=8 2>/dev/null || true
+	run ipclab iotrace -o mnt/rep -- sh -c 'cat data.txt > /dev/null'
+	umount mnt
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab iotrace: mnt/rep: write: No space left on device" ]
+	run sh -c '"$IPCLAB_BIN" iotrace -o /dev/fd/3 -- cat data.txt 3> /dev/full > /dev/null'
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab iotrace: /dev/fd/3: write: No space left on device" ]
+	run sh -c '"$IPCLAB_BIN" iotrace -- true 2> /dev/full'
+	[ "$status" -eq 1 ]
+	# a reader that has gone is no error: CMD's status stays
+	run "$PY" -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+sys.exit(subprocess.run([os.environ["IPCLAB_BIN"], "iotrace", "--", "sh", "-c", "exit 3"], stderr=w).returncode)'
+	[ "$status" -eq 3 ]
+}
+
+@test "--json without -o is refused with a hint, and the hint gives one clean document" {
+	run ipclab iotrace --json -- touch ran
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ipclab iotrace: --json needs -o FILE: on stderr the document would mix with the program's own messages (-o /dev/fd/3 3>&1 >&2 puts it alone on stdout)" ]
+	[ ! -e ran ]
+	json=$(ipclab iotrace --json -o /dev/fd/3 -- sh -c 'cat data.txt; echo noise >&2' 3>&1 > /dev/null 2>&1)
+	[ "$(jq -s length <<< "$json")" -eq 1 ]
+	[ "$(jq --arg p "$D/data.txt" '[.files[] | select(.path == $p) | .read_bytes] | add' <<< "$json")" -eq "$(stat -c %s data.txt)" ]
+}
+
+@test "Ctrl+C stops CMD, prints the partial report and exits 130; a CMD that ignores it is named" {
+	env --default-signal=INT "$IPCLAB_BIN" iotrace -o rep -- sh -c 'cat data.txt > /dev/null; exec sleep 30' &
+	pid=$!
+	wait_for 20 grep -qs "path=$D/data.txt" rep
+	wait_for 20 pgrep -P "$pid" sleep
+	child=$(pgrep -P "$pid")
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 130 ]
+	grep -q "interrupted by SIGINT" rep
+	grep -q "killed by SIGINT" rep
+	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 +[0-9]+ +$(stat -c %s data.txt) " rep
+	wait_for 10 dead "$child"
+	# a program that ignores SIGINT: iotrace still ends within a second or two
+	env --default-signal=INT "$IPCLAB_BIN" iotrace -o rep2 -- sh -c 'trap "" INT; echo $$ > cmd.pid; sleep 30' &
+	pid=$!
+	wait_for 20 test -s cmd.pid
+	t0=$(ms)
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	t1=$(ms)
+	cmd=$(cat cmd.pid)
+	pkill -P "$cmd" || true
+	kill "$cmd" 2>/dev/null || true
+	[ "$st" -eq 130 ]
+	(( t1 - t0 < 3000 ))
+	grep -q "still running after SIGINT" rep2
+	wait_for 10 dead "$cmd"
+}
+
+@test "the shim preloaded is the build tree's, whatever is installed elsewhere" {
+	# A stale install (an older ipclab in /usr/local) must not stand in for
+	# the build: the traced process's own maps say which file it loaded.
+	[ -n "$SHIM" ]
+	run env -u IPCLAB_LIBDIR "$IPCLAB_BIN" iotrace -s -o rep -- cat /proc/self/maps
+	[ "$status" -eq 0 ]
+	mapped=$(awk '$6 ~ /libipclab_io\.so$/ { print $6 }' <<< "$output" | sort -u)
+	[ "$mapped" = "$(realpath "$SHIM")" ]
+	[[ "$mapped" == "$(realpath "$IPCLAB_BUILD")"/* ]]
+	grep -Eq "^ *[0-9]+ +cat +/proc/[0-9]+/maps +1 " rep	# and it counted
+}
+
+@test "a fortified program (__open_2, __openat_2, __read_chk, __fgets_chk) runs right and is counted" {
+	cat > fort.c <<'C'
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Flags and sizes from the command line, so that the fortified forms are
+ * the ones called. */
+int main(int argc, char **argv)
+{
+	int flags = atoi(argv[2]), fd;
+	size_t want = strtoul(argv[3], NULL, 10);
+	int lmax = atoi(argv[4]);
+	char buf[8192], line[64];
+	long total = 0, lines = 0;
+	ssize_t n;
+	FILE *f;
+
+	if ((fd = open(argv[1], flags)) == -1)
+		return perror("open"), 1;
+	while ((n = read(fd, buf, want)) > 0)
+		total += n;
+	close(fd);
+	if ((fd = openat(AT_FDCWD, argv[1], flags)) == -1)
+		return perror("openat"), 1;
+	while ((n = read(fd, buf, want)) > 0)
+		total += n;
+	close(fd);
+	if ((f = fopen(argv[1], "r")) == NULL)
+		return perror("fopen"), 1;
+	while (fgets(line, lmax, f))
+		lines++;
+	fclose(f);
+	printf("bytes=%ld lines=%ld\n", total, lines);
+	return 0;
+}
+C
+	gcc -O2 -D_FORTIFY_SOURCE=2 -o fort fort.c
+	syms=$(nm -D fort)
+	for s in __open_2 __openat_2 __read_chk __fgets_chk __printf_chk; do
+		grep -q " $s" <<< "$syms"
+	done
+	size=$(stat -c %s data.txt)
+	run ipclab iotrace --json -o rep.json -- ./fort data.txt 0 4096 64
+	[ "$status" -eq 0 ]
+	[ "$output" = "bytes=$((2 * size)) lines=$(wc -l < data.txt)" ]
+	one_doc rep.json
+	[ "$(jq -c --arg p "$D/data.txt" '[.files[] | select(.path == $p)]
+		| [(map(.opens) | add), (map(.read_bytes) | add)]' rep.json)" = "[3,$((3 * size))]" ]
+}
+
+@test "every EXAMPLE of ipclab-iotrace(1) runs and gives what the page shows" {
+	printf 'abcdef' > in3
+	mkdir bin
+	ln -s "$IPCLAB_BIN" bin/ipclab
+	mapfile -t ex < <(sed -n 's/^\.Dl //p' "$IPCLAB_SRC/man/ipclab-iotrace.1" |
+		sed 's/\\-/-/g; s/\\&//g')
+	[ "${#ex[@]}" -ge 8 ]
+	ran=0
+	for ((exn = 0; exn < ${#ex[@]}; exn++)); do
+		[[ ${ex[exn]} == '$ '* ]] || continue
+		cmd=${ex[exn]#'$ '} want=
+		if (( exn + 1 < ${#ex[@]} )) && [[ ${ex[exn + 1]} != '$ '* ]]; then
+			want=${ex[exn + 1]}
+		fi
+		cmd=${cmd//\/usr\/local\/lib\/ipclab\/libipclab_io.so/$SHIM}
+		echo "example $exn of ${#ex[@]}: $cmd; want: $want"
+		run --separate-stderr env PATH="$D/bin:$PATH" bash -c "$cmd"
+		echo "status $status; stdout: ${output:0:200}; stderr: ${stderr:0:300}"
+		if [[ $want == 'ipclab iotrace: '* ]]; then
+			[ "$status" -eq 125 ]
+			[[ $stderr == "${want%...}"* ]]
+		else
+			[ "$status" -eq 0 ]
+			[ -z "$want" ] || [ "$output" = "$want" ]
+		fi
+		ran=$((ran + 1))
+	done
+	[ "$ran" -ge 7 ]
+}
+
+@test "Ctrl+C on a terminal: the partial report at once, exit 130, CMD gone" {
+	# The terminal sends SIGINT to the whole foreground group, iotrace and
+	# CMD alike; a pseudo-terminal stands in for the user's.
+	run timeout 60 "$PY" -c '
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+def read_for(seconds, until=None):
+    global out
+    end = time.time() + seconds
+    while time.time() < end and (until is None or until not in out):
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                return
+            if not d:
+                return
+            out += d
+read_for(30, b"/data.txt\r")
+os.write(fd, b"\x03")
+t0 = time.time()
+read_for(30)
+_, st = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(st), "%.1f" % (time.time() - t0))
+sys.stdout.write(out.decode(errors="replace"))
+' "$IPCLAB_BIN" iotrace -- sh -c 'echo $$ > cmd.pid; cat data.txt > /dev/null; exec sleep 30'
+	read -r code secs <<< "${lines[0]}"
+	[ "$code" -eq 130 ]
+	(( ${secs%.*} < 3 ))
+	grep -q "interrupted by SIGINT" <<< "$output"
+	grep -q "killed by SIGINT" <<< "$output"
+	wait_for 10 dead "$(cat cmd.pid)"
 }
