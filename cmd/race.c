@@ -1865,7 +1865,7 @@ static const struct ipc_rcol many_cols[C_COUNT] = {
 	{ "ELAPSED", "elapsed_s", IPC_REAL, "%.3f", 0, 0 },
 	{ "COMPLETED", "completed", IPC_BOOL, NULL, 0, 0 },
 	{ "STOPPED", "stopped", IPC_STR, NULL, 0, 0 },
-	{ "", "bar", IPC_STR, NULL, 0, 0 },	/* for a person only: the last */
+	{ "", NULL, IPC_STR, NULL, 0, 0 },	/* the bar: for a person only */
 };
 
 static double
@@ -1933,9 +1933,8 @@ many_row(struct ipc_section *s, const struct result *res, int k, int i, bool by_
 	       ipc_cell_num(s, ln, C_DONE, x->stop == STOP_NONE) ||
 	       (stop_reason(x, why, sizeof(why)) ?
 		ipc_cell_str(s, ln, C_STOPPED, "%s", why) : ipc_cell_null(s, ln, C_STOPPED)) ||
-	       (!ipc_section_scols(s) || scols_table_get_ncols(ipc_section_scols(s)) <= C_BAR ?
-		0 : ipc_cell_str(s, ln, C_BAR, "%s",
-				 ipc_bar(bar, sizeof(bar), bar_frac(res, k, x, by_rate), 24)));
+	       ipc_cell_str(s, ln, C_BAR, "%s",
+			    ipc_bar(bar, sizeof(bar), bar_frac(res, k, x, by_rate), 24));
 }
 
 static uint32_t
@@ -2173,7 +2172,7 @@ many_report(const struct race *r, const struct result *res, int k)
 
 	many_title(r, title, sizeof(title));
 	if (rep == NULL || (s = ipc_report_section(rep, NULL, title)) == NULL ||
-	    ipc_section_table(s, "runs", many_cols, r->o.json ? C_BAR : C_COUNT) == -1)
+	    ipc_section_table(s, "runs", many_cols, C_COUNT) == -1)
 		err(1, "report");
 	if (!r->o.json) {
 		struct libscols_table *t = ipc_section_scols(s);
