@@ -457,11 +457,16 @@ why_lines() {
 
 @test "a single run's --json has the common skeleton, and its findings are the why: lines" {
 	local m
+	local -A want=(
+		[none]="With one participant nobody else writes total, so no update can be lost."
+		[atomic]="The sum equals the total: one locked fetch-and-add instruction reads, increments and writes total in one step."
+	)
 	for m in none atomic; do
 		ipclab race 1 --sync "$m" --target 1000 >"$dir/$m.txt"
 		ipclab race 1 --sync "$m" --target 1000 --json >"$dir/$m.json"
 		[ -n "$(why_lines <"$dir/$m.txt")" ]
 		[ "$(jq -r '.findings[].text' "$dir/$m.json")" = "$(why_lines <"$dir/$m.txt")" ]
+		[ "$(jq -r '.findings[0].text' "$dir/$m.json")" = "${want[$m]}" ]
 		jq -e '.findings | length > 0 and all(keys == ["section", "text"] and .section == "participants")' \
 			"$dir/$m.json"
 		# today's members, typed; the table's 100.0% is the fraction 1
