@@ -1245,55 +1245,32 @@ share(const struct result *res, int i)
 	return res->sum > 0 ? (double)res->win[i] / (double)res->sum : 0;
 }
 
+enum { PC_PID, PC_WIN, PC_SHARE, PC_BAR, PC_CPUS, PC_COUNT };
+
+static const struct ipc_rcol participant_cols[PC_COUNT] = {
+	{ "PID", "pid", IPC_INT, NULL, 0, 0 },
+	{ "WINNINGS", "winnings", IPC_INT, NULL, 0, 0 },
+	{ "SHARE", "share", IPC_SHARE, NULL, 0, 0 },
+	{ "", NULL, IPC_STR, NULL, 0, 0 },	/* the bar: for a person only */
+	{ "CPUS", "cpus", IPC_STR, NULL, 0, 0 },
+};
+
 static int
-participants_table(const struct result *res)
+participant_rows(struct ipc_section *s, const struct result *res)
 {
-	static const struct ipc_col cols[] = {
-		{ "PID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "WINNINGS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "SHARE", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "", 0, 0, SCOLS_JSON_STRING },
-		{ "CPUS", 0, 0, SCOLS_JSON_STRING },
-	};
-	struct libscols_table *t = ipc_table_new(cols, 5);
 	char bar[256], cpus[256];
-	int rc = -1;
 
-	if (t == NULL)
-		return -1;
 	for (int i = 0; i < res->n; i++) {
-		struct libscols_line *ln = ipc_table_row(t);
+		struct libscols_line *ln = ipc_row(s);
 
-		if (ln == NULL || ipc_cell(ln, 0, "%d", (int)res->pid[i]) ||
-		    ipc_cell(ln, 1, "%ld", res->win[i]) ||
-		    ipc_cell(ln, 2, "%.1f%%", 100 * share(res, i)) ||
-		    ipc_cell(ln, 3, "%s", ipc_bar(bar, sizeof(bar), share(res, i), 30)) ||
-		    ipc_cell(ln, 4, "%s", cpu_list(res->cpus[i], cpus, sizeof(cpus))))
-			goto out;
+		if (ln == NULL || ipc_cell_int(s, ln, PC_PID, res->pid[i]) ||
+		    ipc_cell_int(s, ln, PC_WIN, res->win[i]) ||
+		    ipc_cell_num(s, ln, PC_SHARE, share(res, i)) ||
+		    ipc_cell_str(s, ln, PC_BAR, "%s", ipc_bar(bar, sizeof(bar), share(res, i), 30)) ||
+		    ipc_cell_str(s, ln, PC_CPUS, "%s", cpu_list(res->cpus[i], cpus, sizeof(cpus))))
+			return -1;
 	}
-	rc = ipc_table_print(t, stdout);
-out:
-	scols_unref_table(t);
-	return rc;
-}
-
-static int
-summary_row(struct libscols_table *t, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-summary_row(struct libscols_table *t, const char *name, const char *fmt, ...)
-{
-	struct libscols_line *ln = ipc_table_row(t);
-	va_list ap;
-	int n;
-
-	if (ln == NULL || ipc_cell(ln, 0, "%s", name) == -1)
-		return -1;
-	va_start(ap, fmt);
-	n = ipc_vcell(ln, 1, fmt, ap);
-	va_end(ap);
-	return n;
+	return 0;
 }
 
 /* What stopped the race early, in words; NULL when it ran to the end. */
@@ -1387,47 +1364,43 @@ target_note(const struct race *r, const struct result *res, char *buf, size_t le
 	return buf;
 }
 
+/* The race's numbers: fields under the table for a person, the document's
+ * members in JSON (some for JSON only: no label). */
 static int
-summary_rows(struct libscols_table *t, const struct race *r, const struct result *res)
+summary_fields(struct ipc_section *s, const struct race *r, const struct result *res)
 {
-	char a[256], b[256];
+	double lost = res->sum ? 100.0 * (double)res->lost / (double)res->sum : 0.0;
+	char a[256], b[256], c[256];
+	const char *why = stop_reason(res, c, sizeof(c));
 
-	return summary_row(t, "TOTAL", "%ld", res->total) ||
-	       summary_row(t, "SUM", "%ld (of the winnings)", res->sum) ||
-	       summary_row(t, "LOST", "%ld (%.2f%% of the increments)", res->lost,
-			   res->sum ? 100.0 * (double)res->lost / (double)res->sum : 0.0) ||
-	       summary_row(t, "TARGET", "%s", target_note(r, res, a, sizeof(a))) ||
-	       summary_row(t, "ELAPSED", "%.3f s", res->elapsed) ||
-	       summary_row(t, "RATE", "%.3g increments/s", res->rate) ||
-	       summary_row(t, "FAIRNESS", "smallest share %.1f%% (even: %.1f%%)",
-			   100 * res->fairness, 100.0 / res->n) ||
-	       summary_row(t, "SYNC", "%s", sync_names[r->h->sync]) ||
-	       summary_row(t, "LAYOUT", "%s", layout_note(r, res->n, b, sizeof(b))) ||
-	       summary_row(t, "CPUS", "%s", cpu_list(res->allcpus, a, sizeof(a))) ||
-	       (stop_reason(res, a, sizeof(a)) &&
-		summary_row(t, "STOPPED", "%s: a partial result", a)) ||
-	       (res->recovered &&
-		summary_row(t, "RECOVERED", "pid %d got EOWNERDEAD: the mutex held by a dead "
-			    "participant was made consistent", (int)res->recovered));
-}
-
-static int
-summary_table(const struct race *r, const struct result *res)
-{
-	static const struct ipc_col cols[] = {
-		{ "FIELD", 0, 0, SCOLS_JSON_STRING },
-		{ "VALUE", 0, 0, SCOLS_JSON_STRING },
-	};
-	struct libscols_table *t = ipc_table_new(cols, 2);
-	int rc = -1;
-
-	if (t == NULL)
-		return -1;
-	scols_table_enable_noheadings(t, 1);
-	if (summary_rows(t, r, res) == 0)
-		rc = ipc_table_print(t, stdout);
-	scols_unref_table(t);
-	return rc;
+	return ipc_put_int(s, "total", "TOTAL", res->total) ||
+	       ipc_put_int(s, "sum", "SUM", res->sum) ||
+	       ipc_put_shown(s, "%ld (of the winnings)", res->sum) ||
+	       ipc_put_int(s, "lost", "LOST", res->lost) ||
+	       ipc_put_shown(s, "%ld (%.2f%% of the increments)", res->lost, lost) ||
+	       ipc_put_real(s, "lost_pct", NULL, lost, NULL) ||
+	       (r->h->target == LONG_MAX ? ipc_put_str(s, "target", "TARGET", NULL) :
+		ipc_put_int(s, "target", "TARGET", r->h->target)) ||
+	       ipc_put_shown(s, "%s", target_note(r, res, a, sizeof(a))) ||
+	       (r->h->time_ns ? ipc_put_real(s, "time_s", NULL, (double)r->h->time_ns / 1e9, NULL) :
+		ipc_put_str(s, "time_s", NULL, NULL)) ||
+	       ipc_put_real(s, "elapsed_s", "ELAPSED", res->elapsed, "%.3f s") ||
+	       ipc_put_real(s, "rate", "RATE", res->rate, "%.3g increments/s") ||
+	       ipc_put_share(s, "fairness", "FAIRNESS", res->fairness) ||
+	       ipc_put_shown(s, "smallest share %.1f%% (even: %.1f%%)", 100 * res->fairness,
+			     100.0 / res->n) ||
+	       ipc_put_str(s, "sync", "SYNC", sync_names[r->h->sync]) ||
+	       ipc_put_str(s, "layout", "LAYOUT", layout_names[r->h->layout]) ||
+	       ipc_put_shown(s, "%s", layout_note(r, res->n, b, sizeof(b))) ||
+	       ipc_put_str(s, "cpus", "CPUS", cpu_list(res->allcpus, a, sizeof(a))) ||
+	       ipc_put_bool(s, "completed", NULL, res->stop == STOP_NONE) ||
+	       ipc_put_str(s, "stopped", why ? "STOPPED" : NULL, why) ||
+	       (why && ipc_put_shown(s, "%s: a partial result", why)) ||
+	       (res->recovered ?
+		ipc_put_int(s, "recovered_by", "RECOVERED", res->recovered) ||
+		ipc_put_shown(s, "pid %d got EOWNERDEAD: the mutex held by a dead participant "
+			      "was made consistent", (int)res->recovered) :
+		ipc_put_str(s, "recovered_by", NULL, NULL));
 }
 
 static int
@@ -1436,49 +1409,47 @@ ncpus(uint64_t mask)
 	return __builtin_popcountll(mask);
 }
 
-static void
-finding_none(const struct result *res)
+static int
+finding_none(struct ipc_section *s, const struct result *res)
 {
 	char cpus[256];
 
 	if (res->lost > 0)
-		ipc_finding(stdout, "%ld increments were lost: the read-increment-write of "
-			    "total is not atomic, so when two participants read the same value "
-			    "they both store value+1 and one increment overwrites the other; "
-			    "every winning still counted, hence sum > total.", res->lost);
-	else if (res->n == 1)
-		ipc_finding(stdout, "With one participant nobody else writes total, so no "
-			    "update can be lost.");
-	else if (ncpus(res->allcpus) == 1)
-		ipc_finding(stdout, "No update was lost: all participants ran on CPU %s, one "
-			    "at a time, and none was preempted between its read and its write "
-			    "of total.", cpu_list(res->allcpus, cpus, sizeof(cpus)));
-	else
-		ipc_finding(stdout, "No update was lost this time, but nothing prevents it: "
-			    "the read-increment-write of total is not atomic.");
+		return ipc_section_finding(s, "%ld increments were lost: the read-increment-"
+			"write of total is not atomic, so when two participants read the same "
+			"value they both store value+1 and one increment overwrites the other; "
+			"every winning still counted, hence sum > total.", res->lost);
+	if (res->n == 1)
+		return ipc_section_finding(s, "With one participant nobody else writes total, "
+			"so no update can be lost.");
+	if (ncpus(res->allcpus) == 1)
+		return ipc_section_finding(s, "No update was lost: all participants ran on CPU "
+			"%s, one at a time, and none was preempted between its read and its "
+			"write of total.", cpu_list(res->allcpus, cpus, sizeof(cpus)));
+	return ipc_section_finding(s, "No update was lost this time, but nothing prevents "
+		"it: the read-increment-write of total is not atomic.");
 }
 
 /* A participant that won nothing at all deserves a word. */
-static void
-finding_fairness(const struct race *r, const struct result *res)
+static int
+finding_fairness(struct ipc_section *s, const struct race *r, const struct result *res)
 {
 	for (int i = 0; i < res->n && res->n > 1 && res->sum > 0; i++) {
 		if (res->win[i] != 0)
 			continue;
 		if (r->h->sync == S_SPIN)
-			ipc_finding(stdout, "Participant %d won nothing: a spinlock queues "
-				    "nobody, so the holder can take it straight back, and a "
-				    "waiter that shares a CPU with the holder spins its time "
-				    "slice away.", (int)res->pid[i]);
-		else
-			ipc_finding(stdout, "Participant %d won nothing: the others got every "
-				    "increment in before it had a turn.", (int)res->pid[i]);
-		return;
+			return ipc_section_finding(s, "Participant %d won nothing: a spinlock "
+				"queues nobody, so the holder can take it straight back, and a "
+				"waiter that shares a CPU with the holder spins its time slice "
+				"away.", (int)res->pid[i]);
+		return ipc_section_finding(s, "Participant %d won nothing: the others got "
+			"every increment in before it had a turn.", (int)res->pid[i]);
 	}
+	return 0;
 }
 
-static void
-findings(const struct race *r, const struct result *res)
+static int
+findings(struct ipc_section *s, const struct race *r, const struct result *res)
 {
 	static const char *const how[S_COUNT] = {
 		NULL,
@@ -1496,25 +1467,15 @@ findings(const struct race *r, const struct result *res)
 		"write total, at the price of two system calls per increment",
 	};
 
-	finding_fairness(r, res);
+	if (finding_fairness(s, r, res) == -1)
+		return -1;
 	if (r->h->sync == S_NONE)
-		finding_none(res);
-	else if (res->lost == 0)
-		ipc_finding(stdout, "The sum equals the total: %s.", how[r->h->sync]);
-	else
-		ipc_finding(stdout, "The sum differs from the total by %ld: a participant "
-			    "died inside its critical section, after one write and before the "
-			    "other.", res->lost);
-}
-
-static void
-print_human(const struct race *r, const struct result *res)
-{
-	printf("race: %d participant%s, --sync %s, --layout %s\n", res->n,
-	       res->n == 1 ? "" : "s", sync_names[r->h->sync], layout_names[r->h->layout]);
-	if (participants_table(res) == -1 || (putchar('\n'), summary_table(r, res)) == -1)
-		err(1, "libsmartcols");
-	findings(r, res);
+		return finding_none(s, res);
+	if (res->lost == 0)
+		return ipc_section_finding(s, "The sum equals the total: %s.", how[r->h->sync]);
+	return ipc_section_finding(s, "The sum differs from the total by %ld: a participant "
+		"died inside its critical section, after one write and before the other.",
+		res->lost);
 }
 
 /* A report that did not reach stdout: a reader that went away ends the
@@ -1532,61 +1493,27 @@ report_lost(void)
 	errc(1, e, "stdout: write error");
 }
 
-static void
-print_json(const struct race *r, const struct result *res)
-{
-	struct ipc_json j;
-	char buf[256];
-
-	ipc_json_open(&j, stdout);
-	ipc_json_int(&j, "total", res->total);
-	ipc_json_int(&j, "sum", res->sum);
-	ipc_json_int(&j, "lost", res->lost);
-	ipc_json_double(&j, "lost_pct", res->sum ? 100.0 * (double)res->lost / (double)res->sum : 0);
-	if (r->h->target == LONG_MAX)
-		ipc_json_str(&j, "target", NULL);
-	else
-		ipc_json_int(&j, "target", r->h->target);
-	if (r->h->time_ns)
-		ipc_json_double(&j, "time_s", (double)r->h->time_ns / 1e9);
-	else
-		ipc_json_str(&j, "time_s", NULL);
-	ipc_json_str(&j, "sync", sync_names[r->h->sync]);
-	ipc_json_str(&j, "layout", layout_names[r->h->layout]);
-	ipc_json_double(&j, "elapsed_s", res->elapsed);
-	ipc_json_double(&j, "rate", res->rate);
-	ipc_json_double(&j, "fairness", res->fairness);
-	ipc_json_str(&j, "cpus", cpu_list(res->allcpus, buf, sizeof(buf)));
-	ipc_json_bool(&j, "completed", res->stop == STOP_NONE);
-	ipc_json_str(&j, "stopped", stop_reason(res, buf, sizeof(buf)));
-	if (res->recovered)
-		ipc_json_int(&j, "recovered_by", res->recovered);
-	else
-		ipc_json_str(&j, "recovered_by", NULL);
-	ipc_json_array(&j, "participants");
-	for (int i = 0; i < res->n; i++) {
-		ipc_json_object(&j, NULL);
-		ipc_json_int(&j, "pid", res->pid[i]);
-		ipc_json_int(&j, "winnings", res->win[i]);
-		ipc_json_double(&j, "share", share(res, i));
-		ipc_json_str(&j, "cpus", cpu_list(res->cpus[i], buf, sizeof(buf)));
-		ipc_json_end(&j);
-	}
-	ipc_json_end(&j);
-	if (ipc_json_close(&j) == -1)
-		report_lost();
-}
-
-/* Prints the report; returns the exit status. */
+/* Prints the report of one race (a participant's, with --join); returns
+ * the exit status. */
 static int
 report(const struct race *r, struct result *res)
 {
-	if (r->o.json)
-		print_json(r, res);
-	else
-		print_human(r, res);
-	if (ipc_flush_check(stdout, "stdout") != 0)
-		err(1, "stdout");
+	struct ipc_report *rep = ipc_report_new(stdout, r->o.json);
+	struct ipc_section *s;
+	char title[128];
+
+	snprintf(title, sizeof(title), "race: %d participant%s, --sync %s, --layout %s",
+		 res->n, res->n == 1 ? "" : "s", sync_names[r->h->sync],
+		 layout_names[r->h->layout]);
+	if (rep == NULL || (s = ipc_report_section(rep, NULL, title)) == NULL ||
+	    ipc_section_table(s, "participants", participant_cols, PC_COUNT) == -1 ||
+	    participant_rows(s, res) == -1 || summary_fields(s, r, res) == -1 ||
+	    findings(s, r, res) == -1)
+		err(1, "report");
+	ipc_section_fields(s);
+	if (ipc_report_end(rep) == -1)
+		report_lost();
+	ipc_report_free(rep);
 	if (res->stop == STOP_NONE)
 		return 0;
 	return interrupted ? 128 + interrupted : 1;
@@ -1938,7 +1865,7 @@ static const struct ipc_rcol many_cols[C_COUNT] = {
 	{ "ELAPSED", "elapsed_s", IPC_REAL, "%.3f", 0, 0 },
 	{ "COMPLETED", "completed", IPC_BOOL, NULL, 0, 0 },
 	{ "STOPPED", "stopped", IPC_STR, NULL, 0, 0 },
-	{ "", "bar", IPC_STR, NULL, 0, 0 },	/* for a person only: the last */
+	{ "", NULL, IPC_STR, NULL, 0, 0 },	/* the bar: for a person only */
 };
 
 static double
@@ -2006,9 +1933,8 @@ many_row(struct ipc_section *s, const struct result *res, int k, int i, bool by_
 	       ipc_cell_num(s, ln, C_DONE, x->stop == STOP_NONE) ||
 	       (stop_reason(x, why, sizeof(why)) ?
 		ipc_cell_str(s, ln, C_STOPPED, "%s", why) : ipc_cell_null(s, ln, C_STOPPED)) ||
-	       (!ipc_section_scols(s) || scols_table_get_ncols(ipc_section_scols(s)) <= C_BAR ?
-		0 : ipc_cell_str(s, ln, C_BAR, "%s",
-				 ipc_bar(bar, sizeof(bar), bar_frac(res, k, x, by_rate), 24)));
+	       ipc_cell_str(s, ln, C_BAR, "%s",
+			    ipc_bar(bar, sizeof(bar), bar_frac(res, k, x, by_rate), 24));
 }
 
 static uint32_t
@@ -2246,7 +2172,7 @@ many_report(const struct race *r, const struct result *res, int k)
 
 	many_title(r, title, sizeof(title));
 	if (rep == NULL || (s = ipc_report_section(rep, NULL, title)) == NULL ||
-	    ipc_section_table(s, "runs", many_cols, r->o.json ? C_BAR : C_COUNT) == -1)
+	    ipc_section_table(s, "runs", many_cols, C_COUNT) == -1)
 		err(1, "report");
 	if (!r->o.json) {
 		struct libscols_table *t = ipc_section_scols(s);

@@ -243,6 +243,8 @@ in_time() {
 	[[ "$output" == "false	interrupted by SIGINT"* ]]
 	(( $(jq .total "$dir/out.json") > 0 ))
 	[ "$(winnings_sum "$dir/out.json")" -ge "$(jq .total "$dir/out.json")" ]
+	# the partial report still says why, as findings
+	jq -e '.findings | length > 0 and all(.[]; .section == "participants")' "$dir/out.json"
 	[ ! -e "$f" ]
 	for k in $kids; do [ ! -e "/proc/$k" ]; done
 }
@@ -444,6 +446,78 @@ check_example() {
 	run mandoc -Tlint -Wall "$IPCLAB_SRC/man/ipclab-race.1"
 	[ -z "$(grep -v -e "referenced manual not found" -e "outdated mandoc.db" <<<"$output")" ]
 	[ "$(grep -ci "seed\|homework" "$IPCLAB_SRC/man/ipclab-race.1")" -eq 0 ]
+}
+
+# why_lines: the why: sentences of a person's report on stdin, each on one line
+why_lines() {
+	awk '/^  why: /{ if (w != "") print w; w = substr($0, 8); next }
+	     /^       [^ ]/ && w != "" { w = w " " substr($0, 8); next }
+	     { if (w != "") print w; w = "" } END { if (w != "") print w }'
+}
+
+@test "a single run's --json has the common skeleton, and its findings are the why: lines" {
+	local m
+	local -A want=(
+		[none]="With one participant nobody else writes total, so no update can be lost."
+		[atomic]="The sum equals the total: one locked fetch-and-add instruction reads, increments and writes total in one step."
+	)
+	for m in none atomic; do
+		ipclab race 1 --sync "$m" --target 1000 >"$dir/$m.txt"
+		ipclab race 1 --sync "$m" --target 1000 --json >"$dir/$m.json"
+		[ -n "$(why_lines <"$dir/$m.txt")" ]
+		[ "$(jq -r '.findings[].text' "$dir/$m.json")" = "$(why_lines <"$dir/$m.txt")" ]
+		[ "$(jq -r '.findings[0].text' "$dir/$m.json")" = "${want[$m]}" ]
+		jq -e '.findings | length > 0 and all(keys == ["section", "text"] and .section == "participants")' \
+			"$dir/$m.json"
+		# today's members, typed; the table's 100.0% is the fraction 1
+		jq -e '(keys == ["completed", "cpus", "elapsed_s", "fairness", "findings", "layout",
+			"lost", "lost_pct", "participants", "rate", "recovered_by", "stopped", "sum",
+			"sync", "target", "time_s", "total"])
+		    and ([.total, .sum, .lost, .lost_pct, .target, .elapsed_s, .rate, .fairness]
+			| all(type == "number"))
+		    and ([.sync, .layout, .cpus] | all(type == "string"))
+		    and .completed == true and .time_s == null and .stopped == null
+		    and .recovered_by == null
+		    and (.participants | length == 1 and all(keys == ["cpus", "pid", "share", "winnings"]))
+		    and .participants[0].share == 1 and .fairness == 1' "$dir/$m.json"
+		grep -q ' 100\.0% ' "$dir/$m.txt"
+	done
+}
+
+@test "a single run for a person: the participants, a blank line, the fields aligned, the why: lines" {
+	export COLUMNS=80
+	run ipclab race 1 --sync atomic --target 1000
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "race: 1 participant, --sync atomic, --layout packed" ]
+	[[ "${lines[1]}" =~ ^\ *PID\ WINNINGS\ \ SHARE\ +CPUS$ ]]
+	[[ "${lines[2]}" =~ ^\ *[0-9]+\ +1000\ 100\.0%\ █{30}\ [0-9]+$ ]]
+	# bats drops the blank line from lines[]: it is in $output
+	[[ "$output" == *"█ "[0-9]*$'\n\nTOTAL    1000\n'* ]]
+	[ "${lines[4]}" = "SUM      1000 (of the winnings)" ]
+	[ "${lines[5]}" = "LOST     0 (0.00% of the increments)" ]
+	[ "${lines[6]}" = "TARGET   1000" ]
+	[[ "${lines[7]}" =~ ^"ELAPSED  "[0-9]+\.[0-9]{3}" s"$ ]]
+	[[ "${lines[8]}" =~ ^"RATE     "[0-9.e+]+" increments/s"$ ]]
+	[ "${lines[9]}" = "FAIRNESS smallest share 100.0% (even: 100.0%)" ]
+	[ "${lines[10]}" = "SYNC     atomic" ]
+	[ "${lines[11]}" = "LAYOUT   packed (struct RaceCourse, 96 bytes: total and 1 winnings share 1 cache line)" ]
+	[[ "${lines[12]}" =~ ^"CPUS     "[0-9]+$ ]]
+	[ "${lines[13]}" = "  why: The sum equals the total: one locked fetch-and-add instruction reads," ]
+	[ "${lines[14]}" = "       increments and writes total in one step." ]
+	[ "${#lines[@]}" -eq 15 ]
+}
+
+@test "every key of race's JSON is lower snake case and documented in ipclab-race(1)" {
+	local k
+	ipclab race 1 --sync atomic --target 1000 --json >"$dir/one.json"
+	ipclab race 1,2 --sync atomic --time 0.1 --json >"$dir/many.json"
+	jq -r '[paths | .[] | strings] | unique[]' "$dir/one.json" "$dir/many.json" | sort -u >"$dir/keys"
+	[ "$(wc -l <"$dir/keys")" -ge 20 ]
+	while read -r k; do
+		[[ "$k" =~ ^[a-z][a-z0-9_]*$ ]] || { echo "bad key $k"; false; }
+		grep -Eq "^\.It (.* )?$k( |$)|[ (]$k[ ,)]|^$k[ ,]" "$IPCLAB_SRC/man/ipclab-race.1" ||
+			{ echo "undocumented key $k"; false; }
+	done <"$dir/keys"
 }
 
 @test "the CPUs reported are the ones the kernel allowed, and shares add up" {

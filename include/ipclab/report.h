@@ -40,8 +40,9 @@ enum ipc_type {
 /* One column: HEADER for a person, KEY in JSON, TYPE of every cell, FMT
  * (may be NULL) for IPC_REAL cells, WHINT and FLAGS as libsmartcols takes them
  * (SCOLS_FL_RIGHT is added for numbers and addresses unless FLAGS holds
- * IPC_LEFT; SCOLS_FL_HIDDEN makes a column JSON only).  The report keeps a
- * pointer to the array: a command's static table of columns. */
+ * IPC_LEFT; SCOLS_FL_HIDDEN makes a column JSON only; a NULL KEY makes it
+ * a person's only, such as a bar).  The report keeps a pointer to the array:
+ * a command's static table of columns. */
 #define IPC_LEFT (1 << 30)	/* in ipc_rcol.flags: a number or address kept left */
 
 struct ipc_rcol {
@@ -84,6 +85,15 @@ int ipc_put_note(struct ipc_section *s, const char *fmt, ...)
 /* The same, printed under the section's table (before its findings). */
 int ipc_put_footnote(struct ipc_section *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* What a person reads for the scalar put last in S becomes FMT...; its JSON
+ * value stays as it was put ("SUM: 1200 (of the winnings)", JSON 1200).
+ * 0, or -1 with errno set (EINVAL when S has no scalar yet). */
+int ipc_put_shown(struct ipc_section *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* S's labelled scalars print for a person as two aligned columns without
+ * headings (LABEL VALUE, as lscpu does), under S's table after a blank
+ * line, instead of "LABEL: VALUE" lines above it. */
+void ipc_section_fields(struct ipc_section *s);
 
 /* Gives the section its table, keyed TABLE_KEY in JSON.  0 or -1. */
 int ipc_section_table(struct ipc_section *s, const char *table_key,

@@ -25,9 +25,10 @@ struct val {
 };
 
 /* A scalar (key set) or a note (key NULL), in the order they were put;
- * a footnote is a note printed under the table. */
+ * a footnote is a note printed under the table.  TEXT, when set, is what a
+ * person reads instead of V's own text. */
 struct item {
-	char *key, *label;
+	char *key, *label, *text;
 	struct val v;
 	bool under;
 };
@@ -43,7 +44,7 @@ struct ipc_section {
 	size_t ncells;
 	char **findings;
 	size_t nfindings;
-	bool printed;
+	bool printed, fields;
 	struct ipc_section *next;
 };
 
@@ -271,6 +272,37 @@ ipc_put_footnote(struct ipc_section *s, const char *fmt, ...)
 }
 
 int
+ipc_put_shown(struct ipc_section *s, const char *fmt, ...)
+{
+	struct item *it = NULL;
+	char *text;
+	va_list ap;
+	int n;
+
+	for (size_t i = s->nitems; i > 0 && it == NULL; i--)
+		if (s->items[i - 1].key)
+			it = &s->items[i - 1];
+	if (it == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	free(it->text);
+	it->text = text;
+	return 0;
+}
+
+void
+ipc_section_fields(struct ipc_section *s)
+{
+	s->fields = true;
+}
+
+int
 ipc_section_table(struct ipc_section *s, const char *table_key,
 		  const struct ipc_rcol *cols, size_t ncols)
 {
@@ -488,8 +520,9 @@ json_table(struct ipc_json *j, const struct ipc_section *s)
 	while (it && scols_table_next_line(s->t, it, &ln) == 0) {
 		ipc_json_object(j, NULL);
 		for (size_t c = 0; c < s->ncols; c++)
-			json_val(j, s->cols[c].key,
-				 scols_cell_get_userdata(scols_line_get_cell(ln, c)));
+			if (s->cols[c].key)
+				json_val(j, s->cols[c].key,
+					 scols_cell_get_userdata(scols_line_get_cell(ln, c)));
 		ipc_json_end(j);
 	}
 	scols_free_iter(it);
@@ -510,6 +543,12 @@ json_section(struct ipc_report *r, const struct ipc_section *s)
 		ipc_json_end(&r->j);
 }
 
+static const char *
+shown(const struct item *it)
+{
+	return it->text ? it->text : it->v.shown;
+}
+
 /* The items of S for a person: those above the table, or those under it. */
 static void
 human_items(FILE *fp, const struct ipc_section *s, bool under)
@@ -521,9 +560,41 @@ human_items(FILE *fp, const struct ipc_section *s, bool under)
 			continue;
 		if (it->key == NULL)
 			fprintf(fp, "%s\n", it->v.shown);
-		else if (it->label)
-			fprintf(fp, "%s: %s\n", it->label, it->v.shown);
+		else if (it->label && !s->fields)
+			fprintf(fp, "%s: %s\n", it->label, shown(it));
 	}
+}
+
+/* S's labelled scalars as two aligned columns without headings. */
+static int
+human_fields(FILE *fp, const struct ipc_section *s)
+{
+	struct libscols_table *t = scols_new_table();
+	struct libscols_line *ln;
+	int rc = -1;
+
+	if (t == NULL || scols_table_new_column(t, "FIELD", 0, 0) == NULL ||
+	    scols_table_new_column(t, "VALUE", 0, 0) == NULL)
+		goto out;
+	scols_table_enable_noheadings(t, 1);
+	for (size_t i = 0; i < s->nitems; i++) {
+		const struct item *it = &s->items[i];
+
+		if (it->key == NULL || it->label == NULL)
+			continue;
+		if ((ln = scols_table_new_line(t, NULL)) == NULL ||
+		    scols_line_set_data(ln, 0, it->label) != 0 ||
+		    scols_line_set_data(ln, 1, shown(it)) != 0)
+			goto out;
+	}
+	if (s->t)
+		fputc('\n', fp);
+	rc = ipc_table_print(t, fp);
+out:
+	scols_unref_table(t);
+	if (rc == -1 && errno == 0)
+		errno = ENOMEM;
+	return rc;
 }
 
 static int
@@ -536,6 +607,8 @@ human_section(struct ipc_report *r, const struct ipc_section *s)
 	r->spoke = true;
 	human_items(fp, s, false);
 	if (s->t && ipc_table_print(s->t, fp) == -1)
+		return -1;
+	if (s->fields && human_fields(fp, s) == -1)
 		return -1;
 	human_items(fp, s, true);
 	for (size_t i = 0; i < s->nfindings; i++)
@@ -597,6 +670,7 @@ free_section(struct ipc_section *s)
 	for (size_t i = 0; i < s->nitems; i++) {
 		free(s->items[i].key);
 		free(s->items[i].label);
+		free(s->items[i].text);
 		free(s->items[i].v.shown);
 	}
 	for (size_t i = 0; i < s->ncells; i++) {

@@ -272,6 +272,71 @@ footnotes_left_columns_and_hidden_ones(void **state)
 	free(out);
 }
 
+static const struct ipc_rcol bar_cols[] = {
+	{ "PID", "pid", IPC_INT, NULL, 0, 0 },
+	{ "", NULL, IPC_STR, NULL, 0, 0 },	/* a person's only */
+	{ "CPUS", "cpus", IPC_STR, NULL, 0, 0 },
+};
+
+/* A table with a person's only column, and scalars printed as fields under
+ * it, some with their own text for a person and some JSON only. */
+static struct ipc_report *
+fields(FILE *fp, bool json)
+{
+	struct ipc_report *r = ipc_report_new(fp, json);
+	struct ipc_section *s = ipc_report_section(r, NULL, "race");
+	struct libscols_line *ln;
+
+	assert_int_equal(ipc_put_shown(s, "nothing yet"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ipc_section_table(s, "participants", bar_cols, 3), 0);
+	ipc_section_fields(s);
+	ln = ipc_row(s);
+	assert_int_equal(ipc_cell_int(s, ln, 0, 42), 0);
+	assert_int_equal(ipc_cell_str(s, ln, 1, "###"), 0);
+	assert_int_equal(ipc_cell_str(s, ln, 2, "0,1"), 0);
+	assert_int_equal(ipc_put_int(s, "total", "TOTAL", 1200), 0);
+	assert_int_equal(ipc_put_int(s, "sum", "SUM", 1300), 0);
+	assert_int_equal(ipc_put_shown(s, "%d (of the winnings)", 1300), 0);
+	assert_int_equal(ipc_put_real(s, "lost_pct", NULL, 7.5, NULL), 0);
+	assert_int_equal(ipc_put_str(s, "layout", "LAYOUT", "packed"), 0);
+	assert_int_equal(ipc_put_shown(s, "packed (one line)"), 0);
+	assert_int_equal(ipc_put_str(s, "stopped", NULL, NULL), 0);
+	assert_int_equal(ipc_section_finding(s, "Lost some."), 0);
+	return r;
+}
+
+static void
+fields_under_the_table_and_their_own_text(void **state)
+{
+	char path[] = "/tmp/ipclab-unit-report-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp = fdopen(fd, "w");
+	struct ipc_report *r = fields(fp, true);
+	char *out;
+
+	(void)state;
+	assert_int_equal(ipc_report_end(r), 0);
+	ipc_report_free(r);
+	fclose(fp);
+	assert_true(jq(path, ". == {\"total\":1200,\"sum\":1300,\"lost_pct\":7.5,"
+		       "\"layout\":\"packed\",\"stopped\":null,"
+		       "\"participants\":[{\"pid\":42,\"cpus\":\"0,1\"}],"
+		       "\"findings\":[{\"section\":\"participants\",\"text\":\"Lost some.\"}]}"));
+	unlink(path);
+	setenv("COLUMNS", "200", 1);
+	out = human(fields);
+	assert_string_equal(out, "race\n"
+			    "PID     CPUS\n"
+			    " 42 ### 0,1\n"
+			    "\n"
+			    "TOTAL  1200\n"
+			    "SUM    1300 (of the winnings)\n"
+			    "LAYOUT packed (one line)\n"
+			    "  why: Lost some.\n");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -282,6 +347,7 @@ main(void)
 		cmocka_unit_test(a_report_that_went_nowhere_fails),
 		cmocka_unit_test(footnotes_left_columns_and_hidden_ones),
 		cmocka_unit_test(a_keyless_section_is_the_document_itself),
+		cmocka_unit_test(fields_under_the_table_and_their_own_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
