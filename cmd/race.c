@@ -34,7 +34,7 @@
  *  -w, --timeout S     how long --join waits for the others (default 60 s)
  *      --force         replace a regular file of the caller's at PATH that
  *                      is not a race file
- *  -j, --json          print the report as JSON
+ *  -J, -j, --json      print the report as JSON
  *
  * Several N, --sync all or --layout all run one race after the other and
  * print one table (the report model's {"runs": [...], "findings": [...]}).
@@ -2378,7 +2378,7 @@ static const struct ipc_help help = {
 	" -w, --timeout S     how long --join waits for the others (default 60)\n"
 	"     --force         replace a regular file of yours at PATH that is not a\n"
 	"                     race file\n"
-	" -j, --json          print the report as JSON\n",
+	" -J, -j, --json      print the report as JSON\n",
 };
 
 enum { OPT_JOIN = 0x100, OPT_FORCE };
@@ -2467,6 +2467,7 @@ parse_opt(struct opts *o, int c, char **argv)
 	case OPT_JOIN: o->join = true; break;
 	case OPT_FORCE: o->force = true; break;
 	case 'f': o->file = optarg; break;
+	case 'J':
 	case 'j': o->json = true; break;
 	case ':': case '?': bad_option(c, argv);
 	default: ipc_common_option(c, &help);
@@ -2566,7 +2567,7 @@ parse_args(struct race *r, int argc, char **argv)
 	o->syncs = 1u << S_NONE;
 	o->layouts = 1u << L_PACKED;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:l:t:T:f:w:jhV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":s:l:t:T:f:w:jJhV", longopts, NULL)) != -1)
 		parse_opt(o, c, argv);
 	if (optind != argc - 1)
 		ipc_usage(optind == argc ? "N, the number of participants, is missing" :

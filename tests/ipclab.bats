@@ -257,13 +257,14 @@ declare -gA json_run=(
 )
 
 # json_skeleton DOC: the conventions of ipclab(1)'s JSON section that a
-# program can check: keys in lower snake case, no number written as a string,
-# findings a list of {section, text}.  Prints what is wrong.
+# program can check: keys in lower snake case, no number written as a string
+# (a version, and a CPU list such as "0-3,5" as taskset(1) writes it, are
+# text), findings a list of {section, text}.  Prints what is wrong.
 json_skeleton() {
 	jq -r '
 	  [paths(..) as $p | $p[-1] | select(type == "string")
 	   | select(test("^[a-z][a-z0-9_]*$") | not) | "key \(.) is not lower snake case"],
-	  [paths(strings) as $p | select($p[-1] | tostring | test("version$") | not)
+	  [paths(strings) as $p | select($p[-1] | tostring | test("version$|^cpus$") | not)
 	   | getpath($p) | select(test("^[-+]?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?%?$"))
 	   | "\"\(.)\" is a number written as a string"],
 	  (if (.findings | type) != "array" then ["no findings array"]
