@@ -44,7 +44,9 @@
 #include <limits.h>
 #include <link.h>
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,8 @@
 #define MAXCALL 32
 #define MAXPAGE 64
 #define MAXTICK 4096
+#define REPORT_BUF (1 << 20)	/* stdout's buffer: more than a report takes */
+#define ELF_MAX (1ULL << 30)	/* the largest library read whole */
 
 static const struct ipc_help help = {
 	.name = "libwatch",
@@ -115,35 +119,31 @@ static long pagesz;
 static uint64_t trunc_pg(uint64_t a) { return a & ~(uint64_t)(pagesz - 1); }
 static uint64_t round_pg(uint64_t a) { return trunc_pg(a + (uint64_t)pagesz - 1); }
 
+/* Notes the failed call and its reason, as the core's helpers do. */
+static void
+lw_failed(const char *call, int e, const char *why)
+{
+	ipc_failed_call = call;
+	ipc_failed_why = why;
+	errno = e;
+}
+
 static int
 file_ident(const char *path, struct lw_file *f)
 {
 	struct stat st;
 
 	if (realpath(path, f->path) == NULL) {
-		ipc_failed_call = "realpath";
+		lw_failed("realpath", errno, NULL);
 		return -1;
 	}
 	if (stat(f->path, &st) == -1) {
-		ipc_failed_call = "stat";
+		lw_failed("stat", errno, NULL);
 		return -1;
 	}
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	return 0;
-}
-
-static int
-pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	ssize_t n = pread(fd, buf, len, (off_t)off);
-
-	if (n == (ssize_t)len)
-		return 0;
-	if (n >= 0)
-		errno = EINVAL;
-	ipc_failed_call = "pread";
-	return -1;
 }
 
 static const char *
@@ -166,13 +166,41 @@ seg_flags(uint32_t f, char *buf)
 	return buf;
 }
 
+/* The library's bytes, read whole; every look into them is checked against
+ * their length, so that a truncated or corrupt file is said to be one. */
+struct lw_bytes {
+	const uint8_t *d;
+	size_t n;
+	char why[64];		/* what is wrong with them, when a decode fails */
+};
+
 static int
-elf_phdrs(int fd, const Elf64_Ehdr *eh, struct lw_elf *e)
+elf_bad(struct lw_bytes *b, const char *why)
+{
+	snprintf(b->why, sizeof(b->why), "%s", why);
+	return -1;
+}
+
+/* Copies LEN bytes at OFF + I * LEN into P; fails when they are not all in
+ * the file ("truncated at byte N", N the file's size). */
+static int
+elf_get(struct lw_bytes *b, uint64_t off, uint64_t i, void *p, size_t len)
+{
+	if (off > b->n || (len && i > (b->n - off) / len) || len > b->n - off - i * len) {
+		snprintf(b->why, sizeof(b->why), "truncated at byte %zu", b->n);
+		return -1;
+	}
+	memcpy(p, b->d + off + i * len, len);
+	return 0;
+}
+
+static int
+elf_phdrs(struct lw_bytes *b, const Elf64_Ehdr *eh, struct lw_elf *e)
 {
 	Elf64_Phdr ph;
 
 	for (unsigned i = 0; i < eh->e_phnum && e->nseg < MAXSEG; i++) {
-		if (pread_all(fd, &ph, sizeof(ph), eh->e_phoff + (uint64_t)i * sizeof(ph)) == -1)
+		if (elf_get(b, eh->e_phoff, i, &ph, sizeof(ph)) == -1)
 			return -1;
 		if (ph.p_type != PT_LOAD && ph.p_type != PT_GNU_RELRO)
 			continue;
@@ -182,80 +210,177 @@ elf_phdrs(int fd, const Elf64_Ehdr *eh, struct lw_elf *e)
 	return 0;
 }
 
-/* Looks NAME up in the symbol table SYM (linked to its string table). */
-static uint64_t
-elf_symbol(int fd, const Elf64_Shdr *sym, const Elf64_Shdr *str, const char *name)
+/* The NUL-terminated string at OFF of the string table STR, cut to LEN - 1
+ * bytes; -1 when it starts outside the table or the file. */
+static int
+elf_string(struct lw_bytes *b, const Elf64_Shdr *str, uint64_t off, char *buf, size_t len)
 {
-	size_t len = strlen(name) + 1;
+	uint64_t avail;
+
+	if (off >= str->sh_size)
+		return elf_bad(b, "corrupt: a name outside its string table");
+	if (str->sh_offset > b->n || off >= b->n - str->sh_offset) {
+		snprintf(b->why, sizeof(b->why), "truncated at byte %zu", b->n);
+		return -1;
+	}
+	avail = b->n - str->sh_offset - off;
+	if (avail > str->sh_size - off)
+		avail = str->sh_size - off;
+	if (avail > len - 1)
+		avail = len - 1;
+	memcpy(buf, b->d + str->sh_offset + off, (size_t)avail);
+	buf[avail] = '\0';
+	buf[strnlen(buf, (size_t)avail)] = '\0';
+	return 0;
+}
+
+/* Looks NAME up in the symbol table SYM (linked to its string table STR):
+ * its value, or 0 when it is not defined there. */
+static int
+elf_symbol(struct lw_bytes *b, const Elf64_Shdr *sym, const Elf64_Shdr *str,
+	   const char *name, uint64_t *value)
+{
+	uint64_t n = sym->sh_entsize >= sizeof(Elf64_Sym) ? sym->sh_size / sym->sh_entsize : 0;
 	char buf[64];
 	Elf64_Sym s;
 
-	for (uint64_t off = 0; sym->sh_entsize && off + sizeof(s) <= sym->sh_size;
-	     off += sym->sh_entsize) {
-		if (pread_all(fd, &s, sizeof(s), sym->sh_offset + off) == -1)
-			return 0;
-		if (s.st_name + len > str->sh_size || s.st_shndx == SHN_UNDEF ||
-		    pread_all(fd, buf, len, str->sh_offset + s.st_name) == -1)
+	*value = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		if (sym->sh_offset > UINT64_MAX - i * sym->sh_entsize)
+			return elf_bad(b, "corrupt: a symbol table beyond any file");
+		if (elf_get(b, sym->sh_offset + i * sym->sh_entsize, 0, &s, sizeof(s)) == -1)
+			return -1;
+		if (s.st_shndx == SHN_UNDEF || elf_string(b, str, s.st_name, buf, sizeof(buf)) == -1)
 			continue;
-		if (memcmp(buf, name, len) == 0)
-			return s.st_value;
+		if (strcmp(buf, name) == 0) {
+			*value = s.st_value;
+			return 0;
+		}
 	}
 	return 0;
 }
 
+static int
+elf_section(struct lw_bytes *b, const Elf64_Ehdr *eh, unsigned i, Elf64_Shdr *sh)
+{
+	return elf_get(b, eh->e_shoff, i, sh, sizeof(*sh));
+}
+
 /* The allocated sections (for "what a page holds") and baz's address. */
 static int
-elf_sections(int fd, const Elf64_Ehdr *eh, struct lw_elf *e)
+elf_sections(struct lw_bytes *b, const Elf64_Ehdr *eh, struct lw_elf *e)
 {
-	Elf64_Shdr sh[128], *names;
+	Elf64_Shdr sh, names, link;
+	bool dynsym = false;
 
-	if (eh->e_shnum == 0 || eh->e_shnum > 128 || eh->e_shstrndx >= eh->e_shnum ||
-	    eh->e_shentsize != sizeof(Elf64_Shdr))
+	if (eh->e_shnum == 0)
 		return 0;
-	if (pread_all(fd, sh, eh->e_shnum * sizeof(sh[0]), eh->e_shoff) == -1)
+	if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shstrndx >= eh->e_shnum)
+		return elf_bad(b, "corrupt: bad section header table");
+	if (elf_section(b, eh, eh->e_shstrndx, &names) == -1)
 		return -1;
-	names = &sh[eh->e_shstrndx];
 	for (unsigned i = 0; i < eh->e_shnum; i++) {
 		struct lw_sect *s = &e->sect[e->nsect];
 
-		if (sh[i].sh_type == SHT_DYNSYM && sh[i].sh_link < eh->e_shnum)
-			e->baz = elf_symbol(fd, &sh[i], &sh[sh[i].sh_link], "baz");
-		if (!(sh[i].sh_flags & SHF_ALLOC) || sh[i].sh_size == 0 || e->nsect == MAXSECT)
-			continue;
-		memset(s->name, 0, sizeof(s->name));
-		if (sh[i].sh_name < names->sh_size &&
-		    pread(fd, s->name, sizeof(s->name) - 1, (off_t)(names->sh_offset + sh[i].sh_name)) < 0) {
-			ipc_failed_call = "pread";
+		if (elf_section(b, eh, i, &sh) == -1)
 			return -1;
-		}
-		s->addr = sh[i].sh_addr;
-		s->size = sh[i].sh_size;
+		if (sh.sh_type == SHT_DYNSYM && !dynsym && (dynsym = true) &&
+		    sh.sh_link < eh->e_shnum && (elf_section(b, eh, sh.sh_link, &link) == -1 ||
+		     elf_symbol(b, &sh, &link, "baz", &e->baz) == -1))
+			return -1;
+		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_size == 0 || e->nsect == MAXSECT)
+			continue;
+		if (elf_string(b, &names, sh.sh_name, s->name, sizeof(s->name)) == -1)
+			return -1;
+		s->addr = sh.sh_addr;
+		s->size = sh.sh_size;
 		e->nsect++;
 	}
 	return 0;
 }
 
+/* Decodes the N bytes at D, a 64-bit ELF file of this machine's byte order.
+ * Returns 0, or -1 with what is wrong in b->why.  Never exits. */
+static int
+elf_decode(struct lw_bytes *b, struct lw_elf *e)
+{
+	Elf64_Ehdr eh;
+
+	memset(e, 0, sizeof(*e));
+	if (b->n < SELFMAG || memcmp(b->d, ELFMAG, SELFMAG) != 0)
+		return elf_bad(b, "not an ELF file");
+	if (b->n > EI_CLASS && b->d[EI_CLASS] != ELFCLASS64)
+		return elf_bad(b, "not a 64-bit ELF file");
+	if (b->n > EI_DATA && b->d[EI_DATA] != ELFDATA2LSB)
+		return elf_bad(b, "not a little-endian ELF file");
+	if (elf_get(b, 0, 0, &eh, sizeof(eh)) == -1)
+		return -1;
+	if (eh.e_phentsize != sizeof(Elf64_Phdr))
+		return elf_bad(b, "corrupt: bad program header size");
+	if (elf_phdrs(b, &eh, e) == -1)
+		return -1;
+	return elf_sections(b, &eh, e);
+}
+
+/* Reads the whole file: it must be a regular file (a FIFO never blocks). */
+static uint8_t *
+file_bytes(const char *path, size_t *n)
+{
+	struct stat st;
+	uint8_t *d;
+	size_t got = 0;
+	int fd = ipc_open_regular(path, O_RDONLY, &st), e;
+
+	if (fd == -1)
+		return NULL;
+	if ((uint64_t)st.st_size > ELF_MAX) {
+		close(fd);
+		return lw_failed("read", EFBIG, "larger than 1 GiB"), NULL;
+	}
+	if ((d = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return lw_failed("malloc", ENOMEM, NULL), NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, d + got, (size_t)st.st_size - got);
+
+		if (r == 0)
+			break;
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			e = errno;
+			free(d);
+			close(fd);
+			return lw_failed("read", e, NULL), NULL;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	*n = got;
+	return d;
+}
+
+/* Reads the ELF headers of PATH.  -1 with ipc_failed_call and ipc_failed_why
+ * set (the call NULL when the bytes are wrong, not a call). */
 static int
 elf_read(const char *path, struct lw_elf *e)
 {
-	Elf64_Ehdr eh;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
+	struct lw_bytes b = { .d = NULL };
+	uint8_t *d = file_bytes(path, &b.n);
+	static __thread char why[64];
+	int r;
 
 	memset(e, 0, sizeof(*e));
-	if (fd == -1) {
-		ipc_failed_call = "open";
+	if (d == NULL)
 		return -1;
+	b.d = d;
+	r = elf_decode(&b, e);
+	free(d);
+	if (r == -1) {
+		snprintf(why, sizeof(why), "%s", b.why);
+		lw_failed(NULL, ENOEXEC, why);
 	}
-	if (pread_all(fd, &eh, sizeof(eh), 0) == 0) {
-		if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-		    eh.e_phentsize != sizeof(Elf64_Phdr)) {
-			errno = ENOEXEC;
-			ipc_failed_call = "read ELF header";
-		} else if (elf_phdrs(fd, &eh, e) == 0) {
-			r = elf_sections(fd, &eh, e);
-		}
-	}
-	close(fd);
 	return r;
 }
 
@@ -426,8 +551,11 @@ struct lw_role {
 	const char *build;	/* "pie", "pic", "dl" */
 	char prog[PATH_MAX];
 	pid_t pid, pid_shown;	/* pid is 0 once reaped */
-	FILE *rep;		/* its reports */
+	int rep;		/* its reports */
+	char rbuf[256];		/* what it reported and was not read yet */
+	size_t rlen;
 	int cmd;		/* its orders */
+	bool lost;		/* it did not answer in time: killed at its end */
 	uint64_t setbaz, getbaz, baz, base;
 	int first;		/* baz before the first write */
 	struct lw_trace tr;
@@ -451,13 +579,17 @@ struct lw_run {
 	bool failed;		/* a role stopped answering while watched */
 };
 
-static volatile sig_atomic_t stop;
+/* How long a role may take to answer an order: a stopped or hung role is
+ * given up after that, never waited for for ever. */
+#define ROLE_ANSWER_MS 5000
+#define ROLE_START_MS 20000
+
+static volatile sig_atomic_t stop;	/* the signal that asks to stop, or 0 */
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	stop = sig;
 }
 
 static bool
@@ -552,57 +684,155 @@ role_kill(struct lw_role *r)
 
 	if (r->pid <= 0)
 		return;
-	kill(r->pid, SIGKILL);
+	kill(r->pid, SIGKILL);	/* ends a stopped process too */
 	ipc_wait(r->pid, &st, 0);
 	r->pid = 0;
 }
 
-/* Reads one report line of the role into buf. */
-static int
-role_line(struct lw_role *r, char *buf, size_t len)
+/* Why a role did not answer: "it is stopped" when the kernel says so. */
+static const char *
+role_state(const struct lw_role *r)
 {
-	if (fgets(buf, (int)len, r->rep) == NULL) {
-		errno = EPIPE;
-		ipc_failed_call = "read";
-		return -1;
+	char path[64], buf[512], *p;
+	FILE *fp;
+	const char *why = "it is still running";
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)r->pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return "it is gone";
+	if (fgets(buf, sizeof(buf), fp) != NULL && (p = strrchr(buf, ')')) != NULL &&
+	    (p[1] == ' ' && (p[2] == 'T' || p[2] == 't')))
+		why = "it is stopped (SIGSTOP?)";
+	fclose(fp);
+	return why;
+}
+
+/* Waits at most MS for the role's report descriptor to be readable, in slices
+ * of 100 ms so that a signal's stop is seen within one.  1 readable, 0 timed
+ * out (errno ETIMEDOUT) or stopped (errno EINTR), -1 on error. */
+static int
+role_poll(struct lw_role *r, uint64_t end_ns)
+{
+	struct pollfd p = { .fd = r->rep, .events = POLLIN };
+
+	for (;;) {
+		uint64_t now = ipc_now_ns();
+		int n;
+
+		if (stop) {
+			lw_failed("read", EINTR, NULL);
+			return 0;
+		}
+		if (now >= end_ns) {
+			lw_failed("read", ETIMEDOUT, NULL);
+			return 0;
+		}
+		n = poll(&p, 1, end_ns - now > 100000000u ? 100 : (int)((end_ns - now) / 1000000u) + 1);
+		if (n > 0)
+			return 1;
+		if (n == -1 && errno != EINTR) {
+			lw_failed("poll", errno, NULL);
+			return -1;
+		}
 	}
+}
+
+/* Reads one report line of the role into buf, waiting at most MS for it. */
+static int
+role_line(struct lw_role *r, char *buf, size_t len, int ms)
+{
+	uint64_t end = ipc_now_ns() + (uint64_t)ms * 1000000u;
+	char *nl;
+	size_t n;
+
+	while ((nl = memchr(r->rbuf, '\n', r->rlen)) == NULL) {
+		ssize_t got;
+
+		if (r->rlen == sizeof(r->rbuf)) {
+			lw_failed("read", EPROTO, "a report line too long");
+			return -1;
+		}
+		if (role_poll(r, end) != 1)
+			return -1;
+		got = read(r->rep, r->rbuf + r->rlen, sizeof(r->rbuf) - r->rlen);
+		if (got == 0) {
+			lw_failed("read", EPIPE, "it ended without answering");
+			return -1;
+		}
+		if (got == -1 && errno != EINTR && errno != EAGAIN) {
+			lw_failed("read", errno, NULL);
+			return -1;
+		}
+		r->rlen += got > 0 ? (size_t)got : 0;
+	}
+	n = (size_t)(nl - r->rbuf) + 1;
+	snprintf(buf, len, "%.*s", (int)(n - 1), r->rbuf);
+	memmove(r->rbuf, r->rbuf + n, r->rlen - n);
+	r->rlen -= n;
 	return 0;
+}
+
+/* A role that cannot start ends the command; a signal's stop ends it with
+ * 128 + the signal, as the shell would say. */
+static void role_failx(const struct lw_role *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+static void
+role_failx(const struct lw_role *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (stop)
+		ipc_failx(128 + stop, NULL, "interrupted while the roles started");
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	ipc_failx(1, r->prog, "%s", s ? s : "cannot start");
+}
+
+static void
+role_pipes(struct lw_role *r, struct lw_child *c)
+{
+	int rep[2], cmd[2];
+
+	if (pipe2(rep, O_CLOEXEC) == -1 || pipe2(cmd, O_CLOEXEC) == -1)
+		ipc_fail(1, r->prog, "pipe");
+	c->rep = rep[1];
+	c->cmd = cmd[0];
+	r->rep = rep[0];
+	r->rlen = 0;
+	r->cmd = cmd[1];
 }
 
 /* Starts role R under ptrace and follows it until it reports its addresses. */
 static void
 role_start(struct lw_run *run, struct lw_role *r)
 {
-	int rep[2], cmd[2], st;
+	int st;
 	struct lw_child c = { r->prog, run->dlopen ? run->lib.path : NULL, 0, 0 };
 	char line[256], why[64];
 
-	if (pipe2(rep, O_CLOEXEC) == -1 || pipe2(cmd, O_CLOEXEC) == -1)
-		err(1, "pipe");
-	c.rep = rep[1];
-	c.cmd = cmd[0];
+	role_pipes(r, &c);
 	r->tr = (struct lw_trace){ .lib = &run->lib, .fd = -1 };
 	if ((r->pid = ipc_trace_fork(role_exec, &c)) == -1)
-		err(1, "%s: %s", r->prog, ipc_failed_call);
+		role_failx(r, "%s: %s", ipc_failed_call, strerror(errno));
 	r->pid_shown = r->pid;
-	close(rep[1]);
-	close(cmd[0]);
-	r->cmd = cmd[1];
-	if ((r->rep = fdopen(rep[0], "r")) == NULL)
-		err(1, "fdopen");
+	close(c.rep);
+	close(c.cmd);
 	switch (ipc_trace_syscalls(r->pid, trace_cb, &r->tr, &st)) {
 	case -1:
 		r->pid = 0;	/* killed and reaped by the tracer */
-		err(1, "%s: %s", r->prog, ipc_failed_call);
+		role_failx(r, "%s: %s", ipc_failed_call, strerror(errno));
 	case 0:
 		r->pid = 0;
-		errx(1, "%s: %s before reporting its addresses", r->prog,
-		     ipc_status_str(st, why, sizeof(why)));
+		role_failx(r, "%s before reporting its addresses", ipc_status_str(st, why, sizeof(why)));
 	}
-	if (role_line(r, line, sizeof(line)) == -1 ||
+	if (role_line(r, line, sizeof(line), ROLE_START_MS) == -1 ||
 	    sscanf(line, "addr %" SCNx64 " %" SCNx64 " %" SCNx64 " %d", &r->setbaz, &r->getbaz,
 		   &r->baz, &r->first) != 4)
-		errx(1, "%s: no addresses in its report", r->prog);
+		role_failx(r, "no addresses in its report");
 	if (maps_read(r->pid, false, NULL, &r->maps) == -1)
 		err(1, "/proc/%d/maps: %s", (int)r->pid, ipc_failed_call);
 	r->base = UINT64_MAX;
@@ -610,44 +840,78 @@ role_start(struct lw_run *run, struct lw_role *r)
 		if (map_is(&r->maps.v[i], &run->lib) && r->maps.v[i].lo < r->base)
 			r->base = r->maps.v[i].lo - r->maps.v[i].off;
 	if (r->base == UINT64_MAX)
-		errx(1, "%s: %s is not in its /proc/%d/maps", r->prog, run->lib.path, (int)r->pid);
+		role_failx(r, "%s is not in its /proc/%d/maps", run->lib.path, (int)r->pid);
 }
 
-/* Sends order C to the role and reads the value it answers. */
+/* Sends order C to the role and reads the value it answers, waiting at most
+ * ROLE_ANSWER_MS (or until a signal asks to stop). */
 static int
 role_order(struct lw_role *r, char c, int *val)
 {
 	char line[64];
 
 	if (write(r->cmd, &c, 1) != 1) {
-		ipc_failed_call = "write";
+		lw_failed("write", errno, NULL);
 		return -1;
 	}
-	if (role_line(r, line, sizeof(line)) == -1)
+	if (role_line(r, line, sizeof(line), ROLE_ANSWER_MS) == -1)
 		return -1;
 	if (sscanf(line, "val %d", val) != 1) {
-		errno = EPROTO;
-		ipc_failed_call = "read";
+		lw_failed("read", EPROTO, "not a value");
 		return -1;
 	}
 	return 0;
 }
 
-/* Ends the role: end of file on its orders, then reaped. */
+/* Says why role R did not answer an order. */
 static void
+role_warn(struct lw_role *r)
+{
+	r->lost = errno == ETIMEDOUT;
+	if (errno == ETIMEDOUT)
+		warnx("%s (pid %d): no answer in %d s: %s", r->name, (int)r->pid,
+		      ROLE_ANSWER_MS / 1000, role_state(r));
+	else
+		warnx("%s (pid %d): %s: %s", r->name, (int)r->pid, ipc_failed_call,
+		      ipc_failed_why ? ipc_failed_why : strerror(errno));
+}
+
+/* Ends the role: end of file on its orders, then reaped within a second, or
+ * killed.  Returns 0 when it ended by itself with status 0; otherwise says
+ * how it ended and returns -1. */
+static int
 role_end(struct lw_role *r)
 {
-	int st;
+	char why[64];
+	int st, got;
 
 	if (r->cmd > 0)
 		close(r->cmd);
-	r->cmd = -1;
-	if (r->rep)
-		fclose(r->rep);
-	r->rep = NULL;
-	if (r->pid > 0 && ipc_wait(r->pid, &st, 0) == -1)
-		warn("waitpid %d", (int)r->pid);
-	r->pid = 0;
+	if (r->rep > 0)
+		close(r->rep);
+	r->cmd = r->rep = -1;
+	if (r->pid <= 0)
+		return 0;
+	if (r->lost) {	/* already said */
+		role_kill(r);
+		return -1;
+	}
+	got = ipc_wait_for(r->pid, &st, stop ? 300 : 1000, NULL);
+	if (got == r->pid) {
+		r->pid = 0;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			return 0;
+		warnx("%s (pid %d): %s", r->name, (int)r->pid_shown,
+		      ipc_status_str(st, why, sizeof(why)));
+		return -1;
+	}
+	if (got == -1)
+		warn("%s (pid %d): waitpid", r->name, (int)r->pid);
+	else
+		warnx("%s (pid %d): still there a second after its end: killed", r->name,
+		      (int)r->pid);
+	role_kill(r);
+	return -1;
 }
 
 static struct lw_run *cleanup_run;
@@ -795,8 +1059,11 @@ static int
 first_write(struct lw_run *run)
 {
 	for (int k = 0; k < 2; k++)
-		if (role_order(&run->role[k], 'w', &run->role[k].val[0]) == -1)
+		if (role_order(&run->role[k], 'w', &run->role[k].val[0]) == -1) {
+			if (!stop)
+				role_warn(&run->role[k]);
 			return -1;
+		}
 	run->tick_s[0] = 0;
 	run->nval = 1;
 	return 0;
@@ -828,9 +1095,10 @@ watch(struct lw_run *run)
 		sleep_until(t0 + k * step);
 		if (stop)
 			break;
-		for (int i = 0; i < 2; i++)
-			if (role_order(&run->role[i], 't', &run->role[i].val[run->nval]) == -1) {
-				warn("%s: %s", run->role[i].prog, ipc_failed_call);
+		for (int i = 0; i < 2 && !stop && !run->failed; i++)
+			if (role_order(&run->role[i], 't', &run->role[i].val[run->nval]) == -1 &&
+			    !stop) {
+				role_warn(&run->role[i]);
 				run->failed = true;
 			}
 		if (stop || run->failed)
@@ -868,27 +1136,31 @@ experiment(struct lw_run *run)
 	if (ipc_pkglib_path(DEMO_LIB, lib, sizeof(lib)) == -1 || file_ident(lib, &run->lib) == -1)
 		err(1, "%s: not found beside ipclab", DEMO_LIB);
 	if (elf_read(run->lib.path, &run->elf) == -1)
-		err(1, "%s: %s", run->lib.path, ipc_failed_call);
+		ipc_fail(1, run->lib.path, NULL);
 	role_prog(run, &run->role[0], "foo");
 	role_prog(run, &run->role[1], "bar");
 	cleanup_run = run;
 	for (int k = 0; k < 2 && !stop; k++)
 		role_start(run, &run->role[k]);
 	if (stop)
-		errx(1, "interrupted while the roles started");
+		ipc_failx(128 + stop, NULL, "interrupted while the roles started");
 	run->denywrite = denywrite_test(run->lib.path);
 	match_calls(run);
 	span_pages(run);
 	frames(run, false);
-	if (first_write(run) == -1)
-		err(1, "the first write of baz: %s", ipc_failed_call);
+	if (first_write(run) == -1) {
+		if (stop)
+			ipc_failx(128 + stop, NULL, "interrupted before the first write of baz");
+		ipc_failx(1, NULL, "the first write of baz failed");
+	}
 	frames(run, true);
 	for (int k = 0; k < 2; k++)
 		if (maps_read(run->role[k].pid, true, &run->lib, &run->role[k].smaps) == -1)
 			err(1, "/proc/%d/smaps: %s", (int)run->role[k].pid, ipc_failed_call);
 	watch(run);
 	for (int k = 0; k < 2; k++)
-		role_end(&run->role[k]);
+		if (role_end(&run->role[k]) == -1)
+			run->failed = true;
 }
 
 /* ---- findings: one sentence each, printed under their section ---- */
@@ -1012,8 +1284,8 @@ put_row(struct libscols_table *t, const char *const *cells, size_t n)
 static void
 print_table(struct libscols_table *t)
 {
-	if (ipc_table_print(t, stdout) == -1)
-		err(1, "stdout");
+	if (ipc_table_print(t, stdout) == -1 && ipc_flush_check(stdout, "stdout") == 0)
+		errx(1, "stdout: libsmartcols could not print a table");
 	scols_unref_table(t);
 }
 
@@ -1518,6 +1790,32 @@ find_frames(const struct lw_run *run)
 
 /* ---- JSON ---- */
 
+static char *json_buf;
+static size_t json_len;
+
+/* The document is written in memory, then to stdout in one go, so that a
+ * failed write is stdout's own, checked once with its reason. */
+static void
+json_begin(struct ipc_json *j)
+{
+	FILE *fp = open_memstream(&json_buf, &json_len);
+
+	if (fp == NULL)
+		err(1, "open_memstream");
+	ipc_json_open(j, fp);
+}
+
+static void
+json_finish(struct ipc_json *j)
+{
+	if (ipc_json_close(j) == -1 || fclose(j->fp) == EOF)
+		err(1, "open_memstream");
+	if (fwrite(json_buf, 1, json_len, stdout) != json_len)
+		(void)0;	/* said by the check below, with its reason */
+	free(json_buf);
+	ipc_flush_check(stdout, "stdout");
+}
+
 static void
 json_hex(struct ipc_json *j, const char *key, uint64_t v)
 {
@@ -1654,8 +1952,12 @@ static void
 json_findings(struct ipc_json *j)
 {
 	ipc_json_array(j, "findings");
-	for (size_t i = 0; i < nfindings; i++)
-		ipc_json_str(j, NULL, findings[i].text);
+	for (size_t i = 0; i < nfindings; i++) {
+		ipc_json_object(j, NULL);
+		ipc_json_str(j, "section", findings[i].section);
+		ipc_json_str(j, "text", findings[i].text);
+		ipc_json_end(j);
+	}
 	ipc_json_end(j);
 }
 
@@ -1664,7 +1966,7 @@ json_experiment(const struct lw_run *run)
 {
 	struct ipc_json j;
 
-	ipc_json_open(&j, stdout);
+	json_begin(&j);
 	ipc_json_str(&j, "library", run->lib.path);
 	ipc_json_bool(&j, "dlopen", run->dlopen);
 	ipc_json_bool(&j, "interrupted", stop != 0);
@@ -1686,8 +1988,7 @@ json_experiment(const struct lw_run *run)
 	ipc_json_end(&j);
 	json_frames(&j, run);
 	json_findings(&j);
-	if (ipc_json_close(&j) == -1)
-		err(1, "stdout");
+	json_finish(&j);
 }
 
 static void
@@ -1711,8 +2012,7 @@ report_experiment(const struct lw_run *run)
 	print_values(run);
 	print_smaps(run);
 	print_frames(run);
-	if (fflush(stdout) == EOF)
-		err(1, "stdout");
+	ipc_flush_check(stdout, "stdout");
 }
 
 /* ---- ipclab libwatch LIBRARY: who maps it, and how much of it is shared ---- */
@@ -1824,7 +2124,8 @@ procs_scan(const struct lw_file *f, size_t *n, size_t *unreadable)
 		v[(*n)++] = p;
 	}
 	closedir(dir);
-	qsort(v, *n, sizeof(*v), by_pid);
+	if (*n > 0)	/* no process maps it: v is NULL, which qsort may not take */
+		qsort(v, *n, sizeof(*v), by_pid);
 	return v;
 }
 
@@ -1865,11 +2166,17 @@ print_procs(const struct lw_proc *v, size_t n, const struct lw_proc *sum, size_t
 	if (unreadable)
 		printf("(not counted: %zu process%s whose smaps could not be read)\n", unreadable,
 		       unreadable == 1 ? "" : "es");
+	print_findings("processes");
+}
+
+static void
+find_procs(size_t n, const struct lw_proc *sum)
+{
 	if (n > 1)
-		ipc_finding(stdout, "PSS divides each shared page among the processes that map "
-			    "it, so the total PSS (%ld kB) is what the library really costs, while "
-			    "the RSS total (%ld kB) counts shared pages once per process.",
-			    sum->pss, sum->rss);
+		finding("processes", "PSS divides each shared page among the processes that map "
+			"it, so the total PSS (%ld kB) is what the library really costs, while "
+			"the RSS total (%ld kB) counts shared pages once per process.",
+			sum->pss, sum->rss);
 }
 
 static void
@@ -1878,7 +2185,7 @@ json_procs(const struct lw_file *f, const struct lw_elf *e, const struct lw_proc
 {
 	struct ipc_json j;
 
-	ipc_json_open(&j, stdout);
+	json_begin(&j);
 	ipc_json_str(&j, "library", f->path);
 	json_segments(&j, e);
 	ipc_json_array(&j, "processes");
@@ -1901,8 +2208,8 @@ json_procs(const struct lw_file *f, const struct lw_elf *e, const struct lw_proc
 		ipc_json_end(&j);
 	}
 	ipc_json_uint(&j, "unreadable", unreadable);
-	if (ipc_json_close(&j) == -1)
-		err(1, "stdout");
+	json_findings(&j);
+	json_finish(&j);
 }
 
 static int
@@ -1915,7 +2222,7 @@ library_main(const char *arg, bool json)
 
 	resolve(arg, &f);
 	if (elf_read(f.path, &e) == -1)
-		err(1, "%s: %s", f.path, ipc_failed_call);
+		ipc_fail(1, f.path, NULL);
 	v = procs_scan(&f, &n, &unreadable);
 	for (size_t i = 0; i < n; i++) {
 		sum.nmaps += v[i].nmaps;
@@ -1924,6 +2231,7 @@ library_main(const char *arg, bool json)
 		sum.shared += v[i].shared;
 		sum.private += v[i].private;
 	}
+	find_procs(n, &sum);
 	if (json) {
 		json_procs(&f, &e, v, n, &sum, unreadable);
 	} else {
@@ -1932,6 +2240,7 @@ library_main(const char *arg, bool json)
 		print_procs(v, n, &sum, unreadable);
 	}
 	free(v);
+	ipc_flush_check(stdout, "stdout");
 	return 0;
 }
 
@@ -1953,6 +2262,7 @@ seconds_arg(const char *opt, const char *s, double min)
 int
 libwatch_main(int argc, char **argv)
 {
+	static char outbuf[REPORT_BUF];	/* glibc sizes a buffer of its own as it likes */
 	static const struct option longopts[] = {
 		{ "build", required_argument, NULL, 'b' },
 		{ "dlopen", no_argument, NULL, 'D' },
@@ -1983,6 +2293,8 @@ libwatch_main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		ipc_usage("one LIBRARY at most");
+	if (argc - optind == 1 && argv[optind][0] == '\0')
+		ipc_usage("LIBRARY '': an empty name (dlopen(3) would take it for ipclab itself)");
 	if (argc - optind == 1 && experiment_opts)
 		ipc_usage("--build, --dlopen, --duration and --interval are for the experiment, "
 			  "not for LIBRARY");
@@ -1992,13 +2304,22 @@ libwatch_main(int argc, char **argv)
 		ipc_usage("--duration / --interval: more than %d readings", MAXTICK - 2);
 	if ((pagesz = sysconf(_SC_PAGESIZE)) <= 0)
 		err(1, "sysconf");
+	/* A reader gone away is EPIPE at the flush: the command ends quietly.
+	 * The whole report waits in one buffer, so that the write that fails
+	 * is the flush's, whose errno ipc_flush_check() can still tell. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		err(1, "signal");
+	if (setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf)) != 0)
+		err(1, "setvbuf");
 	if (argc - optind == 1)
 		return library_main(argv[optind], run.json);
 	if (ipc_sig_handle(SIGINT, on_signal, false) == -1 ||
-	    ipc_sig_handle(SIGTERM, on_signal, false) == -1 || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	    ipc_sig_handle(SIGTERM, on_signal, false) == -1)
 		err(1, "sigaction");
 	atexit(cleanup);
 	experiment(&run);
 	report_experiment(&run);
+	if (stop)
+		return 128 + stop;
 	return run.failed ? 1 : 0;
 }

@@ -223,15 +223,166 @@ comm_is() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
 	jq -e --argjson p "$!" '.processes[] | select(.pid == $p) | .rss > 0 and .shared > 0' "$TMP/out"
 }
 
-@test "Ctrl+C stops the watch, still reports what it saw, and leaves no role behind" {
-	lw_start -d 60 --json
+# lw_group ARGS: runs ipclab libwatch ARGS in the background as the leader of
+# its own process group, as a shell with job control does, so that a signal
+# can reach the whole group as Ctrl+C on a terminal does; sets IP.
+lw_group() {
+	setsid "$IPCLAB_BIN" libwatch "$@" >"$TMP/out" 2>"$TMP/err" &
+	IP=$!
+	BG+=("$IP")
+}
+
+# ended_within SECONDS: $IP ends within SECONDS; its status in ST.
+ended_within() {
+	wait_for "$1" dead "$IP"
+	ST=0
+	wait "$IP" || ST=$?
+}
+
+@test "Ctrl+C on the terminal stops the watch with 130, reports what it saw, and the roles live to their end" {
+	lw_group -d 60 -i 0.2 --json
+	wait_for 30 roles_ready
+	roles=$(pgrep -P "$IP")
+	kill -INT -- "-$IP"	# the whole group: ipclab and both roles
+	ended_within 5
+	[ "$ST" -eq 130 ]
+	# a role killed by the signal would be said here
+	run cat "$TMP/err"
+	[ "$output" = "" ]
+	[ "$(jq -s length "$TMP/out")" -eq 1 ]
+	[ "$(jq -r .interrupted "$TMP/out")" = true ]
+	[ "$(jq '.processes[0].values | length' "$TMP/out")" -ge 1 ]
+	[ "$(jq '.processes[0].values | length' "$TMP/out")" -eq "$(jq '.processes[1].values | length' "$TMP/out")" ]
+	[ "$(jq '.findings | map(select(.text | test("^Stopped early"))) | length' "$TMP/out")" -eq 1 ]
+	for p in $roles; do dead "$p"; done
+	[ -z "$(zombies_of "$IP")" ]
+}
+
+@test "SIGINT to ipclab alone ends it with 130 and the partial table" {
+	lw_start -d 60 -i 0.2
 	wait_for 30 roles_ready
 	roles=$(pgrep -P "$IP")
 	kill -INT "$IP"
-	wait "$IP"
-	jq -e '.interrupted == true and (.processes[0].values | length) >= 1' "$TMP/out"
+	ended_within 5
+	[ "$ST" -eq 130 ]
+	grep -q '^baz as each process sees it' "$TMP/out"
+	grep -q 'why: Stopped early: these are the readings taken before the signal' "$TMP/out"
 	for p in $roles; do dead "$p"; done
+}
+
+@test "a stopped role: the command gives it up in seconds, says so, exits 1 and leaves no role" {
+	lw_start -d 120 -i 0.2 --json
+	wait_for 30 roles_ready
+	bar=$(role_pid bar) foo=$(role_pid foo)
+	kill -STOP "$bar"
+	ended_within 30
+	[ "$ST" -eq 1 ]
+	grep -q "^ipclab libwatch: bar (pid $bar): no answer in 5 s: it is stopped" "$TMP/err"
+	[ "$(wc -l <"$TMP/err")" -eq 1 ]
+	[ "$(jq -s length "$TMP/out")" -eq 1 ]
+	[ "$(jq '.processes[1].values | length' "$TMP/out")" -ge 1 ]
+	dead "$bar"
+	dead "$foo"
 	[ -z "$(zombies_of "$IP")" ]
+}
+
+@test "Ctrl+C ends it within a second even while a role is stopped" {
+	lw_group -d 120 -i 0.2 --json
+	wait_for 30 roles_ready
+	bar=$(role_pid bar)
+	kill -STOP "$bar"
+	kill -INT -- "-$IP"
+	start=$(date +%s%N)
+	ended_within 10
+	(( ($(date +%s%N) - start) / 1000000 < 1500 ))
+	[ "$ST" -eq 130 ]
+	[ "$(jq -s length "$TMP/out")" -eq 1 ]
+	dead "$bar"
+}
+
+@test "a FIFO or a directory as LIBRARY: refused at once, naming its type, and left as it was" {
+	mkfifo "$TMP/fifo"
+	run timeout 20 "$IPCLAB_BIN" libwatch "$TMP/fifo"
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab libwatch: $TMP/fifo: open: not a regular file (it is a FIFO)" ]
+	[ -p "$TMP/fifo" ]
+	run timeout 20 "$IPCLAB_BIN" libwatch "$TMP"
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab libwatch: $TMP: open: not a regular file (it is a directory)" ]
+}
+
+@test "an empty LIBRARY is a usage error (dlopen would take it for ipclab itself)" {
+	run ipclab libwatch ''
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ipclab libwatch: LIBRARY '': an empty name (dlopen(3) would take it for ipclab itself)" ]
+	[ "${lines[1]}" = "Try 'ipclab libwatch --help' for more information." ]
+}
+
+# patch FILE OFFSET HEXBYTES: overwrites bytes of FILE in place.
+patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+
+@test "a truncated or corrupt ELF file says what is wrong with it, and where" {
+	size=$(stat -c %s "$LW_LIB")
+	head -c 100 "$LW_LIB" >"$TMP/a.so"
+	head -c 40 "$LW_LIB" >"$TMP/b.so"
+	head -c $((size - 10)) "$LW_LIB" >"$TMP/c.so"	# the section headers are last
+	printf 'hello\n' >"$TMP/d.so"
+	cp "$LW_LIB" "$TMP/e.so"; patch "$TMP/e.so" 4 01		# ELFCLASS32
+	cp "$LW_LIB" "$TMP/f.so"; patch "$TMP/f.so" 32 ffffffffffffff7f	# e_phoff far away
+	cp "$LW_LIB" "$TMP/g.so"; patch "$TMP/g.so" 40 00f0ffffffffffff	# e_shoff past the end
+	cp "$LW_LIB" "$TMP/h.so"; patch "$TMP/h.so" 54 0100		# e_phentsize 1
+	for f in a b c d e f g h; do cp "$TMP/$f.so" "$TMP/$f.orig"; done
+	run ipclab libwatch "$TMP/a.so"
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab libwatch: $TMP/a.so: truncated at byte 100" ]
+	run ipclab libwatch "$TMP/b.so"
+	[ "$output" = "ipclab libwatch: $TMP/b.so: truncated at byte 40" ]
+	run ipclab libwatch "$TMP/c.so"
+	[ "$output" = "ipclab libwatch: $TMP/c.so: truncated at byte $((size - 10))" ]
+	run ipclab libwatch "$TMP/d.so"
+	[ "$output" = "ipclab libwatch: $TMP/d.so: not an ELF file" ]
+	run ipclab libwatch "$TMP/e.so"
+	[ "$output" = "ipclab libwatch: $TMP/e.so: not a 64-bit ELF file" ]
+	run ipclab libwatch "$TMP/f.so"
+	[ "$output" = "ipclab libwatch: $TMP/f.so: truncated at byte $size" ]
+	run ipclab libwatch "$TMP/g.so"
+	[ "$output" = "ipclab libwatch: $TMP/g.so: truncated at byte $size" ]
+	run ipclab libwatch "$TMP/h.so"
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab libwatch: $TMP/h.so: corrupt: bad program header size" ]
+	for f in a b c d e f g h; do cmp "$TMP/$f.so" "$TMP/$f.orig"; done
+}
+
+@test "stdout on /dev/full: the report's loss is an error, exit 1 with one line" {
+	for args in "-d 0" "-d 0 --json" "libc.so.6" "--json libc.so.6"; do
+		run bash -c "\"\$IPCLAB_BIN\" libwatch $args >/dev/full"
+		[ "$status" -eq 1 ]
+		[ "$output" = "ipclab libwatch: stdout: write error: No space left on device" ]
+	done
+}
+
+@test "a reader that goes away ends the command quietly with 0" {
+	for args in "-d 0.3" "-d 0.3 --json" "libc.so.6"; do
+		run bash -c "\"\$IPCLAB_BIN\" libwatch $args 2>&1 | head -1 >/dev/null; echo \"\${PIPESTATUS[0]}\""
+		[ "$output" = 0 ]
+		run bash -c "\"\$IPCLAB_BIN\" libwatch $args 2>&1 | true; echo \"\${PIPESTATUS[0]}\""
+		[ "$output" = 0 ]
+	done
+}
+
+@test "a library that no process maps: an empty list and a zero total, nothing on stderr" {
+	cp "$LW_LIB" "$TMP/lonely.so"
+	run --separate-stderr ipclab libwatch "$TMP/lonely.so"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[[ $output == *"Processes that map it"* ]]
+	echo "$output" | grep -Eq '^ *total +0 +0 +0 +0 +0$'
+	[ "$(echo "$output" | sed -n '/^Processes that map it/,$p' | grep -Ec '^ *[0-9]+ ')" -eq 0 ]
+	run --separate-stderr ipclab libwatch --json "$TMP/lonely.so"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "$(echo "$output" | jq '.processes | length')" -eq 0 ]
+	[ "$(echo "$output" | jq '.total.maps')" -eq 0 ]
 }
 
 @test "bad arguments say what is wrong and exit 2; a missing library exits 1" {
