@@ -1303,11 +1303,10 @@ static void
 print_addresses(const struct lw_run *run)
 {
 	static const struct ipc_col cols[] = {
-		{ "ROLE", 0, 0, 0 }, { "PID", 0, SCOLS_FL_RIGHT, 0 }, { "BUILD", 0, 0, 0 },
-		{ "SYMBOL", 0, 0, 0 }, { "ADDRESS", 0, SCOLS_FL_RIGHT, 0 }, { "IN", 0, 0, 0 },
-		{ "MAPPING (/proc/PID/maps)", 0, 0, 0 },
+		{ "ROLE", 0, 0, 0 }, { "SYMBOL", 0, 0, 0 }, { "ADDRESS", 0, SCOLS_FL_RIGHT, 0 },
+		{ "IN", 0, 0, 0 }, { "MAPPING (/proc/PID/maps)", 0, 0, 0 },
 	};
-	struct libscols_table *t = new_table(cols, 7);
+	struct libscols_table *t = new_table(cols, 5);
 
 	for (int k = 0; k < 2; k++) {
 		const struct lw_role *r = &run->role[k];
@@ -1315,13 +1314,12 @@ print_addresses(const struct lw_run *run)
 		static const char *const sym[] = { "setbaz", "getbaz", "baz" };
 
 		for (int i = 0; i < 3; i++) {
-			char pid[16], a[32], m[400];
-			const char *cells[] = { r->name, pid, r->build, sym[i], a,
-				lies_in(run, r, addr[i]), map_str(maps_find(&r->maps, addr[i]), m, sizeof(m)) };
+			char a[32], m[400];
+			const char *cells[] = { r->name, sym[i], a, lies_in(run, r, addr[i]),
+				map_str(maps_find(&r->maps, addr[i]), m, sizeof(m)) };
 
-			snprintf(pid, sizeof(pid), "%d", (int)r->pid_shown);
 			snprintf(a, sizeof(a), "0x%" PRIx64, addr[i]);
-			put_row(t, cells, 7);
+			put_row(t, cells, 5);
 		}
 	}
 	ipc_heading(stdout, "Addresses of setbaz, getbaz and baz in each process");
@@ -1369,20 +1367,31 @@ print_segments(const char *path, const struct lw_elf *e)
 	print_table(t);
 }
 
+/* The call's cells: PROT as /proc/PID/maps writes it ("r-x"), FLAGS
+ * without their "MAP_" (the JSON has the full names). */
 static void
 call_cells(const struct lw_call *c, char cell[7][48])
 {
+	char fl[48], *w = cell[4];
+	const char *f = fl;
+
 	snprintf(cell[0], 48, "%s", ipc_syscall_name(c->nr));
 	snprintf(cell[1], 48, "0x%" PRIx64, c->addr);
 	snprintf(cell[2], 48, "%" PRIu64, c->len);
-	ipc_prot_str(c->prot, cell[3], 48);
-	if (c->nr == SYS_mmap) {
-		ipc_mapflags_str(c->flags, cell[4], 48);
-		snprintf(cell[5], 48, "%d", c->fd);
-		snprintf(cell[6], 48, "0x%" PRIx64, c->off);
-	} else {
-		cell[4][0] = cell[5][0] = cell[6][0] = '\0';
+	snprintf(cell[3], 48, "%c%c%c", c->prot & PROT_READ ? 'r' : '-',
+		 c->prot & PROT_WRITE ? 'w' : '-', c->prot & PROT_EXEC ? 'x' : '-');
+	cell[4][0] = cell[5][0] = cell[6][0] = '\0';
+	if (c->nr != SYS_mmap)
+		return;
+	ipc_mapflags_str(c->flags, fl, sizeof(fl));
+	while (*f && w < cell[4] + 47) {
+		if (strncmp(f, "MAP_", 4) == 0)
+			f += 4;
+		*w++ = *f ? *f++ : '\0';
 	}
+	*w = '\0';
+	snprintf(cell[5], 48, "%d", c->fd);
+	snprintf(cell[6], 48, "0x%" PRIx64, c->off);
 }
 
 /* The maps line that holds the call's address, and how many more lines its
@@ -1408,9 +1417,12 @@ print_calls(const struct lw_run *run)
 		{ "ROLE", 0, 0, 0 }, { "CALL", 0, 0, 0 }, { "ADDR", 0, SCOLS_FL_RIGHT, 0 },
 		{ "LENGTH", 0, SCOLS_FL_RIGHT, 0 }, { "PROT", 0, 0, 0 }, { "FLAGS", 0, 0, 0 },
 		{ "FD", 0, SCOLS_FL_RIGHT, 0 }, { "OFFSET", 0, SCOLS_FL_RIGHT, 0 },
-		{ "SEGMENT", 0, 0, 0 }, { "MAPS LINE NOW", 0, 0, 0 },
+		{ "SEGMENT", 0, 0, 0 },
 	};
-	struct libscols_table *t = new_table(cols, 10);
+	static const struct ipc_col mcols[] = {
+		{ "ROLE", 0, 0, 0 }, { "ADDR", 0, SCOLS_FL_RIGHT, 0 }, { "MAPS LINE", 0, 0, 0 },
+	};
+	struct libscols_table *t = new_table(cols, 9), *mt = new_table(mcols, 3);
 
 	for (int k = 0; k < 2; k++) {
 		const struct lw_role *r = &run->role[k];
@@ -1418,16 +1430,19 @@ print_calls(const struct lw_run *run)
 		for (size_t i = 0; i < r->tr.n; i++) {
 			const struct lw_call *c = &r->tr.call[i];
 			char cell[7][48], m[400];
-			const char *cells[10] = { r->name, cell[0], cell[1], cell[2], cell[3],
-				cell[4], cell[5], cell[6], c->what, m };
+			const char *cells[9] = { r->name, cell[0], cell[1], cell[2], cell[3],
+				cell[4], cell[5], cell[6], c->what }, *mc[3] = { r->name, cell[1], m };
 
 			call_cells(c, cell);
 			call_maps(r, c, m, sizeof(m));
-			put_row(t, cells, 10);
+			put_row(t, cells, 9);
+			put_row(mt, mc, 3);
 		}
 	}
 	ipc_heading(stdout, "The library's mmap and mprotect calls while it loaded (ptrace)");
 	print_table(t);
+	ipc_heading(stdout, "Where each call's range lies now (/proc/PID/maps)");
+	print_table(mt);
 	print_findings("mmaps");
 }
 
@@ -1508,23 +1523,24 @@ find_values(const struct lw_run *run)
 			stop ? "the signal" : "a role stopped answering");
 }
 
+/* The smaps table's cells: no file offset (the JSON has it), so that the
+ * table fits a 100-column terminal. */
 static void
 smaps_cells(const struct lw_map *m, char c[10][40])
 {
 	snprintf(c[0], 40, "%" PRIx64 "-%" PRIx64, m->lo, m->hi);
 	snprintf(c[1], 40, "%s", m->perms);
-	snprintf(c[2], 40, "0x%" PRIx64, m->off);
-	snprintf(c[3], 40, "%ld", m->rss);
-	snprintf(c[4], 40, "%ld", m->pss);
-	snprintf(c[5], 40, "%ld", m->shc);
-	snprintf(c[6], 40, "%ld", m->shd);
-	snprintf(c[7], 40, "%ld", m->pvc);
-	snprintf(c[8], 40, "%ld", m->pvd);
+	snprintf(c[2], 40, "%ld", m->rss);
+	snprintf(c[3], 40, "%ld", m->pss);
+	snprintf(c[4], 40, "%ld", m->shc);
+	snprintf(c[5], 40, "%ld", m->shd);
+	snprintf(c[6], 40, "%ld", m->pvc);
+	snprintf(c[7], 40, "%ld", m->pvd);
 }
 
 static const struct ipc_col smaps_cols[] = {
 	{ "ROLE", 0, 0, 0 }, { "MAPPING", 0, 0, 0 }, { "PERMS", 0, 0, 0 },
-	{ "OFFSET", 0, SCOLS_FL_RIGHT, 0 }, { "RSS", 0, SCOLS_FL_RIGHT, 0 },
+	{ "RSS", 0, SCOLS_FL_RIGHT, 0 },
 	{ "PSS", 0, SCOLS_FL_RIGHT, 0 }, { "SHARED_CLEAN", 0, SCOLS_FL_RIGHT, 0 },
 	{ "SHARED_DIRTY", 0, SCOLS_FL_RIGHT, 0 }, { "PRIVATE_CLEAN", 0, SCOLS_FL_RIGHT, 0 },
 	{ "PRIVATE_DIRTY", 0, SCOLS_FL_RIGHT, 0 },
@@ -1533,7 +1549,7 @@ static const struct ipc_col smaps_cols[] = {
 static void
 print_smaps(const struct lw_run *run)
 {
-	struct libscols_table *t = new_table(smaps_cols, 10);
+	struct libscols_table *t = new_table(smaps_cols, 9);
 
 	for (int k = 0; k < 2; k++) {
 		const struct lw_maps *ms = &run->role[k].smaps;
@@ -1541,10 +1557,10 @@ print_smaps(const struct lw_run *run)
 		for (size_t i = 0; i < ms->n; i++) {
 			char c[10][40];
 			const char *cells[] = { run->role[k].name, c[0], c[1], c[2], c[3], c[4],
-				c[5], c[6], c[7], c[8] };
+				c[5], c[6], c[7] };
 
 			smaps_cells(&ms->v[i], c);
-			put_row(t, cells, 10);
+			put_row(t, cells, 9);
 		}
 	}
 	ipc_heading(stdout, "What is shared: the library's mappings in /proc/PID/smaps (kB), "
@@ -1709,34 +1725,61 @@ draw_frames(const struct lw_run *run)
 	       share_mark(1, 1), share_mark(1, 2), share_mark(-1, -1));
 }
 
+/* What each page of the library holds: its sections, from the ELF section
+ * headers (a table of its own, so that the frames fit a terminal). */
+static void
+print_pages(const struct lw_run *run)
+{
+	static const struct ipc_col cols[] = {
+		{ "PAGE", 0, SCOLS_FL_RIGHT, 0 }, { "PERMS", 0, 0, 0 }, { "HOLDS", 0, 0, 0 },
+	};
+	struct libscols_table *t = new_table(cols, 3);
+
+	for (size_t i = 0; i < run->npage; i++) {
+		char pg[32], holds[200];
+		const char *cells[] = { pg, page_perms(&run->role[0], i),
+			page_holds(&run->elf, i, holds, sizeof(holds)) };
+
+		snprintf(pg, sizeof(pg), "%#zx", i * (size_t)pagesz);
+		put_row(t, cells, 3);
+	}
+	ipc_heading(stdout, "The library's pages in foo and what they hold (ELF section headers)");
+	print_table(t);
+}
+
+static const char *
+frame_shared(int64_t a, int64_t b)
+{
+	return a <= 0 || b <= 0 ? "?" : a == b ? "yes" : "no";
+}
+
 static void
 print_frames(const struct lw_run *run)
 {
 	static const struct ipc_col cols[] = {
-		{ "PAGE", 0, SCOLS_FL_RIGHT, 0 }, { "PERMS", 0, 0, 0 }, { "HOLDS", 0, 0, 0 },
+		{ "PAGE", 0, SCOLS_FL_RIGHT, 0 },
 		{ "FOO BEFORE", 0, SCOLS_FL_RIGHT, 0 }, { "BAR BEFORE", 0, SCOLS_FL_RIGHT, 0 },
 		{ "FOO AFTER", 0, SCOLS_FL_RIGHT, 0 }, { "BAR AFTER", 0, SCOLS_FL_RIGHT, 0 },
 		{ "SHARED", 0, 0, 0 },
 	};
-	struct libscols_table *t = new_table(cols, 8);
+	struct libscols_table *t = new_table(cols, 6);
 	const struct lw_role *a = &run->role[0], *b = &run->role[1];
 
+	print_pages(run);
 	for (size_t i = 0; i < run->npage; i++) {
-		char c[6][32], holds[200];
-		const char *cells[] = { c[0], page_perms(a, i), page_holds(&run->elf, i, holds,
-			sizeof(holds)), c[1], c[2], c[3], c[4], c[5] };
+		char c[5][32];
+		const char *cells[] = { c[0], c[1], c[2], c[3], c[4],
+			frame_shared(a->after[i], b->after[i]) };
 
 		snprintf(c[0], 32, "%#zx", i * (size_t)pagesz);
 		frame_str(a->before[i], c[1], 32);
 		frame_str(b->before[i], c[2], 32);
 		frame_str(a->after[i], c[3], 32);
 		frame_str(b->after[i], c[4], 32);
-		snprintf(c[5], 32, "%s", a->after[i] <= 0 || b->after[i] <= 0 ? "?" :
-			 a->after[i] == b->after[i] ? "yes" : "no");
-		put_row(t, cells, 8);
+		put_row(t, cells, 6);
 	}
-	ipc_heading(stdout, "Physical frames of the library's pages (/proc/PID/pagemap), "
-		    "before and after the first write of baz");
+	ipc_heading(stdout, "Physical frames of those pages (/proc/PID/pagemap), before and "
+		    "after the first write of baz");
 	print_table(t);
 	if (!run->hidden)
 		draw_frames(run);
@@ -1831,15 +1874,18 @@ json_segments(struct ipc_json *j, const struct lw_elf *e)
 	ipc_json_array(j, "segments");
 	for (size_t i = 0; i < e->nseg; i++) {
 		const struct lw_seg *s = &e->seg[i];
-		char fl[4];
+		char fl[4], c[7][32];
 
+		seg_cells(s, load_index(e, (int)i), c);
 		ipc_json_object(j, NULL);
+		ipc_json_str(j, "segment", c[0]);
 		ipc_json_str(j, "type", seg_type(s->type));
 		ipc_json_uint(j, "offset", s->off);
 		json_hex(j, "vaddr", s->vaddr);
 		ipc_json_uint(j, "filesz", s->filesz);
 		ipc_json_uint(j, "memsz", s->memsz);
 		ipc_json_str(j, "flags", seg_flags(s->flags, fl));
+		ipc_json_str(j, "holds", seg_kind(s));
 		ipc_json_uint(j, "align", s->align);
 		ipc_json_end(j);
 	}
@@ -1891,13 +1937,14 @@ json_mmaps(struct ipc_json *j, const struct lw_run *run)
 			ipc_json_str(j, "call", cell[0]);
 			json_hex(j, "addr", c->addr);
 			ipc_json_uint(j, "length", c->len);
-			ipc_json_str(j, "prot", cell[3]);
-			ipc_json_str(j, "flags", c->nr == SYS_mmap ? cell[4] : NULL);
+			ipc_json_str(j, "prot", ipc_prot_str(c->prot, cell[3], sizeof(cell[3])));
+			ipc_json_str(j, "flags", c->nr == SYS_mmap ?
+				     ipc_mapflags_str(c->flags, cell[4], sizeof(cell[4])) : NULL);
 			if (c->nr == SYS_mmap)
 				ipc_json_int(j, "fd", c->fd);
 			ipc_json_uint(j, "offset", c->off);
 			ipc_json_str(j, "segment", c->what[0] ? c->what : NULL);
-			ipc_json_str(j, "maps", call_maps(r, c, m, sizeof(m)));
+			ipc_json_str(j, "maps_line", call_maps(r, c, m, sizeof(m)));
 			ipc_json_end(j);
 		}
 	}
@@ -1943,6 +1990,10 @@ json_frames(struct ipc_json *j, const struct lw_run *run)
 		json_frame(j, "bar_before", run->role[1].before[i]);
 		json_frame(j, "foo_after", run->role[0].after[i]);
 		json_frame(j, "bar_after", run->role[1].after[i]);
+		if (run->role[0].after[i] > 0 && run->role[1].after[i] > 0)
+			ipc_json_bool(j, "shared", run->role[0].after[i] == run->role[1].after[i]);
+		else
+			ipc_json_str(j, "shared", NULL);
 		ipc_json_end(j);
 	}
 	ipc_json_end(j);
@@ -1991,6 +2042,15 @@ json_experiment(const struct lw_run *run)
 	json_finish(&j);
 }
 
+/* "libwatch: PATH", a long path shortened in its middle to fit 100 columns. */
+static void
+print_title(const char *path)
+{
+	char buf[PATH_MAX];
+
+	printf("libwatch: %s\n", ipc_shorten(path, 90, buf, sizeof(buf)));
+}
+
 static void
 report_experiment(const struct lw_run *run)
 {
@@ -2003,9 +2063,16 @@ report_experiment(const struct lw_run *run)
 		json_experiment(run);
 		return;
 	}
-	printf("libwatch: %s, loaded by foo (%s) and bar (%s)%s\n", run->lib.path,
-	       base_name(run->role[0].prog), base_name(run->role[1].prog),
-	       run->dlopen ? " with dlopen(3)" : "");
+	print_title(run->lib.path);
+	if (run->dlopen)
+		printf("loaded with dlopen(3) by foo (%s, pid %d) and bar (%s, pid %d)\n",
+		       base_name(run->role[0].prog), (int)run->role[0].pid_shown,
+		       base_name(run->role[1].prog), (int)run->role[1].pid_shown);
+	else
+		printf("loaded by foo (%s: %s, pid %d) and bar (%s: %s, pid %d)\n",
+		       base_name(run->role[0].prog), run->role[0].build,
+		       (int)run->role[0].pid_shown, base_name(run->role[1].prog),
+		       run->role[1].build, (int)run->role[1].pid_shown);
 	print_addresses(run);
 	print_segments(base_name(run->lib.path), &run->elf);
 	print_calls(run);
@@ -2235,7 +2302,7 @@ library_main(const char *arg, bool json)
 	if (json) {
 		json_procs(&f, &e, v, n, &sum, unreadable);
 	} else {
-		printf("libwatch: %s\n", f.path);
+		print_title(f.path);
 		print_segments(base_name(f.path), &e);
 		print_procs(v, n, &sum, unreadable);
 	}

@@ -440,3 +440,59 @@ patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" 
 	[ "$status" -eq 0 ]
 	[[ $output == *"Processes that map it"* ]]
 }
+
+# widest FILE: the display width of FILE's widest line, carriage returns aside.
+widest() { tr -d '\r' <"$1" | LC_ALL=C.UTF-8 wc -L; }
+
+@test "every line of every report fits a 100-column terminal, and a pipe" {
+	for args in "-d 0.2" "-d 0 --dlopen" "-d 0 -b pie" "libc.so.6"; do
+		ipclab libwatch $args >"$TMP/out"
+		[ "$(widest "$TMP/out")" -le 100 ]
+		[ "$(widest "$TMP/out")" -ge 60 ]
+	done
+	command -v script >/dev/null || skip "script(1) is needed for a terminal"
+	script -qec "stty cols 100 rows 50; \"$IPCLAB_BIN\" libwatch -d 0" "$TMP/typescript" >"$TMP/tty" </dev/null
+	grep -q 'Physical frames of those pages' "$TMP/tty"
+	[ "$(widest "$TMP/tty")" -le 100 ]
+}
+
+@test "--json: one document, segments keyed as the table's columns, findings as {section, text}" {
+	for args in "-d 0.3" "-d 0 --dlopen" "libc.so.6"; do
+		ipclab libwatch --json $args >"$TMP/out"
+		[ "$(jq -s length "$TMP/out")" -eq 1 ]
+		# SEGMENT OFFSET VADDR FILESZ MEMSZ FLAGS HOLDS
+		[ "$(jq -c '[.segments[] | has("segment", "offset", "vaddr", "filesz", "memsz", "flags", "holds")] | unique' "$TMP/out")" = '[true]' ]
+		[ "$(jq -r '.segments[] | select(.segment == "LOAD 1") | .holds' "$TMP/out")" = code ]
+		[ "$(jq -r '[.segments[].vaddr | type] | unique | join(",")' "$TMP/out")" = string ]
+		[ "$(jq -r '[.segments[].offset | type] | unique | join(",")' "$TMP/out")" = number ]
+		[ "$(jq '.findings | length' "$TMP/out")" -ge 1 ]
+		[ "$(jq -c '[.findings[] | keys] | unique' "$TMP/out")" = '[["section","text"]]' ]
+	done
+	ipclab libwatch --json libc.so.6 >"$TMP/out"
+	[ "$(jq -r '.findings[0].section' "$TMP/out")" = processes ]
+	[[ $(jq -r '.findings[0].text' "$TMP/out") == "PSS divides each shared page"* ]]
+}
+
+# why_lines FILE: the report's why: findings, one a line, unwrapped.
+why_lines() {
+	awk '/^  why: /{ if (w) print w; w = substr($0, 8); next }
+	     /^       [^ ]/ && w { sub(/^ +/, ""); w = w " " $0; next }
+	     { if (w) print w; w = "" } END { if (w) print w }' "$1"
+}
+
+@test "every finding of the table report is in the JSON, under the section it was printed in" {
+	ipclab libwatch -d 0.4 -i 0.2 >"$TMP/txt"
+	ipclab libwatch -d 0.4 -i 0.2 --json >"$TMP/json"
+	for sect in addresses mmaps; do
+		jq -r --arg s "$sect" '.findings[] | select(.section == $s) | .text' "$TMP/json" >"$TMP/want.$sect"
+		[ -s "$TMP/want.$sect" ]
+	done
+	why_lines "$TMP/txt" >"$TMP/why"
+	[ "$(wc -l <"$TMP/why")" -ge 6 ]
+	while read -r line; do
+		grep -qxF "$line" "$TMP/why" || return 1
+	done < <(cat "$TMP/want.addresses" "$TMP/want.mmaps")
+	# the addresses' findings print under that table, before the segments
+	sed -n '/^Addresses of/,/^Segments of/p' "$TMP/txt" >"$TMP/addr.txt"
+	why_lines "$TMP/addr.txt" | diff - "$TMP/want.addresses"
+}
