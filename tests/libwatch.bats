@@ -84,7 +84,7 @@ hex_add() { printf '%x' $(( 16#${1#0x} + 16#${2#0x} )); }
 	lw_start -d 2 --json
 	wait_for 30 roles_ready
 	wait "$IP"
-	jq -e . "$TMP/out" >/dev/null
+	[ "$(jq -s length "$TMP/out")" -eq 1 ]
 	for role in foo bar; do
 		pid=$(jq -r ".processes[] | select(.role == \"$role\") | .pid" "$TMP/out")
 		prog=$(jq -r ".processes[] | select(.role == \"$role\") | .program" "$TMP/out")
@@ -193,10 +193,13 @@ ipclab_calls() {
 	code=$(grep -m1 ' r-xp .*libipclab_foobar.so$' "$TMP/maps.$foo" | cut -d' ' -f3)
 	data=$(nmval "$LW_LIB" foobar_calls)	# the ordinary data page
 	fc=$(frame "$foo" "$(hex_add "$fb" "$code")"); bc=$(frame "$bar" "$(hex_add "$bb" "$code")")
-	[ "$fc" != 0 ] && [ "$fc" = "$bc" ]
+	[ "$fc" != 0 ]
+	[ "$fc" = "$bc" ]
 	wait_for 20 test "$(mem "$bar" "$(hex_add "$bb" "$(nmval "$LW_LIB" baz)")")" -ge 1
 	fd=$(frame "$foo" "$(hex_add "$fb" "$data")"); bd=$(frame "$bar" "$(hex_add "$bb" "$data")")
-	[ "$fd" != 0 ] && [ "$bd" != 0 ] && [ "$fd" != "$bd" ]
+	[ "$fd" != 0 ]
+	[ "$bd" != 0 ]
+	[ "$fd" != "$bd" ]
 	wait "$IP"
 	# and what ipclab read itself: the same code frame, baz's page shared
 	# until the first write and private after it
@@ -495,4 +498,94 @@ why_lines() {
 	# the addresses' findings print under that table, before the segments
 	sed -n '/^Addresses of/,/^Segments of/p' "$TMP/txt" >"$TMP/addr.txt"
 	why_lines "$TMP/addr.txt" | diff - "$TMP/want.addresses"
+}
+
+# smaps_sum PID PATTERN FIELD...: the sum of FIELDs (kB) over PID's mappings
+# whose path matches PATTERN, read from /proc/PID/smaps.
+smaps_sum() {
+	local pid=$1 pat=$2
+	shift 2
+	awk -v pat="$pat" -v fields="$*" '
+		BEGIN { n = split(fields, f, " "); for (i = 1; i <= n; i++) want[f[i] ":"] = 1 }
+		/^[0-9a-f]+-[0-9a-f]+ / { on = ($6 ~ pat); next }
+		on && ($1 in want) { s += $2 }
+		END { print s + 0 }' "/proc/$pid/smaps"
+}
+
+# usage_matches PID: ipclab's RSS, SHARED, PRIVATE and MAPS of libc in PID
+# are what the test sums from /proc/PID/smaps itself.
+usage_matches() {
+	local pid=$1 j
+	j=$("$IPCLAB_BIN" libwatch --json libc.so.6 | jq -c --argjson p "$pid" \
+		'.processes[] | select(.pid == $p) | [.maps, .rss, .shared, .private]')
+	[ "$j" = "[$(grep -c 'libc\.so\.6$' "/proc/$pid/maps"),$(smaps_sum "$pid" 'libc\\.so\\.6$' Rss),$(smaps_sum "$pid" 'libc\\.so\\.6$' Shared_Clean Shared_Dirty),$(smaps_sum "$pid" 'libc\\.so\\.6$' Private_Clean Private_Dirty)]" ]
+}
+
+@test "LIBRARY: a process's RSS, SHARED and PRIVATE are the sums of its /proc/PID/smaps" {
+	sleep 100 &
+	BG+=($!)
+	wait_for 10 comm_is "$!" sleep
+	[ "$(smaps_sum "$!" 'libc\\.so\\.6$' Shared_Clean Shared_Dirty)" -gt 0 ]
+	# other processes come and go on a shared machine: a few tries
+	wait_for 20 usage_matches "$!"
+	# and the total is the sum of the rows
+	ipclab libwatch --json libc.so.6 >"$TMP/out"
+	[ "$(jq '[.processes[].rss] | add' "$TMP/out")" -eq "$(jq .total.rss "$TMP/out")" ]
+	[ "$(jq '[.processes[].private] | add' "$TMP/out")" -eq "$(jq .total.private "$TMP/out")" ]
+}
+
+@test "the roles' smaps: each mapping's RSS and PRIVATE_DIRTY are what /proc/PID/smaps says" {
+	lw_start -d 60 -i 0.2 --json
+	wait_for 30 roles_ready
+	foo=$(role_pid foo) bar=$(role_pid bar)
+	# after the first write: bar's baz has risen
+	bb=$(base "$TMP/maps.$bar" libipclab_foobar.so)
+	wait_for 20 eval '(( $(mem "$bar" "$(hex_add "$bb" "$(nmval "$LW_LIB" baz)")") >= 2 ))'
+	for p in "$foo" "$bar"; do
+		awk '/^[0-9a-f]+-[0-9a-f]+ / { m = ($6 ~ /libipclab_foobar\.so$/) ? $1 : "" ; next }
+		     m != "" && $1 == "Rss:" { r[m] = $2 }
+		     m != "" && $1 == "Private_Dirty:" { print "0x" substr(m, 1, index(m, "-") - 1), r[m], $2 }' \
+		    "/proc/$p/smaps" >"$TMP/truth.$p"
+	done
+	kill -INT "$IP"
+	ended_within 10
+	[ "$ST" -eq 130 ]
+	for role in foo bar; do
+		p=$(jq -r --arg r "$role" '.processes[] | select(.role == $r) | .pid' "$TMP/out")
+		jq -r --arg r "$role" '.smaps[] | select(.role == $r) | "\(.start) \(.rss) \(.private_dirty)"' \
+		   "$TMP/out" | sed 's/^0x0*/0x/' >"$TMP/got.$p"
+		[ "$(wc -l <"$TMP/got.$p")" -eq 5 ]
+		sed 's/^0x0*/0x/' "$TMP/truth.$p" | diff - "$TMP/got.$p"
+		# the data segment is private: something in it is Private_Dirty
+		[ "$(awk '$3 > 0' "$TMP/got.$p" | wc -l)" -ge 1 ]
+	done
+}
+
+@test "as root: every page's frames after the first write are the ones the test reads from pagemap" {
+	[ "$(id -u)" -eq 0 ] || skip "physical frames in /proc/PID/pagemap need root"
+	lw_start -d 60 -i 0.2 --json
+	wait_for 30 roles_ready
+	foo=$(role_pid foo) bar=$(role_pid bar)
+	bb=$(base "$TMP/maps.$bar" libipclab_foobar.so)
+	wait_for 20 eval '(( $(mem "$bar" "$(hex_add "$bb" "$(nmval "$LW_LIB" baz)")") >= 2 ))'
+	fb=$(base "$TMP/maps.$foo" libipclab_foobar.so)
+	: >"$TMP/truth"
+	for pg in 0 4096 8192 12288 16384 20480 24576; do
+		a=$(frame "$foo" "$(hex_add "$fb" "$(printf %x "$pg")")")
+		b=$(frame "$bar" "$(hex_add "$bb" "$(printf %x "$pg")")")
+		s=null
+		if [ "$a" != 0 ] && [ "$b" != 0 ]; then
+			s=false
+			[ "$a" = "$b" ] && s=true
+		fi
+		echo "$pg $a $b $s" >>"$TMP/truth"
+	done
+	kill -INT "$IP"
+	ended_within 10
+	jq -r '.frames[] | "\(.page) \(.foo_after // "0x0") \(.bar_after // "0x0") \(.shared)"' "$TMP/out" |
+		sed 's/ 0x/ /g' >"$TMP/got"
+	diff "$TMP/truth" "$TMP/got"
+	# the code is shared, baz's page is not after the write
+	grep -q '^4096 [0-9a-f]* [0-9a-f]* true$' "$TMP/got"
+	grep -q '^20480 [0-9a-f]* [0-9a-f]* false$' "$TMP/got"
 }
