@@ -445,23 +445,18 @@ smaps_field(struct lw_map *m, const char *line)
 	}
 }
 
-/* Reads /proc/PID/maps, or /proc/PID/smaps with the sizes when smaps is
- * true; keeps only the mappings of F when F is not NULL. */
+/* Parses a /proc/PID/maps or smaps text from FP (the sizes of smaps go to
+ * the mapping they follow); keeps only the mappings of F when F is not NULL.
+ * Returns 0, or -1 with errno set (ENOMEM); never exits, whatever the text. */
 static int
-maps_read(pid_t pid, bool smaps, const struct lw_file *f, struct lw_maps *out)
+maps_parse(FILE *fp, const struct lw_file *f, struct lw_maps *out)
 {
-	char path[64], *line = NULL;
+	char *line = NULL;
 	size_t cap = 0, alloc = 0;
 	struct lw_map m, *cur = NULL;
-	FILE *fp;
 
 	out->v = NULL;
 	out->n = 0;
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, smaps ? "smaps" : "maps");
-	if ((fp = fopen(path, "re")) == NULL) {
-		ipc_failed_call = "open";
-		return -1;
-	}
 	while (getline(&line, &cap, fp) != -1) {
 		if (map_parse(line, &m) == -1) {
 			if (cur)
@@ -474,16 +469,42 @@ maps_read(pid_t pid, bool smaps, const struct lw_file *f, struct lw_maps *out)
 		if (out->n == alloc) {
 			struct lw_map *v = reallocarray(out->v, alloc = alloc * 2 + 16, sizeof(*v));
 
-			if (v == NULL)
-				err(1, "malloc");
+			if (v == NULL) {
+				free(line);
+				free(out->v);
+				out->v = NULL;
+				out->n = 0;
+				lw_failed("malloc", ENOMEM, NULL);
+				return -1;
+			}
 			out->v = v;
 		}
 		out->v[out->n] = m;
 		cur = &out->v[out->n++];
 	}
 	free(line);
-	fclose(fp);
 	return 0;
+}
+
+/* Reads /proc/PID/maps, or /proc/PID/smaps with the sizes when smaps is
+ * true; keeps only the mappings of F when F is not NULL. */
+static int
+maps_read(pid_t pid, bool smaps, const struct lw_file *f, struct lw_maps *out)
+{
+	char path[64];
+	FILE *fp;
+	int r;
+
+	out->v = NULL;
+	out->n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, smaps ? "smaps" : "maps");
+	if ((fp = fopen(path, "re")) == NULL) {
+		lw_failed("open", errno, NULL);
+		return -1;
+	}
+	r = maps_parse(fp, f, out);
+	fclose(fp);
+	return r;
 }
 
 static const struct lw_map *

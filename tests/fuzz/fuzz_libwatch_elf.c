@@ -1,0 +1,39 @@
+// fuzz-sources: cmd/libwatch.c
+/* libwatch's ELF reader on arbitrary bytes: elf_decode() must say what is
+ * wrong (not an ELF file, truncated at byte N, corrupt) and never read
+ * outside the bytes it was given. */
+#include "../../cmd/libwatch.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	/* a copy of exactly N bytes, so that ASan sees any read past them */
+	uint8_t *copy = malloc(n ? n : 1);
+	struct lw_bytes b = { .n = n };
+	struct lw_elf e;
+	char holds[200];
+
+	if (copy == NULL)
+		return 0;
+	memcpy(copy, d, n);
+	b.d = copy;
+	pagesz = 4096;
+	if (elf_decode(&b, &e) == -1) {
+		if (b.why[0] == '\0')
+			abort();	/* a failure must say why */
+	} else {
+		if (e.nseg > MAXSEG || e.nsect > MAXSECT)
+			abort();
+		for (size_t i = 0; i < 8; i++)
+			page_holds(&e, i, holds, sizeof(holds));
+		for (size_t i = 0; i < e.nseg; i++) {
+			char c[7][32];
+
+			seg_cells(&e.seg[i], load_index(&e, (int)i), c);
+		}
+	}
+	free(copy);
+	return 0;
+}
