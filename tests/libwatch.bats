@@ -12,11 +12,16 @@ setup() {
 	BG=()
 }
 
+# Ends what a test started, even when it failed: a hung ipclab or a stopped
+# role is killed rather than waited for.
 teardown() {
-	local p
+	local p c kids
 	for p in "${BG[@]}"; do
+		kids=$(pgrep -P "$p" 2>/dev/null || true)
 		kill "$p" 2>/dev/null || true
+		wait_for 5 dead "$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
+		for c in $kids; do kill -KILL "$c" 2>/dev/null || true; done
 	done
 	rm -rf "$TMP"
 }
