@@ -1,9 +1,9 @@
 // COMMAND(libwatch, "how a shared library is mapped, and what two processes share")
 /*
  * ipclab libwatch [options]
- * ipclab libwatch [-j] LIBRARY
+ * ipclab libwatch [-J] LIBRARY
  *
- * Seed 002, step 4: programs foo and bar both use a shared library with a
+ * The shared-library exercise: programs foo and bar both use a shared library with a
  * global baz and functions setbaz() and getbaz().  foo sets baz to 17 and
  * keeps reading it; bar sets it to 1 and keeps incrementing it.  Where do
  * the three live, which mmap calls brought the library in, and what do the
@@ -15,7 +15,7 @@
  *      --dlopen          the roles load the library with dlopen/dlsym
  *  -d, --duration SECS   how long to watch the values (default 3s)
  *  -i, --interval SECS   between two readings (default 0.5s)
- *  -j, --json            one JSON document on stdout
+ *  -J, --json            one JSON document on stdout (-j as well)
  *
  * The experiment: the roles are small programs beside the demo library
  * libipclab_foobar.so (lib/libwatch/, where baz sits alone on its own page).
@@ -79,13 +79,13 @@
 static const struct ipc_help help = {
 	.name = "libwatch",
 	.synopsis = "[options]\n[--json] LIBRARY",
-	.summary = "Show how a shared library is mapped into two processes and what they "
+	.summary = "Show how a shared library is mapped into two processes and what they\n"
 		   "really share; with LIBRARY, which processes map it and how much.",
 	.options = " -b, --build MODE    mixed (default), pie or pic: how the roles are linked\n"
 		   "     --dlopen        the roles load the library with dlopen/dlsym\n"
 		   " -d, --duration SECS how long to watch the values (default 3s)\n"
 		   " -i, --interval SECS time between two readings (default 0.5s)\n"
-		   " -j, --json          print one JSON document\n",
+		   " -J, --json          print one JSON document (-j is the same)\n",
 };
 
 /* ---- the library file: identity and ELF headers ---- */
@@ -2347,36 +2347,36 @@ seconds_arg(const char *opt, const char *s, double min)
 	return d;
 }
 
-int
-libwatch_main(int argc, char **argv)
+/* Parses the command line into RUN; returns LIBRARY, or NULL for the
+ * experiment. */
+static const char *
+parse_args(int argc, char **argv, struct lw_run *run)
 {
-	static char outbuf[REPORT_BUF];	/* glibc sizes a buffer of its own as it likes */
 	static const struct option longopts[] = {
 		{ "build", required_argument, NULL, 'b' },
 		{ "dlopen", no_argument, NULL, 'D' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
 		IPC_COMMON_LONGOPTS, { NULL, 0, NULL, 0 }
 	};
-	static struct lw_run run = { .duration = 3, .interval = 0.5, .build = "mixed" };
 	bool experiment_opts = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "b:d:i:jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:d:i:jJhV", longopts, NULL)) != -1) {
 		if (ipc_common_option(c, &help))
 			continue;
-		experiment_opts |= c != 'j';
+		experiment_opts |= c != 'j' && c != 'J';
 		switch (c) {
 		case 'b':
 			if (strcmp(optarg, "mixed") && strcmp(optarg, "pie") && strcmp(optarg, "pic"))
 				ipc_usage("--build '%s': not mixed, pie or pic", optarg);
-			run.build = optarg;
+			run->build = optarg;
 			break;
-		case 'D': run.dlopen = true; break;
-		case 'd': run.duration = seconds_arg("--duration", optarg, 0); break;
-		case 'i': run.interval = seconds_arg("--interval", optarg, 0.01); break;
-		case 'j': run.json = true; break;
+		case 'D': run->dlopen = true; break;
+		case 'd': run->duration = seconds_arg("--duration", optarg, 0); break;
+		case 'i': run->interval = seconds_arg("--interval", optarg, 0.01); break;
+		case 'j': case 'J': run->json = true; break;
 		}
 	}
 	if (argc - optind > 1)
@@ -2386,10 +2386,20 @@ libwatch_main(int argc, char **argv)
 	if (argc - optind == 1 && experiment_opts)
 		ipc_usage("--build, --dlopen, --duration and --interval are for the experiment, "
 			  "not for LIBRARY");
-	if (run.dlopen && strcmp(run.build, "mixed") != 0)
+	if (run->dlopen && strcmp(run->build, "mixed") != 0)
 		ipc_usage("--build is for linked roles, not for --dlopen");
-	if (run.duration / run.interval >= MAXTICK - 1)
+	if (run->duration / run->interval >= MAXTICK - 1)
 		ipc_usage("--duration / --interval: more than %d readings", MAXTICK - 2);
+	return argc - optind == 1 ? argv[optind] : NULL;
+}
+
+int
+libwatch_main(int argc, char **argv)
+{
+	static char outbuf[REPORT_BUF];	/* glibc sizes a buffer of its own as it likes */
+	static struct lw_run run = { .duration = 3, .interval = 0.5, .build = "mixed" };
+	const char *library = parse_args(argc, argv, &run);
+
 	if ((pagesz = sysconf(_SC_PAGESIZE)) <= 0)
 		err(1, "sysconf");
 	/* A reader gone away is EPIPE at the flush: the command ends quietly.
@@ -2399,8 +2409,8 @@ libwatch_main(int argc, char **argv)
 		err(1, "signal");
 	if (setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf)) != 0)
 		err(1, "setvbuf");
-	if (argc - optind == 1)
-		return library_main(argv[optind], run.json);
+	if (library)
+		return library_main(library, run.json);
 	if (ipc_sig_handle(SIGINT, on_signal, false) == -1 ||
 	    ipc_sig_handle(SIGTERM, on_signal, false) == -1)
 		err(1, "sigaction");
