@@ -428,25 +428,49 @@ patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" 
 	[[ $output == *"ipclab libwatch [--json] LIBRARY"* && $output == *"--dlopen"* ]]
 }
 
-@test "the examples of ipclab-libwatch(1) run and show what the page says" {
-	run ipclab libwatch -d 1
-	[ "$status" -eq 0 ]
-	[[ $output == *"Addresses of setbaz, getbaz and baz"* && $output == *"why: foo is an ordinary PIE"* ]]
-	[ "$(echo "$output" | sed -n '/^baz as each process sees it/,/^$/p' | grep -c '^ *[0-9.]*s  *17 ')" -ge 3 ]
-	run bash -c "\"$IPCLAB_BIN\" libwatch -d 0 --json | jq -c '.processes[] | [.role, .baz_in]'"
-	[ "$output" = '["foo","executable"]'$'\n''["bar","library"]' ]
-	run bash -c "\"$IPCLAB_BIN\" libwatch -d 0 --json | jq -r '.mmaps[] | select(.role == \"foo\") | .flags'"
-	[ "${lines[0]}" = "MAP_PRIVATE|MAP_DENYWRITE" ]
-	[ "${lines[1]}" = "MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE" ]
-	run bash -c "strace -e trace=openat,mmap,mprotect \$(\"$IPCLAB_BIN\" libwatch -d 0 --json | jq -r '.processes[0].program') 3 4 3>/dev/null 4</dev/null"
-	[ "$status" -eq 0 ]
-	[[ $output == *'libipclab_foobar.so", O_RDONLY|O_CLOEXEC) = '* ]]
-	run ipclab libwatch --dlopen -d 0
-	[ "$status" -eq 0 ]
-	[[ $output == *"with dlopen(3)"* && $output == *"found baz with dlsym(3)"* ]]
-	run ipclab libwatch libc.so.6
-	[ "$status" -eq 0 ]
-	[[ $output == *"Processes that map it"* ]]
+# man_examples: the EXAMPLES of ipclab-libwatch(1), one command a line, as a
+# shell would read them off the page.
+man_examples() {
+	sed -n '/^\.Sh EXAMPLES/,/^\.Sh /s/^\.Dl \$ //p' "$IPCLAB_SRC/man/ipclab-libwatch.1" |
+		sed 's/\\(dq/"/g; s/\\e/\\/g'
+}
+
+# example_shows N: what example N of the page must show, in $output.
+example_shows() {
+	case $1 in
+	0)	[[ $output == *"Addresses of setbaz, getbaz and baz"* ]]
+		[[ $output == *"why: foo is an ordinary PIE"* ]]
+		[ "$(echo "$output" | sed -n '/^baz as each process sees it/,/^$/p' | grep -c '^ *[0-9.]*s  *17 ')" -ge 3 ] ;;
+	1)	[ "$output" = '["foo","executable"]'$'\n''["bar","library"]' ] ;;
+	2)	[ "${lines[0]}" = "MAP_PRIVATE|MAP_DENYWRITE" ]
+		[ "${lines[1]}" = "MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE" ] ;;
+	3)	[[ $output == *'libipclab_foobar.so", O_RDONLY|O_CLOEXEC) = '* ]] ;;
+	4)	[[ $output == *"loaded with dlopen(3)"* ]]
+		[[ $output == *"found baz with dlsym(3)"* ]] ;;
+	5)	[[ $output == *"Processes that map it"* ]]
+		echo "$output" | grep -Eq '^ *total +[0-9]+ ' ;;
+	6)	[[ ${lines[0]} == "addresses: foo is an ordinary PIE"* ]]
+		[ "$(echo "$output" | grep -c '^mmaps: ')" -ge 2 ] ;;
+	*)	echo "example $1 has no check" >&2; return 1 ;;
+	esac
+}
+
+@test "every example of ipclab-libwatch(1) runs, exits 0 and shows what the page says" {
+	mapfile -t ex < <(man_examples)
+	[ "${#ex[@]}" -eq 7 ]
+	for i in "${!ex[@]}"; do
+		run bash -c 'set -o pipefail; ipclab() { "$IPCLAB_BIN" "$@"; }; '"${ex[$i]}"
+		echo "example $i: ${ex[$i]} -> $status" >&2
+		[ "$status" -eq 0 ]
+		example_shows "$i"
+	done
+}
+
+@test "ipclab-libwatch(1) is clean under mandoc -Tlint -Wall, a missing ipclab(1) aside" {
+	command -v mandoc >/dev/null || skip "mandoc is not installed"
+	run mandoc -Tlint -Wall "$IPCLAB_SRC/man/ipclab-libwatch.1"
+	echo "$output" | grep -v -e 'outdated mandoc.db' -e 'referenced manual not found: Xr ipclab 1$' >"$TMP/lint" || true
+	[ ! -s "$TMP/lint" ] || { cat "$TMP/lint"; return 1; }
 }
 
 # widest FILE: the display width of FILE's widest line, carriage returns aside.
