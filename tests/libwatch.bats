@@ -426,6 +426,16 @@ patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" 
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} == Usage: ]]
 	[[ $output == *"ipclab libwatch [--json] LIBRARY"* && $output == *"--dlopen"* ]]
+	[[ $output == *"-J, --json"* ]]
+	[ "$(echo "$output" | wc -L)" -le 80 ]
+}
+
+@test "-J, -j and --json print the same document" {
+	for opt in -J -j --json; do
+		run --separate-stderr ipclab libwatch "$opt" libc.so.6
+		[ "$status" -eq 0 ]
+		[ "$(echo "$output" | jq -r .library)" = "$(readlink -f "$(ldd "$IPCLAB_BIN" | awk '$1 == "libc.so.6" { print $3 }')")" ]
+	done
 }
 
 # man_examples: the EXAMPLES of ipclab-libwatch(1), one command a line, as a
