@@ -1,7 +1,16 @@
 // fuzz-sources: cmd/libwatch.c
 /* libwatch's ELF reader on arbitrary bytes: elf_decode() must say what is
  * wrong (not an ELF file, truncated at byte N, corrupt) and never read
- * outside the bytes it was given. */
+ * outside the bytes it was given.
+ *
+ * By hand, for 30 s or longer (-max_total_time=3600), new inputs in /tmp:
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+ *     $(pkg-config --cflags smartcols libbsd-overlay) -Iinclude -Ibuild/gen \
+ *     tests/fuzz/fuzz_libwatch_elf.c src/core/[a-z]*.c -lbsd -lsmartcols -lm -lrt \
+ *     -o /tmp/fuzz_libwatch_elf
+ *   mkdir -p /tmp/corpus && /tmp/fuzz_libwatch_elf -max_len=65536 -max_total_time=30 \
+ *     /tmp/corpus tests/fuzz/corpus/libwatch_elf
+ * A crash it finds is kept in tests/fuzz/corpus/libwatch_elf/ as a regression input. */
 #include "../../cmd/libwatch.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);

@@ -1,6 +1,15 @@
 // fuzz-sources: cmd/libwatch.c
 /* libwatch's /proc/PID/maps and smaps parser on arbitrary text: maps_parse()
- * reads it from a FILE (fmemopen) and must never exit or overrun. */
+ * reads it from a FILE (fmemopen) and must never exit or overrun.
+ *
+ * By hand, for 30 s or longer (-max_total_time=3600), new inputs in /tmp:
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+ *     $(pkg-config --cflags smartcols libbsd-overlay) -Iinclude -Ibuild/gen \
+ *     tests/fuzz/fuzz_libwatch_maps.c src/core/[a-z]*.c -lbsd -lsmartcols -lm -lrt \
+ *     -o /tmp/fuzz_libwatch_maps
+ *   mkdir -p /tmp/corpus && /tmp/fuzz_libwatch_maps -max_total_time=30 \
+ *     /tmp/corpus tests/fuzz/corpus/libwatch_maps
+ * A crash it finds is kept in tests/fuzz/corpus/libwatch_maps/ as a regression input. */
 #include "../../cmd/libwatch.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
