@@ -284,10 +284,12 @@ elf_sections(struct lw_bytes *b, const Elf64_Ehdr *eh, struct lw_elf *e)
 
 		if (elf_section(b, eh, i, &sh) == -1)
 			return -1;
-		if (sh.sh_type == SHT_DYNSYM && !dynsym && (dynsym = true) &&
-		    sh.sh_link < eh->e_shnum && (elf_section(b, eh, sh.sh_link, &link) == -1 ||
-		     elf_symbol(b, &sh, &link, "baz", &e->baz) == -1))
-			return -1;
+		if (sh.sh_type == SHT_DYNSYM && !dynsym && sh.sh_link < eh->e_shnum) {
+			dynsym = true;	/* one is all a library has: never scan more */
+			if (elf_section(b, eh, sh.sh_link, &link) == -1 ||
+			    elf_symbol(b, &sh, &link, "baz", &e->baz) == -1)
+				return -1;
+		}
 		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_size == 0 || e->nsect == MAXSECT)
 			continue;
 		if (elf_string(b, &names, sh.sh_name, s->name, sizeof(s->name)) == -1)
