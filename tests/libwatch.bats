@@ -274,8 +274,30 @@ ended_within() {
 	ended_within 5
 	[ "$ST" -eq 130 ]
 	grep -q '^baz as each process sees it' "$TMP/out"
-	grep -q 'why: Stopped early: these are the readings taken before the signal' "$TMP/out"
+	why_lines "$TMP/out" | grep -qx 'Stopped early: these are the readings taken before the signal.'
 	for p in $roles; do dead "$p"; done
+}
+
+@test "SIGTERM ends it like SIGINT, with 128 + 15 and the partial report" {
+	lw_start -d 60 -i 0.2
+	wait_for 30 roles_ready
+	roles=$(pgrep -P "$IP")
+	kill -TERM "$IP"
+	ended_within 5
+	[ "$ST" -eq 143 ]
+	why_lines "$TMP/out" | grep -qx 'Stopped early: these are the readings taken before the signal.'
+	for p in $roles; do dead "$p"; done
+}
+
+@test "a stopped role in the table report: the readings before it, and why they end there" {
+	lw_start -d 120 -i 0.2
+	wait_for 30 roles_ready
+	kill -STOP "$(role_pid foo)"
+	ended_within 30
+	[ "$ST" -eq 1 ]
+	grep -q '^baz as each process sees it' "$TMP/out"
+	why_lines "$TMP/out" | grep -qx 'Stopped early: these are the readings taken before a role stopped answering.'
+	grep -q "^ipclab libwatch: foo (pid [0-9]*): no answer in 5 s: it is stopped" "$TMP/err"
 }
 
 @test "a stopped role: the command gives it up in seconds, says so, exits 1 and leaves no role" {
@@ -449,6 +471,7 @@ man_examples() {
 example_shows() {
 	case $1 in
 	0)	[[ $output == *"Addresses of setbaz, getbaz and baz"* ]]
+		[[ $output != *"Stopped early"* ]]
 		[[ $output == *"why: foo is an ordinary PIE"* ]]
 		[ "$(echo "$output" | sed -n '/^baz as each process sees it/,/^$/p' | grep -c '^ *[0-9.]*s  *17 ')" -ge 3 ] ;;
 	1)	[ "$output" = '["foo","executable"]'$'\n''["bar","library"]' ] ;;
