@@ -1,11 +1,13 @@
 /* The command-line conventions every command shares. */
 #include <err.h>
+#include <poll.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "ipclab/cli.h"
@@ -176,19 +178,47 @@ ipc_failx(int status, const char *object, const char *fmt, ...)
 	exit(status);
 }
 
-/* Flushes FP; 0 when every byte written to it arrived, else -1 with errno. */
+/* The reason of a write failure whose errno stdio did not keep: a pipe or
+ * socket whose reader is gone reports POLLERR on its write end (EPIPE); any
+ * other is unknown (0). */
+static int
+lost_errno(FILE *fp)
+{
+	struct pollfd p = { .fd = fileno(fp), .events = POLLOUT };
+	struct stat st;
+
+	if (p.fd < 0 || fstat(p.fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return 0;
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+		return EPIPE;
+	return 0;
+}
+
+/* Flushes FP; 0 when every byte written to it arrived, else -1 with errno
+ * (0 when an earlier write failed and its reason is not known). */
 static int
 flush_stream(FILE *fp)
 {
 	bool before = ferror(fp) != 0;
 
 	errno = 0;
-	if (fflush(fp) != 0 || before || ferror(fp)) {
-		if (errno == 0)
-			errno = EIO;	/* the earlier failure's errno is gone */
+	if (fflush(fp) != 0)
+		return -1;
+	if (before || ferror(fp)) {
+		errno = lost_errno(fp);
 		return -1;
 	}
 	return 0;
+}
+
+/* "write error" and its reason, when it is known. */
+static void
+write_error(const char *what)
+{
+	if (errno)
+		fprintf(stderr, "%s: %s: write error: %s\n", progname, what, strerror(errno));
+	else
+		fprintf(stderr, "%s: %s: write error\n", progname, what);
 }
 
 int
@@ -201,7 +231,7 @@ ipc_flush_check(FILE *fp, const char *what)
 	clearerr(fp);
 	if (errno == EPIPE)
 		exit(0);	/* the reader has what it wanted */
-	fprintf(stderr, "%s: %s: write error: %s\n", progname, what, strerror(errno));
+	write_error(what);
 	exit(1);
 }
 
@@ -209,7 +239,7 @@ void
 ipc_close_stdout(void)
 {
 	if (flush_stream(stdout) != 0 && errno != EPIPE) {
-		fprintf(stderr, "%s: stdout: write error: %s\n", progname, strerror(errno));
+		write_error("stdout");
 		_exit(1);
 	}
 	if (flush_stream(stderr) != 0 && errno != EPIPE)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -261,6 +262,82 @@ other_options_are_left_to_the_command(void **state)
 	assert_string_equal(r.err, "");
 }
 
+/* Writes N bytes to stdout, then checks it as a command does at the end;
+ * with N odd, a flush in between takes the failure (and its errno) first. */
+static void
+write_then_check(size_t n)
+{
+	static char chunk[4096];
+
+	memset(chunk, 'x', sizeof(chunk));
+	for (size_t done = 0; done < n; done += sizeof(chunk))
+		fwrite(chunk, 1, sizeof(chunk), stdout);
+	if (n % 2)
+		(void)fflush(stdout);
+	ipc_flush_check(stdout, "stdout");
+	_exit(0);
+}
+
+/* stdout replaced by TARGET (a path, or NULL for a pipe whose reader has
+ * left), then N bytes written: how the child ended and what it said. */
+static void
+run_writer(struct run *r, const char *target, size_t n)
+{
+	int err = scratch(), fds[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = target ? open(target, O_WRONLY) : fds[1];
+
+		signal(SIGPIPE, SIG_IGN);
+		if (fd < 0 || dup2(fd, 1) == -1 || dup2(err, 2) == -1)
+			_exit(98);
+		close(fds[0]);
+		ipc_setcmd("race");
+		write_then_check(n);
+	}
+	close(fds[0]);		/* the reader leaves before anything is read */
+	close(fds[1]);
+	assert_int_equal(waitpid(pid, &r->status, 0), pid);
+	r->out[0] = '\0';
+	slurp(err, r->err, sizeof(r->err));
+}
+
+static void
+flush_check_names_the_reason_it_knows(void **state)
+{
+	struct run r;
+
+	(void)state;
+	/* the failure happens in the final flush: its errno is the reason */
+	run_writer(&r, "/dev/full", 100);
+	assert_exited(&r, 1);
+	assert_string_equal(r.err, "ipclab race: stdout: write error: No space left on device\n");
+	/* an earlier write failed and stdio dropped its errno: no made-up reason */
+	run_writer(&r, "/dev/full", 100001);
+	assert_exited(&r, 1);
+	assert_string_equal(r.err, "ipclab race: stdout: write error\n");
+}
+
+static void
+flush_check_is_quiet_when_the_reader_left(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_writer(&r, NULL, 100);
+	assert_exited(&r, 0);
+	assert_string_equal(r.err, "");
+	/* EPIPE in the middle of the output, long before the final flush */
+	run_writer(&r, NULL, 100001);
+	assert_exited(&r, 0);
+	assert_string_equal(r.err, "");
+}
+
 int
 main(void)
 {
@@ -275,6 +352,8 @@ main(void)
 		cmocka_unit_test(option_h_prints_help_and_exits_0),
 		cmocka_unit_test(option_v_prints_version_and_exits_0),
 		cmocka_unit_test(other_options_are_left_to_the_command),
+		cmocka_unit_test(flush_check_names_the_reason_it_knows),
+		cmocka_unit_test(flush_check_is_quiet_when_the_reader_left),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
