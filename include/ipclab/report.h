@@ -39,8 +39,11 @@ enum ipc_type {
 
 /* One column: HEADER for a person, KEY in JSON, TYPE of every cell, FMT
  * (may be NULL) for IPC_REAL cells, WHINT and FLAGS as libsmartcols takes them
- * (SCOLS_FL_RIGHT is added for numbers).  The report keeps a pointer to the
- * array: a command's static table of columns. */
+ * (SCOLS_FL_RIGHT is added for numbers and addresses unless FLAGS holds
+ * IPC_LEFT; SCOLS_FL_HIDDEN makes a column JSON only).  The report keeps a
+ * pointer to the array: a command's static table of columns. */
+#define IPC_LEFT (1 << 30)	/* in ipc_rcol.flags: a number or address kept left */
+
 struct ipc_rcol {
 	const char *header;
 	const char *key;
@@ -74,6 +77,9 @@ int ipc_put_share(struct ipc_section *s, const char *key, const char *label, dou
 int ipc_put_bool(struct ipc_section *s, const char *key, const char *label, bool v);
 /* A line for a person only, such as a sentence of context: no JSON member. */
 int ipc_put_note(struct ipc_section *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The same, printed under the section's table (before its findings). */
+int ipc_put_footnote(struct ipc_section *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Gives the section its table, keyed TABLE_KEY in JSON.  0 or -1. */

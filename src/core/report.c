@@ -24,10 +24,12 @@ struct val {
 	char *shown;	/* also the value of an IPC_STR */
 };
 
-/* A scalar (key set) or a note (key NULL), in the order they were put. */
+/* A scalar (key set) or a note (key NULL), in the order they were put;
+ * a footnote is a note printed under the table. */
 struct item {
 	char *key, *label;
 	struct val v;
+	bool under;
 };
 
 struct ipc_section {
@@ -228,24 +230,44 @@ ipc_put_bool(struct ipc_section *s, const char *key, const char *label, bool v)
 	return put_number(s, key, label, IPC_BOOL, v, NULL);
 }
 
-int
-ipc_put_note(struct ipc_section *s, const char *fmt, ...)
+static int
+put_note(struct ipc_section *s, bool under, const char *fmt, va_list ap)
 {
 	struct item *it = new_item(s, NULL, NULL);
-	va_list ap;
-	int n;
 
 	if (it == NULL)
 		return -1;
 	it->v.type = IPC_STR;
-	va_start(ap, fmt);
-	n = vasprintf(&it->v.shown, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
+	it->under = under;
+	if (vasprintf(&it->v.shown, fmt, ap) < 0) {
 		it->v.shown = NULL;
 		return -1;
 	}
 	return 0;
+}
+
+int
+ipc_put_note(struct ipc_section *s, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = put_note(s, false, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+ipc_put_footnote(struct ipc_section *s, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = put_note(s, true, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 int
@@ -258,8 +280,10 @@ ipc_section_table(struct ipc_section *s, const char *table_key,
 		return -1;
 	}
 	for (size_t i = 0; i < ncols; i++) {
-		int fl = cols[i].flags | (cols[i].type == IPC_STR || cols[i].type == IPC_BOOL ?
-					  0 : SCOLS_FL_RIGHT);
+		int fl = cols[i].flags & ~IPC_LEFT;
+
+		if (cols[i].type != IPC_STR && cols[i].type != IPC_BOOL && !(cols[i].flags & IPC_LEFT))
+			fl |= SCOLS_FL_RIGHT;
 
 		if (scols_table_new_column(s->t, cols[i].header, cols[i].whint, fl) == NULL) {
 			errno = ENOMEM;
@@ -484,6 +508,22 @@ json_section(struct ipc_report *r, const struct ipc_section *s)
 	ipc_json_end(&r->j);
 }
 
+/* The items of S for a person: those above the table, or those under it. */
+static void
+human_items(FILE *fp, const struct ipc_section *s, bool under)
+{
+	for (size_t i = 0; i < s->nitems; i++) {
+		const struct item *it = &s->items[i];
+
+		if (it->under != under)
+			continue;
+		if (it->key == NULL)
+			fprintf(fp, "%s\n", it->v.shown);
+		else if (it->label)
+			fprintf(fp, "%s: %s\n", it->label, it->v.shown);
+	}
+}
+
 static int
 human_section(struct ipc_report *r, const struct ipc_section *s)
 {
@@ -492,16 +532,10 @@ human_section(struct ipc_report *r, const struct ipc_section *s)
 	if (s->title)
 		fprintf(fp, "%s%s\n", r->spoke ? "\n" : "", s->title);
 	r->spoke = true;
-	for (size_t i = 0; i < s->nitems; i++) {
-		const struct item *it = &s->items[i];
-
-		if (it->key == NULL)
-			fprintf(fp, "%s\n", it->v.shown);
-		else if (it->label)
-			fprintf(fp, "%s: %s\n", it->label, it->v.shown);
-	}
+	human_items(fp, s, false);
 	if (s->t && ipc_table_print(s->t, fp) == -1)
 		return -1;
+	human_items(fp, s, true);
 	for (size_t i = 0; i < s->nfindings; i++)
 		ipc_finding(fp, "%s", s->findings[i]);
 	return 0;

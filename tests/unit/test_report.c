@@ -188,6 +188,62 @@ a_report_that_went_nowhere_fails(void **state)
 	fclose(fp);
 }
 
+static const struct ipc_rcol side_cols[] = {
+	{ "ADDR", "addr", IPC_ADDR, NULL, 0, IPC_LEFT },
+	{ "N", "n", IPC_UINT, NULL, 0, 0 },
+	{ "SECRET", "secret", IPC_STR, NULL, 0, SCOLS_FL_HIDDEN },
+};
+
+/* A footnote under the table, a left-aligned address, a JSON-only column,
+ * and a cell never set (empty for a person, null in JSON). */
+static struct ipc_report *
+side(FILE *fp, bool json)
+{
+	struct ipc_report *r = ipc_report_new(fp, json);
+	struct ipc_section *s = ipc_report_section(r, "side", NULL);
+	struct libscols_line *ln;
+
+	assert_int_equal(ipc_put_note(s, "above"), 0);
+	assert_int_equal(ipc_put_footnote(s, "under %d", 1), 0);
+	assert_int_equal(ipc_section_table(s, "rows", side_cols, 3), 0);
+	ln = ipc_row(s);
+	assert_int_equal(ipc_cell_addr(s, ln, 0, 0x1000), 0);
+	assert_int_equal(ipc_cell_uint(s, ln, 1, 7), 0);
+	assert_int_equal(ipc_cell_str(s, ln, 2, "json only"), 0);
+	ln = ipc_row(s);
+	assert_int_equal(ipc_cell_addr(s, ln, 0, 0x7f0000001000ull), 0);
+	assert_int_equal(ipc_section_finding(s, "Last."), 0);
+	return r;
+}
+
+static void
+footnotes_left_columns_and_hidden_ones(void **state)
+{
+	char path[] = "/tmp/ipclab-unit-report-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp = fdopen(fd, "w");
+	struct ipc_report *r = side(fp, true);
+	char *out;
+
+	(void)state;
+	assert_int_equal(ipc_report_end(r), 0);
+	ipc_report_free(r);
+	fclose(fp);
+	assert_true(jq(path, ".side | keys == [\"rows\"]"));	/* notes are not JSON */
+	assert_true(jq(path, ".side.rows == [{\"addr\":\"0x1000\",\"n\":7,\"secret\":\"json only\"},"
+		       "{\"addr\":\"0x7f0000001000\",\"n\":null,\"secret\":null}]"));
+	unlink(path);
+	setenv("COLUMNS", "200", 1);
+	out = human(side);
+	assert_string_equal(out, "above\n"
+			    "ADDR           N\n"
+			    "0x1000         7\n"
+			    "0x7f0000001000 \n"
+			    "under 1\n"
+			    "  why: Last.\n");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -196,6 +252,7 @@ main(void)
 		cmocka_unit_test(a_person_sees_the_same_values),
 		cmocka_unit_test(flush_prints_each_section_once),
 		cmocka_unit_test(a_report_that_went_nowhere_fails),
+		cmocka_unit_test(footnotes_left_columns_and_hidden_ones),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
