@@ -38,8 +38,10 @@ enum ipc_type {
 };
 
 /* One column: HEADER for a person, KEY in JSON, TYPE of every cell, FMT
- * (may be NULL) for IPC_REAL cells, WHINT and FLAGS as libsmartcols takes them
- * (SCOLS_FL_RIGHT is added for numbers and addresses unless FLAGS holds
+ * (may be NULL) the printf format of a cell's text (a double's for IPC_REAL,
+ * a long long's for IPC_INT, an unsigned long long's for IPC_UINT and
+ * IPC_ADDR, such as "0x%llx" for a size shown in hex that stays a number),
+ * WHINT and FLAGS as libsmartcols takes them (SCOLS_FL_RIGHT is added for numbers and addresses unless FLAGS holds
  * IPC_LEFT; SCOLS_FL_HIDDEN makes a column JSON only).  The report keeps a
  * pointer to the array: a command's static table of columns. */
 #define IPC_LEFT (1 << 30)	/* in ipc_rcol.flags: a number or address kept left */
@@ -105,6 +107,9 @@ int ipc_cell_uint(struct ipc_section *s, struct libscols_line *ln, size_t col,
 		  unsigned long long v);
 int ipc_cell_addr(struct ipc_section *s, struct libscols_line *ln, size_t col, uint64_t v);
 int ipc_cell_null(struct ipc_section *s, struct libscols_line *ln, size_t col);
+/* The same, with SHOWN for a person instead of "-" ("?", "hidden", "total"). */
+int ipc_cell_null_as(struct ipc_section *s, struct libscols_line *ln, size_t col,
+		     const char *shown);
 
 /* A finding of the section: one plain sentence.  0 or -1. */
 int ipc_section_finding(struct ipc_section *s, const char *fmt, ...)
