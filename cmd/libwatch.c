@@ -64,6 +64,7 @@
 #include "ipclab/out.h"
 #include "ipclab/path.h"
 #include "ipclab/proc.h"
+#include "ipclab/report.h"
 #include "ipclab/sig.h"
 #include "ipclab/trace.h"
 
@@ -1186,42 +1187,80 @@ experiment(struct lw_run *run)
 			run->failed = true;
 }
 
-/* ---- findings: one sentence each, printed under their section ---- */
+/* ---- the report: each section written once, for a person or as JSON ---- */
 
-struct lw_finding {
-	const char *section;
-	char *text;
+/* A failed call of the report model: it only fails for want of memory. */
+static void
+must(int rc)
+{
+	if (rc == -1)
+		err(1, "report");
+}
+
+#define finding(s, ...) must(ipc_section_finding((s), __VA_ARGS__))
+
+/* The report being made.  The first table's heading follows the title lines
+ * with no blank line between them, the later ones after a blank line. */
+struct lw_out {
+	struct ipc_report *r;
+	bool json, headed;
 };
 
-static struct lw_finding findings[32];
-static size_t nfindings;
-
-static void finding(const char *section, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-finding(const char *section, const char *fmt, ...)
+static struct ipc_section *
+section(struct lw_out *o, const char *key, const char *title, const char *table,
+	const struct ipc_rcol *cols, size_t ncols)
 {
-	va_list ap;
-	char *s;
+	struct ipc_section *s = ipc_report_section(o->r, key, o->headed ? title : NULL);
 
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		err(1, "malloc");
-	va_end(ap);
-	if (nfindings == sizeof(findings) / sizeof(findings[0])) {
-		free(s);
-		return;
-	}
-	findings[nfindings++] = (struct lw_finding){ section, s };
+	if (s == NULL || (!o->headed && title && ipc_put_note(s, "%s", title) == -1) ||
+	    (cols && ipc_section_table(s, table, cols, ncols) == -1))
+		err(1, "report");
+	o->headed |= title != NULL;
+	return s;
+}
+
+static struct libscols_line *
+row(struct ipc_section *s)
+{
+	struct libscols_line *ln = ipc_row(s);
+
+	if (ln == NULL)
+		err(1, "report");
+	return ln;
 }
 
 static void
-print_findings(const char *section)
+str_cell(struct ipc_section *s, struct libscols_line *ln, size_t col, const char *v)
 {
-	for (size_t i = 0; i < nfindings; i++)
-		if (strcmp(findings[i].section, section) == 0)
-			ipc_finding(stdout, "%s", findings[i].text);
+	must(ipc_cell_str(s, ln, col, "%s", v));
+}
+
+/* Prints the report and frees it.  The report waits whole in stdout's
+ * buffer (libwatch_main), so that a write that fails is the last flush's,
+ * whose errno is the reason; a reader gone away ends the command quietly. */
+static void
+report_end(struct lw_out *o)
+{
+	if (ipc_report_end(o->r) == -1) {
+		int e = errno;
+
+		if (!ferror(stdout))
+			err(1, "report");
+		clearerr(stdout);
+		if (e == EPIPE)
+			exit(0);
+		ipc_failx(1, "stdout", "write error: %s", strerror(e));
+	}
+	ipc_report_free(o->r);
+}
+
+static void
+report_begin(struct lw_out *o, bool json)
+{
+	o->headed = false;
+	o->json = json;
+	if ((o->r = ipc_report_new(stdout, json)) == NULL)
+		err(1, "report");
 }
 
 /* Does ADDR lie in one of the executable's PT_LOAD segments (its .bss
@@ -1261,7 +1300,7 @@ lies_in(const struct lw_run *run, const struct lw_role *r, uint64_t addr)
 }
 
 static void
-find_addresses(const struct lw_run *run)
+find_addresses(const struct lw_run *run, struct ipc_section *s)
 {
 	const struct lw_role *a = &run->role[0], *b = &run->role[1];
 
@@ -1273,148 +1312,23 @@ find_addresses(const struct lw_run *run)
 			break;	/* said once for both */
 
 		if (strcmp(where, "executable") == 0)
-			finding("addresses", "%s is an ordinary PIE: the linker gave baz a copy "
+			finding(s, "%s is an ordinary PIE: the linker gave baz a copy "
 				"relocation (R_X86_64_COPY), so &baz is in %s's own .bss (an anonymous "
 				"mapping right after its file) and the library's code uses that copy "
 				"through its GOT.", r->name, r->name);
 		else if (strcmp(where, "library") == 0 && strcmp(r->build, "dl") == 0)
-			finding("addresses", "%s found baz with dlsym(3): nothing is copied for a "
+			finding(s, "%s found baz with dlsym(3): nothing is copied for a "
 				"library loaded at run time, so &baz is the library's own.",
 				strcmp(b->build, "dl") == 0 ? "foo and bar each" : r->name);
 		else if (strcmp(where, "library") == 0)
-			finding("addresses", "%s was built with -fPIC (or -mno-direct-extern-access "
+			finding(s, "%s was built with -fPIC (or -mno-direct-extern-access "
 				"would do): it reaches baz through its GOT, so &baz is the library's "
 				"own, in the library's data mapping.", r->name);
 	}
 	if (a->setbaz - a->base == b->setbaz - b->base && a->setbaz != b->setbaz)
-		finding("addresses", "setbaz and getbaz lie at the same offset from the "
+		finding(s, "setbaz and getbaz lie at the same offset from the "
 			"library's start in both processes but at different addresses: each "
 			"process's kernel placed the library at a random base (ASLR).");
-}
-
-static void
-put_row(struct libscols_table *t, const char *const *cells, size_t n)
-{
-	struct libscols_line *ln = ipc_table_row(t);
-
-	if (ln == NULL)
-		err(1, "libsmartcols");
-	for (size_t i = 0; i < n; i++)
-		if (ipc_cell(ln, i, "%s", cells[i]) == -1)
-			err(1, "libsmartcols");
-}
-
-static void
-print_table(struct libscols_table *t)
-{
-	if (ipc_table_print(t, stdout) == -1 && ipc_flush_check(stdout, "stdout") == 0)
-		errx(1, "stdout: libsmartcols could not print a table");
-	scols_unref_table(t);
-}
-
-static struct libscols_table *
-new_table(const struct ipc_col *cols, size_t n)
-{
-	struct libscols_table *t = ipc_table_new(cols, n);
-
-	if (t == NULL)
-		err(1, "libsmartcols");
-	return t;
-}
-
-static void
-print_addresses(const struct lw_run *run)
-{
-	static const struct ipc_col cols[] = {
-		{ "ROLE", 0, 0, 0 }, { "SYMBOL", 0, 0, 0 }, { "ADDRESS", 0, SCOLS_FL_RIGHT, 0 },
-		{ "IN", 0, 0, 0 }, { "MAPPING (/proc/PID/maps)", 0, 0, 0 },
-	};
-	struct libscols_table *t = new_table(cols, 5);
-
-	for (int k = 0; k < 2; k++) {
-		const struct lw_role *r = &run->role[k];
-		const uint64_t addr[] = { r->setbaz, r->getbaz, r->baz };
-		static const char *const sym[] = { "setbaz", "getbaz", "baz" };
-
-		for (int i = 0; i < 3; i++) {
-			char a[32], m[400];
-			const char *cells[] = { r->name, sym[i], a, lies_in(run, r, addr[i]),
-				map_str(maps_find(&r->maps, addr[i]), m, sizeof(m)) };
-
-			snprintf(a, sizeof(a), "0x%" PRIx64, addr[i]);
-			put_row(t, cells, 5);
-		}
-	}
-	ipc_heading(stdout, "Addresses of setbaz, getbaz and baz in each process");
-	print_table(t);
-	print_findings("addresses");
-}
-
-static void
-seg_cells(const struct lw_seg *s, int load, char c[7][32])
-{
-	char fl[4];
-
-	if (s->type == PT_LOAD)
-		snprintf(c[0], 32, "LOAD %d", load);
-	else
-		snprintf(c[0], 32, "%s", seg_type(s->type));
-	snprintf(c[1], 32, "0x%" PRIx64, s->off);
-	snprintf(c[2], 32, "0x%" PRIx64, s->vaddr);
-	snprintf(c[3], 32, "0x%" PRIx64, s->filesz);
-	snprintf(c[4], 32, "0x%" PRIx64, s->memsz);
-	snprintf(c[5], 32, "%s", seg_flags(s->flags, fl));
-	snprintf(c[6], 32, "%s", seg_kind(s));
-}
-
-static void
-print_segments(const char *path, const struct lw_elf *e)
-{
-	static const struct ipc_col cols[] = {
-		{ "SEGMENT", 0, 0, 0 }, { "OFFSET", 0, SCOLS_FL_RIGHT, 0 },
-		{ "VADDR", 0, SCOLS_FL_RIGHT, 0 }, { "FILESZ", 0, SCOLS_FL_RIGHT, 0 },
-		{ "MEMSZ", 0, SCOLS_FL_RIGHT, 0 }, { "FLAGS", 0, 0, 0 }, { "HOLDS", 0, 0, 0 },
-	};
-	struct libscols_table *t = new_table(cols, 7);
-
-	for (size_t i = 0; i < e->nseg; i++) {
-		char c[7][32];
-		const char *cells[7];
-
-		seg_cells(&e->seg[i], load_index(e, (int)i), c);
-		for (int k = 0; k < 7; k++)
-			cells[k] = c[k];
-		put_row(t, cells, 7);
-	}
-	ipc_heading(stdout, "Segments of %s (ELF program headers)", path);
-	print_table(t);
-}
-
-/* The call's cells: PROT as /proc/PID/maps writes it ("r-x"), FLAGS
- * without their "MAP_" (the JSON has the full names). */
-static void
-call_cells(const struct lw_call *c, char cell[7][48])
-{
-	char fl[48], *w = cell[4];
-	const char *f = fl;
-
-	snprintf(cell[0], 48, "%s", ipc_syscall_name(c->nr));
-	snprintf(cell[1], 48, "0x%" PRIx64, c->addr);
-	snprintf(cell[2], 48, "%" PRIu64, c->len);
-	snprintf(cell[3], 48, "%c%c%c", c->prot & PROT_READ ? 'r' : '-',
-		 c->prot & PROT_WRITE ? 'w' : '-', c->prot & PROT_EXEC ? 'x' : '-');
-	cell[4][0] = cell[5][0] = cell[6][0] = '\0';
-	if (c->nr != SYS_mmap)
-		return;
-	ipc_mapflags_str(c->flags, fl, sizeof(fl));
-	while (*f && w < cell[4] + 47) {
-		if (strncmp(f, "MAP_", 4) == 0)
-			f += 4;
-		*w++ = *f ? *f++ : '\0';
-	}
-	*w = '\0';
-	snprintf(cell[5], 48, "%d", c->fd);
-	snprintf(cell[6], 48, "0x%" PRIx64, c->off);
 }
 
 /* The maps line that holds the call's address, and how many more lines its
@@ -1434,43 +1348,7 @@ call_maps(const struct lw_role *r, const struct lw_call *c, char *buf, size_t le
 }
 
 static void
-print_calls(const struct lw_run *run)
-{
-	static const struct ipc_col cols[] = {
-		{ "ROLE", 0, 0, 0 }, { "CALL", 0, 0, 0 }, { "ADDR", 0, SCOLS_FL_RIGHT, 0 },
-		{ "LENGTH", 0, SCOLS_FL_RIGHT, 0 }, { "PROT", 0, 0, 0 }, { "FLAGS", 0, 0, 0 },
-		{ "FD", 0, SCOLS_FL_RIGHT, 0 }, { "OFFSET", 0, SCOLS_FL_RIGHT, 0 },
-		{ "SEGMENT", 0, 0, 0 },
-	};
-	static const struct ipc_col mcols[] = {
-		{ "ROLE", 0, 0, 0 }, { "ADDR", 0, SCOLS_FL_RIGHT, 0 }, { "MAPS LINE", 0, 0, 0 },
-	};
-	struct libscols_table *t = new_table(cols, 9), *mt = new_table(mcols, 3);
-
-	for (int k = 0; k < 2; k++) {
-		const struct lw_role *r = &run->role[k];
-
-		for (size_t i = 0; i < r->tr.n; i++) {
-			const struct lw_call *c = &r->tr.call[i];
-			char cell[7][48], m[400];
-			const char *cells[9] = { r->name, cell[0], cell[1], cell[2], cell[3],
-				cell[4], cell[5], cell[6], c->what }, *mc[3] = { r->name, cell[1], m };
-
-			call_cells(c, cell);
-			call_maps(r, c, m, sizeof(m));
-			put_row(t, cells, 9);
-			put_row(mt, mc, 3);
-		}
-	}
-	ipc_heading(stdout, "The library's mmap and mprotect calls while it loaded (ptrace)");
-	print_table(t);
-	ipc_heading(stdout, "Where each call's range lies now (/proc/PID/maps)");
-	print_table(mt);
-	print_findings("mmaps");
-}
-
-static void
-find_calls(const struct lw_run *run)
+find_calls(const struct lw_run *run, struct ipc_section *s)
 {
 	const struct lw_trace *t = &run->role[0].tr;
 	size_t nmmap = 0, nfixed = 0, nprot = 0, ndeny = 0;
@@ -1482,53 +1360,30 @@ find_calls(const struct lw_run *run)
 		ndeny += (t->call[i].flags & MAP_DENYWRITE) != 0;
 	}
 	if (t->n == 0) {
-		finding("mmaps", "No call was seen: the library was not opened while %s started.",
+		finding(s, "No call was seen: the library was not opened while %s started.",
 			run->role[0].name);
 		return;
 	}
-	finding("mmaps", "Loading the library took %zu mmap and %zu mprotect calls in %s: the "
+	finding(s, "Loading the library took %zu mmap and %zu mprotect calls in %s: the "
 		"first, without MAP_FIXED, reserves the whole span with the first segment's "
 		"protection; the %zu with MAP_FIXED then replace parts of it, one per further "
 		"segment, each with the protection of its segment's flags.",
 		nmmap, nprot, run->role[0].name, nfixed);
 	if (nprot > 0)
-		finding("mmaps", "The mprotect makes the GNU_RELRO part (.dynamic, .got) read-only "
+		finding(s, "The mprotect makes the GNU_RELRO part (.dynamic, .got) read-only "
 			"once the loader has finished writing its relocations there.");
 	if (ndeny > 0 && run->denywrite == 0)
-		finding("mmaps", "The loader asks for MAP_DENYWRITE, but the kernel ignores it: "
+		finding(s, "The loader asks for MAP_DENYWRITE, but the kernel ignores it: "
 			"ipclab opened the mapped library for writing while both roles ran, and "
 			"open(2) did not fail with ETXTBSY.");
 	else if (ndeny > 0)
-		finding("mmaps", "The loader asks for MAP_DENYWRITE; opening the mapped library "
+		finding(s, "The loader asks for MAP_DENYWRITE; opening the mapped library "
 			"for writing failed with %s, so this run could not tell whether the kernel "
 			"honours it.", strerror(run->denywrite));
 }
 
 static void
-print_values(const struct lw_run *run)
-{
-	static const struct ipc_col cols[] = {
-		{ "TIME", 0, SCOLS_FL_RIGHT, 0 }, { "FOO", 0, SCOLS_FL_RIGHT, 0 },
-		{ "BAR", 0, SCOLS_FL_RIGHT, 0 },
-	};
-	struct libscols_table *t = new_table(cols, 3);
-
-	for (size_t i = 0; i < run->nval; i++) {
-		char c[3][32];
-		const char *cells[] = { c[0], c[1], c[2] };
-
-		snprintf(c[0], 32, "%.2fs", run->tick_s[i]);
-		snprintf(c[1], 32, "%d", run->role[0].val[i]);
-		snprintf(c[2], 32, "%d", run->role[1].val[i]);
-		put_row(t, cells, 3);
-	}
-	ipc_heading(stdout, "baz as each process sees it (foo reads, bar increments)");
-	print_table(t);
-	print_findings("values");
-}
-
-static void
-find_values(const struct lw_run *run)
+find_values(const struct lw_run *run, struct ipc_section *s)
 {
 	bool same = true, rising = true;
 
@@ -1537,63 +1392,17 @@ find_values(const struct lw_run *run)
 		rising &= i == 0 || run->role[1].val[i] > run->role[1].val[i - 1];
 	}
 	if (run->nval > 1 && same && rising)
-		finding("values", "foo read %d at every reading while bar counted from %d to %d: "
+		finding(s, "foo read %d at every reading while bar counted from %d to %d: "
 			"each process writes baz into its own private copy (MAP_PRIVATE, "
 			"copy-on-write), so nothing passes between them.", run->role[0].val[0],
 			run->role[1].val[0], run->role[1].val[run->nval - 1]);
 	if (stop || run->failed)
-		finding("values", "Stopped early: these are the readings taken before %s.",
+		finding(s, "Stopped early: these are the readings taken before %s.",
 			stop ? "the signal" : "a role stopped answering");
 }
 
-/* The smaps table's cells: no file offset (the JSON has it), so that the
- * table fits a 100-column terminal. */
 static void
-smaps_cells(const struct lw_map *m, char c[10][40])
-{
-	snprintf(c[0], 40, "%" PRIx64 "-%" PRIx64, m->lo, m->hi);
-	snprintf(c[1], 40, "%s", m->perms);
-	snprintf(c[2], 40, "%ld", m->rss);
-	snprintf(c[3], 40, "%ld", m->pss);
-	snprintf(c[4], 40, "%ld", m->shc);
-	snprintf(c[5], 40, "%ld", m->shd);
-	snprintf(c[6], 40, "%ld", m->pvc);
-	snprintf(c[7], 40, "%ld", m->pvd);
-}
-
-static const struct ipc_col smaps_cols[] = {
-	{ "ROLE", 0, 0, 0 }, { "MAPPING", 0, 0, 0 }, { "PERMS", 0, 0, 0 },
-	{ "RSS", 0, SCOLS_FL_RIGHT, 0 },
-	{ "PSS", 0, SCOLS_FL_RIGHT, 0 }, { "SHARED_CLEAN", 0, SCOLS_FL_RIGHT, 0 },
-	{ "SHARED_DIRTY", 0, SCOLS_FL_RIGHT, 0 }, { "PRIVATE_CLEAN", 0, SCOLS_FL_RIGHT, 0 },
-	{ "PRIVATE_DIRTY", 0, SCOLS_FL_RIGHT, 0 },
-};
-
-static void
-print_smaps(const struct lw_run *run)
-{
-	struct libscols_table *t = new_table(smaps_cols, 9);
-
-	for (int k = 0; k < 2; k++) {
-		const struct lw_maps *ms = &run->role[k].smaps;
-
-		for (size_t i = 0; i < ms->n; i++) {
-			char c[10][40];
-			const char *cells[] = { run->role[k].name, c[0], c[1], c[2], c[3], c[4],
-				c[5], c[6], c[7] };
-
-			smaps_cells(&ms->v[i], c);
-			put_row(t, cells, 9);
-		}
-	}
-	ipc_heading(stdout, "What is shared: the library's mappings in /proc/PID/smaps (kB), "
-		    "after the first write");
-	print_table(t);
-	print_findings("smaps");
-}
-
-static void
-find_smaps(const struct lw_run *run)
+find_smaps(const struct lw_run *run, struct ipc_section *s)
 {
 	long ro_dirty = 0, rw_private = 0;
 
@@ -1608,10 +1417,10 @@ find_smaps(const struct lw_run *run)
 		}
 	}
 	if (rw_private > 0)
-		finding("smaps", "The rw-p mappings are Private_Dirty: each process's data pages "
+		finding(s, "The rw-p mappings are Private_Dirty: each process's data pages "
 			"are its own copies, counted whole in its Pss.");
 	if (ro_dirty > 0)
-		finding("smaps", "Pages that nobody can write show as Shared_Dirty: the library "
+		finding(s, "Pages that nobody can write show as Shared_Dirty: the library "
 			"file was written recently and the page cache has not yet written those "
 			"pages back to disk; after writeback (sync(1)) they count as Shared_Clean.");
 }
@@ -1631,18 +1440,6 @@ page_holds(const struct lw_elf *e, size_t i, char *buf, size_t len)
 		snprintf(buf + n, len - n, "%sbaz", n ? " (" : "");
 	if (e->baz >= lo && e->baz < hi && n && strlen(buf) + 1 < len)
 		strcat(buf, ")");
-	return buf;
-}
-
-static char *
-frame_str(int64_t f, char *buf, size_t len)
-{
-	if (f < 0)
-		snprintf(buf, len, "-");
-	else if (f == 0)
-		snprintf(buf, len, "hidden");
-	else
-		snprintf(buf, len, "0x%" PRIx64, (uint64_t)f);
 	return buf;
 }
 
@@ -1684,9 +1481,10 @@ share_mark(int64_t a, int64_t b)
 	return a == b ? (u ? "\u2550\u2550" : "==") : (u ? "\u2260\u2260" : "<>");
 }
 
-/* Prints one row of the picture, cells 8 columns apart, no trailing blank. */
+/* One row of the picture, cells 8 columns apart, no trailing blank, as a
+ * footnote of the frames' section. */
 static void
-draw_row(const struct lw_run *run, const char *label,
+draw_row(struct ipc_section *s, const struct lw_run *run, const char *label,
 	 const char *(*cell)(const struct lw_run *, size_t, char *))
 {
 	char line[MAXPAGE * 24 + 32], buf[32];
@@ -1702,7 +1500,7 @@ draw_row(const struct lw_run *run, const char *label,
 	}
 	while (n > 0 && n < sizeof(line) && line[n - 1] == ' ')
 		line[--n] = '\0';
-	puts(line);
+	must(ipc_put_footnote(s, "%s", line));
 }
 
 static const char *
@@ -1734,81 +1532,6 @@ cell_after(const struct lw_run *run, size_t i, char *buf)
 	return buf;
 }
 
-/* The library's pages side by side: what each holds, and whether foo and
- * bar share its frame before and after the first write. */
-static void
-draw_frames(const struct lw_run *run)
-{
-	putchar('\n');
-	draw_row(run, "page", cell_page);
-	draw_row(run, "holds", cell_kind);
-	draw_row(run, "before", cell_before);
-	draw_row(run, "after", cell_after);
-	printf("  (%s one frame in both processes, %s two frames, %s not resident in one)\n",
-	       share_mark(1, 1), share_mark(1, 2), share_mark(-1, -1));
-}
-
-/* What each page of the library holds: its sections, from the ELF section
- * headers (a table of its own, so that the frames fit a terminal). */
-static void
-print_pages(const struct lw_run *run)
-{
-	static const struct ipc_col cols[] = {
-		{ "PAGE", 0, SCOLS_FL_RIGHT, 0 }, { "PERMS", 0, 0, 0 }, { "HOLDS", 0, 0, 0 },
-	};
-	struct libscols_table *t = new_table(cols, 3);
-
-	for (size_t i = 0; i < run->npage; i++) {
-		char pg[32], holds[200];
-		const char *cells[] = { pg, page_perms(&run->role[0], i),
-			page_holds(&run->elf, i, holds, sizeof(holds)) };
-
-		snprintf(pg, sizeof(pg), "%#zx", i * (size_t)pagesz);
-		put_row(t, cells, 3);
-	}
-	ipc_heading(stdout, "The library's pages in foo and what they hold (ELF section headers)");
-	print_table(t);
-}
-
-static const char *
-frame_shared(int64_t a, int64_t b)
-{
-	return a <= 0 || b <= 0 ? "?" : a == b ? "yes" : "no";
-}
-
-static void
-print_frames(const struct lw_run *run)
-{
-	static const struct ipc_col cols[] = {
-		{ "PAGE", 0, SCOLS_FL_RIGHT, 0 },
-		{ "FOO BEFORE", 0, SCOLS_FL_RIGHT, 0 }, { "BAR BEFORE", 0, SCOLS_FL_RIGHT, 0 },
-		{ "FOO AFTER", 0, SCOLS_FL_RIGHT, 0 }, { "BAR AFTER", 0, SCOLS_FL_RIGHT, 0 },
-		{ "SHARED", 0, 0, 0 },
-	};
-	struct libscols_table *t = new_table(cols, 6);
-	const struct lw_role *a = &run->role[0], *b = &run->role[1];
-
-	print_pages(run);
-	for (size_t i = 0; i < run->npage; i++) {
-		char c[5][32];
-		const char *cells[] = { c[0], c[1], c[2], c[3], c[4],
-			frame_shared(a->after[i], b->after[i]) };
-
-		snprintf(c[0], 32, "%#zx", i * (size_t)pagesz);
-		frame_str(a->before[i], c[1], 32);
-		frame_str(b->before[i], c[2], 32);
-		frame_str(a->after[i], c[3], 32);
-		frame_str(b->after[i], c[4], 32);
-		put_row(t, cells, 6);
-	}
-	ipc_heading(stdout, "Physical frames of those pages (/proc/PID/pagemap), before and "
-		    "after the first write of baz");
-	print_table(t);
-	if (!run->hidden)
-		draw_frames(run);
-	print_findings("frames");
-}
-
 static bool
 frames_differ(const int64_t *a, const int64_t *b, size_t i)
 {
@@ -1816,14 +1539,14 @@ frames_differ(const int64_t *a, const int64_t *b, size_t i)
 }
 
 static void
-find_frames(const struct lw_run *run)
+find_frames(const struct lw_run *run, struct ipc_section *s)
 {
 	const struct lw_role *a = &run->role[0], *b = &run->role[1];
 	size_t bazpg = (size_t)(run->elf.baz / (uint64_t)pagesz);
 	bool code = false, code_same = true, data_priv = false;
 
 	if (run->hidden) {
-		finding("frames", "Frame numbers need root: /proc/PID/pagemap shows them as 0 "
+		finding(s, "Frame numbers need root: /proc/PID/pagemap shows them as 0 "
 			"to other users, so this run cannot compare them.");
 		return;
 	}
@@ -1837,272 +1560,374 @@ find_frames(const struct lw_run *run)
 		}
 	}
 	if (code && code_same)
-		finding("frames", "The code is one frame in both processes: each maps the page "
+		finding(s, "The code is one frame in both processes: each maps the page "
 			"cache's copy of the file, and nothing was copied.");
 	if (data_priv)
-		finding("frames", "The data segment's pages (.got, .data) were already two frames "
+		finding(s, "The data segment's pages (.got, .data) were already two frames "
 			"before anyone wrote baz: the dynamic loader wrote its relocations there, and "
 			"that first write made each process's copy private.");
 	if (bazpg < run->npage && a->before[bazpg] > 0 && a->before[bazpg] == b->before[bazpg] &&
 	    frames_differ(a->after, b->after, bazpg))
-		finding("frames", "baz's own page was one frame in both processes until the first "
+		finding(s, "baz's own page was one frame in both processes until the first "
 			"write, and two after it: writing a MAP_PRIVATE page gives the writer a copy "
 			"of its own (copy-on-write).");
 	else if (bazpg < run->npage && a->after[bazpg] > 0 && a->after[bazpg] == b->after[bazpg])
-		finding("frames", "baz's page in the library is still one frame in both: with copy "
+		finding(s, "baz's page in the library is still one frame in both: with copy "
 			"relocations, each process wrote its executable's copy of baz, never the "
 			"library's.");
 }
 
-/* ---- JSON ---- */
-
-static char *json_buf;
-static size_t json_len;
-
-/* The document is written in memory, then to stdout in one go, so that a
- * failed write is stdout's own, checked once with its reason. */
+/* The title lines; the path and the run's kind as JSON members. */
 static void
-json_begin(struct ipc_json *j)
+put_library(struct lw_out *o, const struct lw_run *run)
 {
-	FILE *fp = open_memstream(&json_buf, &json_len);
+	struct ipc_section *s = section(o, "library", NULL, NULL, NULL, 0);
+	char buf[PATH_MAX];
 
-	if (fp == NULL)
-		err(1, "open_memstream");
-	ipc_json_open(j, fp);
+	must(ipc_put_note(s, "libwatch: %s", ipc_shorten(run->lib.path, 90, buf, sizeof(buf))));
+	if (run->dlopen)
+		must(ipc_put_note(s, "loaded with dlopen(3) by foo (%s, pid %d) and bar (%s, pid %d)",
+				  base_name(run->role[0].prog), (int)run->role[0].pid_shown,
+				  base_name(run->role[1].prog), (int)run->role[1].pid_shown));
+	else
+		must(ipc_put_note(s, "loaded by foo (%s: %s, pid %d) and bar (%s: %s, pid %d)",
+				  base_name(run->role[0].prog), run->role[0].build,
+				  (int)run->role[0].pid_shown, base_name(run->role[1].prog),
+				  run->role[1].build, (int)run->role[1].pid_shown));
+	must(ipc_put_str(s, "path", NULL, run->lib.path));
+	must(ipc_put_bool(s, "dlopen", NULL, run->dlopen));
+	must(ipc_put_bool(s, "interrupted", NULL, stop != 0));
 }
 
+/* The roles in full, for a program (a person read them in the title lines). */
 static void
-json_finish(struct ipc_json *j)
+put_roles(struct lw_out *o, const struct lw_run *run)
 {
-	if (ipc_json_close(j) == -1 || fclose(j->fp) == EOF)
-		err(1, "open_memstream");
-	if (fwrite(json_buf, 1, json_len, stdout) != json_len)
-		(void)0;	/* said by the check below, with its reason */
-	free(json_buf);
-	ipc_flush_check(stdout, "stdout");
-}
+	static const struct ipc_rcol cols[] = {
+		{ "ROLE", "role", IPC_STR, NULL, 0, 0 }, { "PID", "pid", IPC_INT, NULL, 0, 0 },
+		{ "PROGRAM", "program", IPC_STR, NULL, 0, 0 },
+		{ "BUILD", "build", IPC_STR, NULL, 0, 0 }, { "BASE", "base", IPC_ADDR, NULL, 0, 0 },
+	};
+	struct ipc_section *s;
 
-static void
-json_hex(struct ipc_json *j, const char *key, uint64_t v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	ipc_json_str(j, key, buf);
-}
-
-static void
-json_segments(struct ipc_json *j, const struct lw_elf *e)
-{
-	ipc_json_array(j, "segments");
-	for (size_t i = 0; i < e->nseg; i++) {
-		const struct lw_seg *s = &e->seg[i];
-		char fl[4], c[7][32];
-
-		seg_cells(s, load_index(e, (int)i), c);
-		ipc_json_object(j, NULL);
-		ipc_json_str(j, "segment", c[0]);
-		ipc_json_str(j, "type", seg_type(s->type));
-		ipc_json_uint(j, "offset", s->off);
-		json_hex(j, "vaddr", s->vaddr);
-		ipc_json_uint(j, "filesz", s->filesz);
-		ipc_json_uint(j, "memsz", s->memsz);
-		ipc_json_str(j, "flags", seg_flags(s->flags, fl));
-		ipc_json_str(j, "holds", seg_kind(s));
-		ipc_json_uint(j, "align", s->align);
-		ipc_json_end(j);
-	}
-	ipc_json_end(j);
-}
-
-static void
-json_processes(struct ipc_json *j, const struct lw_run *run)
-{
-	ipc_json_array(j, "processes");
+	if (!o->json)
+		return;
+	s = section(o, "roles", NULL, "roles", cols, 5);
 	for (int k = 0; k < 2; k++) {
 		const struct lw_role *r = &run->role[k];
-		char m[400];
+		struct libscols_line *ln = row(s);
 
-		ipc_json_object(j, NULL);
-		ipc_json_str(j, "role", r->name);
-		ipc_json_int(j, "pid", r->pid_shown);
-		ipc_json_str(j, "program", r->prog);
-		ipc_json_str(j, "build", r->build);
-		json_hex(j, "base", r->base);
-		json_hex(j, "setbaz", r->setbaz);
-		json_hex(j, "getbaz", r->getbaz);
-		json_hex(j, "baz", r->baz);
-		ipc_json_str(j, "baz_in", lies_in(run, r, r->baz));
-		ipc_json_str(j, "baz_mapping", map_str(maps_find(&r->maps, r->baz), m, sizeof(m)));
-		ipc_json_array(j, "values");
-		for (size_t i = 0; i < run->nval; i++)
-			ipc_json_int(j, NULL, r->val[i]);
-		ipc_json_end(j);
-		ipc_json_end(j);
+		str_cell(s, ln, 0, r->name);
+		must(ipc_cell_int(s, ln, 1, r->pid_shown));
+		str_cell(s, ln, 2, r->prog);
+		str_cell(s, ln, 3, r->build);
+		must(ipc_cell_addr(s, ln, 4, r->base));
 	}
-	ipc_json_end(j);
 }
 
 static void
-json_mmaps(struct ipc_json *j, const struct lw_run *run)
+put_addresses(struct lw_out *o, const struct lw_run *run)
 {
-	ipc_json_array(j, "mmaps");
+	static const struct ipc_rcol cols[] = {
+		{ "ROLE", "role", IPC_STR, NULL, 0, 0 }, { "SYMBOL", "symbol", IPC_STR, NULL, 0, 0 },
+		{ "ADDRESS", "address", IPC_ADDR, NULL, 0, 0 }, { "IN", "in", IPC_STR, NULL, 0, 0 },
+		{ "MAPPING (/proc/PID/maps)", "mapping", IPC_STR, NULL, 0, 0 },
+	};
+	static const char *const sym[] = { "setbaz", "getbaz", "baz" };
+	struct ipc_section *s = section(o, "addresses", "Addresses of setbaz, getbaz and baz "
+					"in each process", "symbols", cols, 5);
+
+	for (int k = 0; k < 2; k++) {
+		const struct lw_role *r = &run->role[k];
+		const uint64_t addr[] = { r->setbaz, r->getbaz, r->baz };
+
+		for (int i = 0; i < 3; i++) {
+			struct libscols_line *ln = row(s);
+			char m[400];
+
+			str_cell(s, ln, 0, r->name);
+			str_cell(s, ln, 1, sym[i]);
+			must(ipc_cell_addr(s, ln, 2, addr[i]));
+			str_cell(s, ln, 3, lies_in(run, r, addr[i]));
+			str_cell(s, ln, 4, map_str(maps_find(&r->maps, addr[i]), m, sizeof(m)));
+		}
+	}
+	find_addresses(run, s);
+}
+
+static void
+put_segments(struct lw_out *o, const char *path, const struct lw_elf *e)
+{
+	static const struct ipc_rcol cols[] = {
+		{ "SEGMENT", "segment", IPC_STR, NULL, 0, 0 },
+		{ "OFFSET", "offset", IPC_UINT, "0x%llx", 0, 0 },
+		{ "VADDR", "vaddr", IPC_ADDR, NULL, 0, 0 },
+		{ "FILESZ", "filesz", IPC_UINT, "0x%llx", 0, 0 },
+		{ "MEMSZ", "memsz", IPC_UINT, "0x%llx", 0, 0 },
+		{ "FLAGS", "flags", IPC_STR, NULL, 0, 0 }, { "HOLDS", "holds", IPC_STR, NULL, 0, 0 },
+		{ "TYPE", "type", IPC_STR, NULL, 0, SCOLS_FL_HIDDEN },
+		{ "ALIGN", "align", IPC_UINT, NULL, 0, SCOLS_FL_HIDDEN },
+	};
+	char title[PATH_MAX + 64];
+	struct ipc_section *s;
+
+	snprintf(title, sizeof(title), "Segments of %s (ELF program headers)", path);
+	s = section(o, "segments", title, "headers", cols, 9);
+	for (size_t i = 0; i < e->nseg; i++) {
+		const struct lw_seg *g = &e->seg[i];
+		struct libscols_line *ln = row(s);
+		char fl[4];
+
+		if (g->type == PT_LOAD)
+			must(ipc_cell_str(s, ln, 0, "LOAD %d", load_index(e, (int)i)));
+		else
+			str_cell(s, ln, 0, seg_type(g->type));
+		must(ipc_cell_uint(s, ln, 1, g->off));
+		must(ipc_cell_addr(s, ln, 2, g->vaddr));
+		must(ipc_cell_uint(s, ln, 3, g->filesz));
+		must(ipc_cell_uint(s, ln, 4, g->memsz));
+		str_cell(s, ln, 5, seg_flags(g->flags, fl));
+		str_cell(s, ln, 6, seg_kind(g));
+		str_cell(s, ln, 7, seg_type(g->type));
+		must(ipc_cell_uint(s, ln, 8, g->align));
+	}
+}
+
+/* FLAGS without their "MAP_", so that the table fits 100 columns. */
+static char *
+short_flags(int flags, char *buf, size_t len)
+{
+	char fl[64], *w = buf;
+	const char *f = fl;
+
+	ipc_mapflags_str(flags, fl, sizeof(fl));
+	while (*f && w < buf + len - 1) {
+		if (strncmp(f, "MAP_", 4) == 0)
+			f += 4;
+		*w++ = *f ? *f++ : '\0';
+	}
+	*w = '\0';
+	return buf;
+}
+
+/* The call's cells; those an mprotect does not have are left empty (null). */
+static void
+call_cells(struct ipc_section *s, struct libscols_line *ln, const struct lw_role *r,
+	   const struct lw_call *c)
+{
+	char fl[64];
+
+	str_cell(s, ln, 0, r->name);
+	str_cell(s, ln, 1, ipc_syscall_name(c->nr));
+	must(ipc_cell_addr(s, ln, 2, c->addr));
+	must(ipc_cell_uint(s, ln, 3, c->len));
+	must(ipc_cell_str(s, ln, 4, "%c%c%c", c->prot & PROT_READ ? 'r' : '-',
+			  c->prot & PROT_WRITE ? 'w' : '-', c->prot & PROT_EXEC ? 'x' : '-'));
+	if (c->nr == SYS_mmap) {
+		str_cell(s, ln, 5, short_flags(c->flags, fl, sizeof(fl)));
+		must(ipc_cell_int(s, ln, 6, c->fd));
+		must(ipc_cell_uint(s, ln, 7, c->off));
+	}
+	if (c->what[0])
+		str_cell(s, ln, 8, c->what);
+}
+
+static void
+put_calls(struct lw_out *o, const struct lw_run *run)
+{
+	static const struct ipc_rcol cols[] = {
+		{ "ROLE", "role", IPC_STR, NULL, 0, 0 }, { "CALL", "call", IPC_STR, NULL, 0, 0 },
+		{ "ADDR", "addr", IPC_ADDR, NULL, 0, 0 },
+		{ "LENGTH", "length", IPC_UINT, NULL, 0, 0 },
+		{ "PROT", "prot", IPC_STR, NULL, 0, 0 }, { "FLAGS", "flags", IPC_STR, NULL, 0, 0 },
+		{ "FD", "fd", IPC_INT, NULL, 0, 0 },
+		{ "OFFSET", "offset", IPC_UINT, "0x%llx", 0, 0 },
+		{ "SEGMENT", "segment", IPC_STR, NULL, 0, 0 },
+	};
+	static const struct ipc_rcol mcols[] = {
+		{ "ROLE", "role", IPC_STR, NULL, 0, 0 }, { "ADDR", "addr", IPC_ADDR, NULL, 0, 0 },
+		{ "MAPS LINE", "maps_line", IPC_STR, NULL, 0, 0 },
+	};
+	struct ipc_section *s = section(o, "load_calls", "The library's mmap and mprotect calls while "
+					"it loaded (ptrace)", "calls", cols, 9), *ms;
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < run->role[k].tr.n; i++)
+			call_cells(s, row(s), &run->role[k], &run->role[k].tr.call[i]);
+	ms = section(o, "mmaps", "Where each call's range lies now (/proc/PID/maps)",
+		     "ranges", mcols, 3);
 	for (int k = 0; k < 2; k++) {
 		const struct lw_role *r = &run->role[k];
 
 		for (size_t i = 0; i < r->tr.n; i++) {
-			const struct lw_call *c = &r->tr.call[i];
-			char cell[7][48], m[400];
+			struct libscols_line *ln = row(ms);
+			char m[400];
 
-			call_cells(c, cell);
-			ipc_json_object(j, NULL);
-			ipc_json_str(j, "role", r->name);
-			ipc_json_str(j, "call", cell[0]);
-			json_hex(j, "addr", c->addr);
-			ipc_json_uint(j, "length", c->len);
-			ipc_json_str(j, "prot", ipc_prot_str(c->prot, cell[3], sizeof(cell[3])));
-			ipc_json_str(j, "flags", c->nr == SYS_mmap ?
-				     ipc_mapflags_str(c->flags, cell[4], sizeof(cell[4])) : NULL);
-			if (c->nr == SYS_mmap)
-				ipc_json_int(j, "fd", c->fd);
-			ipc_json_uint(j, "offset", c->off);
-			ipc_json_str(j, "segment", c->what[0] ? c->what : NULL);
-			ipc_json_str(j, "maps_line", call_maps(r, c, m, sizeof(m)));
-			ipc_json_end(j);
+			str_cell(ms, ln, 0, r->name);
+			must(ipc_cell_addr(ms, ln, 1, r->tr.call[i].addr));
+			str_cell(ms, ln, 2, call_maps(r, &r->tr.call[i], m, sizeof(m)));
 		}
 	}
-	ipc_json_end(j);
+	find_calls(run, ms);
 }
 
 static void
-json_smap(struct ipc_json *j, const struct lw_map *m)
+put_values(struct lw_out *o, const struct lw_run *run)
 {
-	json_hex(j, "start", m->lo);
-	json_hex(j, "end", m->hi);
-	ipc_json_str(j, "perms", m->perms);
-	ipc_json_uint(j, "offset", m->off);
-	ipc_json_int(j, "rss", m->rss);
-	ipc_json_int(j, "pss", m->pss);
-	ipc_json_int(j, "shared_clean", m->shc);
-	ipc_json_int(j, "shared_dirty", m->shd);
-	ipc_json_int(j, "private_clean", m->pvc);
-	ipc_json_int(j, "private_dirty", m->pvd);
-}
+	static const struct ipc_rcol cols[] = {
+		{ "TIME", "time", IPC_REAL, "%.2fs", 0, 0 }, { "FOO", "foo", IPC_INT, NULL, 0, 0 },
+		{ "BAR", "bar", IPC_INT, NULL, 0, 0 },
+	};
+	struct ipc_section *s = section(o, "values", "baz as each process sees it (foo reads, "
+					"bar increments)", "readings", cols, 3);
 
-static void
-json_frame(struct ipc_json *j, const char *key, int64_t f)
-{
-	if (f > 0)
-		json_hex(j, key, (uint64_t)f);
-	else
-		ipc_json_str(j, key, NULL);
-}
+	for (size_t i = 0; i < run->nval; i++) {
+		struct libscols_line *ln = row(s);
 
-static void
-json_frames(struct ipc_json *j, const struct lw_run *run)
-{
-	ipc_json_array(j, "frames");
-	for (size_t i = 0; i < run->npage; i++) {
-		char holds[200];
-
-		ipc_json_object(j, NULL);
-		ipc_json_uint(j, "page", i * (uint64_t)pagesz);
-		ipc_json_str(j, "perms", page_perms(&run->role[0], i));
-		ipc_json_str(j, "holds", page_holds(&run->elf, i, holds, sizeof(holds)));
-		json_frame(j, "foo_before", run->role[0].before[i]);
-		json_frame(j, "bar_before", run->role[1].before[i]);
-		json_frame(j, "foo_after", run->role[0].after[i]);
-		json_frame(j, "bar_after", run->role[1].after[i]);
-		if (run->role[0].after[i] > 0 && run->role[1].after[i] > 0)
-			ipc_json_bool(j, "shared", run->role[0].after[i] == run->role[1].after[i]);
-		else
-			ipc_json_str(j, "shared", NULL);
-		ipc_json_end(j);
+		must(ipc_cell_num(s, ln, 0, run->tick_s[i]));
+		must(ipc_cell_int(s, ln, 1, run->role[0].val[i]));
+		must(ipc_cell_int(s, ln, 2, run->role[1].val[i]));
 	}
-	ipc_json_end(j);
+	find_values(run, s);
 }
 
+/* The smaps table: no file offset for a person (JSON has it, and the
+ * mapping's bounds as addresses), so that it fits 100 columns. */
 static void
-json_findings(struct ipc_json *j)
+put_smaps(struct lw_out *o, const struct lw_run *run)
 {
-	ipc_json_array(j, "findings");
-	for (size_t i = 0; i < nfindings; i++) {
-		ipc_json_object(j, NULL);
-		ipc_json_str(j, "section", findings[i].section);
-		ipc_json_str(j, "text", findings[i].text);
-		ipc_json_end(j);
-	}
-	ipc_json_end(j);
-}
+	static const struct ipc_rcol cols[] = {
+		{ "ROLE", "role", IPC_STR, NULL, 0, 0 }, { "MAPPING", "mapping", IPC_STR, NULL, 0, 0 },
+		{ "PERMS", "perms", IPC_STR, NULL, 0, 0 }, { "RSS", "rss", IPC_INT, NULL, 0, 0 },
+		{ "PSS", "pss", IPC_INT, NULL, 0, 0 },
+		{ "SHARED_CLEAN", "shared_clean", IPC_INT, NULL, 0, 0 },
+		{ "SHARED_DIRTY", "shared_dirty", IPC_INT, NULL, 0, 0 },
+		{ "PRIVATE_CLEAN", "private_clean", IPC_INT, NULL, 0, 0 },
+		{ "PRIVATE_DIRTY", "private_dirty", IPC_INT, NULL, 0, 0 },
+		{ "START", "start", IPC_ADDR, NULL, 0, SCOLS_FL_HIDDEN },
+		{ "END", "end", IPC_ADDR, NULL, 0, SCOLS_FL_HIDDEN },
+		{ "OFFSET", "offset", IPC_UINT, NULL, 0, SCOLS_FL_HIDDEN },
+	};
+	struct ipc_section *s = section(o, "smaps", "What is shared: the library's mappings in "
+					"/proc/PID/smaps (kB), after the first write", "mappings",
+					cols, 12);
 
-static void
-json_experiment(const struct lw_run *run)
-{
-	struct ipc_json j;
-
-	json_begin(&j);
-	ipc_json_str(&j, "library", run->lib.path);
-	ipc_json_bool(&j, "dlopen", run->dlopen);
-	ipc_json_bool(&j, "interrupted", stop != 0);
-	json_processes(&j, run);
-	json_segments(&j, &run->elf);
-	json_mmaps(&j, run);
-	ipc_json_array(&j, "times");
-	for (size_t i = 0; i < run->nval; i++)
-		ipc_json_double(&j, NULL, run->tick_s[i]);
-	ipc_json_end(&j);
-	ipc_json_array(&j, "smaps");
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < run->role[k].smaps.n; i++) {
-			ipc_json_object(&j, NULL);
-			ipc_json_str(&j, "role", run->role[k].name);
-			json_smap(&j, &run->role[k].smaps.v[i]);
-			ipc_json_end(&j);
+			const struct lw_map *m = &run->role[k].smaps.v[i];
+			const long kb[] = { m->rss, m->pss, m->shc, m->shd, m->pvc, m->pvd };
+			struct libscols_line *ln = row(s);
+
+			str_cell(s, ln, 0, run->role[k].name);
+			must(ipc_cell_str(s, ln, 1, "%" PRIx64 "-%" PRIx64, m->lo, m->hi));
+			str_cell(s, ln, 2, m->perms);
+			for (size_t c = 0; c < 6; c++)
+				must(ipc_cell_int(s, ln, 3 + c, kb[c]));
+			must(ipc_cell_addr(s, ln, 9, m->lo));
+			must(ipc_cell_addr(s, ln, 10, m->hi));
+			must(ipc_cell_uint(s, ln, 11, m->off));
 		}
-	ipc_json_end(&j);
-	json_frames(&j, run);
-	json_findings(&j);
-	json_finish(&j);
+	find_smaps(run, s);
 }
 
-/* "libwatch: PATH", a long path shortened in its middle to fit 100 columns. */
+/* The library's pages side by side: what each holds, and whether foo and
+ * bar share its frame before and after the first write. */
 static void
-print_title(const char *path)
+draw_frames(struct ipc_section *s, const struct lw_run *run)
 {
-	char buf[PATH_MAX];
+	must(ipc_put_footnote(s, "%s", ""));
+	draw_row(s, run, "page", cell_page);
+	draw_row(s, run, "holds", cell_kind);
+	draw_row(s, run, "before", cell_before);
+	draw_row(s, run, "after", cell_after);
+	must(ipc_put_footnote(s, "  (%s one frame in both processes, %s two frames, %s not "
+			      "resident in one)", share_mark(1, 1), share_mark(1, 2),
+			      share_mark(-1, -1)));
+}
 
-	printf("libwatch: %s\n", ipc_shorten(path, 90, buf, sizeof(buf)));
+/* What each page of the library holds: its sections, from the ELF section
+ * headers (a table of its own, so that the frames fit a terminal). */
+static void
+put_pages(struct lw_out *o, const struct lw_run *run)
+{
+	static const struct ipc_rcol cols[] = {
+		{ "PAGE", "page", IPC_UINT, "%#llx", 0, 0 },
+		{ "PERMS", "perms", IPC_STR, NULL, 0, 0 }, { "HOLDS", "holds", IPC_STR, NULL, 0, 0 },
+	};
+	struct ipc_section *s = section(o, "pages", "The library's pages in foo and what they "
+					"hold (ELF section headers)", "pages", cols, 3);
+
+	for (size_t i = 0; i < run->npage; i++) {
+		struct libscols_line *ln = row(s);
+		char holds[200];
+
+		must(ipc_cell_uint(s, ln, 0, i * (uint64_t)pagesz));
+		str_cell(s, ln, 1, page_perms(&run->role[0], i));
+		str_cell(s, ln, 2, page_holds(&run->elf, i, holds, sizeof(holds)));
+	}
+}
+
+/* A frame: its number, "hidden" when the kernel hides it, "-" when the
+ * page is not resident; JSON has the number as an address, or null. */
+static void
+frame_cell(struct ipc_section *s, struct libscols_line *ln, size_t col, int64_t f)
+{
+	if (f > 0)
+		must(ipc_cell_addr(s, ln, col, (uint64_t)f));
+	else
+		must(ipc_cell_null_as(s, ln, col, f == 0 ? "hidden" : "-"));
+}
+
+static void
+put_frames(struct lw_out *o, const struct lw_run *run)
+{
+	static const struct ipc_rcol cols[] = {
+		{ "PAGE", "page", IPC_UINT, "%#llx", 0, 0 },
+		{ "FOO BEFORE", "foo_before", IPC_ADDR, NULL, 0, 0 },
+		{ "BAR BEFORE", "bar_before", IPC_ADDR, NULL, 0, 0 },
+		{ "FOO AFTER", "foo_after", IPC_ADDR, NULL, 0, 0 },
+		{ "BAR AFTER", "bar_after", IPC_ADDR, NULL, 0, 0 },
+		{ "SHARED", "shared", IPC_BOOL, NULL, 0, 0 },
+	};
+	const struct lw_role *a = &run->role[0], *b = &run->role[1];
+	struct ipc_section *s = section(o, "frames", "Physical frames of those pages "
+					"(/proc/PID/pagemap), before and after the first write "
+					"of baz", "frames", cols, 6);
+
+	for (size_t i = 0; i < run->npage; i++) {
+		struct libscols_line *ln = row(s);
+
+		must(ipc_cell_uint(s, ln, 0, i * (uint64_t)pagesz));
+		frame_cell(s, ln, 1, a->before[i]);
+		frame_cell(s, ln, 2, b->before[i]);
+		frame_cell(s, ln, 3, a->after[i]);
+		frame_cell(s, ln, 4, b->after[i]);
+		if (a->after[i] > 0 && b->after[i] > 0)
+			must(ipc_cell_num(s, ln, 5, a->after[i] == b->after[i]));
+		else
+			must(ipc_cell_null_as(s, ln, 5, "?"));
+	}
+	if (!run->hidden)
+		draw_frames(s, run);
+	find_frames(run, s);
 }
 
 static void
 report_experiment(const struct lw_run *run)
 {
-	find_addresses(run);
-	find_calls(run);
-	find_values(run);
-	find_smaps(run);
-	find_frames(run);
-	if (run->json) {
-		json_experiment(run);
-		return;
-	}
-	print_title(run->lib.path);
-	if (run->dlopen)
-		printf("loaded with dlopen(3) by foo (%s, pid %d) and bar (%s, pid %d)\n",
-		       base_name(run->role[0].prog), (int)run->role[0].pid_shown,
-		       base_name(run->role[1].prog), (int)run->role[1].pid_shown);
-	else
-		printf("loaded by foo (%s: %s, pid %d) and bar (%s: %s, pid %d)\n",
-		       base_name(run->role[0].prog), run->role[0].build,
-		       (int)run->role[0].pid_shown, base_name(run->role[1].prog),
-		       run->role[1].build, (int)run->role[1].pid_shown);
-	print_addresses(run);
-	print_segments(base_name(run->lib.path), &run->elf);
-	print_calls(run);
-	print_values(run);
-	print_smaps(run);
-	print_frames(run);
-	ipc_flush_check(stdout, "stdout");
+	struct lw_out o;
+
+	report_begin(&o, run->json);
+	put_library(&o, run);
+	put_roles(&o, run);
+	put_addresses(&o, run);
+	put_segments(&o, base_name(run->lib.path), &run->elf);
+	put_calls(&o, run);
+	put_values(&o, run);
+	put_smaps(&o, run);
+	put_pages(&o, run);
+	put_frames(&o, run);
+	report_end(&o);
 }
 
 /* ---- ipclab libwatch LIBRARY: who maps it, and how much of it is shared ---- */
@@ -2219,87 +2044,49 @@ procs_scan(const struct lw_file *f, size_t *n, size_t *unreadable)
 	return v;
 }
 
+/* One row of the processes' table; P NULL for the total of SUM. */
 static void
-proc_cells(const struct lw_proc *p, char c[7][40])
+proc_row(struct ipc_section *s, const struct lw_proc *p, const struct lw_proc *sum)
 {
-	snprintf(c[0], 40, "%d", (int)p->pid);
-	snprintf(c[1], 40, "%s", p->comm);
-	snprintf(c[2], 40, "%zu", p->nmaps);
-	snprintf(c[3], 40, "%ld", p->rss);
-	snprintf(c[4], 40, "%ld", p->pss);
-	snprintf(c[5], 40, "%ld", p->shared);
-	snprintf(c[6], 40, "%ld", p->private);
+	struct libscols_line *ln = row(s);
+	const struct lw_proc *q = p ? p : sum;
+	const long kb[] = { q->rss, q->pss, q->shared, q->private };
+
+	if (p) {
+		must(ipc_cell_int(s, ln, 0, p->pid));
+		str_cell(s, ln, 1, p->comm);
+	} else {
+		must(ipc_cell_null_as(s, ln, 0, "total"));
+	}
+	must(ipc_cell_uint(s, ln, 2, q->nmaps));
+	for (size_t c = 0; c < 4; c++)
+		must(ipc_cell_int(s, ln, 3 + c, kb[c]));
 }
 
 static void
-print_procs(const struct lw_proc *v, size_t n, const struct lw_proc *sum, size_t unreadable)
+put_procs(struct lw_out *o, const struct lw_proc *v, size_t n, const struct lw_proc *sum,
+	  size_t unreadable)
 {
-	static const struct ipc_col cols[] = {
-		{ "PID", 0, SCOLS_FL_RIGHT, 0 }, { "COMMAND", 0, 0, 0 },
-		{ "MAPS", 0, SCOLS_FL_RIGHT, 0 }, { "RSS", 0, SCOLS_FL_RIGHT, 0 },
-		{ "PSS", 0, SCOLS_FL_RIGHT, 0 }, { "SHARED", 0, SCOLS_FL_RIGHT, 0 },
-		{ "PRIVATE", 0, SCOLS_FL_RIGHT, 0 },
+	static const struct ipc_rcol cols[] = {
+		{ "PID", "pid", IPC_INT, NULL, 0, 0 }, { "COMMAND", "command", IPC_STR, NULL, 0, 0 },
+		{ "MAPS", "maps", IPC_UINT, NULL, 0, 0 }, { "RSS", "rss", IPC_INT, NULL, 0, 0 },
+		{ "PSS", "pss", IPC_INT, NULL, 0, 0 }, { "SHARED", "shared", IPC_INT, NULL, 0, 0 },
+		{ "PRIVATE", "private", IPC_INT, NULL, 0, 0 },
 	};
-	struct libscols_table *t = new_table(cols, 7);
+	struct ipc_section *s = section(o, "processes", "Processes that map it "
+					"(/proc/PID/smaps, kB)", "processes", cols, 7);
 
-	for (size_t i = 0; i <= n; i++) {
-		char c[7][40];
-		const char *cells[] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6] };
-
-		proc_cells(i < n ? &v[i] : sum, c);
-		if (i == n)
-			snprintf(c[0], 40, "total");
-		put_row(t, cells, 7);
-	}
-	ipc_heading(stdout, "Processes that map it (/proc/PID/smaps, kB)");
-	print_table(t);
+	must(ipc_put_uint(s, "unreadable", NULL, unreadable));
+	for (size_t i = 0; i < n; i++)
+		proc_row(s, &v[i], sum);
+	proc_row(s, NULL, sum);
 	if (unreadable)
-		printf("(not counted: %zu process%s whose smaps could not be read)\n", unreadable,
-		       unreadable == 1 ? "" : "es");
-	print_findings("processes");
-}
-
-static void
-find_procs(size_t n, const struct lw_proc *sum)
-{
+		must(ipc_put_footnote(s, "(not counted: %zu process%s whose smaps could not be "
+				      "read)", unreadable, unreadable == 1 ? "" : "es"));
 	if (n > 1)
-		finding("processes", "PSS divides each shared page among the processes that map "
-			"it, so the total PSS (%ld kB) is what the library really costs, while "
-			"the RSS total (%ld kB) counts shared pages once per process.",
-			sum->pss, sum->rss);
-}
-
-static void
-json_procs(const struct lw_file *f, const struct lw_elf *e, const struct lw_proc *v,
-	   size_t n, const struct lw_proc *sum, size_t unreadable)
-{
-	struct ipc_json j;
-
-	json_begin(&j);
-	ipc_json_str(&j, "library", f->path);
-	json_segments(&j, e);
-	ipc_json_array(&j, "processes");
-	for (size_t i = 0; i <= n; i++) {
-		const struct lw_proc *p = i < n ? &v[i] : sum;
-
-		if (i == n) {
-			ipc_json_end(&j);
-			ipc_json_object(&j, "total");
-		} else {
-			ipc_json_object(&j, NULL);
-			ipc_json_int(&j, "pid", p->pid);
-			ipc_json_str(&j, "command", p->comm);
-		}
-		ipc_json_uint(&j, "maps", p->nmaps);
-		ipc_json_int(&j, "rss", p->rss);
-		ipc_json_int(&j, "pss", p->pss);
-		ipc_json_int(&j, "shared", p->shared);
-		ipc_json_int(&j, "private", p->private);
-		ipc_json_end(&j);
-	}
-	ipc_json_uint(&j, "unreadable", unreadable);
-	json_findings(&j);
-	json_finish(&j);
+		finding(s, "PSS divides each shared page among the processes that map it, so the "
+			"total PSS (%ld kB) is what the library really costs, while the RSS total "
+			"(%ld kB) counts shared pages once per process.", sum->pss, sum->rss);
 }
 
 static int
@@ -2309,6 +2096,9 @@ library_main(const char *arg, bool json)
 	struct lw_elf e;
 	struct lw_proc *v, sum = { .pid = 0 };
 	size_t n, unreadable;
+	struct lw_out o;
+	struct ipc_section *s;
+	char buf[PATH_MAX];
 
 	resolve(arg, &f);
 	if (elf_read(f.path, &e) == -1)
@@ -2321,16 +2111,14 @@ library_main(const char *arg, bool json)
 		sum.shared += v[i].shared;
 		sum.private += v[i].private;
 	}
-	find_procs(n, &sum);
-	if (json) {
-		json_procs(&f, &e, v, n, &sum, unreadable);
-	} else {
-		print_title(f.path);
-		print_segments(base_name(f.path), &e);
-		print_procs(v, n, &sum, unreadable);
-	}
+	report_begin(&o, json);
+	s = section(&o, "library", NULL, NULL, NULL, 0);
+	must(ipc_put_note(s, "libwatch: %s", ipc_shorten(f.path, 90, buf, sizeof(buf))));
+	must(ipc_put_str(s, "path", NULL, f.path));
+	put_segments(&o, base_name(f.path), &e);
+	put_procs(&o, v, n, &sum, unreadable);
+	report_end(&o);
 	free(v);
-	ipc_flush_check(stdout, "stdout");
 	return 0;
 }
 
@@ -2406,7 +2194,7 @@ libwatch_main(int argc, char **argv)
 		err(1, "sysconf");
 	/* A reader gone away is EPIPE at the flush: the command ends quietly.
 	 * The whole report waits in one buffer, so that the write that fails
-	 * is the flush's, whose errno ipc_flush_check() can still tell. */
+	 * is the flush's, whose errno still tells why. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		err(1, "signal");
 	if (setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf)) != 0)

@@ -83,6 +83,11 @@ role_pid() {
 	return 0
 }
 
+# sym_addr ROLE SYMBOL: the symbol's address in ROLE, from the JSON in $TMP/out.
+sym_addr() {
+	jq -r --arg r "$1" --arg s "$2" '.addresses.symbols[] | select(.role == $r and .symbol == $s) | .address' "$TMP/out"
+}
+
 hex_add() { printf '%x' $(( 16#${1#0x} + 16#${2#0x} )); }
 
 @test "setbaz, getbaz and baz lie where /proc/PID/maps and nm say, baz in foo's executable (copy relocation)" {
@@ -91,21 +96,21 @@ hex_add() { printf '%x' $(( 16#${1#0x} + 16#${2#0x} )); }
 	wait "$IP"
 	[ "$(jq -s length "$TMP/out")" -eq 1 ]
 	for role in foo bar; do
-		pid=$(jq -r ".processes[] | select(.role == \"$role\") | .pid" "$TMP/out")
-		prog=$(jq -r ".processes[] | select(.role == \"$role\") | .program" "$TMP/out")
+		pid=$(jq -r ".roles.roles[] | select(.role == \"$role\") | .pid" "$TMP/out")
+		prog=$(jq -r ".roles.roles[] | select(.role == \"$role\") | .program" "$TMP/out")
 		m="$TMP/maps.$pid"
 		lib=$(base "$m" libipclab_foobar.so)
 		for sym in setbaz getbaz; do
-			got=$(jq -r ".processes[] | select(.role == \"$role\") | .$sym" "$TMP/out")
+			got=$(sym_addr "$role" "$sym")
 			[ "${got#0x}" = "$(hex_add "$lib" "$(nmval "$LW_LIB" "$sym")")" ]
 			line_of "$m" "$got" | grep -q ' r-xp .*libipclab_foobar.so$'
 		done
-		baz=$(jq -r ".processes[] | select(.role == \"$role\") | .baz" "$TMP/out")
+		baz=$(sym_addr "$role" baz)
 		line_of "$m" "$baz" | grep -q ' rw-p '
 		if [ "$role" = foo ]; then	# the default build: foo an ordinary PIE
 			[ "${baz#0x}" = "$(hex_add "$(base "$m" "$(basename "$prog")")" "$(nmval "$prog" baz)")" ]
 			line_of "$m" "$baz" | grep -vq libipclab_foobar.so
-			[ "$(jq -r '.processes[0].baz_in' "$TMP/out")" = executable ]
+			[ "$(jq -r '.addresses.symbols[] | select(.role == "foo" and .symbol == "baz") | .in' "$TMP/out")" = executable ]
 		else			# bar built with -fPIC
 			[ "${baz#0x}" = "$(hex_add "$lib" "$(nmval "$LW_LIB" baz)")" ]
 			line_of "$m" "$baz" | grep -q 'libipclab_foobar.so$'
@@ -142,14 +147,21 @@ strace_calls() {
 }
 
 ipclab_calls() {
-	jq -r ".mmaps[] | select(.role == \"$1\") | if .call == \"mmap\" then
-	       \"mmap \(.length) \(.prot) \(.flags) \(.offset)\" else \"mprotect \(.length) \(.prot)\" end" "$TMP/out"
+	jq -r --arg r "$1" '
+	  def prot: [if .[0:1] == "r" then "PROT_READ" else empty end,
+		     if .[1:2] == "w" then "PROT_WRITE" else empty end,
+		     if .[2:3] == "x" then "PROT_EXEC" else empty end] |
+		    if length == 0 then "PROT_NONE" else join("|") end;
+	  .load_calls.calls[] | select(.role == $r) |
+	  if .call == "mmap" then
+		"mmap \(.length) \(.prot | prot) \(.flags | split("|") | map("MAP_" + .) | join("|")) \(.offset)"
+	  else "mprotect \(.length) \(.prot | prot)" end' "$TMP/out"
 }
 
 @test "the library's mmap and mprotect calls at start-up are the ones strace sees" {
 	ipclab libwatch -d 0 --json >"$TMP/out"
 	for role in foo bar; do
-		prog=$(jq -r ".processes[] | select(.role == \"$role\") | .program" "$TMP/out")
+		prog=$(jq -r ".roles.roles[] | select(.role == \"$role\") | .program" "$TMP/out")
 		strace_calls "$prog" 3 4 >"$TMP/want"
 		ipclab_calls "$role" >"$TMP/got"
 		[ -s "$TMP/want" ]
@@ -161,8 +173,8 @@ ipclab_calls() {
 
 @test "--dlopen: dlsym finds baz in the library, and dlopen's mmap calls are the ones strace sees" {
 	ipclab libwatch --dlopen -d 0 --json >"$TMP/out"
-	[ "$(jq -r '[.processes[].baz_in] | unique | join(",")' "$TMP/out")" = library ]
-	prog=$(jq -r '.processes[0].program' "$TMP/out")
+	[ "$(jq -r '[.addresses.symbols[] | select(.symbol == "baz") | .in] | unique | join(",")' "$TMP/out")" = library ]
+	prog=$(jq -r '.roles.roles[0].program' "$TMP/out")
 	[[ $prog == */libwatch-foo-dl ]]
 	strace_calls "$prog" 3 4 "$LW_LIB" >"$TMP/want"
 	ipclab_calls foo >"$TMP/got"
@@ -183,8 +195,8 @@ ipclab_calls() {
 	wait_for 20 eval '(( $(mem "$bar" "$bbaz") > b1 ))'
 	[ "$(mem "$foo" "$fbaz")" = 17 ]
 	wait "$IP"
-	jq -e '[.processes[0].values[] | select(. != 17)] | length == 0' "$TMP/out"
-	jq -e '.processes[1].values as $v | ($v | length) > 3 and
+	jq -e '[.values.readings[].foo | select(. != 17)] | length == 0' "$TMP/out"
+	jq -e '[.values.readings[].bar] as $v | ($v | length) > 3 and
 	       ([range(1; $v | length) | select($v[.] <= $v[. - 1])] | length == 0)' "$TMP/out"
 }
 
@@ -208,8 +220,8 @@ ipclab_calls() {
 	wait "$IP"
 	# and what ipclab read itself: the same code frame, baz's page shared
 	# until the first write and private after it
-	jq -e --arg f "0x$fc" '.frames[] | select(.page == 4096) | .foo_after == $f and .bar_after == $f' "$TMP/out"
-	jq -e '.frames[] | select(.holds | test("baz")) |
+	jq -e --arg f "0x$fc" '.frames.frames[] | select(.page == 4096) | .foo_after == $f and .bar_after == $f' "$TMP/out"
+	jq -e '(.pages.pages[] | select(.holds | test("baz")) | .page) as $p | .frames.frames[] | select(.page == $p) |
 	       .foo_before == .bar_before and .foo_after != .bar_after' "$TMP/out"
 }
 
@@ -227,8 +239,8 @@ comm_is() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
 	echo "$output" | grep -Eq '^LOAD 1 .* R E +code$'
 	ipclab libwatch --json libc.so.6 >"$TMP/out"
 	jq -e --argjson p "$!" --argjson q "$$" \
-	   '[.processes[].pid] | index($p) != null and index($q) != null' "$TMP/out"
-	jq -e --argjson p "$!" '.processes[] | select(.pid == $p) | .rss > 0 and .shared > 0' "$TMP/out"
+	   '[.processes.processes[].pid] | index($p) != null and index($q) != null' "$TMP/out"
+	jq -e --argjson p "$!" '.processes.processes[] | select(.pid == $p) | .rss > 0 and .shared > 0' "$TMP/out"
 }
 
 # lw_group ARGS: runs ipclab libwatch ARGS in the background as the leader of
@@ -258,9 +270,9 @@ ended_within() {
 	run cat "$TMP/err"
 	[ "$output" = "" ]
 	[ "$(jq -s length "$TMP/out")" -eq 1 ]
-	[ "$(jq -r .interrupted "$TMP/out")" = true ]
-	[ "$(jq '.processes[0].values | length' "$TMP/out")" -ge 1 ]
-	[ "$(jq '.processes[0].values | length' "$TMP/out")" -eq "$(jq '.processes[1].values | length' "$TMP/out")" ]
+	[ "$(jq -r .library.interrupted "$TMP/out")" = true ]
+	[ "$(jq '.values.readings | length' "$TMP/out")" -ge 1 ]
+	[ "$(jq '[.values.readings[] | .foo, .bar | numbers] | length' "$TMP/out")" -eq "$(jq '.values.readings | length * 2' "$TMP/out")" ]
 	[ "$(jq '.findings | map(select(.text | test("^Stopped early"))) | length' "$TMP/out")" -eq 1 ]
 	for p in $roles; do dead "$p"; done
 	[ -z "$(zombies_of "$IP")" ]
@@ -310,7 +322,7 @@ ended_within() {
 	grep -q "^ipclab libwatch: bar (pid $bar): no answer in 5 s: it is stopped" "$TMP/err"
 	[ "$(wc -l <"$TMP/err")" -eq 1 ]
 	[ "$(jq -s length "$TMP/out")" -eq 1 ]
-	[ "$(jq '.processes[1].values | length' "$TMP/out")" -ge 1 ]
+	[ "$(jq '.values.readings | length' "$TMP/out")" -ge 1 ]
 	dead "$bar"
 	dead "$foo"
 	[ -z "$(zombies_of "$IP")" ]
@@ -411,8 +423,7 @@ patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" 
 	run --separate-stderr ipclab libwatch --json "$TMP/lonely.so"
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "" ]
-	[ "$(echo "$output" | jq '.processes | length')" -eq 0 ]
-	[ "$(echo "$output" | jq '.total.maps')" -eq 0 ]
+	[ "$(echo "$output" | jq -c '.processes.processes')" = '[{"pid":null,"command":null,"maps":0,"rss":0,"pss":0,"shared":0,"private":0}]' ]
 }
 
 @test "bad arguments say what is wrong and exit 2; a missing library exits 1" {
@@ -438,9 +449,9 @@ patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" 
 	cmake --install "$IPCLAB_BUILD" --prefix "$TMP/inst" >/dev/null
 	IPCLAB_BIN="$TMP/inst/bin/ipclab" run ipclab libwatch -d 0 --json
 	[ "$status" -eq 0 ]
-	lib=$(echo "$output" | jq -r .library)
+	lib=$(echo "$output" | jq -r .library.path)
 	[[ $lib == "$TMP/inst/"* ]]
-	[ "$(echo "$output" | jq -r '.processes[0].values[0]')" = 17 ]
+	[ "$(echo "$output" | jq -r '.values.readings[0].foo')" = 17 ]
 }
 
 @test "--help shows the usage of libwatch" {
@@ -456,7 +467,7 @@ patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" 
 	for opt in -J -j --json; do
 		run --separate-stderr ipclab libwatch "$opt" libc.so.6
 		[ "$status" -eq 0 ]
-		[ "$(echo "$output" | jq -r .library)" = "$(readlink -f "$(ldd "$IPCLAB_BIN" | awk '$1 == "libc.so.6" { print $3 }')")" ]
+		[ "$(echo "$output" | jq -r .library.path)" = "$(readlink -f "$(ldd "$IPCLAB_BIN" | awk '$1 == "libc.so.6" { print $3 }')")" ]
 	done
 }
 
@@ -475,8 +486,8 @@ example_shows() {
 		[[ $output == *"why: foo is an ordinary PIE"* ]]
 		[ "$(echo "$output" | sed -n '/^baz as each process sees it/,/^$/p' | grep -c '^ *[0-9.]*s  *17 ')" -ge 3 ] ;;
 	1)	[ "$output" = '["foo","executable"]'$'\n''["bar","library"]' ] ;;
-	2)	[ "${lines[0]}" = "MAP_PRIVATE|MAP_DENYWRITE" ]
-		[ "${lines[1]}" = "MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE" ] ;;
+	2)	[ "${lines[0]}" = "PRIVATE|DENYWRITE" ]
+		[ "${lines[1]}" = "PRIVATE|FIXED|DENYWRITE" ] ;;
 	3)	[[ $output == *'libipclab_foobar.so", O_RDONLY|O_CLOEXEC) = '* ]] ;;
 	4)	[[ $output == *"loaded with dlopen(3)"* ]]
 		[[ $output == *"found baz with dlsym(3)"* ]] ;;
@@ -526,10 +537,10 @@ widest() { tr -d '\r' <"$1" | LC_ALL=C.UTF-8 wc -L; }
 		ipclab libwatch --json $args >"$TMP/out"
 		[ "$(jq -s length "$TMP/out")" -eq 1 ]
 		# SEGMENT OFFSET VADDR FILESZ MEMSZ FLAGS HOLDS
-		[ "$(jq -c '[.segments[] | has("segment", "offset", "vaddr", "filesz", "memsz", "flags", "holds")] | unique' "$TMP/out")" = '[true]' ]
-		[ "$(jq -r '.segments[] | select(.segment == "LOAD 1") | .holds' "$TMP/out")" = code ]
-		[ "$(jq -r '[.segments[].vaddr | type] | unique | join(",")' "$TMP/out")" = string ]
-		[ "$(jq -r '[.segments[].offset | type] | unique | join(",")' "$TMP/out")" = number ]
+		[ "$(jq -c '[.segments.headers[] | has("segment", "offset", "vaddr", "filesz", "memsz", "flags", "holds")] | unique' "$TMP/out")" = '[true]' ]
+		[ "$(jq -r '.segments.headers[] | select(.segment == "LOAD 1") | .holds' "$TMP/out")" = code ]
+		[ "$(jq -r '[.segments.headers[].vaddr | type] | unique | join(",")' "$TMP/out")" = string ]
+		[ "$(jq -r '[.segments.headers[].offset | type] | unique | join(",")' "$TMP/out")" = number ]
 		[ "$(jq '.findings | length' "$TMP/out")" -ge 1 ]
 		[ "$(jq -c '[.findings[] | keys] | unique' "$TMP/out")" = '[["section","text"]]' ]
 	done
@@ -579,7 +590,7 @@ smaps_sum() {
 usage_matches() {
 	local pid=$1 j
 	j=$("$IPCLAB_BIN" libwatch --json libc.so.6 | jq -c --argjson p "$pid" \
-		'.processes[] | select(.pid == $p) | [.maps, .rss, .shared, .private]')
+		'.processes.processes[] | select(.pid == $p) | [.maps, .rss, .shared, .private]')
 	[ "$j" = "[$(grep -c 'libc\.so\.6$' "/proc/$pid/maps"),$(smaps_sum "$pid" 'libc\\.so\\.6$' Rss),$(smaps_sum "$pid" 'libc\\.so\\.6$' Shared_Clean Shared_Dirty),$(smaps_sum "$pid" 'libc\\.so\\.6$' Private_Clean Private_Dirty)]" ]
 }
 
@@ -592,8 +603,9 @@ usage_matches() {
 	wait_for 20 usage_matches "$!"
 	# and the total is the sum of the rows
 	ipclab libwatch --json libc.so.6 >"$TMP/out"
-	[ "$(jq '[.processes[].rss] | add' "$TMP/out")" -eq "$(jq .total.rss "$TMP/out")" ]
-	[ "$(jq '[.processes[].private] | add' "$TMP/out")" -eq "$(jq .total.private "$TMP/out")" ]
+	[ "$(jq '[.processes.processes[] | select(.pid) | .rss] | add' "$TMP/out")" -eq "$(jq '.processes.processes[-1].rss' "$TMP/out")" ]
+	[ "$(jq '[.processes.processes[] | select(.pid) | .private] | add' "$TMP/out")" -eq "$(jq '.processes.processes[-1].private' "$TMP/out")" ]
+	[ "$(jq '.processes.processes[-1].pid' "$TMP/out")" = null ]
 }
 
 @test "the roles' smaps: each mapping's RSS and PRIVATE_DIRTY are what /proc/PID/smaps says" {
@@ -613,8 +625,8 @@ usage_matches() {
 	ended_within 10
 	[ "$ST" -eq 130 ]
 	for role in foo bar; do
-		p=$(jq -r --arg r "$role" '.processes[] | select(.role == $r) | .pid' "$TMP/out")
-		jq -r --arg r "$role" '.smaps[] | select(.role == $r) | "\(.start) \(.rss) \(.private_dirty)"' \
+		p=$(jq -r --arg r "$role" '.roles.roles[] | select(.role == $r) | .pid' "$TMP/out")
+		jq -r --arg r "$role" '.smaps.mappings[] | select(.role == $r) | "\(.start) \(.rss) \(.private_dirty)"' \
 		   "$TMP/out" | sed 's/^0x0*/0x/' >"$TMP/got.$p"
 		[ "$(wc -l <"$TMP/got.$p")" -eq 5 ]
 		sed 's/^0x0*/0x/' "$TMP/truth.$p" | diff - "$TMP/got.$p"
@@ -644,7 +656,7 @@ usage_matches() {
 	done
 	kill -INT "$IP"
 	ended_within 10
-	jq -r '.frames[] | "\(.page) \(.foo_after // "0x0") \(.bar_after // "0x0") \(.shared)"' "$TMP/out" |
+	jq -r '.frames.frames[] | "\(.page) \(.foo_after // "0x0") \(.bar_after // "0x0") \(.shared)"' "$TMP/out" |
 		sed 's/ 0x/ /g' >"$TMP/got"
 	diff "$TMP/truth" "$TMP/got"
 	# the code is shared, baz's page is not after the write
