@@ -663,3 +663,20 @@ usage_matches() {
 	grep -q '^4096 [0-9a-f]* [0-9a-f]* true$' "$TMP/got"
 	grep -q '^20480 [0-9a-f]* [0-9a-f]* false$' "$TMP/got"
 }
+
+@test "--json: every key is lower snake case and said in ipclab-libwatch(1)'s JSON section" {
+	ipclab libwatch --json -d 0.3 >"$TMP/out.run"
+	ipclab libwatch --json -d 0 --dlopen >"$TMP/out.dl"
+	ipclab libwatch --json libc.so.6 >"$TMP/out.lib"
+	cat "$TMP"/out.* | jq -r '[paths | .[] | strings] | unique | .[]' | sort -u >"$TMP/keys"
+	[ "$(wc -l <"$TMP/keys")" -ge 60 ]
+	sed -n '/^\.Ss The JSON document/,/^\.Sh /p' "$IPCLAB_SRC/man/ipclab-libwatch.1" >"$TMP/page"
+	while read -r k; do
+		[[ $k =~ ^[a-z][a-z0-9_]*$ ]] || { echo "key $k"; return 1; }
+		grep -Eq "^\.(It Cm|Cm|Brq).*([ ]|Qq )$k( |,|$)" "$TMP/page" || { echo "undocumented: $k"; return 1; }
+	done <"$TMP/keys"
+	# numbers as numbers, addresses as hex strings
+	jq -e '[.frames.frames[].page, .segments.headers[].offset, .values.readings[].time] | all(type == "number")' "$TMP/out.run"
+	jq -e '[.addresses.symbols[].address, .roles.roles[].base] | all(test("^0x[0-9a-f]+$"))' "$TMP/out.run"
+	jq -e '[.processes.processes[].rss] | all(type == "number")' "$TMP/out.lib"
+}
