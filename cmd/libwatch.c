@@ -74,7 +74,6 @@
 #define MAXCALL 32
 #define MAXPAGE 64
 #define MAXTICK 4096
-#define REPORT_BUF (1 << 20)	/* stdout's buffer: more than a report takes */
 #define ELF_MAX (1ULL << 30)	/* the largest library read whole */
 
 static const struct ipc_help help = {
@@ -1235,9 +1234,8 @@ str_cell(struct ipc_section *s, struct libscols_line *ln, size_t col, const char
 	must(ipc_cell_str(s, ln, col, "%s", v));
 }
 
-/* Prints the report and frees it.  The report waits whole in stdout's
- * buffer (libwatch_main), so that a write that fails is the last flush's,
- * whose errno is the reason; a reader gone away ends the command quietly. */
+/* Prints the report and frees it.  A write that failed is said with the
+ * reason the report model kept; a reader gone away ends the command quietly. */
 static void
 report_end(struct lw_out *o)
 {
@@ -2186,19 +2184,14 @@ parse_args(int argc, char **argv, struct lw_run *run)
 int
 libwatch_main(int argc, char **argv)
 {
-	static char outbuf[REPORT_BUF];	/* glibc sizes a buffer of its own as it likes */
 	static struct lw_run run = { .duration = 3, .interval = 0.5, .build = "mixed" };
 	const char *library = parse_args(argc, argv, &run);
 
 	if ((pagesz = sysconf(_SC_PAGESIZE)) <= 0)
 		err(1, "sysconf");
-	/* A reader gone away is EPIPE at the flush: the command ends quietly.
-	 * The whole report waits in one buffer, so that the write that fails
-	 * is the flush's, whose errno still tells why. */
+	/* A reader gone away is EPIPE at a write: the command ends quietly. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		err(1, "signal");
-	if (setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf)) != 0)
-		err(1, "setvbuf");
 	if (library)
 		return library_main(library, run.json);
 	if (ipc_sig_handle(SIGINT, on_signal, false) == -1 ||
