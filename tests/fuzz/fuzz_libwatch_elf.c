@@ -38,9 +38,12 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		for (size_t i = 0; i < 8; i++)
 			page_holds(&e, i, holds, sizeof(holds));
 		for (size_t i = 0; i < e.nseg; i++) {
-			char c[7][32];
+			char fl[4];
 
-			seg_cells(&e.seg[i], load_index(&e, (int)i), c);
+			/* what the segments' table shows of each */
+			if (load_index(&e, (int)i) > (int)i || strlen(seg_flags(e.seg[i].flags, fl)) != 3 ||
+			    seg_type(e.seg[i].type)[0] == '\0' || seg_kind(&e.seg[i])[0] == '\0')
+				abort();
 		}
 	}
 	free(copy);
