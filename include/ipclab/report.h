@@ -38,10 +38,8 @@ enum ipc_type {
 };
 
 /* One column: HEADER for a person, KEY in JSON, TYPE of every cell, FMT
- * (may be NULL) the printf format of a cell's text (a double's for IPC_REAL,
- * a long long's for IPC_INT, an unsigned long long's for IPC_UINT and
- * IPC_ADDR, such as "0x%llx" for a size shown in hex that stays a number),
- * WHINT and FLAGS as libsmartcols takes them (SCOLS_FL_RIGHT is added for numbers and addresses unless FLAGS holds
+ * (may be NULL) for IPC_REAL cells, WHINT and FLAGS as libsmartcols takes them
+ * (SCOLS_FL_RIGHT is added for numbers and addresses unless FLAGS holds
  * IPC_LEFT; SCOLS_FL_HIDDEN makes a column JSON only).  The report keeps a
  * pointer to the array: a command's static table of columns. */
 #define IPC_LEFT (1 << 30)	/* in ipc_rcol.flags: a number or address kept left */
@@ -54,6 +52,11 @@ struct ipc_rcol {
 	double whint;
 	int flags;
 };
+
+/* FMT may shape the text of IPC_INT (a long long's format), IPC_UINT and
+ * IPC_ADDR cells (an unsigned long long's) too: "0x%llx" shows a size in hex
+ * while JSON keeps its number, "%#llx" an address 0 as "0" while JSON keeps
+ * "0x0". */
 
 struct ipc_report;
 struct ipc_section;
