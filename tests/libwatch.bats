@@ -673,7 +673,7 @@ usage_matches() {
 	sed -n '/^\.Ss The JSON document/,/^\.Sh /p' "$IPCLAB_SRC/man/ipclab-libwatch.1" >"$TMP/page"
 	while read -r k; do
 		[[ $k =~ ^[a-z][a-z0-9_]*$ ]] || { echo "key $k"; return 1; }
-		grep -Eq "^\.(It Cm|Cm|Brq).*([ ]|Qq )$k( |,|$)" "$TMP/page" || { echo "undocumented: $k"; return 1; }
+		grep -Eq -e "^\.(It Cm|Cm) (.* )?$k( |,|$)" -e "^\.Ql .*\\\\\(dq$k\\\\\(dq" "$TMP/page" || { echo "undocumented: $k"; return 1; }
 	done <"$TMP/keys"
 	# numbers as numbers, addresses as hex strings
 	jq -e '[.frames.frames[].page, .segments.headers[].offset, .values.readings[].time] | all(type == "number")' "$TMP/out.run"
