@@ -1,9 +1,9 @@
 // COMMAND(libwatch, "how a shared library is mapped, and what two processes share")
 /*
  * ipclab libwatch [options]
- * ipclab libwatch [-j] LIBRARY
+ * ipclab libwatch [-J] LIBRARY
  *
- * Seed 002, step 4: programs foo and bar both use a shared library with a
+ * The shared-library exercise: programs foo and bar both use a shared library with a
  * global baz and functions setbaz() and getbaz().  foo sets baz to 17 and
  * keeps reading it; bar sets it to 1 and keeps incrementing it.  Where do
  * the three live, which mmap calls brought the library in, and what do the
@@ -15,7 +15,7 @@
  *      --dlopen          the roles load the library with dlopen/dlsym
  *  -d, --duration SECS   how long to watch the values (default 3s)
  *  -i, --interval SECS   between two readings (default 0.5s)
- *  -j, --json            one JSON document on stdout
+ *  -J, --json            one JSON document on stdout (-j as well)
  *
  * The experiment: the roles are small programs beside the demo library
  * libipclab_foobar.so (lib/libwatch/, where baz sits alone on its own page).
@@ -44,7 +44,9 @@
 #include <limits.h>
 #include <link.h>
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,7 @@
 #include "ipclab/out.h"
 #include "ipclab/path.h"
 #include "ipclab/proc.h"
+#include "ipclab/report.h"
 #include "ipclab/sig.h"
 #include "ipclab/trace.h"
 
@@ -71,17 +74,18 @@
 #define MAXCALL 32
 #define MAXPAGE 64
 #define MAXTICK 4096
+#define ELF_MAX (1ULL << 30)	/* the largest library read whole */
 
 static const struct ipc_help help = {
 	.name = "libwatch",
 	.synopsis = "[options]\n[--json] LIBRARY",
-	.summary = "Show how a shared library is mapped into two processes and what they "
+	.summary = "Show how a shared library is mapped into two processes and what they\n"
 		   "really share; with LIBRARY, which processes map it and how much.",
 	.options = " -b, --build MODE    mixed (default), pie or pic: how the roles are linked\n"
 		   "     --dlopen        the roles load the library with dlopen/dlsym\n"
 		   " -d, --duration SECS how long to watch the values (default 3s)\n"
 		   " -i, --interval SECS time between two readings (default 0.5s)\n"
-		   " -j, --json          print one JSON document\n",
+		   " -J, --json          print one JSON document (-j is the same)\n",
 };
 
 /* ---- the library file: identity and ELF headers ---- */
@@ -115,35 +119,31 @@ static long pagesz;
 static uint64_t trunc_pg(uint64_t a) { return a & ~(uint64_t)(pagesz - 1); }
 static uint64_t round_pg(uint64_t a) { return trunc_pg(a + (uint64_t)pagesz - 1); }
 
+/* Notes the failed call and its reason, as the core's helpers do. */
+static void
+lw_failed(const char *call, int e, const char *why)
+{
+	ipc_failed_call = call;
+	ipc_failed_why = why;
+	errno = e;
+}
+
 static int
 file_ident(const char *path, struct lw_file *f)
 {
 	struct stat st;
 
 	if (realpath(path, f->path) == NULL) {
-		ipc_failed_call = "realpath";
+		lw_failed("realpath", errno, NULL);
 		return -1;
 	}
 	if (stat(f->path, &st) == -1) {
-		ipc_failed_call = "stat";
+		lw_failed("stat", errno, NULL);
 		return -1;
 	}
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	return 0;
-}
-
-static int
-pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	ssize_t n = pread(fd, buf, len, (off_t)off);
-
-	if (n == (ssize_t)len)
-		return 0;
-	if (n >= 0)
-		errno = EINVAL;
-	ipc_failed_call = "pread";
-	return -1;
 }
 
 static const char *
@@ -166,13 +166,41 @@ seg_flags(uint32_t f, char *buf)
 	return buf;
 }
 
+/* The library's bytes, read whole; every look into them is checked against
+ * their length, so that a truncated or corrupt file is said to be one. */
+struct lw_bytes {
+	const uint8_t *d;
+	size_t n;
+	char why[64];		/* what is wrong with them, when a decode fails */
+};
+
 static int
-elf_phdrs(int fd, const Elf64_Ehdr *eh, struct lw_elf *e)
+elf_bad(struct lw_bytes *b, const char *why)
+{
+	snprintf(b->why, sizeof(b->why), "%s", why);
+	return -1;
+}
+
+/* Copies LEN bytes at OFF + I * LEN into P; fails when they are not all in
+ * the file ("truncated at byte N", N the file's size). */
+static int
+elf_get(struct lw_bytes *b, uint64_t off, uint64_t i, void *p, size_t len)
+{
+	if (off > b->n || (len && i > (b->n - off) / len) || len > b->n - off - i * len) {
+		snprintf(b->why, sizeof(b->why), "truncated at byte %zu", b->n);
+		return -1;
+	}
+	memcpy(p, b->d + off + i * len, len);
+	return 0;
+}
+
+static int
+elf_phdrs(struct lw_bytes *b, const Elf64_Ehdr *eh, struct lw_elf *e)
 {
 	Elf64_Phdr ph;
 
 	for (unsigned i = 0; i < eh->e_phnum && e->nseg < MAXSEG; i++) {
-		if (pread_all(fd, &ph, sizeof(ph), eh->e_phoff + (uint64_t)i * sizeof(ph)) == -1)
+		if (elf_get(b, eh->e_phoff, i, &ph, sizeof(ph)) == -1)
 			return -1;
 		if (ph.p_type != PT_LOAD && ph.p_type != PT_GNU_RELRO)
 			continue;
@@ -182,80 +210,179 @@ elf_phdrs(int fd, const Elf64_Ehdr *eh, struct lw_elf *e)
 	return 0;
 }
 
-/* Looks NAME up in the symbol table SYM (linked to its string table). */
-static uint64_t
-elf_symbol(int fd, const Elf64_Shdr *sym, const Elf64_Shdr *str, const char *name)
+/* The NUL-terminated string at OFF of the string table STR, cut to LEN - 1
+ * bytes; -1 when it starts outside the table or the file. */
+static int
+elf_string(struct lw_bytes *b, const Elf64_Shdr *str, uint64_t off, char *buf, size_t len)
 {
-	size_t len = strlen(name) + 1;
+	uint64_t avail;
+
+	if (off >= str->sh_size)
+		return elf_bad(b, "corrupt: a name outside its string table");
+	if (str->sh_offset > b->n || off >= b->n - str->sh_offset) {
+		snprintf(b->why, sizeof(b->why), "truncated at byte %zu", b->n);
+		return -1;
+	}
+	avail = b->n - str->sh_offset - off;
+	if (avail > str->sh_size - off)
+		avail = str->sh_size - off;
+	if (avail > len - 1)
+		avail = len - 1;
+	memcpy(buf, b->d + str->sh_offset + off, (size_t)avail);
+	buf[avail] = '\0';
+	buf[strnlen(buf, (size_t)avail)] = '\0';
+	return 0;
+}
+
+/* Looks NAME up in the symbol table SYM (linked to its string table STR):
+ * its value, or 0 when it is not defined there. */
+static int
+elf_symbol(struct lw_bytes *b, const Elf64_Shdr *sym, const Elf64_Shdr *str,
+	   const char *name, uint64_t *value)
+{
+	uint64_t n = sym->sh_entsize >= sizeof(Elf64_Sym) ? sym->sh_size / sym->sh_entsize : 0;
 	char buf[64];
 	Elf64_Sym s;
 
-	for (uint64_t off = 0; sym->sh_entsize && off + sizeof(s) <= sym->sh_size;
-	     off += sym->sh_entsize) {
-		if (pread_all(fd, &s, sizeof(s), sym->sh_offset + off) == -1)
-			return 0;
-		if (s.st_name + len > str->sh_size || s.st_shndx == SHN_UNDEF ||
-		    pread_all(fd, buf, len, str->sh_offset + s.st_name) == -1)
+	*value = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		if (sym->sh_offset > UINT64_MAX - i * sym->sh_entsize)
+			return elf_bad(b, "corrupt: a symbol table beyond any file");
+		if (elf_get(b, sym->sh_offset + i * sym->sh_entsize, 0, &s, sizeof(s)) == -1)
+			return -1;
+		if (s.st_shndx == SHN_UNDEF || elf_string(b, str, s.st_name, buf, sizeof(buf)) == -1)
 			continue;
-		if (memcmp(buf, name, len) == 0)
-			return s.st_value;
+		if (strcmp(buf, name) == 0) {
+			*value = s.st_value;
+			return 0;
+		}
 	}
 	return 0;
 }
 
+static int
+elf_section(struct lw_bytes *b, const Elf64_Ehdr *eh, unsigned i, Elf64_Shdr *sh)
+{
+	return elf_get(b, eh->e_shoff, i, sh, sizeof(*sh));
+}
+
 /* The allocated sections (for "what a page holds") and baz's address. */
 static int
-elf_sections(int fd, const Elf64_Ehdr *eh, struct lw_elf *e)
+elf_sections(struct lw_bytes *b, const Elf64_Ehdr *eh, struct lw_elf *e)
 {
-	Elf64_Shdr sh[128], *names;
+	Elf64_Shdr sh, names, link;
+	bool dynsym = false;
 
-	if (eh->e_shnum == 0 || eh->e_shnum > 128 || eh->e_shstrndx >= eh->e_shnum ||
-	    eh->e_shentsize != sizeof(Elf64_Shdr))
+	if (eh->e_shnum == 0)
 		return 0;
-	if (pread_all(fd, sh, eh->e_shnum * sizeof(sh[0]), eh->e_shoff) == -1)
+	if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shstrndx >= eh->e_shnum)
+		return elf_bad(b, "corrupt: bad section header table");
+	if (elf_section(b, eh, eh->e_shstrndx, &names) == -1)
 		return -1;
-	names = &sh[eh->e_shstrndx];
 	for (unsigned i = 0; i < eh->e_shnum; i++) {
 		struct lw_sect *s = &e->sect[e->nsect];
 
-		if (sh[i].sh_type == SHT_DYNSYM && sh[i].sh_link < eh->e_shnum)
-			e->baz = elf_symbol(fd, &sh[i], &sh[sh[i].sh_link], "baz");
-		if (!(sh[i].sh_flags & SHF_ALLOC) || sh[i].sh_size == 0 || e->nsect == MAXSECT)
-			continue;
-		memset(s->name, 0, sizeof(s->name));
-		if (sh[i].sh_name < names->sh_size &&
-		    pread(fd, s->name, sizeof(s->name) - 1, (off_t)(names->sh_offset + sh[i].sh_name)) < 0) {
-			ipc_failed_call = "pread";
+		if (elf_section(b, eh, i, &sh) == -1)
 			return -1;
+		if (sh.sh_type == SHT_DYNSYM && !dynsym && sh.sh_link < eh->e_shnum) {
+			dynsym = true;	/* one is all a library has: never scan more */
+			if (elf_section(b, eh, sh.sh_link, &link) == -1 ||
+			    elf_symbol(b, &sh, &link, "baz", &e->baz) == -1)
+				return -1;
 		}
-		s->addr = sh[i].sh_addr;
-		s->size = sh[i].sh_size;
+		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_size == 0 || e->nsect == MAXSECT)
+			continue;
+		if (elf_string(b, &names, sh.sh_name, s->name, sizeof(s->name)) == -1)
+			return -1;
+		s->addr = sh.sh_addr;
+		s->size = sh.sh_size;
 		e->nsect++;
 	}
 	return 0;
 }
 
+/* Decodes the N bytes at D, a 64-bit ELF file of this machine's byte order.
+ * Returns 0, or -1 with what is wrong in b->why.  Never exits. */
+static int
+elf_decode(struct lw_bytes *b, struct lw_elf *e)
+{
+	Elf64_Ehdr eh;
+
+	memset(e, 0, sizeof(*e));
+	if (b->n < SELFMAG || memcmp(b->d, ELFMAG, SELFMAG) != 0)
+		return elf_bad(b, "not an ELF file");
+	if (b->n > EI_CLASS && b->d[EI_CLASS] != ELFCLASS64)
+		return elf_bad(b, "not a 64-bit ELF file");
+	if (b->n > EI_DATA && b->d[EI_DATA] != ELFDATA2LSB)
+		return elf_bad(b, "not a little-endian ELF file");
+	if (elf_get(b, 0, 0, &eh, sizeof(eh)) == -1)
+		return -1;
+	if (eh.e_phentsize != sizeof(Elf64_Phdr))
+		return elf_bad(b, "corrupt: bad program header size");
+	if (elf_phdrs(b, &eh, e) == -1)
+		return -1;
+	return elf_sections(b, &eh, e);
+}
+
+/* Reads the whole file: it must be a regular file (a FIFO never blocks). */
+static uint8_t *
+file_bytes(const char *path, size_t *n)
+{
+	struct stat st;
+	uint8_t *d;
+	size_t got = 0;
+	int fd = ipc_open_regular(path, O_RDONLY, &st), e;
+
+	if (fd == -1)
+		return NULL;
+	if ((uint64_t)st.st_size > ELF_MAX) {
+		close(fd);
+		return lw_failed("read", EFBIG, "larger than 1 GiB"), NULL;
+	}
+	if ((d = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return lw_failed("malloc", ENOMEM, NULL), NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, d + got, (size_t)st.st_size - got);
+
+		if (r == 0)
+			break;
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			e = errno;
+			free(d);
+			close(fd);
+			return lw_failed("read", e, NULL), NULL;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	*n = got;
+	return d;
+}
+
+/* Reads the ELF headers of PATH.  -1 with ipc_failed_call and ipc_failed_why
+ * set (the call NULL when the bytes are wrong, not a call). */
 static int
 elf_read(const char *path, struct lw_elf *e)
 {
-	Elf64_Ehdr eh;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
+	struct lw_bytes b = { .d = NULL };
+	uint8_t *d = file_bytes(path, &b.n);
+	static __thread char why[64];
+	int r;
 
 	memset(e, 0, sizeof(*e));
-	if (fd == -1) {
-		ipc_failed_call = "open";
+	if (d == NULL)
 		return -1;
+	b.d = d;
+	r = elf_decode(&b, e);
+	free(d);
+	if (r == -1) {
+		snprintf(why, sizeof(why), "%s", b.why);
+		lw_failed(NULL, ENOEXEC, why);
 	}
-	if (pread_all(fd, &eh, sizeof(eh), 0) == 0) {
-		if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-		    eh.e_phentsize != sizeof(Elf64_Phdr)) {
-			errno = ENOEXEC;
-			ipc_failed_call = "read ELF header";
-		} else if (elf_phdrs(fd, &eh, e) == 0) {
-			r = elf_sections(fd, &eh, e);
-		}
-	}
-	close(fd);
 	return r;
 }
 
@@ -320,23 +447,18 @@ smaps_field(struct lw_map *m, const char *line)
 	}
 }
 
-/* Reads /proc/PID/maps, or /proc/PID/smaps with the sizes when smaps is
- * true; keeps only the mappings of F when F is not NULL. */
+/* Parses a /proc/PID/maps or smaps text from FP (the sizes of smaps go to
+ * the mapping they follow); keeps only the mappings of F when F is not NULL.
+ * Returns 0, or -1 with errno set (ENOMEM); never exits, whatever the text. */
 static int
-maps_read(pid_t pid, bool smaps, const struct lw_file *f, struct lw_maps *out)
+maps_parse(FILE *fp, const struct lw_file *f, struct lw_maps *out)
 {
-	char path[64], *line = NULL;
+	char *line = NULL;
 	size_t cap = 0, alloc = 0;
 	struct lw_map m, *cur = NULL;
-	FILE *fp;
 
 	out->v = NULL;
 	out->n = 0;
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, smaps ? "smaps" : "maps");
-	if ((fp = fopen(path, "re")) == NULL) {
-		ipc_failed_call = "open";
-		return -1;
-	}
 	while (getline(&line, &cap, fp) != -1) {
 		if (map_parse(line, &m) == -1) {
 			if (cur)
@@ -349,16 +471,42 @@ maps_read(pid_t pid, bool smaps, const struct lw_file *f, struct lw_maps *out)
 		if (out->n == alloc) {
 			struct lw_map *v = reallocarray(out->v, alloc = alloc * 2 + 16, sizeof(*v));
 
-			if (v == NULL)
-				err(1, "malloc");
+			if (v == NULL) {
+				free(line);
+				free(out->v);
+				out->v = NULL;
+				out->n = 0;
+				lw_failed("malloc", ENOMEM, NULL);
+				return -1;
+			}
 			out->v = v;
 		}
 		out->v[out->n] = m;
 		cur = &out->v[out->n++];
 	}
 	free(line);
-	fclose(fp);
 	return 0;
+}
+
+/* Reads /proc/PID/maps, or /proc/PID/smaps with the sizes when smaps is
+ * true; keeps only the mappings of F when F is not NULL. */
+static int
+maps_read(pid_t pid, bool smaps, const struct lw_file *f, struct lw_maps *out)
+{
+	char path[64];
+	FILE *fp;
+	int r;
+
+	out->v = NULL;
+	out->n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, smaps ? "smaps" : "maps");
+	if ((fp = fopen(path, "re")) == NULL) {
+		lw_failed("open", errno, NULL);
+		return -1;
+	}
+	r = maps_parse(fp, f, out);
+	fclose(fp);
+	return r;
 }
 
 static const struct lw_map *
@@ -426,8 +574,11 @@ struct lw_role {
 	const char *build;	/* "pie", "pic", "dl" */
 	char prog[PATH_MAX];
 	pid_t pid, pid_shown;	/* pid is 0 once reaped */
-	FILE *rep;		/* its reports */
+	int rep;		/* its reports */
+	char rbuf[256];		/* what it reported and was not read yet */
+	size_t rlen;
 	int cmd;		/* its orders */
+	bool lost;		/* it did not answer in time: killed at its end */
 	uint64_t setbaz, getbaz, baz, base;
 	int first;		/* baz before the first write */
 	struct lw_trace tr;
@@ -451,13 +602,17 @@ struct lw_run {
 	bool failed;		/* a role stopped answering while watched */
 };
 
-static volatile sig_atomic_t stop;
+/* How long a role may take to answer an order: a stopped or hung role is
+ * given up after that, never waited for for ever. */
+#define ROLE_ANSWER_MS 5000
+#define ROLE_START_MS 20000
+
+static volatile sig_atomic_t stop;	/* the signal that asks to stop, or 0 */
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	stop = sig;
 }
 
 static bool
@@ -552,57 +707,155 @@ role_kill(struct lw_role *r)
 
 	if (r->pid <= 0)
 		return;
-	kill(r->pid, SIGKILL);
+	kill(r->pid, SIGKILL);	/* ends a stopped process too */
 	ipc_wait(r->pid, &st, 0);
 	r->pid = 0;
 }
 
-/* Reads one report line of the role into buf. */
-static int
-role_line(struct lw_role *r, char *buf, size_t len)
+/* Why a role did not answer: "it is stopped" when the kernel says so. */
+static const char *
+role_state(const struct lw_role *r)
 {
-	if (fgets(buf, (int)len, r->rep) == NULL) {
-		errno = EPIPE;
-		ipc_failed_call = "read";
-		return -1;
+	char path[64], buf[512], *p;
+	FILE *fp;
+	const char *why = "it is still running";
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)r->pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return "it is gone";
+	if (fgets(buf, sizeof(buf), fp) != NULL && (p = strrchr(buf, ')')) != NULL &&
+	    (p[1] == ' ' && (p[2] == 'T' || p[2] == 't')))
+		why = "it is stopped (SIGSTOP?)";
+	fclose(fp);
+	return why;
+}
+
+/* Waits at most MS for the role's report descriptor to be readable, in slices
+ * of 100 ms so that a signal's stop is seen within one.  1 readable, 0 timed
+ * out (errno ETIMEDOUT) or stopped (errno EINTR), -1 on error. */
+static int
+role_poll(struct lw_role *r, uint64_t end_ns)
+{
+	struct pollfd p = { .fd = r->rep, .events = POLLIN };
+
+	for (;;) {
+		uint64_t now = ipc_now_ns();
+		int n;
+
+		if (stop) {
+			lw_failed("read", EINTR, NULL);
+			return 0;
+		}
+		if (now >= end_ns) {
+			lw_failed("read", ETIMEDOUT, NULL);
+			return 0;
+		}
+		n = poll(&p, 1, end_ns - now > 100000000u ? 100 : (int)((end_ns - now) / 1000000u) + 1);
+		if (n > 0)
+			return 1;
+		if (n == -1 && errno != EINTR) {
+			lw_failed("poll", errno, NULL);
+			return -1;
+		}
 	}
+}
+
+/* Reads one report line of the role into buf, waiting at most MS for it. */
+static int
+role_line(struct lw_role *r, char *buf, size_t len, int ms)
+{
+	uint64_t end = ipc_now_ns() + (uint64_t)ms * 1000000u;
+	char *nl;
+	size_t n;
+
+	while ((nl = memchr(r->rbuf, '\n', r->rlen)) == NULL) {
+		ssize_t got;
+
+		if (r->rlen == sizeof(r->rbuf)) {
+			lw_failed("read", EPROTO, "a report line too long");
+			return -1;
+		}
+		if (role_poll(r, end) != 1)
+			return -1;
+		got = read(r->rep, r->rbuf + r->rlen, sizeof(r->rbuf) - r->rlen);
+		if (got == 0) {
+			lw_failed("read", EPIPE, "it ended without answering");
+			return -1;
+		}
+		if (got == -1 && errno != EINTR && errno != EAGAIN) {
+			lw_failed("read", errno, NULL);
+			return -1;
+		}
+		r->rlen += got > 0 ? (size_t)got : 0;
+	}
+	n = (size_t)(nl - r->rbuf) + 1;
+	snprintf(buf, len, "%.*s", (int)(n - 1), r->rbuf);
+	memmove(r->rbuf, r->rbuf + n, r->rlen - n);
+	r->rlen -= n;
 	return 0;
+}
+
+/* A role that cannot start ends the command; a signal's stop ends it with
+ * 128 + the signal, as the shell would say. */
+static void role_failx(const struct lw_role *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+static void
+role_failx(const struct lw_role *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (stop)
+		ipc_failx(128 + stop, NULL, "interrupted while the roles started");
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	ipc_failx(1, r->prog, "%s", s ? s : "cannot start");
+}
+
+static void
+role_pipes(struct lw_role *r, struct lw_child *c)
+{
+	int rep[2], cmd[2];
+
+	if (pipe2(rep, O_CLOEXEC) == -1 || pipe2(cmd, O_CLOEXEC) == -1)
+		ipc_fail(1, r->prog, "pipe");
+	c->rep = rep[1];
+	c->cmd = cmd[0];
+	r->rep = rep[0];
+	r->rlen = 0;
+	r->cmd = cmd[1];
 }
 
 /* Starts role R under ptrace and follows it until it reports its addresses. */
 static void
 role_start(struct lw_run *run, struct lw_role *r)
 {
-	int rep[2], cmd[2], st;
+	int st;
 	struct lw_child c = { r->prog, run->dlopen ? run->lib.path : NULL, 0, 0 };
 	char line[256], why[64];
 
-	if (pipe2(rep, O_CLOEXEC) == -1 || pipe2(cmd, O_CLOEXEC) == -1)
-		err(1, "pipe");
-	c.rep = rep[1];
-	c.cmd = cmd[0];
+	role_pipes(r, &c);
 	r->tr = (struct lw_trace){ .lib = &run->lib, .fd = -1 };
 	if ((r->pid = ipc_trace_fork(role_exec, &c)) == -1)
-		err(1, "%s: %s", r->prog, ipc_failed_call);
+		role_failx(r, "%s: %s", ipc_failed_call, strerror(errno));
 	r->pid_shown = r->pid;
-	close(rep[1]);
-	close(cmd[0]);
-	r->cmd = cmd[1];
-	if ((r->rep = fdopen(rep[0], "r")) == NULL)
-		err(1, "fdopen");
+	close(c.rep);
+	close(c.cmd);
 	switch (ipc_trace_syscalls(r->pid, trace_cb, &r->tr, &st)) {
 	case -1:
 		r->pid = 0;	/* killed and reaped by the tracer */
-		err(1, "%s: %s", r->prog, ipc_failed_call);
+		role_failx(r, "%s: %s", ipc_failed_call, strerror(errno));
 	case 0:
 		r->pid = 0;
-		errx(1, "%s: %s before reporting its addresses", r->prog,
-		     ipc_status_str(st, why, sizeof(why)));
+		role_failx(r, "%s before reporting its addresses", ipc_status_str(st, why, sizeof(why)));
 	}
-	if (role_line(r, line, sizeof(line)) == -1 ||
+	if (role_line(r, line, sizeof(line), ROLE_START_MS) == -1 ||
 	    sscanf(line, "addr %" SCNx64 " %" SCNx64 " %" SCNx64 " %d", &r->setbaz, &r->getbaz,
 		   &r->baz, &r->first) != 4)
-		errx(1, "%s: no addresses in its report", r->prog);
+		role_failx(r, "no addresses in its report");
 	if (maps_read(r->pid, false, NULL, &r->maps) == -1)
 		err(1, "/proc/%d/maps: %s", (int)r->pid, ipc_failed_call);
 	r->base = UINT64_MAX;
@@ -610,44 +863,78 @@ role_start(struct lw_run *run, struct lw_role *r)
 		if (map_is(&r->maps.v[i], &run->lib) && r->maps.v[i].lo < r->base)
 			r->base = r->maps.v[i].lo - r->maps.v[i].off;
 	if (r->base == UINT64_MAX)
-		errx(1, "%s: %s is not in its /proc/%d/maps", r->prog, run->lib.path, (int)r->pid);
+		role_failx(r, "%s is not in its /proc/%d/maps", run->lib.path, (int)r->pid);
 }
 
-/* Sends order C to the role and reads the value it answers. */
+/* Sends order C to the role and reads the value it answers, waiting at most
+ * ROLE_ANSWER_MS (or until a signal asks to stop). */
 static int
 role_order(struct lw_role *r, char c, int *val)
 {
 	char line[64];
 
 	if (write(r->cmd, &c, 1) != 1) {
-		ipc_failed_call = "write";
+		lw_failed("write", errno, NULL);
 		return -1;
 	}
-	if (role_line(r, line, sizeof(line)) == -1)
+	if (role_line(r, line, sizeof(line), ROLE_ANSWER_MS) == -1)
 		return -1;
 	if (sscanf(line, "val %d", val) != 1) {
-		errno = EPROTO;
-		ipc_failed_call = "read";
+		lw_failed("read", EPROTO, "not a value");
 		return -1;
 	}
 	return 0;
 }
 
-/* Ends the role: end of file on its orders, then reaped. */
+/* Says why role R did not answer an order. */
 static void
+role_warn(struct lw_role *r)
+{
+	r->lost = errno == ETIMEDOUT;
+	if (errno == ETIMEDOUT)
+		warnx("%s (pid %d): no answer in %d s: %s", r->name, (int)r->pid,
+		      ROLE_ANSWER_MS / 1000, role_state(r));
+	else
+		warnx("%s (pid %d): %s: %s", r->name, (int)r->pid, ipc_failed_call,
+		      ipc_failed_why ? ipc_failed_why : strerror(errno));
+}
+
+/* Ends the role: end of file on its orders, then reaped within a second, or
+ * killed.  Returns 0 when it ended by itself with status 0; otherwise says
+ * how it ended and returns -1. */
+static int
 role_end(struct lw_role *r)
 {
-	int st;
+	char why[64];
+	int st, got;
 
 	if (r->cmd > 0)
 		close(r->cmd);
-	r->cmd = -1;
-	if (r->rep)
-		fclose(r->rep);
-	r->rep = NULL;
-	if (r->pid > 0 && ipc_wait(r->pid, &st, 0) == -1)
-		warn("waitpid %d", (int)r->pid);
-	r->pid = 0;
+	if (r->rep > 0)
+		close(r->rep);
+	r->cmd = r->rep = -1;
+	if (r->pid <= 0)
+		return 0;
+	if (r->lost) {	/* already said */
+		role_kill(r);
+		return -1;
+	}
+	got = ipc_wait_for(r->pid, &st, stop ? 300 : 1000, NULL);
+	if (got == r->pid) {
+		r->pid = 0;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			return 0;
+		warnx("%s (pid %d): %s", r->name, (int)r->pid_shown,
+		      ipc_status_str(st, why, sizeof(why)));
+		return -1;
+	}
+	if (got == -1)
+		warn("%s (pid %d): waitpid", r->name, (int)r->pid);
+	else
+		warnx("%s (pid %d): still there a second after its end: killed", r->name,
+		      (int)r->pid);
+	role_kill(r);
+	return -1;
 }
 
 static struct lw_run *cleanup_run;
@@ -795,8 +1082,11 @@ static int
 first_write(struct lw_run *run)
 {
 	for (int k = 0; k < 2; k++)
-		if (role_order(&run->role[k], 'w', &run->role[k].val[0]) == -1)
+		if (role_order(&run->role[k], 'w', &run->role[k].val[0]) == -1) {
+			if (!stop)
+				role_warn(&run->role[k]);
 			return -1;
+		}
 	run->tick_s[0] = 0;
 	run->nval = 1;
 	return 0;
@@ -828,9 +1118,10 @@ watch(struct lw_run *run)
 		sleep_until(t0 + k * step);
 		if (stop)
 			break;
-		for (int i = 0; i < 2; i++)
-			if (role_order(&run->role[i], 't', &run->role[i].val[run->nval]) == -1) {
-				warn("%s: %s", run->role[i].prog, ipc_failed_call);
+		for (int i = 0; i < 2 && !stop && !run->failed; i++)
+			if (role_order(&run->role[i], 't', &run->role[i].val[run->nval]) == -1 &&
+			    !stop) {
+				role_warn(&run->role[i]);
 				run->failed = true;
 			}
 		if (stop || run->failed)
@@ -868,65 +1159,106 @@ experiment(struct lw_run *run)
 	if (ipc_pkglib_path(DEMO_LIB, lib, sizeof(lib)) == -1 || file_ident(lib, &run->lib) == -1)
 		err(1, "%s: not found beside ipclab", DEMO_LIB);
 	if (elf_read(run->lib.path, &run->elf) == -1)
-		err(1, "%s: %s", run->lib.path, ipc_failed_call);
+		ipc_fail(1, run->lib.path, NULL);
 	role_prog(run, &run->role[0], "foo");
 	role_prog(run, &run->role[1], "bar");
 	cleanup_run = run;
 	for (int k = 0; k < 2 && !stop; k++)
 		role_start(run, &run->role[k]);
 	if (stop)
-		errx(1, "interrupted while the roles started");
+		ipc_failx(128 + stop, NULL, "interrupted while the roles started");
 	run->denywrite = denywrite_test(run->lib.path);
 	match_calls(run);
 	span_pages(run);
 	frames(run, false);
-	if (first_write(run) == -1)
-		err(1, "the first write of baz: %s", ipc_failed_call);
+	if (first_write(run) == -1) {
+		if (stop)
+			ipc_failx(128 + stop, NULL, "interrupted before the first write of baz");
+		ipc_failx(1, NULL, "the first write of baz failed");
+	}
 	frames(run, true);
 	for (int k = 0; k < 2; k++)
 		if (maps_read(run->role[k].pid, true, &run->lib, &run->role[k].smaps) == -1)
 			err(1, "/proc/%d/smaps: %s", (int)run->role[k].pid, ipc_failed_call);
 	watch(run);
 	for (int k = 0; k < 2; k++)
-		role_end(&run->role[k]);
+		if (role_end(&run->role[k]) == -1)
+			run->failed = true;
 }
 
-/* ---- findings: one sentence each, printed under their section ---- */
+/* ---- the report: each section written once, for a person or as JSON ---- */
 
-struct lw_finding {
-	const char *section;
-	char *text;
+/* A failed call of the report model: it only fails for want of memory. */
+static void
+must(int rc)
+{
+	if (rc == -1)
+		err(1, "report");
+}
+
+#define finding(s, ...) must(ipc_section_finding((s), __VA_ARGS__))
+
+/* The report being made.  The first table's heading follows the title lines
+ * with no blank line between them, the later ones after a blank line. */
+struct lw_out {
+	struct ipc_report *r;
+	bool json, headed;
 };
 
-static struct lw_finding findings[32];
-static size_t nfindings;
-
-static void finding(const char *section, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-finding(const char *section, const char *fmt, ...)
+static struct ipc_section *
+section(struct lw_out *o, const char *key, const char *title, const char *table,
+	const struct ipc_rcol *cols, size_t ncols)
 {
-	va_list ap;
-	char *s;
+	struct ipc_section *s = ipc_report_section(o->r, key, o->headed ? title : NULL);
 
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		err(1, "malloc");
-	va_end(ap);
-	if (nfindings == sizeof(findings) / sizeof(findings[0])) {
-		free(s);
-		return;
-	}
-	findings[nfindings++] = (struct lw_finding){ section, s };
+	if (s == NULL || (!o->headed && title && ipc_put_note(s, "%s", title) == -1) ||
+	    (cols && ipc_section_table(s, table, cols, ncols) == -1))
+		err(1, "report");
+	o->headed |= title != NULL;
+	return s;
+}
+
+static struct libscols_line *
+row(struct ipc_section *s)
+{
+	struct libscols_line *ln = ipc_row(s);
+
+	if (ln == NULL)
+		err(1, "report");
+	return ln;
 }
 
 static void
-print_findings(const char *section)
+str_cell(struct ipc_section *s, struct libscols_line *ln, size_t col, const char *v)
 {
-	for (size_t i = 0; i < nfindings; i++)
-		if (strcmp(findings[i].section, section) == 0)
-			ipc_finding(stdout, "%s", findings[i].text);
+	must(ipc_cell_str(s, ln, col, "%s", v));
+}
+
+/* Prints the report and frees it.  A write that failed is said with the
+ * reason the report model kept; a reader gone away ends the command quietly. */
+static void
+report_end(struct lw_out *o)
+{
+	if (ipc_report_end(o->r) == -1) {
+		int e = errno;
+
+		if (!ferror(stdout))
+			err(1, "report");
+		clearerr(stdout);
+		if (e == EPIPE)
+			exit(0);
+		ipc_failx(1, "stdout", "write error: %s", strerror(e));
+	}
+	ipc_report_free(o->r);
+}
+
+static void
+report_begin(struct lw_out *o, bool json)
+{
+	o->headed = false;
+	o->json = json;
+	if ((o->r = ipc_report_new(stdout, json)) == NULL)
+		err(1, "report");
 }
 
 /* Does ADDR lie in one of the executable's PT_LOAD segments (its .bss
@@ -966,7 +1298,7 @@ lies_in(const struct lw_run *run, const struct lw_role *r, uint64_t addr)
 }
 
 static void
-find_addresses(const struct lw_run *run)
+find_addresses(const struct lw_run *run, struct ipc_section *s)
 {
 	const struct lw_role *a = &run->role[0], *b = &run->role[1];
 
@@ -978,139 +1310,23 @@ find_addresses(const struct lw_run *run)
 			break;	/* said once for both */
 
 		if (strcmp(where, "executable") == 0)
-			finding("addresses", "%s is an ordinary PIE: the linker gave baz a copy "
+			finding(s, "%s is an ordinary PIE: the linker gave baz a copy "
 				"relocation (R_X86_64_COPY), so &baz is in %s's own .bss (an anonymous "
 				"mapping right after its file) and the library's code uses that copy "
 				"through its GOT.", r->name, r->name);
 		else if (strcmp(where, "library") == 0 && strcmp(r->build, "dl") == 0)
-			finding("addresses", "%s found baz with dlsym(3): nothing is copied for a "
+			finding(s, "%s found baz with dlsym(3): nothing is copied for a "
 				"library loaded at run time, so &baz is the library's own.",
 				strcmp(b->build, "dl") == 0 ? "foo and bar each" : r->name);
 		else if (strcmp(where, "library") == 0)
-			finding("addresses", "%s was built with -fPIC (or -mno-direct-extern-access "
+			finding(s, "%s was built with -fPIC (or -mno-direct-extern-access "
 				"would do): it reaches baz through its GOT, so &baz is the library's "
 				"own, in the library's data mapping.", r->name);
 	}
 	if (a->setbaz - a->base == b->setbaz - b->base && a->setbaz != b->setbaz)
-		finding("addresses", "setbaz and getbaz lie at the same offset from the "
+		finding(s, "setbaz and getbaz lie at the same offset from the "
 			"library's start in both processes but at different addresses: each "
 			"process's kernel placed the library at a random base (ASLR).");
-}
-
-static void
-put_row(struct libscols_table *t, const char *const *cells, size_t n)
-{
-	struct libscols_line *ln = ipc_table_row(t);
-
-	if (ln == NULL)
-		err(1, "libsmartcols");
-	for (size_t i = 0; i < n; i++)
-		if (ipc_cell(ln, i, "%s", cells[i]) == -1)
-			err(1, "libsmartcols");
-}
-
-static void
-print_table(struct libscols_table *t)
-{
-	if (ipc_table_print(t, stdout) == -1)
-		err(1, "stdout");
-	scols_unref_table(t);
-}
-
-static struct libscols_table *
-new_table(const struct ipc_col *cols, size_t n)
-{
-	struct libscols_table *t = ipc_table_new(cols, n);
-
-	if (t == NULL)
-		err(1, "libsmartcols");
-	return t;
-}
-
-static void
-print_addresses(const struct lw_run *run)
-{
-	static const struct ipc_col cols[] = {
-		{ "ROLE", 0, 0, 0 }, { "PID", 0, SCOLS_FL_RIGHT, 0 }, { "BUILD", 0, 0, 0 },
-		{ "SYMBOL", 0, 0, 0 }, { "ADDRESS", 0, SCOLS_FL_RIGHT, 0 }, { "IN", 0, 0, 0 },
-		{ "MAPPING (/proc/PID/maps)", 0, 0, 0 },
-	};
-	struct libscols_table *t = new_table(cols, 7);
-
-	for (int k = 0; k < 2; k++) {
-		const struct lw_role *r = &run->role[k];
-		const uint64_t addr[] = { r->setbaz, r->getbaz, r->baz };
-		static const char *const sym[] = { "setbaz", "getbaz", "baz" };
-
-		for (int i = 0; i < 3; i++) {
-			char pid[16], a[32], m[400];
-			const char *cells[] = { r->name, pid, r->build, sym[i], a,
-				lies_in(run, r, addr[i]), map_str(maps_find(&r->maps, addr[i]), m, sizeof(m)) };
-
-			snprintf(pid, sizeof(pid), "%d", (int)r->pid_shown);
-			snprintf(a, sizeof(a), "0x%" PRIx64, addr[i]);
-			put_row(t, cells, 7);
-		}
-	}
-	ipc_heading(stdout, "Addresses of setbaz, getbaz and baz in each process");
-	print_table(t);
-	print_findings("addresses");
-}
-
-static void
-seg_cells(const struct lw_seg *s, int load, char c[7][32])
-{
-	char fl[4];
-
-	if (s->type == PT_LOAD)
-		snprintf(c[0], 32, "LOAD %d", load);
-	else
-		snprintf(c[0], 32, "%s", seg_type(s->type));
-	snprintf(c[1], 32, "0x%" PRIx64, s->off);
-	snprintf(c[2], 32, "0x%" PRIx64, s->vaddr);
-	snprintf(c[3], 32, "0x%" PRIx64, s->filesz);
-	snprintf(c[4], 32, "0x%" PRIx64, s->memsz);
-	snprintf(c[5], 32, "%s", seg_flags(s->flags, fl));
-	snprintf(c[6], 32, "%s", seg_kind(s));
-}
-
-static void
-print_segments(const char *path, const struct lw_elf *e)
-{
-	static const struct ipc_col cols[] = {
-		{ "SEGMENT", 0, 0, 0 }, { "OFFSET", 0, SCOLS_FL_RIGHT, 0 },
-		{ "VADDR", 0, SCOLS_FL_RIGHT, 0 }, { "FILESZ", 0, SCOLS_FL_RIGHT, 0 },
-		{ "MEMSZ", 0, SCOLS_FL_RIGHT, 0 }, { "FLAGS", 0, 0, 0 }, { "HOLDS", 0, 0, 0 },
-	};
-	struct libscols_table *t = new_table(cols, 7);
-
-	for (size_t i = 0; i < e->nseg; i++) {
-		char c[7][32];
-		const char *cells[7];
-
-		seg_cells(&e->seg[i], load_index(e, (int)i), c);
-		for (int k = 0; k < 7; k++)
-			cells[k] = c[k];
-		put_row(t, cells, 7);
-	}
-	ipc_heading(stdout, "Segments of %s (ELF program headers)", path);
-	print_table(t);
-}
-
-static void
-call_cells(const struct lw_call *c, char cell[7][48])
-{
-	snprintf(cell[0], 48, "%s", ipc_syscall_name(c->nr));
-	snprintf(cell[1], 48, "0x%" PRIx64, c->addr);
-	snprintf(cell[2], 48, "%" PRIu64, c->len);
-	ipc_prot_str(c->prot, cell[3], 48);
-	if (c->nr == SYS_mmap) {
-		ipc_mapflags_str(c->flags, cell[4], 48);
-		snprintf(cell[5], 48, "%d", c->fd);
-		snprintf(cell[6], 48, "0x%" PRIx64, c->off);
-	} else {
-		cell[4][0] = cell[5][0] = cell[6][0] = '\0';
-	}
 }
 
 /* The maps line that holds the call's address, and how many more lines its
@@ -1130,37 +1346,7 @@ call_maps(const struct lw_role *r, const struct lw_call *c, char *buf, size_t le
 }
 
 static void
-print_calls(const struct lw_run *run)
-{
-	static const struct ipc_col cols[] = {
-		{ "ROLE", 0, 0, 0 }, { "CALL", 0, 0, 0 }, { "ADDR", 0, SCOLS_FL_RIGHT, 0 },
-		{ "LENGTH", 0, SCOLS_FL_RIGHT, 0 }, { "PROT", 0, 0, 0 }, { "FLAGS", 0, 0, 0 },
-		{ "FD", 0, SCOLS_FL_RIGHT, 0 }, { "OFFSET", 0, SCOLS_FL_RIGHT, 0 },
-		{ "SEGMENT", 0, 0, 0 }, { "MAPS LINE NOW", 0, 0, 0 },
-	};
-	struct libscols_table *t = new_table(cols, 10);
-
-	for (int k = 0; k < 2; k++) {
-		const struct lw_role *r = &run->role[k];
-
-		for (size_t i = 0; i < r->tr.n; i++) {
-			const struct lw_call *c = &r->tr.call[i];
-			char cell[7][48], m[400];
-			const char *cells[10] = { r->name, cell[0], cell[1], cell[2], cell[3],
-				cell[4], cell[5], cell[6], c->what, m };
-
-			call_cells(c, cell);
-			call_maps(r, c, m, sizeof(m));
-			put_row(t, cells, 10);
-		}
-	}
-	ipc_heading(stdout, "The library's mmap and mprotect calls while it loaded (ptrace)");
-	print_table(t);
-	print_findings("mmaps");
-}
-
-static void
-find_calls(const struct lw_run *run)
+find_calls(const struct lw_run *run, struct ipc_section *s)
 {
 	const struct lw_trace *t = &run->role[0].tr;
 	size_t nmmap = 0, nfixed = 0, nprot = 0, ndeny = 0;
@@ -1172,53 +1358,30 @@ find_calls(const struct lw_run *run)
 		ndeny += (t->call[i].flags & MAP_DENYWRITE) != 0;
 	}
 	if (t->n == 0) {
-		finding("mmaps", "No call was seen: the library was not opened while %s started.",
+		finding(s, "No call was seen: the library was not opened while %s started.",
 			run->role[0].name);
 		return;
 	}
-	finding("mmaps", "Loading the library took %zu mmap and %zu mprotect calls in %s: the "
+	finding(s, "Loading the library took %zu mmap and %zu mprotect calls in %s: the "
 		"first, without MAP_FIXED, reserves the whole span with the first segment's "
 		"protection; the %zu with MAP_FIXED then replace parts of it, one per further "
 		"segment, each with the protection of its segment's flags.",
 		nmmap, nprot, run->role[0].name, nfixed);
 	if (nprot > 0)
-		finding("mmaps", "The mprotect makes the GNU_RELRO part (.dynamic, .got) read-only "
+		finding(s, "The mprotect makes the GNU_RELRO part (.dynamic, .got) read-only "
 			"once the loader has finished writing its relocations there.");
 	if (ndeny > 0 && run->denywrite == 0)
-		finding("mmaps", "The loader asks for MAP_DENYWRITE, but the kernel ignores it: "
+		finding(s, "The loader asks for MAP_DENYWRITE, but the kernel ignores it: "
 			"ipclab opened the mapped library for writing while both roles ran, and "
 			"open(2) did not fail with ETXTBSY.");
 	else if (ndeny > 0)
-		finding("mmaps", "The loader asks for MAP_DENYWRITE; opening the mapped library "
+		finding(s, "The loader asks for MAP_DENYWRITE; opening the mapped library "
 			"for writing failed with %s, so this run could not tell whether the kernel "
 			"honours it.", strerror(run->denywrite));
 }
 
 static void
-print_values(const struct lw_run *run)
-{
-	static const struct ipc_col cols[] = {
-		{ "TIME", 0, SCOLS_FL_RIGHT, 0 }, { "FOO", 0, SCOLS_FL_RIGHT, 0 },
-		{ "BAR", 0, SCOLS_FL_RIGHT, 0 },
-	};
-	struct libscols_table *t = new_table(cols, 3);
-
-	for (size_t i = 0; i < run->nval; i++) {
-		char c[3][32];
-		const char *cells[] = { c[0], c[1], c[2] };
-
-		snprintf(c[0], 32, "%.2fs", run->tick_s[i]);
-		snprintf(c[1], 32, "%d", run->role[0].val[i]);
-		snprintf(c[2], 32, "%d", run->role[1].val[i]);
-		put_row(t, cells, 3);
-	}
-	ipc_heading(stdout, "baz as each process sees it (foo reads, bar increments)");
-	print_table(t);
-	print_findings("values");
-}
-
-static void
-find_values(const struct lw_run *run)
+find_values(const struct lw_run *run, struct ipc_section *s)
 {
 	bool same = true, rising = true;
 
@@ -1227,62 +1390,17 @@ find_values(const struct lw_run *run)
 		rising &= i == 0 || run->role[1].val[i] > run->role[1].val[i - 1];
 	}
 	if (run->nval > 1 && same && rising)
-		finding("values", "foo read %d at every reading while bar counted from %d to %d: "
+		finding(s, "foo read %d at every reading while bar counted from %d to %d: "
 			"each process writes baz into its own private copy (MAP_PRIVATE, "
 			"copy-on-write), so nothing passes between them.", run->role[0].val[0],
 			run->role[1].val[0], run->role[1].val[run->nval - 1]);
 	if (stop || run->failed)
-		finding("values", "Stopped early: these are the readings taken before %s.",
+		finding(s, "Stopped early: these are the readings taken before %s.",
 			stop ? "the signal" : "a role stopped answering");
 }
 
 static void
-smaps_cells(const struct lw_map *m, char c[10][40])
-{
-	snprintf(c[0], 40, "%" PRIx64 "-%" PRIx64, m->lo, m->hi);
-	snprintf(c[1], 40, "%s", m->perms);
-	snprintf(c[2], 40, "0x%" PRIx64, m->off);
-	snprintf(c[3], 40, "%ld", m->rss);
-	snprintf(c[4], 40, "%ld", m->pss);
-	snprintf(c[5], 40, "%ld", m->shc);
-	snprintf(c[6], 40, "%ld", m->shd);
-	snprintf(c[7], 40, "%ld", m->pvc);
-	snprintf(c[8], 40, "%ld", m->pvd);
-}
-
-static const struct ipc_col smaps_cols[] = {
-	{ "ROLE", 0, 0, 0 }, { "MAPPING", 0, 0, 0 }, { "PERMS", 0, 0, 0 },
-	{ "OFFSET", 0, SCOLS_FL_RIGHT, 0 }, { "RSS", 0, SCOLS_FL_RIGHT, 0 },
-	{ "PSS", 0, SCOLS_FL_RIGHT, 0 }, { "SHARED_CLEAN", 0, SCOLS_FL_RIGHT, 0 },
-	{ "SHARED_DIRTY", 0, SCOLS_FL_RIGHT, 0 }, { "PRIVATE_CLEAN", 0, SCOLS_FL_RIGHT, 0 },
-	{ "PRIVATE_DIRTY", 0, SCOLS_FL_RIGHT, 0 },
-};
-
-static void
-print_smaps(const struct lw_run *run)
-{
-	struct libscols_table *t = new_table(smaps_cols, 10);
-
-	for (int k = 0; k < 2; k++) {
-		const struct lw_maps *ms = &run->role[k].smaps;
-
-		for (size_t i = 0; i < ms->n; i++) {
-			char c[10][40];
-			const char *cells[] = { run->role[k].name, c[0], c[1], c[2], c[3], c[4],
-				c[5], c[6], c[7], c[8] };
-
-			smaps_cells(&ms->v[i], c);
-			put_row(t, cells, 10);
-		}
-	}
-	ipc_heading(stdout, "What is shared: the library's mappings in /proc/PID/smaps (kB), "
-		    "after the first write");
-	print_table(t);
-	print_findings("smaps");
-}
-
-static void
-find_smaps(const struct lw_run *run)
+find_smaps(const struct lw_run *run, struct ipc_section *s)
 {
 	long ro_dirty = 0, rw_private = 0;
 
@@ -1297,10 +1415,10 @@ find_smaps(const struct lw_run *run)
 		}
 	}
 	if (rw_private > 0)
-		finding("smaps", "The rw-p mappings are Private_Dirty: each process's data pages "
+		finding(s, "The rw-p mappings are Private_Dirty: each process's data pages "
 			"are its own copies, counted whole in its Pss.");
 	if (ro_dirty > 0)
-		finding("smaps", "Pages that nobody can write show as Shared_Dirty: the library "
+		finding(s, "Pages that nobody can write show as Shared_Dirty: the library "
 			"file was written recently and the page cache has not yet written those "
 			"pages back to disk; after writeback (sync(1)) they count as Shared_Clean.");
 }
@@ -1320,18 +1438,6 @@ page_holds(const struct lw_elf *e, size_t i, char *buf, size_t len)
 		snprintf(buf + n, len - n, "%sbaz", n ? " (" : "");
 	if (e->baz >= lo && e->baz < hi && n && strlen(buf) + 1 < len)
 		strcat(buf, ")");
-	return buf;
-}
-
-static char *
-frame_str(int64_t f, char *buf, size_t len)
-{
-	if (f < 0)
-		snprintf(buf, len, "-");
-	else if (f == 0)
-		snprintf(buf, len, "hidden");
-	else
-		snprintf(buf, len, "0x%" PRIx64, (uint64_t)f);
 	return buf;
 }
 
@@ -1373,9 +1479,10 @@ share_mark(int64_t a, int64_t b)
 	return a == b ? (u ? "\u2550\u2550" : "==") : (u ? "\u2260\u2260" : "<>");
 }
 
-/* Prints one row of the picture, cells 8 columns apart, no trailing blank. */
+/* One row of the picture, cells 8 columns apart, no trailing blank, as a
+ * footnote of the frames' section. */
 static void
-draw_row(const struct lw_run *run, const char *label,
+draw_row(struct ipc_section *s, const struct lw_run *run, const char *label,
 	 const char *(*cell)(const struct lw_run *, size_t, char *))
 {
 	char line[MAXPAGE * 24 + 32], buf[32];
@@ -1391,7 +1498,7 @@ draw_row(const struct lw_run *run, const char *label,
 	}
 	while (n > 0 && n < sizeof(line) && line[n - 1] == ' ')
 		line[--n] = '\0';
-	puts(line);
+	must(ipc_put_footnote(s, "%s", line));
 }
 
 static const char *
@@ -1423,54 +1530,6 @@ cell_after(const struct lw_run *run, size_t i, char *buf)
 	return buf;
 }
 
-/* The library's pages side by side: what each holds, and whether foo and
- * bar share its frame before and after the first write. */
-static void
-draw_frames(const struct lw_run *run)
-{
-	putchar('\n');
-	draw_row(run, "page", cell_page);
-	draw_row(run, "holds", cell_kind);
-	draw_row(run, "before", cell_before);
-	draw_row(run, "after", cell_after);
-	printf("  (%s one frame in both processes, %s two frames, %s not resident in one)\n",
-	       share_mark(1, 1), share_mark(1, 2), share_mark(-1, -1));
-}
-
-static void
-print_frames(const struct lw_run *run)
-{
-	static const struct ipc_col cols[] = {
-		{ "PAGE", 0, SCOLS_FL_RIGHT, 0 }, { "PERMS", 0, 0, 0 }, { "HOLDS", 0, 0, 0 },
-		{ "FOO BEFORE", 0, SCOLS_FL_RIGHT, 0 }, { "BAR BEFORE", 0, SCOLS_FL_RIGHT, 0 },
-		{ "FOO AFTER", 0, SCOLS_FL_RIGHT, 0 }, { "BAR AFTER", 0, SCOLS_FL_RIGHT, 0 },
-		{ "SHARED", 0, 0, 0 },
-	};
-	struct libscols_table *t = new_table(cols, 8);
-	const struct lw_role *a = &run->role[0], *b = &run->role[1];
-
-	for (size_t i = 0; i < run->npage; i++) {
-		char c[6][32], holds[200];
-		const char *cells[] = { c[0], page_perms(a, i), page_holds(&run->elf, i, holds,
-			sizeof(holds)), c[1], c[2], c[3], c[4], c[5] };
-
-		snprintf(c[0], 32, "%#zx", i * (size_t)pagesz);
-		frame_str(a->before[i], c[1], 32);
-		frame_str(b->before[i], c[2], 32);
-		frame_str(a->after[i], c[3], 32);
-		frame_str(b->after[i], c[4], 32);
-		snprintf(c[5], 32, "%s", a->after[i] <= 0 || b->after[i] <= 0 ? "?" :
-			 a->after[i] == b->after[i] ? "yes" : "no");
-		put_row(t, cells, 8);
-	}
-	ipc_heading(stdout, "Physical frames of the library's pages (/proc/PID/pagemap), "
-		    "before and after the first write of baz");
-	print_table(t);
-	if (!run->hidden)
-		draw_frames(run);
-	print_findings("frames");
-}
-
 static bool
 frames_differ(const int64_t *a, const int64_t *b, size_t i)
 {
@@ -1478,14 +1537,14 @@ frames_differ(const int64_t *a, const int64_t *b, size_t i)
 }
 
 static void
-find_frames(const struct lw_run *run)
+find_frames(const struct lw_run *run, struct ipc_section *s)
 {
 	const struct lw_role *a = &run->role[0], *b = &run->role[1];
 	size_t bazpg = (size_t)(run->elf.baz / (uint64_t)pagesz);
 	bool code = false, code_same = true, data_priv = false;
 
 	if (run->hidden) {
-		finding("frames", "Frame numbers need root: /proc/PID/pagemap shows them as 0 "
+		finding(s, "Frame numbers need root: /proc/PID/pagemap shows them as 0 "
 			"to other users, so this run cannot compare them.");
 		return;
 	}
@@ -1499,220 +1558,374 @@ find_frames(const struct lw_run *run)
 		}
 	}
 	if (code && code_same)
-		finding("frames", "The code is one frame in both processes: each maps the page "
+		finding(s, "The code is one frame in both processes: each maps the page "
 			"cache's copy of the file, and nothing was copied.");
 	if (data_priv)
-		finding("frames", "The data segment's pages (.got, .data) were already two frames "
+		finding(s, "The data segment's pages (.got, .data) were already two frames "
 			"before anyone wrote baz: the dynamic loader wrote its relocations there, and "
 			"that first write made each process's copy private.");
 	if (bazpg < run->npage && a->before[bazpg] > 0 && a->before[bazpg] == b->before[bazpg] &&
 	    frames_differ(a->after, b->after, bazpg))
-		finding("frames", "baz's own page was one frame in both processes until the first "
+		finding(s, "baz's own page was one frame in both processes until the first "
 			"write, and two after it: writing a MAP_PRIVATE page gives the writer a copy "
 			"of its own (copy-on-write).");
 	else if (bazpg < run->npage && a->after[bazpg] > 0 && a->after[bazpg] == b->after[bazpg])
-		finding("frames", "baz's page in the library is still one frame in both: with copy "
+		finding(s, "baz's page in the library is still one frame in both: with copy "
 			"relocations, each process wrote its executable's copy of baz, never the "
 			"library's.");
 }
 
-/* ---- JSON ---- */
-
+/* The title lines; the path and the run's kind as JSON members. */
 static void
-json_hex(struct ipc_json *j, const char *key, uint64_t v)
+put_library(struct lw_out *o, const struct lw_run *run)
 {
-	char buf[32];
+	struct ipc_section *s = section(o, "library", NULL, NULL, NULL, 0);
+	char buf[PATH_MAX];
 
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	ipc_json_str(j, key, buf);
+	must(ipc_put_note(s, "libwatch: %s", ipc_shorten(run->lib.path, 90, buf, sizeof(buf))));
+	if (run->dlopen)
+		must(ipc_put_note(s, "loaded with dlopen(3) by foo (%s, pid %d) and bar (%s, pid %d)",
+				  base_name(run->role[0].prog), (int)run->role[0].pid_shown,
+				  base_name(run->role[1].prog), (int)run->role[1].pid_shown));
+	else
+		must(ipc_put_note(s, "loaded by foo (%s: %s, pid %d) and bar (%s: %s, pid %d)",
+				  base_name(run->role[0].prog), run->role[0].build,
+				  (int)run->role[0].pid_shown, base_name(run->role[1].prog),
+				  run->role[1].build, (int)run->role[1].pid_shown));
+	must(ipc_put_str(s, "path", NULL, run->lib.path));
+	must(ipc_put_bool(s, "dlopen", NULL, run->dlopen));
+	must(ipc_put_bool(s, "interrupted", NULL, stop != 0));
 }
 
+/* The roles in full, for a program (a person read them in the title lines). */
 static void
-json_segments(struct ipc_json *j, const struct lw_elf *e)
+put_roles(struct lw_out *o, const struct lw_run *run)
 {
-	ipc_json_array(j, "segments");
-	for (size_t i = 0; i < e->nseg; i++) {
-		const struct lw_seg *s = &e->seg[i];
-		char fl[4];
+	static const struct ipc_rcol cols[] = {
+		{ "ROLE", "role", IPC_STR, NULL, 0, 0 }, { "PID", "pid", IPC_INT, NULL, 0, 0 },
+		{ "PROGRAM", "program", IPC_STR, NULL, 0, 0 },
+		{ "BUILD", "build", IPC_STR, NULL, 0, 0 }, { "BASE", "base", IPC_ADDR, NULL, 0, 0 },
+	};
+	struct ipc_section *s;
 
-		ipc_json_object(j, NULL);
-		ipc_json_str(j, "type", seg_type(s->type));
-		ipc_json_uint(j, "offset", s->off);
-		json_hex(j, "vaddr", s->vaddr);
-		ipc_json_uint(j, "filesz", s->filesz);
-		ipc_json_uint(j, "memsz", s->memsz);
-		ipc_json_str(j, "flags", seg_flags(s->flags, fl));
-		ipc_json_uint(j, "align", s->align);
-		ipc_json_end(j);
-	}
-	ipc_json_end(j);
-}
-
-static void
-json_processes(struct ipc_json *j, const struct lw_run *run)
-{
-	ipc_json_array(j, "processes");
+	if (!o->json)
+		return;
+	s = section(o, "roles", NULL, "roles", cols, 5);
 	for (int k = 0; k < 2; k++) {
 		const struct lw_role *r = &run->role[k];
-		char m[400];
+		struct libscols_line *ln = row(s);
 
-		ipc_json_object(j, NULL);
-		ipc_json_str(j, "role", r->name);
-		ipc_json_int(j, "pid", r->pid_shown);
-		ipc_json_str(j, "program", r->prog);
-		ipc_json_str(j, "build", r->build);
-		json_hex(j, "base", r->base);
-		json_hex(j, "setbaz", r->setbaz);
-		json_hex(j, "getbaz", r->getbaz);
-		json_hex(j, "baz", r->baz);
-		ipc_json_str(j, "baz_in", lies_in(run, r, r->baz));
-		ipc_json_str(j, "baz_mapping", map_str(maps_find(&r->maps, r->baz), m, sizeof(m)));
-		ipc_json_array(j, "values");
-		for (size_t i = 0; i < run->nval; i++)
-			ipc_json_int(j, NULL, r->val[i]);
-		ipc_json_end(j);
-		ipc_json_end(j);
+		str_cell(s, ln, 0, r->name);
+		must(ipc_cell_int(s, ln, 1, r->pid_shown));
+		str_cell(s, ln, 2, r->prog);
+		str_cell(s, ln, 3, r->build);
+		must(ipc_cell_addr(s, ln, 4, r->base));
 	}
-	ipc_json_end(j);
 }
 
 static void
-json_mmaps(struct ipc_json *j, const struct lw_run *run)
+put_addresses(struct lw_out *o, const struct lw_run *run)
 {
-	ipc_json_array(j, "mmaps");
+	static const struct ipc_rcol cols[] = {
+		{ "ROLE", "role", IPC_STR, NULL, 0, 0 }, { "SYMBOL", "symbol", IPC_STR, NULL, 0, 0 },
+		{ "ADDRESS", "address", IPC_ADDR, NULL, 0, 0 }, { "IN", "in", IPC_STR, NULL, 0, 0 },
+		{ "MAPPING (/proc/PID/maps)", "mapping", IPC_STR, NULL, 0, 0 },
+	};
+	static const char *const sym[] = { "setbaz", "getbaz", "baz" };
+	struct ipc_section *s = section(o, "addresses", "Addresses of setbaz, getbaz and baz "
+					"in each process", "symbols", cols, 5);
+
+	for (int k = 0; k < 2; k++) {
+		const struct lw_role *r = &run->role[k];
+		const uint64_t addr[] = { r->setbaz, r->getbaz, r->baz };
+
+		for (int i = 0; i < 3; i++) {
+			struct libscols_line *ln = row(s);
+			char m[400];
+
+			str_cell(s, ln, 0, r->name);
+			str_cell(s, ln, 1, sym[i]);
+			must(ipc_cell_addr(s, ln, 2, addr[i]));
+			str_cell(s, ln, 3, lies_in(run, r, addr[i]));
+			str_cell(s, ln, 4, map_str(maps_find(&r->maps, addr[i]), m, sizeof(m)));
+		}
+	}
+	find_addresses(run, s);
+}
+
+static void
+put_segments(struct lw_out *o, const char *path, const struct lw_elf *e)
+{
+	static const struct ipc_rcol cols[] = {
+		{ "SEGMENT", "segment", IPC_STR, NULL, 0, 0 },
+		{ "OFFSET", "offset", IPC_UINT, "0x%llx", 0, 0 },
+		{ "VADDR", "vaddr", IPC_ADDR, NULL, 0, 0 },
+		{ "FILESZ", "filesz", IPC_UINT, "0x%llx", 0, 0 },
+		{ "MEMSZ", "memsz", IPC_UINT, "0x%llx", 0, 0 },
+		{ "FLAGS", "flags", IPC_STR, NULL, 0, 0 }, { "HOLDS", "holds", IPC_STR, NULL, 0, 0 },
+		{ "TYPE", "type", IPC_STR, NULL, 0, SCOLS_FL_HIDDEN },
+		{ "ALIGN", "align", IPC_UINT, NULL, 0, SCOLS_FL_HIDDEN },
+	};
+	char title[PATH_MAX + 64];
+	struct ipc_section *s;
+
+	snprintf(title, sizeof(title), "Segments of %s (ELF program headers)", path);
+	s = section(o, "segments", title, "headers", cols, 9);
+	for (size_t i = 0; i < e->nseg; i++) {
+		const struct lw_seg *g = &e->seg[i];
+		struct libscols_line *ln = row(s);
+		char fl[4];
+
+		if (g->type == PT_LOAD)
+			must(ipc_cell_str(s, ln, 0, "LOAD %d", load_index(e, (int)i)));
+		else
+			str_cell(s, ln, 0, seg_type(g->type));
+		must(ipc_cell_uint(s, ln, 1, g->off));
+		must(ipc_cell_addr(s, ln, 2, g->vaddr));
+		must(ipc_cell_uint(s, ln, 3, g->filesz));
+		must(ipc_cell_uint(s, ln, 4, g->memsz));
+		str_cell(s, ln, 5, seg_flags(g->flags, fl));
+		str_cell(s, ln, 6, seg_kind(g));
+		str_cell(s, ln, 7, seg_type(g->type));
+		must(ipc_cell_uint(s, ln, 8, g->align));
+	}
+}
+
+/* FLAGS without their "MAP_", so that the table fits 100 columns. */
+static char *
+short_flags(int flags, char *buf, size_t len)
+{
+	char fl[64], *w = buf;
+	const char *f = fl;
+
+	ipc_mapflags_str(flags, fl, sizeof(fl));
+	while (*f && w < buf + len - 1) {
+		if (strncmp(f, "MAP_", 4) == 0)
+			f += 4;
+		*w++ = *f ? *f++ : '\0';
+	}
+	*w = '\0';
+	return buf;
+}
+
+/* The call's cells; those an mprotect does not have are left empty (null). */
+static void
+call_cells(struct ipc_section *s, struct libscols_line *ln, const struct lw_role *r,
+	   const struct lw_call *c)
+{
+	char fl[64];
+
+	str_cell(s, ln, 0, r->name);
+	str_cell(s, ln, 1, ipc_syscall_name(c->nr));
+	must(ipc_cell_addr(s, ln, 2, c->addr));
+	must(ipc_cell_uint(s, ln, 3, c->len));
+	must(ipc_cell_str(s, ln, 4, "%c%c%c", c->prot & PROT_READ ? 'r' : '-',
+			  c->prot & PROT_WRITE ? 'w' : '-', c->prot & PROT_EXEC ? 'x' : '-'));
+	if (c->nr == SYS_mmap) {
+		str_cell(s, ln, 5, short_flags(c->flags, fl, sizeof(fl)));
+		must(ipc_cell_int(s, ln, 6, c->fd));
+		must(ipc_cell_uint(s, ln, 7, c->off));
+	}
+	if (c->what[0])
+		str_cell(s, ln, 8, c->what);
+}
+
+static void
+put_calls(struct lw_out *o, const struct lw_run *run)
+{
+	static const struct ipc_rcol cols[] = {
+		{ "ROLE", "role", IPC_STR, NULL, 0, 0 }, { "CALL", "call", IPC_STR, NULL, 0, 0 },
+		{ "ADDR", "addr", IPC_ADDR, NULL, 0, 0 },
+		{ "LENGTH", "length", IPC_UINT, NULL, 0, 0 },
+		{ "PROT", "prot", IPC_STR, NULL, 0, 0 }, { "FLAGS", "flags", IPC_STR, NULL, 0, 0 },
+		{ "FD", "fd", IPC_INT, NULL, 0, 0 },
+		{ "OFFSET", "offset", IPC_UINT, "0x%llx", 0, 0 },
+		{ "SEGMENT", "segment", IPC_STR, NULL, 0, 0 },
+	};
+	static const struct ipc_rcol mcols[] = {
+		{ "ROLE", "role", IPC_STR, NULL, 0, 0 }, { "ADDR", "addr", IPC_ADDR, NULL, 0, 0 },
+		{ "MAPS LINE", "maps_line", IPC_STR, NULL, 0, 0 },
+	};
+	struct ipc_section *s = section(o, "load_calls", "The library's mmap and mprotect calls while "
+					"it loaded (ptrace)", "calls", cols, 9), *ms;
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < run->role[k].tr.n; i++)
+			call_cells(s, row(s), &run->role[k], &run->role[k].tr.call[i]);
+	ms = section(o, "mmaps", "Where each call's range lies now (/proc/PID/maps)",
+		     "ranges", mcols, 3);
 	for (int k = 0; k < 2; k++) {
 		const struct lw_role *r = &run->role[k];
 
 		for (size_t i = 0; i < r->tr.n; i++) {
-			const struct lw_call *c = &r->tr.call[i];
-			char cell[7][48], m[400];
+			struct libscols_line *ln = row(ms);
+			char m[400];
 
-			call_cells(c, cell);
-			ipc_json_object(j, NULL);
-			ipc_json_str(j, "role", r->name);
-			ipc_json_str(j, "call", cell[0]);
-			json_hex(j, "addr", c->addr);
-			ipc_json_uint(j, "length", c->len);
-			ipc_json_str(j, "prot", cell[3]);
-			ipc_json_str(j, "flags", c->nr == SYS_mmap ? cell[4] : NULL);
-			if (c->nr == SYS_mmap)
-				ipc_json_int(j, "fd", c->fd);
-			ipc_json_uint(j, "offset", c->off);
-			ipc_json_str(j, "segment", c->what[0] ? c->what : NULL);
-			ipc_json_str(j, "maps", call_maps(r, c, m, sizeof(m)));
-			ipc_json_end(j);
+			str_cell(ms, ln, 0, r->name);
+			must(ipc_cell_addr(ms, ln, 1, r->tr.call[i].addr));
+			str_cell(ms, ln, 2, call_maps(r, &r->tr.call[i], m, sizeof(m)));
 		}
 	}
-	ipc_json_end(j);
+	find_calls(run, ms);
 }
 
 static void
-json_smap(struct ipc_json *j, const struct lw_map *m)
+put_values(struct lw_out *o, const struct lw_run *run)
 {
-	json_hex(j, "start", m->lo);
-	json_hex(j, "end", m->hi);
-	ipc_json_str(j, "perms", m->perms);
-	ipc_json_uint(j, "offset", m->off);
-	ipc_json_int(j, "rss", m->rss);
-	ipc_json_int(j, "pss", m->pss);
-	ipc_json_int(j, "shared_clean", m->shc);
-	ipc_json_int(j, "shared_dirty", m->shd);
-	ipc_json_int(j, "private_clean", m->pvc);
-	ipc_json_int(j, "private_dirty", m->pvd);
-}
+	static const struct ipc_rcol cols[] = {
+		{ "TIME", "time", IPC_REAL, "%.2fs", 0, 0 }, { "FOO", "foo", IPC_INT, NULL, 0, 0 },
+		{ "BAR", "bar", IPC_INT, NULL, 0, 0 },
+	};
+	struct ipc_section *s = section(o, "values", "baz as each process sees it (foo reads, "
+					"bar increments)", "readings", cols, 3);
 
-static void
-json_frame(struct ipc_json *j, const char *key, int64_t f)
-{
-	if (f > 0)
-		json_hex(j, key, (uint64_t)f);
-	else
-		ipc_json_str(j, key, NULL);
-}
+	for (size_t i = 0; i < run->nval; i++) {
+		struct libscols_line *ln = row(s);
 
-static void
-json_frames(struct ipc_json *j, const struct lw_run *run)
-{
-	ipc_json_array(j, "frames");
-	for (size_t i = 0; i < run->npage; i++) {
-		char holds[200];
-
-		ipc_json_object(j, NULL);
-		ipc_json_uint(j, "page", i * (uint64_t)pagesz);
-		ipc_json_str(j, "perms", page_perms(&run->role[0], i));
-		ipc_json_str(j, "holds", page_holds(&run->elf, i, holds, sizeof(holds)));
-		json_frame(j, "foo_before", run->role[0].before[i]);
-		json_frame(j, "bar_before", run->role[1].before[i]);
-		json_frame(j, "foo_after", run->role[0].after[i]);
-		json_frame(j, "bar_after", run->role[1].after[i]);
-		ipc_json_end(j);
+		must(ipc_cell_num(s, ln, 0, run->tick_s[i]));
+		must(ipc_cell_int(s, ln, 1, run->role[0].val[i]));
+		must(ipc_cell_int(s, ln, 2, run->role[1].val[i]));
 	}
-	ipc_json_end(j);
+	find_values(run, s);
 }
 
+/* The smaps table: no file offset for a person (JSON has it, and the
+ * mapping's bounds as addresses), so that it fits 100 columns. */
 static void
-json_findings(struct ipc_json *j)
+put_smaps(struct lw_out *o, const struct lw_run *run)
 {
-	ipc_json_array(j, "findings");
-	for (size_t i = 0; i < nfindings; i++)
-		ipc_json_str(j, NULL, findings[i].text);
-	ipc_json_end(j);
-}
+	static const struct ipc_rcol cols[] = {
+		{ "ROLE", "role", IPC_STR, NULL, 0, 0 }, { "MAPPING", "mapping", IPC_STR, NULL, 0, 0 },
+		{ "PERMS", "perms", IPC_STR, NULL, 0, 0 }, { "RSS", "rss", IPC_INT, NULL, 0, 0 },
+		{ "PSS", "pss", IPC_INT, NULL, 0, 0 },
+		{ "SHARED_CLEAN", "shared_clean", IPC_INT, NULL, 0, 0 },
+		{ "SHARED_DIRTY", "shared_dirty", IPC_INT, NULL, 0, 0 },
+		{ "PRIVATE_CLEAN", "private_clean", IPC_INT, NULL, 0, 0 },
+		{ "PRIVATE_DIRTY", "private_dirty", IPC_INT, NULL, 0, 0 },
+		{ "START", "start", IPC_ADDR, NULL, 0, SCOLS_FL_HIDDEN },
+		{ "END", "end", IPC_ADDR, NULL, 0, SCOLS_FL_HIDDEN },
+		{ "OFFSET", "offset", IPC_UINT, NULL, 0, SCOLS_FL_HIDDEN },
+	};
+	struct ipc_section *s = section(o, "smaps", "What is shared: the library's mappings in "
+					"/proc/PID/smaps (kB), after the first write", "mappings",
+					cols, 12);
 
-static void
-json_experiment(const struct lw_run *run)
-{
-	struct ipc_json j;
-
-	ipc_json_open(&j, stdout);
-	ipc_json_str(&j, "library", run->lib.path);
-	ipc_json_bool(&j, "dlopen", run->dlopen);
-	ipc_json_bool(&j, "interrupted", stop != 0);
-	json_processes(&j, run);
-	json_segments(&j, &run->elf);
-	json_mmaps(&j, run);
-	ipc_json_array(&j, "times");
-	for (size_t i = 0; i < run->nval; i++)
-		ipc_json_double(&j, NULL, run->tick_s[i]);
-	ipc_json_end(&j);
-	ipc_json_array(&j, "smaps");
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < run->role[k].smaps.n; i++) {
-			ipc_json_object(&j, NULL);
-			ipc_json_str(&j, "role", run->role[k].name);
-			json_smap(&j, &run->role[k].smaps.v[i]);
-			ipc_json_end(&j);
+			const struct lw_map *m = &run->role[k].smaps.v[i];
+			const long kb[] = { m->rss, m->pss, m->shc, m->shd, m->pvc, m->pvd };
+			struct libscols_line *ln = row(s);
+
+			str_cell(s, ln, 0, run->role[k].name);
+			must(ipc_cell_str(s, ln, 1, "%" PRIx64 "-%" PRIx64, m->lo, m->hi));
+			str_cell(s, ln, 2, m->perms);
+			for (size_t c = 0; c < 6; c++)
+				must(ipc_cell_int(s, ln, 3 + c, kb[c]));
+			must(ipc_cell_addr(s, ln, 9, m->lo));
+			must(ipc_cell_addr(s, ln, 10, m->hi));
+			must(ipc_cell_uint(s, ln, 11, m->off));
 		}
-	ipc_json_end(&j);
-	json_frames(&j, run);
-	json_findings(&j);
-	if (ipc_json_close(&j) == -1)
-		err(1, "stdout");
+	find_smaps(run, s);
+}
+
+/* The library's pages side by side: what each holds, and whether foo and
+ * bar share its frame before and after the first write. */
+static void
+draw_frames(struct ipc_section *s, const struct lw_run *run)
+{
+	must(ipc_put_footnote(s, "%s", ""));
+	draw_row(s, run, "page", cell_page);
+	draw_row(s, run, "holds", cell_kind);
+	draw_row(s, run, "before", cell_before);
+	draw_row(s, run, "after", cell_after);
+	must(ipc_put_footnote(s, "  (%s one frame in both processes, %s two frames, %s not "
+			      "resident in one)", share_mark(1, 1), share_mark(1, 2),
+			      share_mark(-1, -1)));
+}
+
+/* What each page of the library holds: its sections, from the ELF section
+ * headers (a table of its own, so that the frames fit a terminal). */
+static void
+put_pages(struct lw_out *o, const struct lw_run *run)
+{
+	static const struct ipc_rcol cols[] = {
+		{ "PAGE", "page", IPC_UINT, "%#llx", 0, 0 },
+		{ "PERMS", "perms", IPC_STR, NULL, 0, 0 }, { "HOLDS", "holds", IPC_STR, NULL, 0, 0 },
+	};
+	struct ipc_section *s = section(o, "pages", "The library's pages in foo and what they "
+					"hold (ELF section headers)", "pages", cols, 3);
+
+	for (size_t i = 0; i < run->npage; i++) {
+		struct libscols_line *ln = row(s);
+		char holds[200];
+
+		must(ipc_cell_uint(s, ln, 0, i * (uint64_t)pagesz));
+		str_cell(s, ln, 1, page_perms(&run->role[0], i));
+		str_cell(s, ln, 2, page_holds(&run->elf, i, holds, sizeof(holds)));
+	}
+}
+
+/* A frame: its number, "hidden" when the kernel hides it, "-" when the
+ * page is not resident; JSON has the number as an address, or null. */
+static void
+frame_cell(struct ipc_section *s, struct libscols_line *ln, size_t col, int64_t f)
+{
+	if (f > 0)
+		must(ipc_cell_addr(s, ln, col, (uint64_t)f));
+	else
+		must(ipc_cell_null_as(s, ln, col, f == 0 ? "hidden" : "-"));
+}
+
+static void
+put_frames(struct lw_out *o, const struct lw_run *run)
+{
+	static const struct ipc_rcol cols[] = {
+		{ "PAGE", "page", IPC_UINT, "%#llx", 0, 0 },
+		{ "FOO BEFORE", "foo_before", IPC_ADDR, NULL, 0, 0 },
+		{ "BAR BEFORE", "bar_before", IPC_ADDR, NULL, 0, 0 },
+		{ "FOO AFTER", "foo_after", IPC_ADDR, NULL, 0, 0 },
+		{ "BAR AFTER", "bar_after", IPC_ADDR, NULL, 0, 0 },
+		{ "SHARED", "shared", IPC_BOOL, NULL, 0, 0 },
+	};
+	const struct lw_role *a = &run->role[0], *b = &run->role[1];
+	struct ipc_section *s = section(o, "frames", "Physical frames of those pages "
+					"(/proc/PID/pagemap), before and after the first write "
+					"of baz", "frames", cols, 6);
+
+	for (size_t i = 0; i < run->npage; i++) {
+		struct libscols_line *ln = row(s);
+
+		must(ipc_cell_uint(s, ln, 0, i * (uint64_t)pagesz));
+		frame_cell(s, ln, 1, a->before[i]);
+		frame_cell(s, ln, 2, b->before[i]);
+		frame_cell(s, ln, 3, a->after[i]);
+		frame_cell(s, ln, 4, b->after[i]);
+		if (a->after[i] > 0 && b->after[i] > 0)
+			must(ipc_cell_num(s, ln, 5, a->after[i] == b->after[i]));
+		else
+			must(ipc_cell_null_as(s, ln, 5, "?"));
+	}
+	if (!run->hidden)
+		draw_frames(s, run);
+	find_frames(run, s);
 }
 
 static void
 report_experiment(const struct lw_run *run)
 {
-	find_addresses(run);
-	find_calls(run);
-	find_values(run);
-	find_smaps(run);
-	find_frames(run);
-	if (run->json) {
-		json_experiment(run);
-		return;
-	}
-	printf("libwatch: %s, loaded by foo (%s) and bar (%s)%s\n", run->lib.path,
-	       base_name(run->role[0].prog), base_name(run->role[1].prog),
-	       run->dlopen ? " with dlopen(3)" : "");
-	print_addresses(run);
-	print_segments(base_name(run->lib.path), &run->elf);
-	print_calls(run);
-	print_values(run);
-	print_smaps(run);
-	print_frames(run);
-	if (fflush(stdout) == EOF)
-		err(1, "stdout");
+	struct lw_out o;
+
+	report_begin(&o, run->json);
+	put_library(&o, run);
+	put_roles(&o, run);
+	put_addresses(&o, run);
+	put_segments(&o, base_name(run->lib.path), &run->elf);
+	put_calls(&o, run);
+	put_values(&o, run);
+	put_smaps(&o, run);
+	put_pages(&o, run);
+	put_frames(&o, run);
+	report_end(&o);
 }
 
 /* ---- ipclab libwatch LIBRARY: who maps it, and how much of it is shared ---- */
@@ -1824,85 +2037,54 @@ procs_scan(const struct lw_file *f, size_t *n, size_t *unreadable)
 		v[(*n)++] = p;
 	}
 	closedir(dir);
-	qsort(v, *n, sizeof(*v), by_pid);
+	if (*n > 0)	/* no process maps it: v is NULL, which qsort may not take */
+		qsort(v, *n, sizeof(*v), by_pid);
 	return v;
 }
 
+/* One row of the processes' table; P NULL for the total of SUM. */
 static void
-proc_cells(const struct lw_proc *p, char c[7][40])
+proc_row(struct ipc_section *s, const struct lw_proc *p, const struct lw_proc *sum)
 {
-	snprintf(c[0], 40, "%d", (int)p->pid);
-	snprintf(c[1], 40, "%s", p->comm);
-	snprintf(c[2], 40, "%zu", p->nmaps);
-	snprintf(c[3], 40, "%ld", p->rss);
-	snprintf(c[4], 40, "%ld", p->pss);
-	snprintf(c[5], 40, "%ld", p->shared);
-	snprintf(c[6], 40, "%ld", p->private);
+	struct libscols_line *ln = row(s);
+	const struct lw_proc *q = p ? p : sum;
+	const long kb[] = { q->rss, q->pss, q->shared, q->private };
+
+	if (p) {
+		must(ipc_cell_int(s, ln, 0, p->pid));
+		str_cell(s, ln, 1, p->comm);
+	} else {
+		must(ipc_cell_null_as(s, ln, 0, "total"));
+	}
+	must(ipc_cell_uint(s, ln, 2, q->nmaps));
+	for (size_t c = 0; c < 4; c++)
+		must(ipc_cell_int(s, ln, 3 + c, kb[c]));
 }
 
 static void
-print_procs(const struct lw_proc *v, size_t n, const struct lw_proc *sum, size_t unreadable)
+put_procs(struct lw_out *o, const struct lw_proc *v, size_t n, const struct lw_proc *sum,
+	  size_t unreadable)
 {
-	static const struct ipc_col cols[] = {
-		{ "PID", 0, SCOLS_FL_RIGHT, 0 }, { "COMMAND", 0, 0, 0 },
-		{ "MAPS", 0, SCOLS_FL_RIGHT, 0 }, { "RSS", 0, SCOLS_FL_RIGHT, 0 },
-		{ "PSS", 0, SCOLS_FL_RIGHT, 0 }, { "SHARED", 0, SCOLS_FL_RIGHT, 0 },
-		{ "PRIVATE", 0, SCOLS_FL_RIGHT, 0 },
+	static const struct ipc_rcol cols[] = {
+		{ "PID", "pid", IPC_INT, NULL, 0, 0 }, { "COMMAND", "command", IPC_STR, NULL, 0, 0 },
+		{ "MAPS", "maps", IPC_UINT, NULL, 0, 0 }, { "RSS", "rss", IPC_INT, NULL, 0, 0 },
+		{ "PSS", "pss", IPC_INT, NULL, 0, 0 }, { "SHARED", "shared", IPC_INT, NULL, 0, 0 },
+		{ "PRIVATE", "private", IPC_INT, NULL, 0, 0 },
 	};
-	struct libscols_table *t = new_table(cols, 7);
+	struct ipc_section *s = section(o, "processes", "Processes that map it "
+					"(/proc/PID/smaps, kB)", "processes", cols, 7);
 
-	for (size_t i = 0; i <= n; i++) {
-		char c[7][40];
-		const char *cells[] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6] };
-
-		proc_cells(i < n ? &v[i] : sum, c);
-		if (i == n)
-			snprintf(c[0], 40, "total");
-		put_row(t, cells, 7);
-	}
-	ipc_heading(stdout, "Processes that map it (/proc/PID/smaps, kB)");
-	print_table(t);
+	must(ipc_put_uint(s, "unreadable", NULL, unreadable));
+	for (size_t i = 0; i < n; i++)
+		proc_row(s, &v[i], sum);
+	proc_row(s, NULL, sum);
 	if (unreadable)
-		printf("(not counted: %zu process%s whose smaps could not be read)\n", unreadable,
-		       unreadable == 1 ? "" : "es");
+		must(ipc_put_footnote(s, "(not counted: %zu process%s whose smaps could not be "
+				      "read)", unreadable, unreadable == 1 ? "" : "es"));
 	if (n > 1)
-		ipc_finding(stdout, "PSS divides each shared page among the processes that map "
-			    "it, so the total PSS (%ld kB) is what the library really costs, while "
-			    "the RSS total (%ld kB) counts shared pages once per process.",
-			    sum->pss, sum->rss);
-}
-
-static void
-json_procs(const struct lw_file *f, const struct lw_elf *e, const struct lw_proc *v,
-	   size_t n, const struct lw_proc *sum, size_t unreadable)
-{
-	struct ipc_json j;
-
-	ipc_json_open(&j, stdout);
-	ipc_json_str(&j, "library", f->path);
-	json_segments(&j, e);
-	ipc_json_array(&j, "processes");
-	for (size_t i = 0; i <= n; i++) {
-		const struct lw_proc *p = i < n ? &v[i] : sum;
-
-		if (i == n) {
-			ipc_json_end(&j);
-			ipc_json_object(&j, "total");
-		} else {
-			ipc_json_object(&j, NULL);
-			ipc_json_int(&j, "pid", p->pid);
-			ipc_json_str(&j, "command", p->comm);
-		}
-		ipc_json_uint(&j, "maps", p->nmaps);
-		ipc_json_int(&j, "rss", p->rss);
-		ipc_json_int(&j, "pss", p->pss);
-		ipc_json_int(&j, "shared", p->shared);
-		ipc_json_int(&j, "private", p->private);
-		ipc_json_end(&j);
-	}
-	ipc_json_uint(&j, "unreadable", unreadable);
-	if (ipc_json_close(&j) == -1)
-		err(1, "stdout");
+		finding(s, "PSS divides each shared page among the processes that map it, so the "
+			"total PSS (%ld kB) is what the library really costs, while the RSS total "
+			"(%ld kB) counts shared pages once per process.", sum->pss, sum->rss);
 }
 
 static int
@@ -1912,10 +2094,13 @@ library_main(const char *arg, bool json)
 	struct lw_elf e;
 	struct lw_proc *v, sum = { .pid = 0 };
 	size_t n, unreadable;
+	struct lw_out o;
+	struct ipc_section *s;
+	char buf[PATH_MAX];
 
 	resolve(arg, &f);
 	if (elf_read(f.path, &e) == -1)
-		err(1, "%s: %s", f.path, ipc_failed_call);
+		ipc_fail(1, f.path, NULL);
 	v = procs_scan(&f, &n, &unreadable);
 	for (size_t i = 0; i < n; i++) {
 		sum.nmaps += v[i].nmaps;
@@ -1924,13 +2109,13 @@ library_main(const char *arg, bool json)
 		sum.shared += v[i].shared;
 		sum.private += v[i].private;
 	}
-	if (json) {
-		json_procs(&f, &e, v, n, &sum, unreadable);
-	} else {
-		printf("libwatch: %s\n", f.path);
-		print_segments(base_name(f.path), &e);
-		print_procs(v, n, &sum, unreadable);
-	}
+	report_begin(&o, json);
+	s = section(&o, "library", NULL, NULL, NULL, 0);
+	must(ipc_put_note(s, "libwatch: %s", ipc_shorten(f.path, 90, buf, sizeof(buf))));
+	must(ipc_put_str(s, "path", NULL, f.path));
+	put_segments(&o, base_name(f.path), &e);
+	put_procs(&o, v, n, &sum, unreadable);
+	report_end(&o);
 	free(v);
 	return 0;
 }
@@ -1950,55 +2135,72 @@ seconds_arg(const char *opt, const char *s, double min)
 	return d;
 }
 
-int
-libwatch_main(int argc, char **argv)
+/* Parses the command line into RUN; returns LIBRARY, or NULL for the
+ * experiment. */
+static const char *
+parse_args(int argc, char **argv, struct lw_run *run)
 {
 	static const struct option longopts[] = {
 		{ "build", required_argument, NULL, 'b' },
 		{ "dlopen", no_argument, NULL, 'D' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
 		IPC_COMMON_LONGOPTS, { NULL, 0, NULL, 0 }
 	};
-	static struct lw_run run = { .duration = 3, .interval = 0.5, .build = "mixed" };
 	bool experiment_opts = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "b:d:i:jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:d:i:jJhV", longopts, NULL)) != -1) {
 		if (ipc_common_option(c, &help))
 			continue;
-		experiment_opts |= c != 'j';
+		experiment_opts |= c != 'j' && c != 'J';
 		switch (c) {
 		case 'b':
 			if (strcmp(optarg, "mixed") && strcmp(optarg, "pie") && strcmp(optarg, "pic"))
 				ipc_usage("--build '%s': not mixed, pie or pic", optarg);
-			run.build = optarg;
+			run->build = optarg;
 			break;
-		case 'D': run.dlopen = true; break;
-		case 'd': run.duration = seconds_arg("--duration", optarg, 0); break;
-		case 'i': run.interval = seconds_arg("--interval", optarg, 0.01); break;
-		case 'j': run.json = true; break;
+		case 'D': run->dlopen = true; break;
+		case 'd': run->duration = seconds_arg("--duration", optarg, 0); break;
+		case 'i': run->interval = seconds_arg("--interval", optarg, 0.01); break;
+		case 'j': case 'J': run->json = true; break;
 		}
 	}
 	if (argc - optind > 1)
 		ipc_usage("one LIBRARY at most");
+	if (argc - optind == 1 && argv[optind][0] == '\0')
+		ipc_usage("LIBRARY '': an empty name (dlopen(3) would take it for ipclab itself)");
 	if (argc - optind == 1 && experiment_opts)
 		ipc_usage("--build, --dlopen, --duration and --interval are for the experiment, "
 			  "not for LIBRARY");
-	if (run.dlopen && strcmp(run.build, "mixed") != 0)
+	if (run->dlopen && strcmp(run->build, "mixed") != 0)
 		ipc_usage("--build is for linked roles, not for --dlopen");
-	if (run.duration / run.interval >= MAXTICK - 1)
+	if (run->duration / run->interval >= MAXTICK - 1)
 		ipc_usage("--duration / --interval: more than %d readings", MAXTICK - 2);
+	return argc - optind == 1 ? argv[optind] : NULL;
+}
+
+int
+libwatch_main(int argc, char **argv)
+{
+	static struct lw_run run = { .duration = 3, .interval = 0.5, .build = "mixed" };
+	const char *library = parse_args(argc, argv, &run);
+
 	if ((pagesz = sysconf(_SC_PAGESIZE)) <= 0)
 		err(1, "sysconf");
-	if (argc - optind == 1)
-		return library_main(argv[optind], run.json);
+	/* A reader gone away is EPIPE at a write: the command ends quietly. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		err(1, "signal");
+	if (library)
+		return library_main(library, run.json);
 	if (ipc_sig_handle(SIGINT, on_signal, false) == -1 ||
-	    ipc_sig_handle(SIGTERM, on_signal, false) == -1 || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	    ipc_sig_handle(SIGTERM, on_signal, false) == -1)
 		err(1, "sigaction");
 	atexit(cleanup);
 	experiment(&run);
 	report_experiment(&run);
+	if (stop)
+		return 128 + stop;
 	return run.failed ? 1 : 0;
 }

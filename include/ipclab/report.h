@@ -54,6 +54,11 @@ struct ipc_rcol {
 	int flags;
 };
 
+/* FMT may shape the text of IPC_INT (a long long's format), IPC_UINT and
+ * IPC_ADDR cells (an unsigned long long's) too: "0x%llx" shows a size in hex
+ * while JSON keeps its number, "%#llx" an address 0 as "0" while JSON keeps
+ * "0x0". */
+
 struct ipc_report;
 struct ipc_section;
 
@@ -118,6 +123,9 @@ int ipc_cell_uint(struct ipc_section *s, struct libscols_line *ln, size_t col,
 		  unsigned long long v);
 int ipc_cell_addr(struct ipc_section *s, struct libscols_line *ln, size_t col, uint64_t v);
 int ipc_cell_null(struct ipc_section *s, struct libscols_line *ln, size_t col);
+/* The same, with SHOWN for a person instead of "-" ("?", "hidden", "total"). */
+int ipc_cell_null_as(struct ipc_section *s, struct libscols_line *ln, size_t col,
+		     const char *shown);
 
 /* A finding of the section: one plain sentence.  0 or -1. */
 int ipc_section_finding(struct ipc_section *s, const char *fmt, ...)

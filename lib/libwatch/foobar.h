@@ -1,5 +1,5 @@
-/* The demo library of `ipclab libwatch` (seed 002, step 4): one global, baz,
- * and its two accessors. */
+/* The demo library of `ipclab libwatch` (the shared-library exercise): one
+ * global, baz, and its two accessors. */
 #ifndef IPCLAB_FOOBAR_H
 #define IPCLAB_FOOBAR_H
 

@@ -1,6 +1,6 @@
-/* foo and bar, the two roles of `ipclab libwatch` (seed 002, step 4): both
- * use libipclab_foobar.so; foo sets baz to 17 and keeps reading it, bar sets
- * it to 1 and keeps incrementing it.
+/* foo and bar, the two roles of `ipclab libwatch` (the shared-library
+ * exercise): both use libipclab_foobar.so; foo sets baz to 17 and keeps
+ * reading it, bar sets it to 1 and keeps incrementing it.
  *
  * One source, several programs (see CMakeLists.txt): ROLE_BAR picks bar's
  * part, ROLE_DLOPEN loads the library with dlopen(3)/dlsym(3) instead of

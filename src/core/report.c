@@ -108,9 +108,9 @@ show(struct val *v, const char *fmt)
 	if (v->null)
 		n = asprintf(&v->shown, "-");
 	else if (v->type == IPC_INT)
-		n = asprintf(&v->shown, "%lld", v->i);
+		n = asprintf(&v->shown, fmt ? fmt : "%lld", v->i);
 	else if (v->type == IPC_UINT)
-		n = asprintf(&v->shown, "%llu", v->u);
+		n = asprintf(&v->shown, fmt ? fmt : "%llu", v->u);
 	else if (v->type == IPC_REAL)
 		n = asprintf(&v->shown, fmt ? fmt : "%.3g", v->d);
 	else if (v->type == IPC_SHARE)
@@ -118,7 +118,7 @@ show(struct val *v, const char *fmt)
 	else if (v->type == IPC_BOOL)
 		n = asprintf(&v->shown, "%s", v->b ? "yes" : "no");
 	else
-		n = asprintf(&v->shown, "0x%llx", (unsigned long long)v->a);
+		n = asprintf(&v->shown, fmt ? fmt : "0x%llx", (unsigned long long)v->a);
 	if (n < 0) {
 		v->shown = NULL;
 		return -1;
@@ -426,7 +426,7 @@ exact_cell(struct ipc_section *s, struct libscols_line *ln, size_t col, long lon
 	else
 		return from_double(v, v->type, is_signed ? (double)i : (double)u,
 				   s->cols[col].fmt) == -1 ? -1 : set_shown(ln, col, v);
-	if (show(v, NULL) == -1)
+	if (show(v, s->cols[col].fmt) == -1)
 		return -1;
 	return set_shown(ln, col, v);
 }
@@ -452,7 +452,7 @@ ipc_cell_addr(struct ipc_section *s, struct libscols_line *ln, size_t col, uint6
 	if (v == NULL)
 		return -1;
 	v->a = a;
-	if (show(v, NULL) == -1)
+	if (show(v, s->cols[col].fmt) == -1)
 		return -1;
 	return set_shown(ln, col, v);
 }
@@ -467,6 +467,19 @@ ipc_cell_null(struct ipc_section *s, struct libscols_line *ln, size_t col)
 	v->null = true;
 	if (show(v, NULL) == -1)
 		return -1;
+	return set_shown(ln, col, v);
+}
+
+int
+ipc_cell_null_as(struct ipc_section *s, struct libscols_line *ln, size_t col,
+		 const char *shown)
+{
+	struct val *v = new_cell(s, ln, col, ~0u);
+
+	if (v == NULL)
+		return -1;
+	v->null = true;
+	v->shown = strdup(shown);
 	return set_shown(ln, col, v);
 }
 
@@ -506,8 +519,12 @@ json_val(struct ipc_json *j, const char *key, const struct val *v)
 		ipc_json_double(j, key, v->d);
 	else if (v->type == IPC_BOOL)
 		ipc_json_bool(j, key, v->b);
-	else
-		ipc_json_str(j, key, v->shown);
+	else {
+		char hex[24];	/* whatever the column's format, JSON's is one */
+
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)v->a);
+		ipc_json_str(j, key, hex);
+	}
 }
 
 static void

@@ -337,6 +337,57 @@ fields_under_the_table_and_their_own_text(void **state)
 	free(out);
 }
 
+/* A column's format shapes the text of its integers and addresses, and a
+ * cell without a value may say why for a person while JSON says null. */
+static const struct ipc_rcol hexcols[] = {
+	{ "SIZE", "size", IPC_UINT, "0x%llx", 0, 0 },
+	{ "PAGE", "page", IPC_ADDR, "%#llx", 0, 0 },
+	{ "SHARED", "shared", IPC_BOOL, NULL, 0, 0 },
+};
+
+static struct ipc_report *
+hex(FILE *fp, bool json)
+{
+	struct ipc_report *r = ipc_report_new(fp, json);
+	struct ipc_section *s = ipc_report_section(r, "pages", NULL);
+	struct libscols_line *ln;
+
+	assert_int_equal(ipc_section_table(s, "pages", hexcols, 3), 0);
+	ln = ipc_row(s);
+	assert_int_equal(ipc_cell_uint(s, ln, 0, 4096), 0);
+	assert_int_equal(ipc_cell_addr(s, ln, 1, 0), 0);
+	assert_int_equal(ipc_cell_null_as(s, ln, 2, "?"), 0);
+	ln = ipc_row(s);
+	assert_int_equal(ipc_cell_null_as(s, ln, 0, "total"), 0);
+	assert_int_equal(ipc_cell_addr(s, ln, 1, 0x1000), 0);
+	assert_int_equal(ipc_cell_num(s, ln, 2, 1), 0);
+	return r;
+}
+
+static void
+formats_and_null_cells_shown_as_said(void **state)
+{
+	char path[] = "/tmp/ipclab-unit-report-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp = fdopen(fd, "w");
+	struct ipc_report *r = hex(fp, true);
+	char *out;
+
+	(void)state;
+	assert_int_equal(ipc_report_end(r), 0);
+	ipc_report_free(r);
+	fclose(fp);
+	assert_true(jq(path, ".pages.pages == [{\"size\":4096,\"page\":\"0x0\",\"shared\":null},"
+		       "{\"size\":null,\"page\":\"0x1000\",\"shared\":true}]"));
+	unlink(path);
+	setenv("COLUMNS", "200", 1);
+	out = human(hex);
+	assert_string_equal(out, "  SIZE   PAGE SHARED\n"
+			    "0x1000      0 ?\n"
+			    " total 0x1000 yes\n");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -348,6 +399,7 @@ main(void)
 		cmocka_unit_test(footnotes_left_columns_and_hidden_ones),
 		cmocka_unit_test(a_keyless_section_is_the_document_itself),
 		cmocka_unit_test(fields_under_the_table_and_their_own_text),
+		cmocka_unit_test(formats_and_null_cells_shown_as_said),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
