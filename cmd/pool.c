@@ -55,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -93,11 +94,22 @@ static const struct ipc_help help = {
 	" -n, --loops N       built-in workers loop 1 to N times, then exit 0 (10)\n"
 	" -g, --grace SECS    SIGTERM to SIGKILL delay when retiring workers (2)\n"
 	" -l, --limit N       refuse more than N workers (1024)\n"
+	" -k, --kill-mode M   group: when a worker dies, stop what is left of its\n"
+	"                       process group (default); process: the worker only\n"
 	"     --no-throttle   restart workers that die young at once, forever\n"
 	" -j, --json          reports in JSON; the last one alone on stdout\n",
 };
 
 enum { OPT_NOFIFO = 256, OPT_NOTHROTTLE };
+
+struct leftover {		/* what a dead worker left of its process group */
+	pid_t pgid;
+	uint64_t kill_at;	/* SIGKILL then; again every 100 ms until empty */
+};
+
+struct stray {			/* a process re-parented to the master */
+	pid_t pid, pgid, worker;	/* worker: the one that made it, or 0 */
+};
 
 struct slot {			/* one place in the pool, kept across replacements */
 	pid_t pid;		/* 0: empty */
@@ -122,9 +134,13 @@ static struct pool {
 	char **cmd;
 	double crash, sleep_s, grace_s;
 	long long loops, limit;
-	bool throttle, fifo_made, fifo_gone, json;
+	bool throttle, fifo_made, fifo_gone, json, group;
 	/* state */
-	pid_t master, fifo_pid;
+	pid_t master, fifo_pid, keeper_pid;
+	pid_t *keep;		/* shared with the keeper: every group to stop */
+	size_t nkeep;		/* limit for the slots, then retirees and leftovers */
+	struct leftover *left;
+	size_t nleft, capleft, nstrays, stopped_strays;
 	long long n, adj;	/* N from CONFIG; TTIN/TTOU since the last reload */
 	struct slot *slots;	/* limit of them */
 	struct retiree *ret;
@@ -409,10 +425,325 @@ die_with_master(void *arg)
 		return -1;
 	if (getppid() != P.master)
 		_exit(0);
+	return 0;
+}
+
+/* In every worker, before its exec: a process group of its own (so that
+ * what it starts can be stopped with it), and its PID in the environment,
+ * which its descendants inherit even through setsid(2): that is how a stray
+ * is told apart from another worker's. */
+static int
+worker_setup(void *arg)
+{
+	char pid[24];
+
+	if (die_with_master(arg) == -1)
+		return -1;
+	if (P.group && setpgid(0, 0) == -1)
+		return -1;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (setenv("IPCLAB_POOL_WORKER", pid, 1) == -1)
+		return -1;
 	/* with --json, stdout holds the final report and nothing else */
 	if (P.json && dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
 		return -1;
 	return 0;
+}
+
+/* ---- process groups, strays and the keeper ---------------------------- */
+
+/* The state, parent and process group of PID, from /proc/PID/stat. */
+static int
+proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
+{
+	char path[64], buf[512], *p;
+	int fd, pp, pg;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %c %d %d", state, &pp, &pg) != 3)
+		return -1;
+	*ppid = pp;
+	*pgrp = pg;
+	return 0;
+}
+
+/* Calls fn for every live process (not a zombie).  Only on a death with
+ * something left behind, a report or a stop: never on the idle path. */
+static void
+each_proc(void (*fn)(pid_t pid, pid_t ppid, pid_t pgrp, void *arg), void *arg)
+{
+	struct dirent *d;
+	const char *e;
+	pid_t pid, ppid, pgrp;
+	char state;
+	DIR *dir;
+
+	if ((dir = opendir("/proc")) == NULL) {
+		warn("/proc: opendir");
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		pid = (pid_t)strtonum(d->d_name, 1, INT_MAX, &e);
+		if (e == NULL && proc_stat(pid, &state, &ppid, &pgrp) == 0 && state != 'Z')
+			fn(pid, ppid, pgrp, arg);
+	}
+	closedir(dir);
+}
+
+struct group_count {
+	pid_t pgid;
+	size_t n;
+};
+
+static void
+count_member(pid_t pid, pid_t ppid, pid_t pgrp, void *arg)
+{
+	struct group_count *g = arg;
+
+	(void)pid, (void)ppid;
+	g->n += pgrp == g->pgid;
+}
+
+/* The shared mapping the keeper reads when the master is gone: entry i
+ * below --limit is slot i's group, the rest retirees' and leftovers'. */
+static void
+keep_set(size_t i, pid_t pgid)
+{
+	if (P.keep)
+		P.keep[i] = pgid;
+}
+
+static void
+keep_add(pid_t pgid)
+{
+	for (size_t i = (size_t)P.limit; P.keep && i < P.nkeep; i++)
+		if (P.keep[i] == 0) {
+			P.keep[i] = pgid;
+			return;
+		}
+}
+
+static void
+keep_del(pid_t pgid)
+{
+	for (size_t i = (size_t)P.limit; P.keep && i < P.nkeep; i++)
+		if (P.keep[i] == pgid) {
+			P.keep[i] = 0;
+			return;
+		}
+}
+
+/* What is left of the dead worker PGID's process group is stopped:
+ * SIGTERM now, SIGKILL after the grace period.  Returns how many
+ * processes that was. */
+static size_t
+stop_leftovers(pid_t pgid, uint64_t now)
+{
+	struct group_count g = { pgid, 0 };
+
+	if (!P.group || kill(-pgid, 0) == -1)
+		return 0;
+	each_proc(count_member, &g);
+	if (g.n == 0)
+		return 0;	/* zombies only: reaped by whoever they belong to */
+	if (kill(-pgid, SIGTERM) == -1 && errno != ESRCH)
+		warn("process group %d: kill", (int)pgid);
+	if (P.nleft == P.capleft) {
+		size_t cap = P.capleft ? 2 * P.capleft : 16;
+		struct leftover *l = reallocarray(P.left, cap, sizeof(*l));
+
+		if (l == NULL)
+			err(1, "leftovers: realloc");
+		P.left = l;
+		P.capleft = cap;
+	}
+	P.left[P.nleft++] = (struct leftover){ pgid, now + (uint64_t)(P.grace_s * NS) };
+	keep_add(pgid);
+	return g.n;
+}
+
+/* Forgets the leftover groups that are empty now; with SIGKILL_DUE, sends
+ * SIGKILL to those whose grace period has passed. */
+static void
+prune_leftovers(uint64_t now, bool sigkill_due)
+{
+	for (size_t i = 0; i < P.nleft; i++) {
+		struct leftover *l = &P.left[i];
+
+		if (kill(-l->pgid, 0) == -1) {
+			keep_del(l->pgid);
+			P.left[i--] = P.left[--P.nleft];
+		} else if (sigkill_due && now >= l->kill_at) {
+			kill(-l->pgid, SIGKILL);
+			l->kill_at = now + 100 * MS;
+		}
+	}
+}
+
+static bool
+known_child(pid_t pid)
+{
+	if (pid == P.fifo_pid || pid == P.keeper_pid)
+		return true;
+	for (long long i = 0; i < P.limit; i++)
+		if (P.slots[i].pid == pid)
+			return true;
+	for (size_t i = 0; i < P.nret; i++)
+		if (P.ret[i].pid == pid)
+			return true;
+	return false;
+}
+
+/* The worker a stray descends from, by the IPCLAB_POOL_WORKER it
+ * inherited; 0 when it has none (it cleared its environment). */
+static pid_t
+stray_worker(pid_t pid)
+{
+	static const char key[] = "IPCLAB_POOL_WORKER=";
+	char path[64], *var = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	pid_t w = 0;
+	const char *e;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return 0;
+	while ((n = getdelim(&var, &cap, '\0', fp)) > 0)
+		if (strncmp(var, key, sizeof(key) - 1) == 0) {
+			w = (pid_t)strtonum(var + sizeof(key) - 1, 1, INT_MAX, &e);
+			break;
+		}
+	free(var);
+	fclose(fp);
+	return w;
+}
+
+static struct stray *strays;
+static size_t capstrays;
+
+static void
+add_stray(pid_t pid, pid_t ppid, pid_t pgrp, void *arg)
+{
+	(void)arg;
+	if (ppid != P.master || known_child(pid))
+		return;
+	for (size_t i = 0; i < P.nleft; i++)
+		if (P.left[i].pgid == pgrp)
+			return;		/* being stopped with its worker's group */
+	if (P.nstrays == capstrays) {
+		size_t cap = capstrays ? 2 * capstrays : 16;
+		struct stray *s = reallocarray(strays, cap, sizeof(*s));
+
+		if (s == NULL)
+			return;
+		strays = s;
+		capstrays = cap;
+	}
+	strays[P.nstrays++] = (struct stray){ pid, pgrp, stray_worker(pid) };
+}
+
+/* The master's children that are none of its own: what the workers'
+ * descendants left when they daemonized (re-parented here, the master
+ * being a child subreaper).  Returns how many. */
+static size_t
+find_strays(void)
+{
+	P.nstrays = 0;
+	each_proc(add_stray, NULL);
+	return P.nstrays;
+}
+
+/* A stray's process group goes with it, unless that is the master's. */
+static void
+stop_strays(int sig)
+{
+	if (!P.group)
+		return;
+	for (size_t i = 0; i < P.nstrays; i++) {
+		if (strays[i].pgid > 1 && strays[i].pgid != getpgrp())
+			kill(-strays[i].pgid, sig);
+		kill(strays[i].pid, sig);
+	}
+}
+
+/* After kill -9 of the master nothing of the master runs: the keeper, a
+ * child blocked in sigwaitinfo(2), wakes by its own PR_SET_PDEATHSIG and
+ * sends SIGKILL to every process group the master recorded. */
+static void __attribute__((noreturn))
+keeper(int ready)
+{
+	sigset_t all, one;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	prctl(PR_SET_NAME, "pool-keeper");
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR1) == -1)
+		_exit(125);
+	(void)!write(ready, "k", 1);
+	closefrom(STDERR_FILENO + 1);
+	sigemptyset(&one);
+	sigaddset(&one, SIGUSR1);
+	while (getppid() == P.master)
+		sigwaitinfo(&one, NULL);
+	for (size_t i = 0; i < P.nkeep; i++)
+		if (P.keep[i] > 1)
+			kill(-P.keep[i], SIGKILL);
+	_exit(0);
+}
+
+/* Starts the keeper and waits for it to be armed (it writes one byte, or
+ * dies: end of file either way, so the read cannot block for ever). */
+static void
+keeper_start(void)
+{
+	static uint64_t last;
+	uint64_t now = ipc_now_ns();
+	sigset_t none;
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (!P.group || P.keeper_pid || P.stopping || (last && now - last < NS))
+		return;
+	last = now;
+	sigemptyset(&none);
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		warn("keeper: pipe");
+		return;
+	}
+	if ((pid = ipc_fork(&none)) == 0) {
+		close(p[0]);
+		keeper(p[1]);
+	}
+	close(p[1]);
+	if (pid == -1)
+		warn("keeper: %s", ipc_failed_call);
+	else
+		P.keeper_pid = pid;
+	while (pid > 0 && read(p[0], &c, 1) == -1 && errno == EINTR)
+		;
+	close(p[0]);
+}
+
+static void
+keeper_stop(void)
+{
+	int st;
+
+	if (P.keeper_pid && kill(P.keeper_pid, SIGKILL) == 0)
+		ipc_wait(P.keeper_pid, &st, 0);
+	P.keeper_pid = 0;
 }
 
 /* ---- the pool --------------------------------------------------------- */
@@ -444,9 +775,9 @@ spawn(size_t i)
 
 	sigemptyset(&none);
 	if (P.cmd) {
-		pid = ipc_spawn(P.cmd[0], P.cmd, NULL, die_with_master, NULL);
+		pid = ipc_spawn(P.cmd[0], P.cmd, NULL, worker_setup, NULL);
 	} else if ((pid = ipc_fork(&none)) == 0) {
-		if (die_with_master(NULL) == -1)
+		if (worker_setup(NULL) == -1)
 			_exit(125);
 		closefrom(STDERR_FILENO + 1);
 		builtin_worker(P.serial + 1);
@@ -455,6 +786,10 @@ spawn(size_t i)
 		warn("worker: %s: %s", P.cmd ? P.cmd[0] : "built-in", ipc_failed_call);
 		return -1;
 	}
+	if (P.group && !P.cmd)
+		(void)setpgid(pid, pid);	/* the child does it too: no race */
+	if (P.group)
+		keep_set(i, pid);
 	P.slots[i].pid = pid;
 	P.slots[i].start = ipc_now_ns();
 	P.created++;
@@ -496,6 +831,17 @@ fill(void)
 	}
 }
 
+/* Signals a worker: its whole process group, unless --kill-mode process
+ * (or the worker has left its group). */
+static void
+signal_worker(pid_t pid, int sig)
+{
+	if (P.group && kill(-pid, sig) == 0)
+		return;
+	if (kill(pid, sig) == -1 && errno != ESRCH)
+		warn("worker %d: kill", (int)pid);
+}
+
 /* Tells the workers above the target to go: SIGTERM, SIGKILL after grace. */
 static void
 retire(void)
@@ -516,8 +862,11 @@ retire(void)
 			P.ret = r;
 			P.capret = cap;
 		}
-		if (kill(s->pid, SIGTERM) == -1 && errno != ESRCH)
-			warn("worker %d: kill", (int)s->pid);
+		signal_worker(s->pid, SIGTERM);
+		if (P.group) {
+			keep_set((size_t)i, 0);
+			keep_add(s->pid);
+		}
 		P.ret[P.nret++] = (struct retiree){ s->pid, s->start,
 						    now + (uint64_t)(P.grace_s * NS) };
 		s->pid = 0;
@@ -564,13 +913,17 @@ healthy_check(uint64_t now)
 }
 
 static void
-log_death(pid_t pid, int st, uint64_t start, uint64_t now, const char *tag)
+log_death(pid_t pid, int st, uint64_t start, uint64_t now, const char *tag,
+	  size_t left)
 {
-	char what[64];
+	char what[64], rest[64] = "";
 
 	ipc_status_str(st, what, sizeof(what));
-	fprintf(stderr, "worker %d%s %s after %.1f s\n", (int)pid, tag, what,
-		(double)(now - start) / NS);
+	if (left)
+		snprintf(rest, sizeof(rest), "; stopped %zu process%s it left behind",
+			 left, left == 1 ? "" : "es");
+	fprintf(stderr, "worker %d%s %s after %.1f s%s\n", (int)pid, tag, what,
+		(double)(now - start) / NS, rest);
 	count_cause(what);
 }
 
@@ -586,12 +939,17 @@ bury(pid_t pid, int st, uint64_t now)
 		}
 		return;
 	}
+	if (pid == P.keeper_pid) {
+		P.keeper_pid = 0;	/* restarted by the loop */
+		return;
+	}
 	for (long long i = 0; i < P.limit; i++) {
 		struct slot *s = &P.slots[i];
 
 		if (s->pid != pid)
 			continue;
-		log_death(pid, st, s->start, now, "");
+		keep_set((size_t)i, 0);
+		log_death(pid, st, s->start, now, "", stop_leftovers(pid, now));
 		s->pid = 0;
 		s->exits++;
 		if (!P.stopping)
@@ -601,7 +959,9 @@ bury(pid_t pid, int st, uint64_t now)
 	for (size_t i = 0; i < P.nret; i++) {
 		if (P.ret[i].pid != pid)
 			continue;
-		log_death(pid, st, P.ret[i].start, now, " (retired)");
+		keep_del(pid);
+		log_death(pid, st, P.ret[i].start, now, " (retired)",
+			  stop_leftovers(pid, now));
 		P.ret[i] = P.ret[--P.nret];
 		return;
 	}
@@ -618,6 +978,7 @@ reap(void)
 		bury(pid, st, ipc_now_ns());
 	if (pid == -1 && errno != ECHILD && errno != EINTR)
 		warn("waitpid");
+	prune_leftovers(0, false);
 }
 
 static size_t
@@ -701,6 +1062,8 @@ counts_json(FILE *fp, struct libscols_table *t)
 	ipc_json_uint(&j, "alive", alive());
 	ipc_json_int(&j, "wanted", target());
 	ipc_json_uint(&j, "retiring", P.nret);
+	ipc_json_uint(&j, "strays", P.nstrays);
+	ipc_json_str(&j, "kill_mode", P.group ? "group" : "process");
 	ipc_json_uint(&j, "deaths", P.deaths);
 	ipc_json_double(&j, "uptime_s", (double)(ipc_now_ns() - P.t0) / NS);
 	ipc_json_double(&j, "restart_delay_s", (double)P.delay / NS);
@@ -722,8 +1085,8 @@ report_counts(FILE *fp)
 		counts_json(fp, t);
 	} else {
 		fprintf(fp, "pool %d: created %lu workers, %zu alive of %lld wanted, "
-			"%zu retiring, %lu deaths, up %.1f s\n", (int)P.master, P.created,
-			alive(), target(), P.nret, P.deaths,
+			"%zu retiring, %zu strays, %lu deaths, up %.1f s\n", (int)P.master,
+			P.created, alive(), target(), P.nret, P.nstrays, P.deaths,
 			(double)(ipc_now_ns() - P.t0) / NS);
 		if (P.delay) {
 			fprintf(fp, "pool %d: crash loop, restarts delayed %.1f s\n",
@@ -740,6 +1103,17 @@ report_counts(FILE *fp)
 		scols_unref_table(t);
 }
 
+/* The strays that descend from worker PID. */
+static size_t
+strays_of(pid_t pid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < P.nstrays; i++)
+		n += strays[i].worker == pid;
+	return n;
+}
+
 static void
 worker_row(struct libscols_table *t, long long slot, pid_t pid, uint64_t start,
 	   unsigned long exits, const char *state, uint64_t now)
@@ -754,7 +1128,22 @@ worker_row(struct libscols_table *t, long long slot, pid_t pid, uint64_t start,
 	ipc_cell(ln, 2, "%.1f", (double)(now - start) / NS);
 	if (slot >= 0)
 		ipc_cell(ln, 3, "%lu", exits);
-	ipc_cell(ln, 4, "%s", state);
+	ipc_cell(ln, 4, "%zu", strays_of(pid));
+	ipc_cell(ln, 5, "%s", state);
+}
+
+static void
+stray_row(struct libscols_table *t, const struct stray *s)
+{
+	struct libscols_line *ln = ipc_table_row(t);
+
+	if (ln == NULL)
+		return;
+	ipc_cell(ln, 1, "%d", (int)s->pid);
+	if (s->worker)
+		ipc_cell(ln, 5, "stray of worker %d", (int)s->worker);
+	else
+		ipc_cell(ln, 5, "stray");
 }
 
 /* SIGUSR2: the live workers, retiring ones last. */
@@ -766,9 +1155,10 @@ report_workers(void)
 		{ "PID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 		{ "AGE-S", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 		{ "EXITS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "STRAYS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 		{ "STATE", 0, 0, SCOLS_JSON_STRING },
 	};
-	struct libscols_table *t = ipc_table_new(cols, 5);
+	struct libscols_table *t = ipc_table_new(cols, 6);
 	uint64_t now = ipc_now_ns();
 	struct ipc_json j;
 
@@ -782,13 +1172,16 @@ report_workers(void)
 				   "running", now);
 	for (size_t i = 0; i < P.nret; i++)
 		worker_row(t, -1, P.ret[i].pid, P.ret[i].start, 0, "retiring", now);
+	for (size_t i = 0; i < P.nstrays; i++)
+		stray_row(t, &strays[i]);
 	if (P.json) {
 		ipc_json_open(&j, stderr);
 		ipc_json_int(&j, "master", P.master);
 		ipc_json_table(&j, "workers", t);
 		ipc_json_close(&j);
 	} else {
-		fprintf(stderr, "pool %d: %zu workers\n", (int)P.master, alive() + P.nret);
+		fprintf(stderr, "pool %d: %zu workers, %zu strays\n", (int)P.master,
+			alive() + P.nret, P.nstrays);
 		ipc_table_print(t, stderr);
 	}
 	scols_unref_table(t);
@@ -918,15 +1311,20 @@ reload(void)
 	setproctitle("master N=%lld", n);
 }
 
-/* Sends sig to every worker (and the FIFO helper). */
+/* Sends sig to every worker's group, every leftover group and every stray
+ * (and SIGKILL to the FIFO helper). */
 static void
 kill_all(int sig)
 {
 	for (long long i = 0; i < P.limit; i++)
 		if (P.slots[i].pid)
-			kill(P.slots[i].pid, sig);
+			signal_worker(P.slots[i].pid, sig);
 	for (size_t i = 0; i < P.nret; i++)
-		kill(P.ret[i].pid, sig);
+		signal_worker(P.ret[i].pid, sig);
+	for (size_t i = 0; i < P.nleft; i++)
+		kill(-P.left[i].pgid, sig);
+	if (P.group && find_strays())
+		stop_strays(sig);
 	if (P.fifo_pid)
 		kill(P.fifo_pid, SIGKILL);
 }
@@ -938,10 +1336,18 @@ stop(int sig)
 		kill_all(SIGKILL);
 		return;
 	}
-	fprintf(stderr, "%s: stopping %zu workers\n", ipc_signame(sig), alive() + P.nret);
+	size_t n = P.group ? find_strays() : 0;
+
+	if (n)
+		fprintf(stderr, "%s: stopping %zu workers and %zu stray%s\n", ipc_signame(sig),
+			alive() + P.nret, n, n == 1 ? "" : "s");
+	else
+		fprintf(stderr, "%s: stopping %zu workers\n", ipc_signame(sig),
+			alive() + P.nret);
 	P.stopping = true;
 	P.stop_at = ipc_now_ns() + (uint64_t)(P.grace_s * NS);
 	kill_all(SIGTERM);
+	P.stopped_strays = n;
 }
 
 /* Reads every pending signal; a storm collapses into one pass here. */
@@ -969,6 +1375,8 @@ on_signals(void)
 	reap();
 	if (hup && !P.stopping)
 		reload();
+	if (usr1 || usr2)
+		find_strays();
 	if (usr1)
 		report_counts(stderr);
 	if (usr2)
@@ -987,8 +1395,10 @@ next_deadline(void)
 {
 	uint64_t t = 0;
 
-	if (P.stopping)
-		return P.stop_at;
+	if (P.stopping)		/* and every 100 ms a look for strays */
+		return P.group ? earliest(P.stop_at, ipc_now_ns() + 100 * MS) : P.stop_at;
+	for (size_t i = 0; i < P.nleft; i++)
+		t = earliest(t, P.left[i].kill_at);
 	if (P.delay && alive() < (size_t)target())
 		t = P.next_spawn;
 	for (size_t i = 0; i < P.nret; i++)
@@ -997,7 +1407,7 @@ next_deadline(void)
 		for (long long i = 0; i < P.limit; i++)
 			if (P.slots[i].pid)
 				t = earliest(t, P.slots[i].start + YOUNG_NS);
-	if (P.fifo && !P.fifo_gone && P.fifo_pid == 0)
+	if ((P.fifo && !P.fifo_gone && P.fifo_pid == 0) || (P.group && P.keeper_pid == 0))
 		t = earliest(t, ipc_now_ns() + NS);
 	return t;
 }
@@ -1015,6 +1425,7 @@ on_time(uint64_t now)
 			kill(P.ret[i].pid, SIGKILL);
 			P.ret[i].kill_at = 0;
 		}
+	prune_leftovers(now, true);
 	healthy_check(now);
 }
 
@@ -1030,6 +1441,19 @@ poll_timeout(void)
 	return (int)((d - now + MS - 1) / MS);
 }
 
+/* While stopping, once the workers are gone: are strays still there?
+ * They get the signal of the moment, SIGKILL once the grace has passed. */
+static bool
+strays_left(void)
+{
+	if (!P.group || find_strays() == 0)
+		return false;
+	stop_strays(ipc_now_ns() >= P.stop_at ? SIGKILL : SIGTERM);
+	if (P.nstrays > P.stopped_strays)
+		P.stopped_strays = P.nstrays;
+	return true;
+}
+
 static void
 loop(void)
 {
@@ -1040,7 +1464,9 @@ loop(void)
 		fill();
 		retire();
 		fifo_start();
-		if (P.stopping && alive() == 0 && P.nret == 0 && P.fifo_pid == 0)
+		keeper_start();
+		if (P.stopping && alive() == 0 && P.nret == 0 && P.fifo_pid == 0 &&
+		    P.nleft == 0 && !strays_left())
 			return;
 		n = poll(&pfd, 1, poll_timeout());
 		if (n == -1 && errno != EINTR)
@@ -1092,6 +1518,16 @@ count_arg(const char *opt, const char *s, long long min, long long max)
 	return v;
 }
 
+static bool
+kill_mode(const char *s)
+{
+	if (strcmp(s, "group") == 0)
+		return true;
+	if (strcmp(s, "process") != 0)
+		ipc_usage("--kill-mode '%s': want group or process", s);
+	return false;
+}
+
 /* CONFIG [-- COMMAND [ARG...]] */
 static void
 parse_operands(int argc, char **argv, int i)
@@ -1121,6 +1557,7 @@ parse_args(int argc, char **argv)
 		{ "loops", required_argument, NULL, 'n' },
 		{ "grace", required_argument, NULL, 'g' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "kill-mode", required_argument, NULL, 'k' },
 		{ "no-throttle", no_argument, NULL, OPT_NOTHROTTLE },
 		{ "json", no_argument, NULL, 'j' },
 		IPC_COMMON_LONGOPTS,
@@ -1129,7 +1566,7 @@ parse_args(int argc, char **argv)
 	bool asked = false, nofifo = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+f:p:c:s:n:g:l:jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:p:c:s:n:g:l:k:jhV", longopts, NULL)) != -1) {
 		if (ipc_common_option(c, &help))
 			continue;
 		switch (c) {
@@ -1141,6 +1578,7 @@ parse_args(int argc, char **argv)
 		case 'n': P.loops = count_arg("--loops", optarg, 1, 1000000000); break;
 		case 'g': P.grace_s = seconds_arg("--grace", optarg, 3600); break;
 		case 'l': P.limit = count_arg("--limit", optarg, 0, 1000000); break;
+		case 'k': P.group = kill_mode(optarg); break;
 		case OPT_NOTHROTTLE: P.throttle = false; break;
 		case 'j': P.json = true; break;
 		}
@@ -1240,6 +1678,14 @@ start(void)
 	P.master = getpid();
 	P.t0 = ipc_now_ns();
 	ipc_proctitle_init();
+	if (P.group) {
+		P.nkeep = 2 * (size_t)P.limit + 64;
+		P.keep = mmap(NULL, P.nkeep * sizeof(*P.keep), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (P.keep == MAP_FAILED)
+			err(1, "keeper: mmap");
+		keeper_start();
+	}
 	setproctitle("master N=%lld", P.n);
 	fprintf(stderr, "pool %d: N=%lld, %s workers%s%s\n", (int)P.master, P.n,
 		P.cmd ? P.cmd[0] : "built-in", P.fifo ? ", PID on FIFO " : "",
@@ -1249,7 +1695,13 @@ start(void)
 static void
 finish(void)
 {
+	keeper_stop();
+	P.nstrays = P.stopped_strays;
 	report_counts(P.json ? stdout : stderr);
+	if (P.keep)
+		munmap(P.keep, P.nkeep * sizeof(*P.keep));
+	free(strays);
+	free(P.left);
 	if (P.fifo_made && unlink(P.fifo) == -1)
 		warn("%s: unlink", P.fifo);
 	if (P.pfh && pidfile_remove(P.pfh) == -1)
@@ -1277,6 +1729,7 @@ pool_main(int argc, char **argv)
 	P.grace_s = 2;
 	P.limit = DEFAULT_LIMIT;
 	P.throttle = true;
+	P.group = true;
 	asked = parse_args(argc, argv);
 	if (parse_config(P.config, &P.n, why, sizeof(why)) == -1)
 		ipc_usage("%s", why);

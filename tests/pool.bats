@@ -12,6 +12,8 @@ setup() {
 
 teardown() {
 	[ -n "$M" ] && kill -9 "$M" 2>/dev/null
+	# whatever a failed test left of the trees it noted
+	[ -s "$D/tree" ] && kill -9 $(cat "$D/tree") 2>/dev/null
 	if [ -n "$R" ]; then
 		wait_for 5 dead "$R" || kill -9 "$R" 2>/dev/null
 		wait "$R" 2>/dev/null
@@ -29,15 +31,24 @@ start_pool() {
 }
 master_up() { [ -n "$(pgrep -P "$R")" ] && grep -q '^pool [0-9]*: N=' "$D/err"; }
 
-# workers: the master's live children that are not the FIFO helper, as the
-# kernel lists them.
+# workers: the master's live children that are neither the FIFO helper nor
+# the keeper, nor a stray (a worker's PID is in its own environment, as
+# IPCLAB_POOL_WORKER), as the kernel lists them.
 workers() {
 	local c
 	for c in $(pgrep -P "$M"); do
-		alive "$c" && [ "$(cat "/proc/$c/comm" 2>/dev/null)" != pool-fifo ] && echo "$c"
+		alive "$c" || continue
+		case $(cat "/proc/$c/comm" 2>/dev/null) in pool-fifo|pool-keeper) continue ;; esac
+		is_stray "$c" || echo "$c"
 	done
 	return 0
 }
+is_stray() {
+	local w
+	w=$(tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | sed -n 's/^IPCLAB_POOL_WORKER=//p')
+	[ -n "$w" ] && [ "$w" != "$1" ]
+}
+keeper() { pgrep -P "$M" -x pool-keeper; }
 # master_under PID: the pool master among PID's descendants.
 master_under() {
 	local c
@@ -58,6 +69,28 @@ all_run() {
 	for w in $(workers); do [ "$(cat "/proc/$w/comm" 2>/dev/null)" = "$1" ] || return 1; done
 }
 logged() { grep -q -- "$1" "$D/err"; }
+
+# tree: every live process in the workers' process groups, and the strays;
+# each is noted in $D/tree for teardown.
+tree() {
+	local w
+	for w in $(workers); do pgrep -g "$w"; done
+	for w in $(pgrep -P "$M"); do is_stray "$w" && echo "$w"; done
+	return 0
+}
+note_tree() { tree | tee -a "$D/tree"; }
+# none_alive PID...: true when every PID is gone (kill -0 and /proc agree).
+none_alive() {
+	local p
+	for p; do
+		kill -0 "$p" 2>/dev/null && alive "$p" && return 1
+	done
+	return 0
+}
+strays() { local c; for c in $(pgrep -P "$M"); do is_stray "$c" && echo "$c"; done; return 0; }
+has_strays() { [ "$(strays | wc -l)" -eq "$1" ]; }
+# a worker that leaves a background child in its group
+BG='sleep 100 & sleep 100'
 
 # within MS CMD...: polls CMD every 5 ms for at most MS milliseconds.
 within() {
@@ -184,10 +217,10 @@ stop_pool() {
 	start_pool --no-fifo -s 1000 "$D/cfg"
 	wait_for 5 count_is 3
 	kill -USR2 "$M"
-	wait_for 2 logged "^pool $M: 3 workers$"
-	listed=$(awk '$5 == "running" {print $2}' "$D/err" | sort)
+	wait_for 2 logged "^pool $M: 3 workers, 0 strays$"
+	listed=$(awk '$NF == "running" {print $2}' "$D/err" | sort)
 	[ "$listed" = "$(workers | sort)" ]
-	grep -q '^SLOT *PID *AGE-S *EXITS *STATE$' "$D/err"
+	grep -q '^SLOT *PID *AGE-S *EXITS *STRAYS *STATE$' "$D/err"
 }
 
 @test "SIGTTIN adds a worker and SIGTTOU retires one, until the next reload" {
@@ -425,4 +458,89 @@ stop_pool() {
 	[ "$M" = "$(master_under "$R")" ]
 	wait_for 5 count_is 3
 	wait_for 2 all_run sleep
+}
+
+@test "SIGTERM stops each worker's whole process group: nothing of sh -c 'sleep 100 & sleep 100' is left" {
+	echo 2 >"$D/cfg"
+	start_pool --no-fifo "$D/cfg" -- sh -c "$BG"
+	wait_for 5 count_is 2
+	wait_for 5 eval '[ "$(tree | wc -l)" -ge 4 ]'	# sh and the background sleep, twice
+	t=$(note_tree)
+	stop_pool
+	[ "$status" -eq 0 ]
+	none_alive $t
+}
+
+@test "kill -9 of the master: within 1 s nothing of any worker's process group is left" {
+	echo 2 >"$D/cfg"
+	start_pool --no-fifo "$D/cfg" -- sh -c "$BG"
+	wait_for 5 count_is 2
+	wait_for 5 eval '[ "$(tree | wc -l)" -ge 4 ]'
+	t=$(note_tree)
+	k=$(keeper)
+	[ -n "$k" ]
+	kill -9 "$M"
+	within 1000 none_alive $t
+	wait_for 2 dead "$k"	# the keeper's work is done
+}
+
+@test "a dead worker's background child is stopped within 1.5 s, logged once, and the worker replaced" {
+	echo 1 >"$D/cfg"
+	start_pool --no-fifo "$D/cfg" -- sh -c "$BG"
+	wait_for 5 count_is 1
+	w=$(workers)
+	wait_for 5 eval '[ "$(pgrep -g "$w" | wc -l)" -ge 2 ]'
+	t=$(note_tree)
+	left=$(($(pgrep -g "$w" | wc -l) - 1))
+	kill -9 "$w"
+	within 1500 none_alive $t
+	wait_for 2 eval '[ -n "$(workers)" ] && [ "$(workers)" != "$w" ]'
+	wait_for 2 logged "^worker $w killed by SIGKILL after [0-9.]* s; stopped $left process"
+	[ "$(grep -c "^worker $w " "$D/err")" -eq 1 ]
+	note_tree >/dev/null
+}
+
+@test "--kill-mode process leaves a dead worker's children alive, as before" {
+	echo 1 >"$D/cfg"
+	start_pool --no-fifo --kill-mode process "$D/cfg" -- sh -c "$BG"
+	wait_for 5 count_is 1
+	w=$(workers)
+	wait_for 5 eval '[ "$(pgrep -P "$w" | wc -l)" -ge 1 ]'
+	kids=$(pgrep -P "$w" | tee -a "$D/tree")
+	[ -z "$(keeper)" ]
+	kill -9 "$w"
+	wait_for 2 eval '[ -n "$(workers)" ] && [ "$(workers)" != "$w" ]'
+	wait_for 2 logged "^worker $w killed by SIGKILL after [0-9.]* s$"
+	for k in $kids; do alive "$k"; done
+	run -2 "$IPCLAB_BIN" pool --kill-mode cgroup "$D/cfg"
+	[[ ${lines[0]} == *"--kill-mode 'cgroup': want group or process" ]]
+}
+
+@test "a setsid double-forked child is a stray of its worker in USR1/USR2, stopped with the pool" {
+	echo 1 >"$D/cfg"
+	start_pool --no-fifo "$D/cfg" -- sh -c 'setsid -f sleep 100; exec sleep 100'
+	wait_for 5 count_is 1
+	wait_for 5 has_strays 1
+	w=$(workers)
+	s=$(strays | tee -a "$D/tree")
+	[ "$(awk '{print $6}' "/proc/$s/stat")" != "$(awk '{print $6}' "/proc/$w/stat")" ]	# its own session
+	kill -USR1 "$M"
+	wait_for 2 logged "1 alive of 1 wanted, 0 retiring, 1 strays,"
+	kill -USR2 "$M"
+	wait_for 2 logged "^pool $M: 1 workers, 1 strays$"
+	wait_for 2 logged "^ *$s *stray of worker $w$"
+	[ "$(awk -v w="$w" '$2 == w {print $(NF-1)}' "$D/err")" -eq 1 ]	# its STRAYS cell
+	stop_pool
+	[ "$status" -eq 0 ]
+	logged "SIGTERM: stopping 1 workers and 1 stray$"
+	none_alive $s $w
+}
+
+@test "the keeper is restarted when something kills it" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	k=$(keeper)
+	kill -9 "$k"
+	wait_for 3 eval '[ -n "$(keeper)" ] && [ "$(keeper)" != "$k" ]'
+	count_is 3
 }
