@@ -62,6 +62,7 @@
 #include <sys/wait.h>
 
 #include "ipclab/cli.h"
+#include "ipclab/map.h"
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
@@ -75,7 +76,6 @@
 #define BURST		3		/* young deaths in a row that start throttling */
 #define DELAY_MIN_NS	(100 * MS)
 #define DELAY_MAX_NS	(5 * NS)
-#define MAX_CAUSES	32
 #define FIFO_SESSION	64		/* lines per FIFO open, at most */
 
 static const struct ipc_help help = {
@@ -134,7 +134,7 @@ static struct pool {
 	char **cmd;
 	double crash, sleep_s, grace_s;
 	long long loops, limit;
-	bool throttle, fifo_made, fifo_gone, json, group;
+	bool throttle, fifo_make, fifo_made, fifo_gone, json, group;
 	/* state */
 	pid_t master, fifo_pid, keeper_pid;
 	pid_t *keep;		/* shared with the keeper: every group to stop */
@@ -146,13 +146,16 @@ static struct pool {
 	struct retiree *ret;
 	size_t nret, capret;
 	unsigned long created, deaths, serial;
-	struct cause causes[MAX_CAUSES];
-	size_t ncauses;
+	struct cause *causes;	/* each cause its own row, however many */
+	size_t ncauses, capcauses;
 	int streak;		/* young deaths in a row */
 	uint64_t delay, next_spawn, round_start, t0;
-	bool doubled, started_ok, stopping;
+	uint64_t delay_since;	/* only workers started since then end the delay */
+	uint64_t said_delay;	/* the last delay a failed fork announced */
+	unsigned long spawn_failures;
+	bool doubled, started_ok, stopping, fork_failed;
 	uint64_t stop_at;
-	int sfd, status;
+	int sfd, status, report_errno;
 	unsigned long seen[NSIG];	/* signals read from the signalfd */
 	struct pidfh *pfh;
 } P;
@@ -190,71 +193,102 @@ headroom(const char **why)
 	return P.limit;
 }
 
-/* Reads up to len - 1 bytes of PATH into buf.  Returns 0 or -1 with the
- * reason in why. */
-static int
-slurp(const char *path, char *buf, size_t len, char *why, size_t wlen)
+/* PATH as messages show it: shortened in the middle when long. */
+static const char *
+shown(const char *path)
 {
-	size_t got = 0;
+	static char buf[128];
+
+	return ipc_shorten(path, 120, buf, sizeof(buf));
+}
+
+/* Reads up to len - 1 bytes of PATH, a regular file (a FIFO or a device is
+ * refused, naming its type, and never blocks the master), into buf; *got
+ * says how many.  Returns 0 or -1 with the reason in why. */
+static int
+slurp(const char *path, char *buf, size_t len, size_t *got, char *why, size_t wlen)
+{
 	ssize_t r;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(why, wlen, "%s: open: %s", path, strerror(errno));
+	*got = 0;
+	if (ipc_path_check(path) == -1 ||
+	    (fd = ipc_open_regular(path, O_RDONLY, NULL)) == -1) {
+		snprintf(why, wlen, "%s: %s: %s", shown(path), ipc_failed_call,
+			 ipc_failed_why ? ipc_failed_why : strerror(errno));
 		return -1;
 	}
-	while (got < len - 1 && (r = read(fd, buf + got, len - 1 - got)) != 0) {
+	while (*got < len - 1 && (r = read(fd, buf + *got, len - 1 - *got)) != 0) {
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			snprintf(why, wlen, "%s: read: %s", path, strerror(errno));
+			snprintf(why, wlen, "%s: read: %s", shown(path), strerror(errno));
 			close(fd);
 			return -1;
 		}
-		got += (size_t)r;
+		*got += (size_t)r;
 	}
 	close(fd);
-	buf[got] = '\0';
-	if (got == len - 1 || memchr(buf, '\0', got)) {
-		snprintf(why, wlen, "%s: not a short text file", path);
+	buf[*got] = '\0';
+	return 0;
+}
+
+/* The text of a CONFIG: one whole number, with blanks and "# comments"
+ * around it, in the N bytes at D (any bytes: this is what the fuzz target
+ * calls).  NAME is for messages.  Returns 0 with *v set, or -1 with a
+ * one-line reason in why; never exits. */
+static int
+parse_conf_text(const char *name, const char *d, size_t n, long long *v,
+		char *why, size_t wlen)
+{
+	char buf[4096], *tok = NULL, *save, *w, *line, *lsave;
+	const char *e;
+	int ntok = 0;
+
+	if (n >= sizeof(buf) || memchr(d, '\0', n)) {
+		snprintf(why, wlen, "%s: not a short text file", name);
+		return -1;
+	}
+	memcpy(buf, d, n);
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &lsave); line; line = strtok_r(NULL, "\n", &lsave)) {
+		line[strcspn(line, "#")] = '\0';
+		for (w = strtok_r(line, " \t\r\v\f", &save); w; w = strtok_r(NULL, " \t\r\v\f", &save))
+			if (ntok++ == 0)
+				tok = w;
+	}
+	if (ntok == 0) {
+		snprintf(why, wlen, "%s: no number in it", name);
+		return -1;
+	}
+	if (ntok > 1) {
+		snprintf(why, wlen, "%s: %d words where one number belongs", name, ntok);
+		return -1;
+	}
+	if (ipc_parse_count(tok, 0, LLONG_MAX, v, &e) == -1) {
+		snprintf(why, wlen, "%s: '%.20s' is %s (want a whole number of workers)",
+			 name, tok, e);
 		return -1;
 	}
 	return 0;
 }
 
-/* CONFIG holds one whole number, with blanks and "# comments" around it.
- * Returns 0 with *n set, or -1 with a one-line reason in why. */
+/* CONFIG holds one whole number of workers, within the limit.  Returns 0
+ * with *n set, or -1 with a one-line reason in why. */
 static int
 parse_config(const char *path, long long *n, char *why, size_t wlen)
 {
-	char buf[4096], *tok[2] = { NULL, NULL }, *save, *w, *line, *lsave;
-	const char *e, *limwhy;
+	char buf[4096];
+	const char *limwhy;
 	long long v, max;
-	int ntok = 0;
+	size_t got;
 
-	if (slurp(path, buf, sizeof(buf), why, wlen) == -1)
+	if (slurp(path, buf, sizeof(buf), &got, why, wlen) == -1 ||
+	    parse_conf_text(shown(path), buf, got, &v, why, wlen) == -1)
 		return -1;
-	for (line = strtok_r(buf, "\n", &lsave); line; line = strtok_r(NULL, "\n", &lsave)) {
-		line[strcspn(line, "#")] = '\0';
-		for (w = strtok_r(line, " \t\r\v\f", &save); w; w = strtok_r(NULL, " \t\r\v\f", &save))
-			if (ntok++ < 2)
-				tok[ntok - 1] = w;
-	}
-	if (ntok == 0) {
-		snprintf(why, wlen, "%s: no number in it", path);
-		return -1;
-	}
-	if (ntok > 1) {
-		snprintf(why, wlen, "%s: %d words where one number belongs", path, ntok);
-		return -1;
-	}
-	if (ipc_parse_count(tok[0], 0, LLONG_MAX, &v, &e) == -1) {
-		snprintf(why, wlen, "%s: '%.20s' is %s (want a whole number of workers)",
-			 path, tok[0], e);
-		return -1;
-	}
 	if (v > (max = headroom(&limwhy))) {
-		snprintf(why, wlen, "%s: %lld workers is above %s (%lld)", path, v, limwhy, max);
+		snprintf(why, wlen, "%s: %lld workers is above %s (%lld)", shown(path), v,
+			 limwhy, max);
 		return -1;
 	}
 	*n = v;
@@ -756,14 +790,23 @@ count_cause(const char *what)
 	for (i = 0; i < P.ncauses; i++)
 		if (strcmp(P.causes[i].what, what) == 0)
 			break;
+	P.deaths++;
 	if (i == P.ncauses) {
-		if (P.ncauses == MAX_CAUSES)
-			i = MAX_CAUSES - 1;	/* the last row collects the rest */
-		else
-			snprintf(P.causes[P.ncauses++].what, sizeof(P.causes[0].what), "%s", what);
+		if (P.ncauses == P.capcauses) {
+			size_t cap = P.capcauses ? 2 * P.capcauses : 32;
+			struct cause *c = reallocarray(P.causes, cap, sizeof(*c));
+
+			if (c == NULL) {
+				warn("causes: realloc");
+				return;
+			}
+			P.causes = c;
+			P.capcauses = cap;
+		}
+		snprintf(P.causes[P.ncauses].what, sizeof(P.causes[0].what), "%s", what);
+		P.causes[P.ncauses++].n = 0;
 	}
 	P.causes[i].n++;
-	P.deaths++;
 }
 
 /* Starts the worker of slot i.  Returns 0, or -1 after saying why. */
@@ -782,10 +825,8 @@ spawn(size_t i)
 		closefrom(STDERR_FILENO + 1);
 		builtin_worker(P.serial + 1);
 	}
-	if (pid == -1) {
-		warn("worker: %s: %s", P.cmd ? P.cmd[0] : "built-in", ipc_failed_call);
-		return -1;
-	}
+	if (pid == -1)
+		return -1;	/* the caller says why, once per backoff step */
 	if (P.group && !P.cmd)
 		(void)setpgid(pid, pid);	/* the child does it too: no race */
 	if (P.group)
@@ -796,6 +837,31 @@ spawn(size_t i)
 	P.serial++;
 	P.started_ok = true;
 	return 0;
+}
+
+/* A failed fork (RLIMIT_NPROC, memory) is a failed round for the crash-loop
+ * throttle: the delay starts or doubles, and it is said once per step. */
+static void
+spawn_failed(uint64_t now, int e)
+{
+	P.spawn_failures++;
+	P.fork_failed = true;
+	P.streak = BURST;
+	if (P.delay == 0) {
+		P.delay = DELAY_MIN_NS;
+		P.delay_since = now;
+	} else if (P.throttle && !P.doubled) {
+		P.delay = P.delay * 2 > DELAY_MAX_NS ? DELAY_MAX_NS : P.delay * 2;
+		P.doubled = true;
+	}
+	if (P.delay != P.said_delay) {
+		fprintf(stderr, "%s: worker: %s: %s: %s; restarting after %.1f s%s\n",
+			ipc_progname(), P.cmd ? P.cmd[0] : "built-in", ipc_failed_call,
+			ipc_failed_why ? ipc_failed_why : strerror(e), (double)P.delay / NS,
+			P.delay == DELAY_MAX_NS ? ", and every 5 s while it fails" : "");
+		P.said_delay = P.delay;
+	}
+	P.next_spawn = now + P.delay;
 }
 
 /* Fills the empty slots below the target, unless restarts are delayed. */
@@ -820,13 +886,12 @@ fill(void)
 		e = errno;
 		if (!P.started_ok && P.cmd && ipc_failed_call &&
 		    strcmp(ipc_failed_call, "exec") == 0) {
+			warnc(e, "worker: %s: exec", P.cmd[0]);
 			P.status = ipc_exec_errno_code(e);
 			P.stopping = true;
 			return;
 		}
-		P.streak = BURST;	/* a failed fork is a crash loop too */
-		P.delay = P.delay ? P.delay : DELAY_MIN_NS;
-		P.next_spawn = now + P.delay;
+		spawn_failed(now, e);
 		return;
 	}
 }
@@ -884,12 +949,15 @@ throttle(uint64_t start, uint64_t now, bool failed)
 			fprintf(stderr, "workers live normally again: restarts at once\n");
 		P.streak = 0;
 		P.delay = 0;
+		P.said_delay = 0;
+		P.fork_failed = false;
 		return;
 	}
 	if (!P.throttle || !failed || ++P.streak < BURST)
 		return;
 	if (P.delay == 0) {
 		P.delay = DELAY_MIN_NS;
+		P.delay_since = now;
 		fprintf(stderr, "crash loop: %d workers died within 1 s of starting; "
 			"restarting after 100 ms, doubling up to 5 s\n", P.streak);
 	} else if (start >= P.round_start && !P.doubled) {
@@ -899,6 +967,14 @@ throttle(uint64_t start, uint64_t now, bool failed)
 	P.next_spawn = now + P.delay;
 }
 
+/* A worker started since the delay began: its 1 s alive can end it (one
+ * that lived through the delay says nothing about the new ones). */
+static bool
+on_probation(const struct slot *s)
+{
+	return s->pid && s->start >= P.delay_since;
+}
+
 /* While restarts are delayed, a worker that passes 1 s alive ends it. */
 static void
 healthy_check(uint64_t now)
@@ -906,7 +982,7 @@ healthy_check(uint64_t now)
 	if (P.delay == 0)
 		return;
 	for (long long i = 0; i < P.limit; i++)
-		if (P.slots[i].pid && now - P.slots[i].start >= YOUNG_NS) {
+		if (on_probation(&P.slots[i]) && now - P.slots[i].start >= YOUNG_NS) {
 			throttle(P.slots[i].start, now, false);
 			return;
 		}
@@ -1051,7 +1127,7 @@ causes_table(void)
 	return t;
 }
 
-static void
+static int
 counts_json(FILE *fp, struct libscols_table *t)
 {
 	struct ipc_json j;
@@ -1067,33 +1143,44 @@ counts_json(FILE *fp, struct libscols_table *t)
 	ipc_json_uint(&j, "deaths", P.deaths);
 	ipc_json_double(&j, "uptime_s", (double)(ipc_now_ns() - P.t0) / NS);
 	ipc_json_double(&j, "restart_delay_s", (double)P.delay / NS);
+	ipc_json_uint(&j, "failed_forks", P.spawn_failures);
 	signals_json(&j);
 	if (t)
 		ipc_json_table(&j, "causes", t);
-	if (ipc_json_close(&j) == -1)
-		warn("report: write");
+	return ipc_json_close(&j);
 }
 
 /* SIGUSR1 and the end: the seed's count, the alive, the deaths by cause.
  * On stderr; the final one in JSON goes to stdout. */
-static void
+static bool
 report_counts(FILE *fp)
 {
 	struct libscols_table *t = causes_table();
+	bool ok = true;
 
 	if (P.json) {
-		counts_json(fp, t);
+		ok = counts_json(fp, t) == 0;
+		if (!ok)
+			P.report_errno = errno;
 	} else {
 		fprintf(fp, "pool %d: created %lu workers, %zu alive of %lld wanted, "
 			"%zu retiring, %zu strays, %lu deaths, up %.1f s\n", (int)P.master,
 			P.created, alive(), target(), P.nret, P.nstrays, P.deaths,
 			(double)(ipc_now_ns() - P.t0) / NS);
+		if (P.spawn_failures)
+			fprintf(fp, "pool %d: %lu failed forks\n", (int)P.master,
+				P.spawn_failures);
 		if (P.delay) {
 			fprintf(fp, "pool %d: crash loop, restarts delayed %.1f s\n",
 				(int)P.master, (double)P.delay / NS);
-			ipc_finding(fp, "workers kept failing within 1 s of starting; the "
-				    "delay doubles each failed round, up to 5 s, and ends "
-				    "when a worker lives 1 s.");
+			if (P.fork_failed)
+				ipc_finding(fp, "fork(2) failed (a limit such as RLIMIT_NPROC, "
+					    "or memory); the delay doubles each failed round, "
+					    "up to 5 s, and ends when a worker lives 1 s.");
+			else
+				ipc_finding(fp, "workers kept failing within 1 s of starting; "
+					    "the delay doubles each failed round, up to 5 s, "
+					    "and ends when a worker lives 1 s.");
 		}
 		signals_line(fp);
 		if (t && P.ncauses)
@@ -1101,6 +1188,7 @@ report_counts(FILE *fp)
 	}
 	if (t)
 		scols_unref_table(t);
+	return ok;
 }
 
 /* The strays that descend from worker PID. */
@@ -1287,8 +1375,22 @@ fifo_setup(bool asked)
 	}
 	if (errno != ENOENT)
 		err(1, "%s: stat", P.fifo);
-	if (mkfifo(P.fifo, 0600) == -1)
+	P.fifo_make = true;	/* once the pidfile is ours: a refusal makes nothing */
+}
+
+static void
+fifo_make(void)
+{
+	if (!P.fifo_make)
+		return;
+	if (mkfifo(P.fifo, 0600) == -1) {
+		int e = errno;
+
+		if (P.pfh)
+			pidfile_remove(P.pfh);
+		errno = e;
 		err(1, "%s: mkfifo", P.fifo);
+	}
 	P.fifo_made = true;
 }
 
@@ -1405,7 +1507,7 @@ next_deadline(void)
 		t = earliest(t, P.ret[i].kill_at);
 	if (P.delay)
 		for (long long i = 0; i < P.limit; i++)
-			if (P.slots[i].pid)
+			if (on_probation(&P.slots[i]))
 				t = earliest(t, P.slots[i].start + YOUNG_NS);
 	if ((P.fifo && !P.fifo_gone && P.fifo_pid == 0) || (P.group && P.keeper_pid == 0))
 		t = earliest(t, ipc_now_ns() + NS);
@@ -1622,8 +1724,9 @@ keep_args(void)
 static void
 pidfile_check(void)
 {
-	char buf[64], why[PATH_MAX + 64];
+	char buf[64], why[256];
 	struct stat st;
+	size_t got;
 
 	if (stat(P.pidfile, &st) == -1)
 		return;		/* pidfile_open says what is wrong, if anything */
@@ -1631,7 +1734,8 @@ pidfile_check(void)
 		ipc_usage("%s: not a regular file, so not a pidfile", P.pidfile);
 	if (st.st_size == 0)
 		return;
-	if (st.st_size > 32 || slurp(P.pidfile, buf, sizeof(buf), why, sizeof(why)) == -1 ||
+	if (st.st_size > 32 ||
+	    slurp(P.pidfile, buf, sizeof(buf), &got, why, sizeof(why)) == -1 ||
 	    strspn(buf, "0123456789") + (buf[strspn(buf, "0123456789")] == '\n') !=
 	    strlen(buf))
 		ipc_usage("%s: holds something other than a PID; not overwriting it",
@@ -1695,13 +1799,16 @@ start(void)
 static void
 finish(void)
 {
+	bool ok;
+
 	keeper_stop();
 	P.nstrays = P.stopped_strays;
-	report_counts(P.json ? stdout : stderr);
+	ok = report_counts(P.json ? stdout : stderr);
 	if (P.keep)
 		munmap(P.keep, P.nkeep * sizeof(*P.keep));
 	free(strays);
 	free(P.left);
+	free(P.causes);
 	if (P.fifo_made && unlink(P.fifo) == -1)
 		warn("%s: unlink", P.fifo);
 	if (P.pfh && pidfile_remove(P.pfh) == -1)
@@ -1715,6 +1822,14 @@ finish(void)
 		free(P.cmd[i]);
 	free(P.cmd);
 	close(P.sfd);
+	if (!ok) {		/* the report went nowhere: say so, exit 1 */
+		clearerr(stdout);	/* said once, here, not again at exit */
+		if (P.report_errno == EPIPE)
+			exit(0);
+		fprintf(stderr, "%s: stdout: write error: %s\n", ipc_progname(),
+			strerror(P.report_errno));
+		exit(1);
+	}
 }
 
 int
@@ -1737,6 +1852,7 @@ pool_main(int argc, char **argv)
 		fifo_setup(asked);
 	keep_args();
 	take_pidfile();
+	fifo_make();
 	start();
 	loop();
 	if (P.status)

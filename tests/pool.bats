@@ -7,13 +7,14 @@ load common
 setup() {
 	D=$(scratch)
 	echo 3 >"$D/cfg"
-	R= M=
+	R= M= U= E=
 }
 
 teardown() {
 	[ -n "$M" ] && kill -9 "$M" 2>/dev/null
 	# whatever a failed test left of the trees it noted
 	[ -s "$D/tree" ] && kill -9 $(cat "$D/tree") 2>/dev/null
+	[ -n "$E" ] && rm -rf "$E"
 	if [ -n "$R" ]; then
 		wait_for 5 dead "$R" || kill -9 "$R" 2>/dev/null
 		wait "$R" 2>/dev/null
@@ -130,7 +131,7 @@ stop_pool() {
 	kill -9 "$victim"
 	wait_for 2 dead "$victim"
 	wait_for 2 count_is 3
-	! workers | grep -qx "$victim"
+	[[ " $(workers | tr '\n' ' ') " != *" $victim "* ]]	# not `! cmd`: bats ignores it
 	wait_for 2 logged "^worker $victim killed by SIGKILL after [0-9.]* s$"
 }
 
@@ -186,7 +187,7 @@ stop_pool() {
 	run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo "$D/missing"
 	[[ ${lines[0]} == *"missing: open: No such file or directory" ]]
 	run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo "$D"
-	[[ ${lines[0]} == *": read: Is a directory" ]]
+	[[ ${lines[0]} == *": open: not a regular file (it is a directory)" ]]
 }
 
 @test "N = 0 is an idle master; blanks and # comments are fine" {
@@ -359,7 +360,8 @@ stop_pool() {
 	count_is 1
 	kill -USR1 "$M"
 	wait_for 2 logged "created [0-9]* workers, 1 alive of 1 wanted"
-	! sed -n '/normally again/,$p' "$D/err" | grep -q "restarts delayed"
+	run sed -n '/normally again/,$p' "$D/err"
+	[[ $output != *"restarts delayed"* ]]
 }
 
 @test "--pidfile refuses a second master and names the PID holding it" {
@@ -543,4 +545,121 @@ stop_pool() {
 	kill -9 "$k"
 	wait_for 3 eval '[ -n "$(keeper)" ] && [ "$(keeper)" != "$k" ]'
 	count_is 3
+}
+
+@test "a FIFO as CONFIG is refused at once, naming its type" {
+	mkfifo "$D/fifo"
+	run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo "$D/fifo"
+	[ "${#lines[@]}" -eq 2 ]
+	[[ ${lines[0]} == "ipclab pool: $D/fifo: open: not a regular file (it is a FIFO)" ]]
+	[ -p "$D/fifo" ]
+}
+
+@test "a CONFIG replaced by a FIFO before SIGHUP: N kept, and SIGTERM still obeyed" {
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 5 count_is 3
+	rm "$D/cfg"
+	mkfifo "$D/cfg"
+	kill -HUP "$M"
+	wait_for 2 logged "cfg: open: not a regular file (it is a FIFO); keeping N=3$"
+	count_is 3
+	stop_pool
+	[ "$status" -eq 0 ]
+}
+
+# long_dir N: a directory under $D whose path is about N bytes long.
+long_dir() {
+	local d=$D c
+	c=$(printf 'c%.0s' {1..199})
+	while [ $((${#d} + 200)) -lt "$1" ]; do d=$d/$c; done
+	echo "$d"
+}
+
+@test "a 4,000-byte CONFIG path is used whole; a longer one than PATH_MAX is refused, not cut" {
+	d=$(long_dir 3990)
+	mkdir -p "$d"
+	echo 2 >"$d/cfg"
+	[ "${#d}" -gt 3700 ]
+	start_pool --no-fifo -s 1000 "$d/cfg"
+	wait_for 5 count_is 2
+	echo 3 >"$d/cfg"
+	kill -HUP "$M"
+	wait_for 2 count_is 3
+	stop_pool
+	rm "$d/cfg"
+	run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo "$d/cfg"
+	[[ ${lines[0]} == "ipclab pool: ${D:0:20}"*"..."*"ccc/cfg: open: No such file or directory" ]]
+	[ "${#lines[0]}" -lt 200 ]	# the name shortened in the middle
+	x=$(printf 'x%.0s' {1..200})
+	run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo "$d/$x/$x/cfg"
+	[[ ${lines[0]} == *"x/cfg: open: the path is longer than PATH_MAX (4096 bytes) allows" ]]
+}
+
+@test "a second pool refused by the pidfile leaves nothing it made: no FIFO" {
+	start_pool --no-fifo --pidfile "$D/pid" -s 1000 "$D/cfg"
+	wait_for 2 eval '[ "$(cat "$D/pid" 2>/dev/null)" = "$M" ]'
+	run -1 timeout 5 "$IPCLAB_BIN" pool --fifo "$D/fifo2" --pidfile "$D/pid" "$D/cfg"
+	[[ $output == *"pid: held by PID $M: another pool master is running"* ]]
+	[ ! -e "$D/fifo2" ]
+	[ "$(cat "$D/pid")" = "$M" ]
+}
+
+@test "a failed fork (RLIMIT_NPROC) is throttled and said once per backoff step" {
+	# a user of its own, for which the limit holds (it does not for root)
+	U=$((40000 + $$ % 10000))
+	pgrep -U "$U" >/dev/null && skip "user $U has processes"
+	E=$(mktemp -d /tmp/ipclab-pool.XXXXXX)	# a directory that user can read
+	chmod 755 "$E"
+	echo 1 >"$E/cfg"
+	"$IPCLAB_HELPERS/pool_reaper" setpriv --reuid="$U" --regid="$U" --clear-groups \
+		prlimit --nproc=3 "$IPCLAB_BIN" pool --no-fifo -s 1000 "$E/cfg" 2>"$D/err" &
+	R=$!
+	wait_for 5 master_up
+	M=$(pgrep -P "$R")
+	wait_for 5 count_is 1	# the master, the keeper and one worker: 3
+	kill -TTIN "$M"		# a second worker: its fork fails
+	wait_for 5 logged "fork: Resource temporarily unavailable; restarting after 0.8 s$"
+	sleep 1			# a window in which a spinning master would fork thousands of times
+	kill -USR1 "$M"
+	wait_for 2 logged "failed forks$"
+	n=$(sed -n 's/^pool [0-9]*: \([0-9]*\) failed forks$/\1/p' "$D/err")
+	[ "$n" -ge 4 ]
+	[ "$n" -le 8 ]
+	[ "$(grep -c 'fork: Resource temporarily unavailable' "$D/err")" -eq "$n" ]
+	[ -z "$(grep 'fork: Resource' "$D/err" | sort | uniq -d)" ]	# each step said once
+	alive "$M"
+	count_is 1
+	stop_pool
+	[ "$status" -eq 0 ]
+}
+
+@test "more than 32 causes of death: each its own row, with its own count" {
+	echo 1 >"$D/cfg"
+	echo 0 >"$D/n"
+	"$IPCLAB_HELPERS/pool_reaper" "$IPCLAB_BIN" pool --no-fifo --no-throttle --json "$D/cfg" \
+		-- sh -c 'n=$(cat "$0"); [ "$n" -ge 80 ] && exec sleep 100; echo $((n + 1)) >"$0"; exit $((n % 40 + 1))' \
+		"$D/n" >"$D/out" 2>"$D/err" &
+	R=$!
+	wait_for 5 eval 'M=$(master_under "$R") && [ -n "$M" ]'
+	wait_for 20 eval '[ "$(cat "$D/n")" -eq 80 ] && all_run sleep && count_is 1'
+	stop_pool
+	[ "$status" -eq 0 ]
+	[ "$(jq '.causes | length' "$D/out")" -eq 41 ]
+	for c in 1 7 33 38 40; do
+		[ "$(jq --arg c "exited $c" '[.causes[] | select(.cause == $c) | .deaths] | add' "$D/out")" -eq 2 ]
+	done
+	[ "$(jq '[.causes[].deaths] | add' "$D/out")" -eq 81 ]
+	[ "$(jq .deaths "$D/out")" -eq 81 ]
+}
+
+@test "--json with stdout on /dev/full: exit 1 and a message" {
+	echo 1 >"$D/cfg"
+	"$IPCLAB_HELPERS/pool_reaper" "$IPCLAB_BIN" pool --no-fifo --json "$D/cfg" -- sleep 100 \
+		>/dev/full 2>"$D/err" &
+	R=$!
+	wait_for 5 eval 'M=$(master_under "$R") && [ -n "$M" ]'
+	wait_for 5 count_is 1
+	stop_pool
+	[ "$status" -eq 1 ]
+	[ "$(tail -n1 "$D/err")" = "ipclab pool: stdout: write error: No space left on device" ]
 }
