@@ -663,3 +663,74 @@ long_dir() {
 	[ "$status" -eq 1 ]
 	[ "$(tail -n1 "$D/err")" = "ipclab pool: stdout: write error: No space left on device" ]
 }
+
+# example_path: $D/bin/ipclab is the build's binary, so that in an example
+# `ipclab pool ... &` makes $! the master itself, as it is for a user.
+example_path() {
+	mkdir -p "$D/bin"
+	ln -sf "$IPCLAB_BIN" "$D/bin/ipclab"
+	echo "$D/bin:$PATH"
+}
+
+@test "man page example: a background child of each worker, nothing left after SIGTERM" {
+	cd "$D"
+	echo 3 >pool.conf
+	"$IPCLAB_HELPERS/pool_reaper" env PATH="$(example_path)" bash -c 'exec 2>err
+		ipclab pool --no-fifo pool.conf -- sh -c '\''sleep 100 & sleep 100'\'' &
+		echo $! >master
+		for i in $(seq 500); do	# until a worker has its background child
+			pgrep -g "$(pgrep -P $! -x sh | head -n1)" 2>/dev/null | sed -n 2p | grep -q . && break
+			sleep 0.01
+		done
+		pgrep -g $(pgrep -P $! -x sh | head -n1) >group
+		kill -TERM $!
+		wait $!' &
+	R=$!
+	wait_for 5 test -s master
+	M=$(cat master)
+	wait_for 15 dead "$R"
+	wait "$R"
+	R= M=
+	[ "$(wc -l <group)" -ge 2 ]	# sh and its background sleep at least
+	cat group >>"$D/tree"
+	none_alive $(cat group)
+	logged "^SIGTERM: stopping 3 workers$"
+}
+
+@test "man page example: a daemonized child is a stray, listed by USR2 and stopped with the pool" {
+	cd "$D"
+	"$IPCLAB_HELPERS/pool_reaper" env PATH="$(example_path)" bash -c 'exec 2>err
+		echo 1 >pool.conf
+		ipclab pool --no-fifo pool.conf -- sh -c '\''setsid -f sleep 100; exec sleep 100'\'' &
+		echo $! >master
+		wait' &
+	R=$!
+	wait_for 5 test -s master
+	M=$(cat master)
+	wait_for 5 has_strays 1
+	strays >>"$D/tree"
+	s=$(strays)
+	kill -USR2 "$M"
+	wait_for 2 logged "^ *$s *stray of worker [0-9]*$"
+	stop_pool
+	[ "$status" -eq 0 ]
+	none_alive "$s"
+}
+
+@test "man page example: --kill-mode process, the old behaviour" {
+	cd "$D"
+	echo 1 >pool.conf
+	"$IPCLAB_HELPERS/pool_reaper" bash -c 'ipclab() { "$IPCLAB_BIN" "$@"; }
+		exec 2>err
+		ipclab pool --no-fifo --kill-mode process pool.conf -- sh -c '\''sleep 100 & sleep 100'\''' &
+	R=$!
+	wait_for 5 eval 'M=$(master_under "$R") && [ -n "$M" ]'
+	wait_for 5 count_is 1
+	w=$(workers)
+	[ "$(awk '{print $5}' "/proc/$w/stat")" = "$(awk '{print $5}' "/proc/$M/stat")" ]	# the master's group
+	wait_for 5 eval '[ -n "$(pgrep -P "$w")" ]'
+	kids=$(pgrep -P "$w" | tee -a "$D/tree")
+	kill -TERM "$w"
+	wait_for 2 eval '[ -n "$(workers)" ] && [ "$(workers)" != "$w" ]'
+	for k in $kids; do alive "$k"; done
+}
