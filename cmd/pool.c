@@ -55,7 +55,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <netdb.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -94,13 +96,18 @@ static const struct ipc_help help = {
 	" -n, --loops N       built-in workers loop 1 to N times, then exit 0 (10)\n"
 	" -g, --grace SECS    SIGTERM to SIGKILL delay when retiring workers (2)\n"
 	" -l, --limit N       refuse more than N workers (1024)\n"
+ "     --listen [HOST:]PORT  open a TCP socket the workers share: built-in\n"
+	"                       workers answer each connection with one line, a\n"
+	"                       COMMAND gets it as fd 3 (LISTEN_FDS=1, LISTEN_PID)\n"
 	" -k, --kill-mode M   group: when a worker dies, stop what is left of its\n"
 	"                       process group (default); process: the worker only\n"
 	"     --no-throttle   restart workers that die young at once, forever\n"
 	" -j, --json          reports in JSON; the last one alone on stdout\n",
 };
 
-enum { OPT_NOFIFO = 256, OPT_NOTHROTTLE };
+enum { OPT_NOFIFO = 256, OPT_NOTHROTTLE, OPT_LISTEN };
+
+#define LISTEN_FD	3		/* where socket activation puts it */
 
 struct leftover {		/* what a dead worker left of its process group */
 	pid_t pgid;
@@ -115,12 +122,19 @@ struct slot {			/* one place in the pool, kept across replacements */
 	pid_t pid;		/* 0: empty */
 	uint64_t start;
 	unsigned long exits;	/* workers of this slot that died so far */
+	size_t cell;		/* its connection counter, with --listen */
 };
 
 struct retiree {		/* a surplus worker told to go */
 	pid_t pid;
 	uint64_t start;
 	uint64_t kill_at;	/* SIGKILL after the grace period; 0 once sent */
+	size_t cell;
+};
+
+struct served {			/* connections a dead worker accepted */
+	pid_t pid;
+	unsigned long n;
 };
 
 struct cause {
@@ -139,6 +153,15 @@ static struct pool {
 	pid_t master, fifo_pid, keeper_pid;
 	pid_t *keep;		/* shared with the keeper: every group to stop */
 	size_t nkeep;		/* limit for the slots, then retirees and leftovers */
+	const char *listen;	/* --listen [HOST:]PORT */
+	int lfd;		/* the listening socket, or -1 */
+	char laddr[INET6_ADDRSTRLEN + 16];
+	unsigned long *cells;	/* shared: each worker counts its connections */
+	bool *cell_used;
+	size_t ncells, my_cell;
+	struct served *served;	/* the dead workers' counts */
+	size_t nserved, capserved;
+	unsigned long served_total;
 	struct leftover *left;
 	size_t nleft, capleft, nstrays, stopped_strays;
 	long long n, adj;	/* N from CONFIG; TTIN/TTOU since the last reload */
@@ -424,6 +447,51 @@ rnd01(uint64_t *s)
 	return (double)(rnd(s) >> 11) / (double)(1ULL << 53);
 }
 
+static volatile sig_atomic_t worker_told_to_stop;
+
+static void
+on_worker_term(int sig)
+{
+	(void)sig;
+	worker_told_to_stop = 1;
+}
+
+/* A built-in worker with --listen: accepts connections on the shared
+ * socket and answers each with one line.  SIGTERM lets it finish the
+ * connection it is serving, then it exits 0. */
+static void __attribute__((noreturn))
+listen_worker(unsigned long serial)
+{
+	struct sigaction sa = { .sa_handler = on_worker_term };	/* no SA_RESTART */
+	uint64_t seed = (uint64_t)getpid() << 32 ^ ipc_now_ns();
+	unsigned long k = 0;
+	char line[80];
+	int c, len;
+
+	prctl(PR_SET_NAME, "pool-worker");
+	setproctitle("worker #%lu", serial);
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		_exit(125);
+	if (P.crash > 0)
+		catch_faults();
+	while (!worker_told_to_stop) {
+		if ((c = accept4(LISTEN_FD, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			warn("worker %d: accept", (int)getpid());
+			_exit(1);
+		}
+		__atomic_add_fetch(&P.cells[P.my_cell], 1, __ATOMIC_RELAXED);
+		len = snprintf(line, sizeof(line), "worker %d served connection %lu\n",
+			       (int)getpid(), ++k);
+		(void)!send(c, line, (size_t)len, MSG_NOSIGNAL);
+		close(c);
+		if (P.crash > 0 && rnd01(&seed) < P.crash)
+			fault((int)(rnd(&seed) % 3));
+	}
+	_exit(0);
+}
+
 static void __attribute__((noreturn))
 builtin_worker(unsigned long serial)
 {
@@ -462,6 +530,20 @@ die_with_master(void *arg)
 	return 0;
 }
 
+/* The listening socket as systemd's socket activation passes it: fd 3,
+ * LISTEN_FDS=1, LISTEN_PID the worker's own, LISTEN_FDNAMES. */
+static int
+pass_socket(const char *pid)
+{
+	if (P.lfd == LISTEN_FD ? fcntl(LISTEN_FD, F_SETFD, 0) == -1 :
+	    dup2(P.lfd, LISTEN_FD) == -1)
+		return -1;
+	if (setenv("LISTEN_FDS", "1", 1) == -1 || setenv("LISTEN_PID", pid, 1) == -1 ||
+	    setenv("LISTEN_FDNAMES", "ipclab-pool", 1) == -1)
+		return -1;
+	return 0;
+}
+
 /* In every worker, before its exec: a process group of its own (so that
  * what it starts can be stopped with it), and its PID in the environment,
  * which its descendants inherit even through setsid(2): that is how a stray
@@ -477,6 +559,8 @@ worker_setup(void *arg)
 		return -1;
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	if (setenv("IPCLAB_POOL_WORKER", pid, 1) == -1)
+		return -1;
+	if (P.lfd != -1 && pass_socket(pid) == -1)
 		return -1;
 	/* with --json, stdout holds the final report and nothing else */
 	if (P.json && dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
@@ -809,6 +893,139 @@ count_cause(const char *what)
 	P.causes[i].n++;
 }
 
+/* ---- --listen ---------------------------------------------------------- */
+
+/* A free connection counter for the next worker, in P.my_cell. */
+static int
+cell_take(void)
+{
+	for (size_t c = 0; c < P.ncells; c++)
+		if (!P.cell_used[c]) {
+			P.cell_used[c] = true;
+			P.cells[c] = 0;
+			P.my_cell = c;
+			return 0;
+		}
+	return -1;
+}
+
+/* The worker PID of counter C is gone: its count joins the history. */
+static void
+cell_give(size_t c, pid_t pid)
+{
+	unsigned long n;
+
+	if (P.lfd == -1)
+		return;
+	n = __atomic_load_n(&P.cells[c], __ATOMIC_RELAXED);
+	P.cell_used[c] = false;
+	if (pid == 0 || n == 0)
+		return;
+	P.served_total += n;
+	if (P.nserved == P.capserved) {
+		size_t cap = P.capserved ? 2 * P.capserved : 64;
+		struct served *sv = reallocarray(P.served, cap, sizeof(*sv));
+
+		if (sv == NULL) {
+			warn("served: realloc");
+			return;
+		}
+		P.served = sv;
+		P.capserved = cap;
+	}
+	P.served[P.nserved++] = (struct served){ pid, n };
+}
+
+static unsigned long
+cell_count(size_t c)
+{
+	return P.lfd == -1 ? 0 : __atomic_load_n(&P.cells[c], __ATOMIC_RELAXED);
+}
+
+/* Every connection accepted so far, by the dead and the living. */
+static unsigned long
+connections(void)
+{
+	unsigned long n = P.served_total;
+
+	for (size_t c = 0; P.lfd != -1 && c < P.ncells; c++)
+		if (P.cell_used[c])
+			n += cell_count(c);
+	return n;
+}
+
+/* [HOST:]PORT, HOST an IPv4 or IPv6 address (in brackets) or a name. */
+static void
+listen_split(const char *spec, char *host, size_t hlen, const char **port)
+{
+	const char *colon = strrchr(spec, ':'), *close;
+
+	host[0] = '\0';
+	*port = spec;
+	if (spec[0] == '[') {
+		if ((close = strchr(spec, ']')) == NULL || close[1] != ':')
+			ipc_usage("--listen '%s': want [HOST:]PORT, an IPv6 HOST in brackets", spec);
+		snprintf(host, hlen, "%.*s", (int)(close - spec - 1), spec + 1);
+		*port = close + 2;
+	} else if (colon) {
+		if ((size_t)(colon - spec) >= hlen)
+			ipc_usage("--listen '%s': the host is too long", spec);
+		snprintf(host, hlen, "%.*s", (int)(colon - spec), spec);
+		*port = colon + 1;
+	}
+}
+
+/* Opens the listening socket before anything starts: a bad address is
+ * exit 2, a port in use or forbidden exit 1, and nothing is left. */
+static void
+listen_open(const char *spec)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM }, *ai;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[256], h[INET6_ADDRSTRLEN], sv[8];
+	const char *port, *e;
+	long long pn;
+	int one = 1, r;
+
+	listen_split(spec, host, sizeof(host), &port);
+	if (ipc_parse_count(port, 0, 65535, &pn, &e) == -1)
+		ipc_usage("--listen '%s': port '%s' is %s (want 0 to 65535)", spec, port, e);
+	if ((r = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai)) != 0)
+		ipc_usage("--listen '%s': %s", spec, gai_strerror(r));
+	P.lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (P.lfd == -1)
+		err(1, "--listen %s: socket", spec);
+	if (setsockopt(P.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		err(1, "--listen %s: setsockopt", spec);
+	if (bind(P.lfd, ai->ai_addr, ai->ai_addrlen) == -1)
+		err(1, "--listen %s: bind", spec);
+	freeaddrinfo(ai);
+	if (listen(P.lfd, SOMAXCONN) == -1)
+		err(1, "--listen %s: listen", spec);
+	if (getsockname(P.lfd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), sv, sizeof(sv),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		err(1, "--listen %s: getsockname", spec);
+	snprintf(P.laddr, sizeof(P.laddr), ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+		 h, sv);
+}
+
+static void
+cells_init(void)
+{
+	if (P.lfd == -1)
+		return;
+	P.ncells = 2 * (size_t)P.limit + 64;
+	P.cells = mmap(NULL, P.ncells * sizeof(*P.cells), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (P.cells == MAP_FAILED)
+		err(1, "connection counters: mmap");
+	if ((P.cell_used = calloc(P.ncells, sizeof(*P.cell_used))) == NULL)
+		err(1, "connection counters: calloc");
+}
+
 /* Starts the worker of slot i.  Returns 0, or -1 after saying why. */
 static int
 spawn(size_t i)
@@ -817,16 +1034,26 @@ spawn(size_t i)
 	pid_t pid;
 
 	sigemptyset(&none);
+	if (P.lfd != -1 && cell_take() == -1) {
+		errno = EAGAIN;
+		ipc_failed_call = "connection counter", ipc_failed_why = "none free";
+		return -1;
+	}
 	if (P.cmd) {
 		pid = ipc_spawn(P.cmd[0], P.cmd, NULL, worker_setup, NULL);
 	} else if ((pid = ipc_fork(&none)) == 0) {
 		if (worker_setup(NULL) == -1)
 			_exit(125);
-		closefrom(STDERR_FILENO + 1);
+		closefrom(P.lfd == -1 ? STDERR_FILENO + 1 : LISTEN_FD + 1);
+		if (P.lfd != -1)
+			listen_worker(P.serial + 1);
 		builtin_worker(P.serial + 1);
 	}
-	if (pid == -1)
+	if (pid == -1) {
+		cell_give(P.my_cell, 0);
 		return -1;	/* the caller says why, once per backoff step */
+	}
+	P.slots[i].cell = P.my_cell;
 	if (P.group && !P.cmd)
 		(void)setpgid(pid, pid);	/* the child does it too: no race */
 	if (P.group)
@@ -933,7 +1160,7 @@ retire(void)
 			keep_add(s->pid);
 		}
 		P.ret[P.nret++] = (struct retiree){ s->pid, s->start,
-						    now + (uint64_t)(P.grace_s * NS) };
+						    now + (uint64_t)(P.grace_s * NS), s->cell };
 		s->pid = 0;
 	}
 }
@@ -1025,6 +1252,7 @@ bury(pid_t pid, int st, uint64_t now)
 		if (s->pid != pid)
 			continue;
 		keep_set((size_t)i, 0);
+		cell_give(s->cell, pid);
 		log_death(pid, st, s->start, now, "", stop_leftovers(pid, now));
 		s->pid = 0;
 		s->exits++;
@@ -1036,6 +1264,7 @@ bury(pid_t pid, int st, uint64_t now)
 		if (P.ret[i].pid != pid)
 			continue;
 		keep_del(pid);
+		cell_give(P.ret[i].cell, pid);
 		log_death(pid, st, P.ret[i].start, now, " (retired)",
 			  stop_leftovers(pid, now));
 		P.ret[i] = P.ret[--P.nret];
@@ -1127,6 +1356,31 @@ causes_table(void)
 	return t;
 }
 
+/* With --listen: the address, the connections, and each worker's share,
+ * the dead's and the living's. */
+static void
+accepted_json(struct ipc_json *j)
+{
+	ipc_json_str(j, "listen", P.laddr);
+	ipc_json_uint(j, "connections", connections());
+	ipc_json_array(j, "accepted");
+	for (size_t i = 0; i < P.nserved; i++) {
+		ipc_json_object(j, NULL);
+		ipc_json_int(j, "pid", P.served[i].pid);
+		ipc_json_uint(j, "accepted", P.served[i].n);
+		ipc_json_end(j);
+	}
+	for (long long i = 0; i < P.limit; i++) {
+		if (P.slots[i].pid == 0)
+			continue;
+		ipc_json_object(j, NULL);
+		ipc_json_int(j, "pid", P.slots[i].pid);
+		ipc_json_uint(j, "accepted", cell_count(P.slots[i].cell));
+		ipc_json_end(j);
+	}
+	ipc_json_end(j);
+}
+
 static int
 counts_json(FILE *fp, struct libscols_table *t)
 {
@@ -1144,10 +1398,27 @@ counts_json(FILE *fp, struct libscols_table *t)
 	ipc_json_double(&j, "uptime_s", (double)(ipc_now_ns() - P.t0) / NS);
 	ipc_json_double(&j, "restart_delay_s", (double)P.delay / NS);
 	ipc_json_uint(&j, "failed_forks", P.spawn_failures);
+	if (P.lfd != -1)
+		accepted_json(&j);
 	signals_json(&j);
 	if (t)
 		ipc_json_table(&j, "causes", t);
 	return ipc_json_close(&j);
+}
+
+static void
+connections_line(FILE *fp)
+{
+	unsigned long n = connections();
+
+	fprintf(fp, "pool %d: listening on %s, %lu connections\n", (int)P.master,
+		P.laddr, n);
+	if (n)
+		ipc_finding(fp, "each connection wakes one worker waiting in accept(2) on "
+			    "the shared socket, not all of them (no thundering herd since "
+			    "Linux 2.6): the one that has waited longest, so idle workers "
+			    "take turns and one still busy is passed over (SIGUSR2, "
+			    "ACCEPTED).");
 }
 
 /* SIGUSR1 and the end: the seed's count, the alive, the deaths by cause.
@@ -1170,6 +1441,8 @@ report_counts(FILE *fp)
 		if (P.spawn_failures)
 			fprintf(fp, "pool %d: %lu failed forks\n", (int)P.master,
 				P.spawn_failures);
+		if (P.lfd != -1)
+			connections_line(fp);
 		if (P.delay) {
 			fprintf(fp, "pool %d: crash loop, restarts delayed %.1f s\n",
 				(int)P.master, (double)P.delay / NS);
@@ -1204,7 +1477,7 @@ strays_of(pid_t pid)
 
 static void
 worker_row(struct libscols_table *t, long long slot, pid_t pid, uint64_t start,
-	   unsigned long exits, const char *state, uint64_t now)
+	   unsigned long exits, size_t cell, const char *state, uint64_t now)
 {
 	struct libscols_line *ln = ipc_table_row(t);
 
@@ -1216,8 +1489,10 @@ worker_row(struct libscols_table *t, long long slot, pid_t pid, uint64_t start,
 	ipc_cell(ln, 2, "%.1f", (double)(now - start) / NS);
 	if (slot >= 0)
 		ipc_cell(ln, 3, "%lu", exits);
-	ipc_cell(ln, 4, "%zu", strays_of(pid));
-	ipc_cell(ln, 5, "%s", state);
+	if (P.lfd != -1)
+		ipc_cell(ln, 4, "%lu", cell_count(cell));
+	ipc_cell(ln, 5, "%zu", strays_of(pid));
+	ipc_cell(ln, 6, "%s", state);
 }
 
 static void
@@ -1229,9 +1504,9 @@ stray_row(struct libscols_table *t, const struct stray *s)
 		return;
 	ipc_cell(ln, 1, "%d", (int)s->pid);
 	if (s->worker)
-		ipc_cell(ln, 5, "stray of worker %d", (int)s->worker);
+		ipc_cell(ln, 6, "stray of worker %d", (int)s->worker);
 	else
-		ipc_cell(ln, 5, "stray");
+		ipc_cell(ln, 6, "stray");
 }
 
 /* SIGUSR2: the live workers, retiring ones last. */
@@ -1243,10 +1518,11 @@ report_workers(void)
 		{ "PID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 		{ "AGE-S", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 		{ "EXITS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "ACCEPTED", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 		{ "STRAYS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 		{ "STATE", 0, 0, SCOLS_JSON_STRING },
 	};
-	struct libscols_table *t = ipc_table_new(cols, 6);
+	struct libscols_table *t = ipc_table_new(cols, 7);
 	uint64_t now = ipc_now_ns();
 	struct ipc_json j;
 
@@ -1257,9 +1533,10 @@ report_workers(void)
 	for (long long i = 0; i < P.limit; i++)
 		if (P.slots[i].pid)
 			worker_row(t, i, P.slots[i].pid, P.slots[i].start, P.slots[i].exits,
-				   "running", now);
+				   P.slots[i].cell, "running", now);
 	for (size_t i = 0; i < P.nret; i++)
-		worker_row(t, -1, P.ret[i].pid, P.ret[i].start, 0, "retiring", now);
+		worker_row(t, -1, P.ret[i].pid, P.ret[i].start, 0, P.ret[i].cell,
+			   "retiring", now);
 	for (size_t i = 0; i < P.nstrays; i++)
 		stray_row(t, &strays[i]);
 	if (P.json) {
@@ -1660,6 +1937,7 @@ parse_args(int argc, char **argv)
 		{ "grace", required_argument, NULL, 'g' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "kill-mode", required_argument, NULL, 'k' },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "no-throttle", no_argument, NULL, OPT_NOTHROTTLE },
 		{ "json", no_argument, NULL, 'j' },
 		IPC_COMMON_LONGOPTS,
@@ -1681,6 +1959,7 @@ parse_args(int argc, char **argv)
 		case 'g': P.grace_s = seconds_arg("--grace", optarg, 3600); break;
 		case 'l': P.limit = count_arg("--limit", optarg, 0, 1000000); break;
 		case 'k': P.group = kill_mode(optarg); break;
+		case OPT_LISTEN: P.listen = optarg; break;
 		case OPT_NOTHROTTLE: P.throttle = false; break;
 		case 'j': P.json = true; break;
 		}
@@ -1782,6 +2061,7 @@ start(void)
 	P.master = getpid();
 	P.t0 = ipc_now_ns();
 	ipc_proctitle_init();
+	cells_init();
 	if (P.group) {
 		P.nkeep = 2 * (size_t)P.limit + 64;
 		P.keep = mmap(NULL, P.nkeep * sizeof(*P.keep), PROT_READ | PROT_WRITE,
@@ -1791,9 +2071,10 @@ start(void)
 		keeper_start();
 	}
 	setproctitle("master N=%lld", P.n);
-	fprintf(stderr, "pool %d: N=%lld, %s workers%s%s\n", (int)P.master, P.n,
+	fprintf(stderr, "pool %d: N=%lld, %s workers%s%s%s%s\n", (int)P.master, P.n,
 		P.cmd ? P.cmd[0] : "built-in", P.fifo ? ", PID on FIFO " : "",
-		P.fifo ? P.fifo : "");
+		P.fifo ? P.fifo : "", P.lfd != -1 ? ", listening on " : "",
+		P.lfd != -1 ? P.laddr : "");
 }
 
 static void
@@ -1809,6 +2090,12 @@ finish(void)
 	free(strays);
 	free(P.left);
 	free(P.causes);
+	free(P.served);
+	free(P.cell_used);
+	if (P.cells)
+		munmap(P.cells, P.ncells * sizeof(*P.cells));
+	if (P.lfd != -1)
+		close(P.lfd);
 	if (P.fifo_made && unlink(P.fifo) == -1)
 		warn("%s: unlink", P.fifo);
 	if (P.pfh && pidfile_remove(P.pfh) == -1)
@@ -1845,12 +2132,15 @@ pool_main(int argc, char **argv)
 	P.limit = DEFAULT_LIMIT;
 	P.throttle = true;
 	P.group = true;
+	P.lfd = -1;
 	asked = parse_args(argc, argv);
 	if (parse_config(P.config, &P.n, why, sizeof(why)) == -1)
 		ipc_usage("%s", why);
 	if (P.fifo)
 		fifo_setup(asked);
 	keep_args();
+	if (P.listen)
+		listen_open(P.listen);	/* before anything is made or started */
 	take_pidfile();
 	fifo_make();
 	start();

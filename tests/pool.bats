@@ -221,7 +221,7 @@ stop_pool() {
 	wait_for 2 logged "^pool $M: 3 workers, 0 strays$"
 	listed=$(awk '$NF == "running" {print $2}' "$D/err" | sort)
 	[ "$listed" = "$(workers | sort)" ]
-	grep -q '^SLOT *PID *AGE-S *EXITS *STRAYS *STATE$' "$D/err"
+	grep -q '^SLOT *PID *AGE-S *EXITS *ACCEPTED *STRAYS *STATE$' "$D/err"
 }
 
 @test "SIGTTIN adds a worker and SIGTTOU retires one, until the next reload" {
@@ -733,4 +733,98 @@ example_path() {
 	kill -TERM "$w"
 	wait_for 2 eval '[ -n "$(workers)" ] && [ "$(workers)" != "$w" ]'
 	for k in $kids; do alive "$k"; done
+}
+
+# port_of: the port the start-up line says the pool listens on.
+port_of() { sed -n 's/^pool [0-9]*: .*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$D/err"; }
+
+@test "--listen: 300 connections, none refused while workers are killed in a loop, counts that add up" {
+	"$IPCLAB_HELPERS/pool_reaper" "$IPCLAB_BIN" pool --no-fifo --json --listen 127.0.0.1:0 \
+		"$D/cfg" >"$D/out" 2>"$D/err" &
+	R=$!
+	wait_for 5 eval 'M=$(master_under "$R") && [ -n "$M" ]'
+	wait_for 5 count_is 3
+	port=$(port_of)
+	[ -n "$port" ]
+	# ten rounds: a worker told to go, then 30 connections at once after
+	run bash -c 'for i in $(seq 10); do
+			kill -TERM "$(pgrep -P "$0" -x pool-worker | head -n1)"
+			"$1" 127.0.0.1 "$2" 30 || exit
+		done' "$M" "$IPCLAB_HELPERS/pool_client" "$port"
+	[ "$status" -eq 0 ]			# not one connection refused
+	[ "${#lines[@]}" -eq 300 ]
+	[ "$(grep -c '^worker [0-9]* served connection [0-9]*$' <<<"$output")" -eq 300 ]
+	nworkers_seen=$(awk '{print $2}' <<<"$output" | sort -u | wc -l)
+	[ "$nworkers_seen" -gt 3 ]		# replacements served too
+	stop_pool
+	[ "$status" -eq 0 ]
+	[ "$(jq .connections "$D/out")" -eq 300 ]
+	[ "$(jq '[.accepted[].accepted] | add' "$D/out")" -eq 300 ]
+	# each worker's count is what its own answers say
+	for w in $(awk '{print $2}' <<<"$output" | sort -u | head -n5); do
+		[ "$(jq --argjson w "$w" '[.accepted[] | select(.pid == $w) | .accepted] | add' "$D/out")" \
+			-eq "$(grep -c "^worker $w " <<<"$output")" ]
+	done
+	[ "$(jq -r .listen "$D/out")" = "127.0.0.1:$port" ]
+}
+
+@test "--listen: USR1 counts the connections, USR2 each worker's share" {
+	start_pool --no-fifo --listen 127.0.0.1:0 "$D/cfg"
+	wait_for 5 count_is 3
+	run -0 "$IPCLAB_HELPERS/pool_client" 127.0.0.1 "$(port_of)" 30
+	kill -USR1 "$M"
+	wait_for 2 logged "^pool $M: listening on 127.0.0.1:[0-9]*, 30 connections$"
+	logged "why: each connection wakes one worker waiting in accept(2)"
+	kill -USR2 "$M"
+	wait_for 2 logged "^pool $M: 3 workers, 0 strays$"
+	sum=$(awk '$NF == "running" {s += $5} END {print s}' "$D/err")
+	[ "$sum" -eq 30 ]
+	for w in $(workers); do
+		[ "$(awk -v w="$w" '$2 == w && $NF == "running" {print $5}' "$D/err")" -eq "$(grep -c "^worker $w " <<<"$output")" ]
+	done
+}
+
+@test "--listen: a port in use or a bad address is one line, and nothing starts" {
+	start_pool --no-fifo --listen 127.0.0.1:0 -s 1000 "$D/cfg"
+	port=$(port_of)
+	run -1 timeout 5 "$IPCLAB_BIN" pool --fifo "$D/fifo2" --listen "127.0.0.1:$port" "$D/cfg"
+	[[ ${lines[0]} == "ipclab pool: --listen 127.0.0.1:$port: bind: Address already in use" ]]
+	[ ! -e "$D/fifo2" ]
+	run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo --listen 127.0.0.1:99999 "$D/cfg"
+	[[ ${lines[0]} == *"--listen '127.0.0.1:99999': port '99999' is too large (want 0 to 65535)" ]]
+	run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo --listen 300.1.2.3:80 "$D/cfg"
+	[[ ${lines[0]} == "ipclab pool: --listen '300.1.2.3:80': "* ]]
+	run -2 timeout 5 "$IPCLAB_BIN" pool --no-fifo --listen '[::1:80' "$D/cfg"
+	[[ ${lines[0]} == *"want [HOST:]PORT, an IPv6 HOST in brackets" ]]
+}
+
+@test "--listen -- COMMAND: the socket on fd 3 with LISTEN_FDS=1 and the worker's own LISTEN_PID" {
+	start_pool --no-fifo --listen 127.0.0.1:0 "$D/cfg" -- sh -c \
+		'echo "$$ $LISTEN_PID $LISTEN_FDS $LISTEN_FDNAMES $(readlink /proc/$$/fd/3)" >>"$0"; exec sleep 100' "$D/env"
+	wait_for 5 eval '[ "$(wc -l <"$D/env" 2>/dev/null)" -eq 3 ]'
+	while read -r pid lpid fds names fd3; do
+		[ "$pid" = "$lpid" ]
+		[ "$fds" = 1 ]
+		[ "$names" = ipclab-pool ]
+		[[ $fd3 == socket:\[* ]]
+	done <"$D/env"
+}
+
+@test "--listen -- python3: a ten-line server on fd 3 runs pre-forked" {
+	timeout 10 python3 -c 'import socket' 2>/dev/null || skip "no python3"
+	echo 2 >"$D/cfg"
+	cat >"$D/srv.py" <<'PY'
+import os, socket
+assert os.environ["LISTEN_FDS"] == "1" and int(os.environ["LISTEN_PID"]) == os.getpid()
+s = socket.socket(fileno=3)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"python %d\n" % os.getpid())
+    c.close()
+PY
+	start_pool --no-fifo --listen 127.0.0.1:0 "$D/cfg" -- python3 "$D/srv.py"
+	wait_for 5 count_is 2
+	run -0 "$IPCLAB_HELPERS/pool_client" 127.0.0.1 "$(port_of)" 20
+	[ "$(grep -c '^python [0-9]*$' <<<"$output")" -eq 20 ]
+	for p in $(awk '{print $2}' <<<"$output" | sort -u); do workers | grep -qx "$p"; done
 }
