@@ -828,3 +828,37 @@ PY
 	[ "$(grep -c '^python [0-9]*$' <<<"$output")" -eq 20 ]
 	for p in $(awk '{print $2}' <<<"$output" | sort -u); do workers | grep -qx "$p"; done
 }
+
+@test "man page example: a pre-fork server of three built-in workers" {
+	cd "$D"
+	"$IPCLAB_HELPERS/pool_reaper" env PATH="$(example_path)" bash -c 'exec 2>err
+		echo 3 >pool.conf
+		ipclab pool --no-fifo --listen 127.0.0.1:0 pool.conf 2>pool.log &
+		echo $! >master
+		for i in $(seq 500); do grep -q listening pool.log && break; sleep 0.01; done
+		port=$(sed -n '\''s/.*listening on 127.0.0.1://p'\'' pool.log)
+		cat </dev/tcp/127.0.0.1/$port >answer
+		kill -TERM $!
+		wait $!' &
+	R=$!
+	wait_for 5 test -s master
+	M=$(cat master)
+	wait_for 10 dead "$R"
+	wait "$R"
+	R= M=
+	grep -q '^worker [0-9]* served connection 1$' answer
+}
+
+@test "man page example: server.py served the way socket activation would" {
+	timeout 10 python3 -c 'import socket' 2>/dev/null || skip "no python3"
+	cd "$D"
+	echo 3 >pool.conf
+	# server.py as the man page has it
+	mandoc -Tutf8 "$IPCLAB_SRC/man/ipclab-pool.1" 2>/dev/null | col -bx |
+		sed -n '/^ *import os, socket$/,/^ *c.close()$/p' | sed 's/^ \{11\}//' >server.py
+	[ "$(wc -l <server.py)" -eq 8 ] || skip "no mandoc to read the page"
+	start_pool --no-fifo --listen 127.0.0.1:0 pool.conf -- python3 server.py
+	wait_for 5 count_is 3
+	run -0 "$IPCLAB_HELPERS/pool_client" 127.0.0.1 "$(port_of)" 6
+	[ "$(grep -c '^python [0-9]*$' <<<"$output")" -eq 6 ]
+}
