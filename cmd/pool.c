@@ -17,6 +17,9 @@
  *  -n, --loops N        built-in workers loop 1..N times, then exit 0
  *  -g, --grace SECONDS  SIGTERM to SIGKILL delay when retiring or stopping
  *  -l, --limit N        refuse more than N workers (default 1024)
+ *      --listen [HOST:]PORT  one TCP socket shared by every worker
+ *  -k, --kill-mode M    group (default): a worker is its process group;
+ *                       process: the worker alone, as before
  *      --no-throttle    restart crash-looping workers at once, forever
  *  -j, --json           reports in JSON; the final one alone on stdout
  *
@@ -24,9 +27,14 @@
  * USR1 reports the counts, USR2 a table of the live workers, TTIN/TTOU add
  * or retire one worker until the next reload, TERM/INT stop everything
  * gracefully and exit 0.  Workers ask for SIGKILL when the master dies
- * (PR_SET_PDEATHSIG) and re-check getppid() to close the race with fork;
- * the master is a child subreaper, so what a COMMAND leaves behind is
- * reaped too.  A worker that fails within 1 s of starting died young: three
+ * (PR_SET_PDEATHSIG) and re-check getppid() to close the race with fork.
+ * A worker is its process group: what it leaves behind when it dies is
+ * stopped (SIGTERM, SIGKILL after the grace).  The master is a child
+ * subreaper, so a worker's daemonized child (setsid, double fork) comes
+ * back to it as a stray, counted in the reports and stopped with the pool;
+ * after kill -9 of the master, the keeper (a child woken by its own
+ * PR_SET_PDEATHSIG) kills every group recorded in a shared mapping.  None
+ * of this adds a timer or a /proc scan to the idle path.  A worker that fails within 1 s of starting died young: three
  * in a row delay restarts by 100 ms, doubling each failed round up to 5 s,
  * until a worker lives 1 s.
  *
@@ -34,6 +42,10 @@
  * wakes only when a reader opens the FIFO, hands it one "PID\n" line at a
  * time (waiting, on a one-page pipe, until the line is consumed), and so the
  * master never touches the FIFO at all.
+ *
+ * With --listen the master opens the socket before anything starts; built-in
+ * workers answer each connection with one line and count it in a shared
+ * mapping, a COMMAND gets it as systemd's socket activation passes it.
  *
  * The report (SIGUSR1, and at the end): workers created, alive of wanted,
  * deaths, signals received, deaths by cause in a table.  Every death is
