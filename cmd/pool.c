@@ -818,6 +818,7 @@ keeper(int ready)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_NAME, "pool-keeper");
+	setproctitle("keeper");
 	if (prctl(PR_SET_PDEATHSIG, SIGUSR1) == -1)
 		_exit(125);
 	(void)!write(ready, "k", 1);
