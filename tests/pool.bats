@@ -349,6 +349,10 @@ stop_pool() {
 	sleep 1.5	# a window to count in: delays of 0.1, 0.2, 0.4, 0.8 s
 	n=$(wc -l <"$D/runs")
 	[ "$n" -lt 30 ]
+	kill -USR1 "$M"
+	wait_for 2 logged "why: workers kept failing within 1 s of starting"
+	run grep -c "fork(2) failed" "$D/err"
+	[ "$output" -eq 0 ]
 }
 
 @test "the crash-loop delay ends once a worker lives 1 s" {
@@ -627,6 +631,7 @@ long_dir() {
 	[ "$n" -le 8 ]
 	[ "$(grep -c 'fork: Resource temporarily unavailable' "$D/err")" -eq "$n" ]
 	[ -z "$(grep 'fork: Resource' "$D/err" | sort | uniq -d)" ]	# each step said once
+	logged "why: fork(2) failed (a limit such as RLIMIT_NPROC, or memory)"
 	alive "$M"
 	count_is 1
 	stop_pool
@@ -771,6 +776,10 @@ port_of() { sed -n 's/^pool [0-9]*: .*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p
 @test "--listen: USR1 counts the connections, USR2 each worker's share" {
 	start_pool --no-fifo --listen 127.0.0.1:0 "$D/cfg"
 	wait_for 5 count_is 3
+	kill -USR1 "$M"
+	wait_for 2 logged "^pool $M: listening on 127.0.0.1:[0-9]*, 0 connections$"
+	run grep -c "why: each connection wakes" "$D/err"
+	[ "$output" -eq 0 ]	# no connection, nothing to explain
 	run -0 "$IPCLAB_HELPERS/pool_client" 127.0.0.1 "$(port_of)" 30
 	kill -USR1 "$M"
 	wait_for 2 logged "^pool $M: listening on 127.0.0.1:[0-9]*, 30 connections$"
