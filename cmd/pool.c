@@ -569,6 +569,9 @@ worker_setup(void *arg)
 		return -1;
 	if (P.group && setpgid(0, 0) == -1)
 		return -1;
+	snprintf(pid, sizeof(pid), "%d", (int)P.master);
+	if (setenv("IPCLAB_POOL_MASTER", pid, 1) == -1)
+		return -1;
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	if (setenv("IPCLAB_POOL_WORKER", pid, 1) == -1)
 		return -1;
@@ -733,12 +736,12 @@ known_child(pid_t pid)
 	return false;
 }
 
-/* The worker a stray descends from, by the IPCLAB_POOL_WORKER it
- * inherited; 0 when it has none (it cleared its environment). */
+/* The PID in variable KEY ("NAME=") of PID's environment, as it was at its
+ * exec; 0 when there is none. */
 static pid_t
-stray_worker(pid_t pid)
+env_pid(pid_t pid, const char *key)
 {
-	static const char key[] = "IPCLAB_POOL_WORKER=";
+	size_t klen = strlen(key);
 	char path[64], *var = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -750,8 +753,8 @@ stray_worker(pid_t pid)
 	if ((fp = fopen(path, "re")) == NULL)
 		return 0;
 	while ((n = getdelim(&var, &cap, '\0', fp)) > 0)
-		if (strncmp(var, key, sizeof(key) - 1) == 0) {
-			w = (pid_t)strtonum(var + sizeof(key) - 1, 1, INT_MAX, &e);
+		if (strncmp(var, key, klen) == 0) {
+			w = (pid_t)strtonum(var + klen, 1, INT_MAX, &e);
 			break;
 		}
 	free(var);
@@ -780,7 +783,8 @@ add_stray(pid_t pid, pid_t ppid, pid_t pgrp, void *arg)
 		strays = s;
 		capstrays = cap;
 	}
-	strays[P.nstrays++] = (struct stray){ pid, pgrp, stray_worker(pid) };
+	strays[P.nstrays++] = (struct stray){ pid, pgrp,
+					      env_pid(pid, "IPCLAB_POOL_WORKER=") };
 }
 
 /* The master's children that are none of its own: what the workers'
@@ -807,9 +811,24 @@ stop_strays(int sig)
 	}
 }
 
+/* In the keeper, once the master is gone: a process whose environment
+ * says it descends from this pool's master is killed with its group (never
+ * the keeper's own, which is the master's). */
+static void
+kill_descendant(pid_t pid, pid_t ppid, pid_t pgrp, void *arg)
+{
+	(void)ppid, (void)arg;
+	if (pid == getpid() || env_pid(pid, "IPCLAB_POOL_MASTER=") != P.master)
+		return;
+	if (pgrp > 1 && pgrp != getpgrp())
+		kill(-pgrp, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
 /* After kill -9 of the master nothing of the master runs: the keeper, a
  * child blocked in sigwaitinfo(2), wakes by its own PR_SET_PDEATHSIG and
- * sends SIGKILL to every process group the master recorded. */
+ * sends SIGKILL to every process group the master recorded, then to every
+ * process that IPCLAB_POOL_MASTER says descends from it: the strays. */
 static void __attribute__((noreturn))
 keeper(int ready)
 {
@@ -830,6 +849,7 @@ keeper(int ready)
 	for (size_t i = 0; i < P.nkeep; i++)
 		if (P.keep[i] > 1)
 			kill(-P.keep[i], SIGKILL);
+	each_proc(kill_descendant, NULL);	/* the strays */
 	_exit(0);
 }
 

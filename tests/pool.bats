@@ -871,3 +871,16 @@ PY
 	run -0 "$IPCLAB_HELPERS/pool_client" 127.0.0.1 "$(port_of)" 6
 	[ "$(grep -c '^python [0-9]*$' <<<"$output")" -eq 6 ]
 }
+
+@test "kill -9 of the master: a stray goes too, within 1 s" {
+	echo 1 >"$D/cfg"
+	start_pool --no-fifo "$D/cfg" -- sh -c 'setsid -f sleep 100; sleep 100 & exec sleep 100'
+	wait_for 5 count_is 1
+	wait_for 5 has_strays 1
+	wait_for 5 eval '[ "$(tree | wc -l)" -ge 3 ]'
+	t=$(note_tree)
+	s=$(strays)
+	[ "$(tr '\0' '\n' <"/proc/$s/environ" | sed -n 's/^IPCLAB_POOL_MASTER=//p')" = "$M" ]
+	kill -9 "$M"
+	within 1000 none_alive $t
+}
