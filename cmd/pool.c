@@ -17,6 +17,9 @@
  *  -n, --loops N        built-in workers loop 1..N times, then exit 0
  *  -g, --grace SECONDS  SIGTERM to SIGKILL delay when retiring or stopping
  *  -l, --limit N        refuse more than N workers (default 1024)
+ *      --listen [HOST:]PORT  one TCP socket shared by every worker
+ *  -k, --kill-mode M    group (default): a worker is its process group;
+ *                       process: the worker alone, as before
  *      --no-throttle    restart crash-looping workers at once, forever
  *  -j, --json           reports in JSON; the final one alone on stdout
  *
@@ -24,9 +27,14 @@
  * USR1 reports the counts, USR2 a table of the live workers, TTIN/TTOU add
  * or retire one worker until the next reload, TERM/INT stop everything
  * gracefully and exit 0.  Workers ask for SIGKILL when the master dies
- * (PR_SET_PDEATHSIG) and re-check getppid() to close the race with fork;
- * the master is a child subreaper, so what a COMMAND leaves behind is
- * reaped too.  A worker that fails within 1 s of starting died young: three
+ * (PR_SET_PDEATHSIG) and re-check getppid() to close the race with fork.
+ * A worker is its process group: what it leaves behind when it dies is
+ * stopped (SIGTERM, SIGKILL after the grace).  The master is a child
+ * subreaper, so a worker's daemonized child (setsid, double fork) comes
+ * back to it as a stray, counted in the reports and stopped with the pool;
+ * after kill -9 of the master, the keeper (a child woken by its own
+ * PR_SET_PDEATHSIG) kills every group recorded in a shared mapping.  None
+ * of this adds a timer or a /proc scan to the idle path.  A worker that fails within 1 s of starting died young: three
  * in a row delay restarts by 100 ms, doubling each failed round up to 5 s,
  * until a worker lives 1 s.
  *
@@ -34,6 +42,10 @@
  * wakes only when a reader opens the FIFO, hands it one "PID\n" line at a
  * time (waiting, on a one-page pipe, until the line is consumed), and so the
  * master never touches the FIFO at all.
+ *
+ * With --listen the master opens the socket before anything starts; built-in
+ * workers answer each connection with one line and count it in a shared
+ * mapping, a COMMAND gets it as systemd's socket activation passes it.
  *
  * The report (SIGUSR1, and at the end): workers created, alive of wanted,
  * deaths, signals received, deaths by cause in a table.  Every death is
@@ -55,12 +67,16 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <netdb.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "ipclab/cli.h"
+#include "ipclab/map.h"
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
@@ -74,7 +90,6 @@
 #define BURST		3		/* young deaths in a row that start throttling */
 #define DELAY_MIN_NS	(100 * MS)
 #define DELAY_MAX_NS	(5 * NS)
-#define MAX_CAUSES	32
 #define FIFO_SESSION	64		/* lines per FIFO open, at most */
 
 static const struct ipc_help help = {
@@ -93,22 +108,45 @@ static const struct ipc_help help = {
 	" -n, --loops N       built-in workers loop 1 to N times, then exit 0 (10)\n"
 	" -g, --grace SECS    SIGTERM to SIGKILL delay when retiring workers (2)\n"
 	" -l, --limit N       refuse more than N workers (1024)\n"
+ "     --listen [HOST:]PORT  open a TCP socket the workers share: built-in\n"
+	"                       workers answer each connection with one line, a\n"
+	"                       COMMAND gets it as fd 3 (LISTEN_FDS=1, LISTEN_PID)\n"
+	" -k, --kill-mode M   group: when a worker dies, stop what is left of its\n"
+	"                       process group (default); process: the worker only\n"
 	"     --no-throttle   restart workers that die young at once, forever\n"
 	" -j, --json          reports in JSON; the last one alone on stdout\n",
 };
 
-enum { OPT_NOFIFO = 256, OPT_NOTHROTTLE };
+enum { OPT_NOFIFO = 256, OPT_NOTHROTTLE, OPT_LISTEN };
+
+#define LISTEN_FD	3		/* where socket activation puts it */
+
+struct leftover {		/* what a dead worker left of its process group */
+	pid_t pgid;
+	uint64_t kill_at;	/* SIGKILL then; again every 100 ms until empty */
+};
+
+struct stray {			/* a process re-parented to the master */
+	pid_t pid, pgid, worker;	/* worker: the one that made it, or 0 */
+};
 
 struct slot {			/* one place in the pool, kept across replacements */
 	pid_t pid;		/* 0: empty */
 	uint64_t start;
 	unsigned long exits;	/* workers of this slot that died so far */
+	size_t cell;		/* its connection counter, with --listen */
 };
 
 struct retiree {		/* a surplus worker told to go */
 	pid_t pid;
 	uint64_t start;
 	uint64_t kill_at;	/* SIGKILL after the grace period; 0 once sent */
+	size_t cell;
+};
+
+struct served {			/* connections a dead worker accepted */
+	pid_t pid;
+	unsigned long n;
 };
 
 struct cause {
@@ -122,21 +160,37 @@ static struct pool {
 	char **cmd;
 	double crash, sleep_s, grace_s;
 	long long loops, limit;
-	bool throttle, fifo_made, fifo_gone, json;
+	bool throttle, fifo_make, fifo_made, fifo_gone, json, group;
 	/* state */
-	pid_t master, fifo_pid;
+	pid_t master, fifo_pid, keeper_pid;
+	pid_t *keep;		/* shared with the keeper: every group to stop */
+	size_t nkeep;		/* limit for the slots, then retirees and leftovers */
+	const char *listen;	/* --listen [HOST:]PORT */
+	int lfd;		/* the listening socket, or -1 */
+	char laddr[INET6_ADDRSTRLEN + 16];
+	unsigned long *cells;	/* shared: each worker counts its connections */
+	bool *cell_used;
+	size_t ncells, my_cell;
+	struct served *served;	/* the dead workers' counts */
+	size_t nserved, capserved;
+	unsigned long served_total;
+	struct leftover *left;
+	size_t nleft, capleft, nstrays, stopped_strays;
 	long long n, adj;	/* N from CONFIG; TTIN/TTOU since the last reload */
 	struct slot *slots;	/* limit of them */
 	struct retiree *ret;
 	size_t nret, capret;
 	unsigned long created, deaths, serial;
-	struct cause causes[MAX_CAUSES];
-	size_t ncauses;
+	struct cause *causes;	/* each cause its own row, however many */
+	size_t ncauses, capcauses;
 	int streak;		/* young deaths in a row */
 	uint64_t delay, next_spawn, round_start, t0;
-	bool doubled, started_ok, stopping;
+	uint64_t delay_since;	/* only workers started since then end the delay */
+	uint64_t said_delay;	/* the last delay a failed fork announced */
+	unsigned long spawn_failures;
+	bool doubled, started_ok, stopping, fork_failed;
 	uint64_t stop_at;
-	int sfd, status;
+	int sfd, status, report_errno;
 	unsigned long seen[NSIG];	/* signals read from the signalfd */
 	struct pidfh *pfh;
 } P;
@@ -174,71 +228,102 @@ headroom(const char **why)
 	return P.limit;
 }
 
-/* Reads up to len - 1 bytes of PATH into buf.  Returns 0 or -1 with the
- * reason in why. */
-static int
-slurp(const char *path, char *buf, size_t len, char *why, size_t wlen)
+/* PATH as messages show it: shortened in the middle when long. */
+static const char *
+shown(const char *path)
 {
-	size_t got = 0;
+	static char buf[128];
+
+	return ipc_shorten(path, 120, buf, sizeof(buf));
+}
+
+/* Reads up to len - 1 bytes of PATH, a regular file (a FIFO or a device is
+ * refused, naming its type, and never blocks the master), into buf; *got
+ * says how many.  Returns 0 or -1 with the reason in why. */
+static int
+slurp(const char *path, char *buf, size_t len, size_t *got, char *why, size_t wlen)
+{
 	ssize_t r;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(why, wlen, "%s: open: %s", path, strerror(errno));
+	*got = 0;
+	if (ipc_path_check(path) == -1 ||
+	    (fd = ipc_open_regular(path, O_RDONLY, NULL)) == -1) {
+		snprintf(why, wlen, "%s: %s: %s", shown(path), ipc_failed_call,
+			 ipc_failed_why ? ipc_failed_why : strerror(errno));
 		return -1;
 	}
-	while (got < len - 1 && (r = read(fd, buf + got, len - 1 - got)) != 0) {
+	while (*got < len - 1 && (r = read(fd, buf + *got, len - 1 - *got)) != 0) {
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			snprintf(why, wlen, "%s: read: %s", path, strerror(errno));
+			snprintf(why, wlen, "%s: read: %s", shown(path), strerror(errno));
 			close(fd);
 			return -1;
 		}
-		got += (size_t)r;
+		*got += (size_t)r;
 	}
 	close(fd);
-	buf[got] = '\0';
-	if (got == len - 1 || memchr(buf, '\0', got)) {
-		snprintf(why, wlen, "%s: not a short text file", path);
+	buf[*got] = '\0';
+	return 0;
+}
+
+/* The text of a CONFIG: one whole number, with blanks and "# comments"
+ * around it, in the N bytes at D (any bytes: this is what the fuzz target
+ * calls).  NAME is for messages.  Returns 0 with *v set, or -1 with a
+ * one-line reason in why; never exits. */
+static int
+parse_conf_text(const char *name, const char *d, size_t n, long long *v,
+		char *why, size_t wlen)
+{
+	char buf[4096], *tok = NULL, *save, *w, *line, *lsave;
+	const char *e;
+	int ntok = 0;
+
+	if (n >= sizeof(buf) || memchr(d, '\0', n)) {
+		snprintf(why, wlen, "%s: not a short text file", name);
+		return -1;
+	}
+	memcpy(buf, d, n);
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &lsave); line; line = strtok_r(NULL, "\n", &lsave)) {
+		line[strcspn(line, "#")] = '\0';
+		for (w = strtok_r(line, " \t\r\v\f", &save); w; w = strtok_r(NULL, " \t\r\v\f", &save))
+			if (ntok++ == 0)
+				tok = w;
+	}
+	if (ntok == 0) {
+		snprintf(why, wlen, "%s: no number in it", name);
+		return -1;
+	}
+	if (ntok > 1) {
+		snprintf(why, wlen, "%s: %d words where one number belongs", name, ntok);
+		return -1;
+	}
+	if (ipc_parse_count(tok, 0, LLONG_MAX, v, &e) == -1) {
+		snprintf(why, wlen, "%s: '%.20s' is %s (want a whole number of workers)",
+			 name, tok, e);
 		return -1;
 	}
 	return 0;
 }
 
-/* CONFIG holds one whole number, with blanks and "# comments" around it.
- * Returns 0 with *n set, or -1 with a one-line reason in why. */
+/* CONFIG holds one whole number of workers, within the limit.  Returns 0
+ * with *n set, or -1 with a one-line reason in why. */
 static int
 parse_config(const char *path, long long *n, char *why, size_t wlen)
 {
-	char buf[4096], *tok[2] = { NULL, NULL }, *save, *w, *line, *lsave;
-	const char *e, *limwhy;
+	char buf[4096];
+	const char *limwhy;
 	long long v, max;
-	int ntok = 0;
+	size_t got;
 
-	if (slurp(path, buf, sizeof(buf), why, wlen) == -1)
+	if (slurp(path, buf, sizeof(buf), &got, why, wlen) == -1 ||
+	    parse_conf_text(shown(path), buf, got, &v, why, wlen) == -1)
 		return -1;
-	for (line = strtok_r(buf, "\n", &lsave); line; line = strtok_r(NULL, "\n", &lsave)) {
-		line[strcspn(line, "#")] = '\0';
-		for (w = strtok_r(line, " \t\r\v\f", &save); w; w = strtok_r(NULL, " \t\r\v\f", &save))
-			if (ntok++ < 2)
-				tok[ntok - 1] = w;
-	}
-	if (ntok == 0) {
-		snprintf(why, wlen, "%s: no number in it", path);
-		return -1;
-	}
-	if (ntok > 1) {
-		snprintf(why, wlen, "%s: %d words where one number belongs", path, ntok);
-		return -1;
-	}
-	if (ipc_parse_count(tok[0], 0, LLONG_MAX, &v, &e) == -1) {
-		snprintf(why, wlen, "%s: '%.20s' is %s (want a whole number of workers)",
-			 path, tok[0], e);
-		return -1;
-	}
 	if (v > (max = headroom(&limwhy))) {
-		snprintf(why, wlen, "%s: %lld workers is above %s (%lld)", path, v, limwhy, max);
+		snprintf(why, wlen, "%s: %lld workers is above %s (%lld)", shown(path), v,
+			 limwhy, max);
 		return -1;
 	}
 	*n = v;
@@ -374,6 +459,51 @@ rnd01(uint64_t *s)
 	return (double)(rnd(s) >> 11) / (double)(1ULL << 53);
 }
 
+static volatile sig_atomic_t worker_told_to_stop;
+
+static void
+on_worker_term(int sig)
+{
+	(void)sig;
+	worker_told_to_stop = 1;
+}
+
+/* A built-in worker with --listen: accepts connections on the shared
+ * socket and answers each with one line.  SIGTERM lets it finish the
+ * connection it is serving, then it exits 0. */
+static void __attribute__((noreturn))
+listen_worker(unsigned long serial)
+{
+	struct sigaction sa = { .sa_handler = on_worker_term };	/* no SA_RESTART */
+	uint64_t seed = (uint64_t)getpid() << 32 ^ ipc_now_ns();
+	unsigned long k = 0;
+	char line[80];
+	int c, len;
+
+	prctl(PR_SET_NAME, "pool-worker");
+	setproctitle("worker #%lu", serial);
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		_exit(125);
+	if (P.crash > 0)
+		catch_faults();
+	while (!worker_told_to_stop) {
+		if ((c = accept4(LISTEN_FD, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			warn("worker %d: accept", (int)getpid());
+			_exit(1);
+		}
+		__atomic_add_fetch(&P.cells[P.my_cell], 1, __ATOMIC_RELAXED);
+		len = snprintf(line, sizeof(line), "worker %d served connection %lu\n",
+			       (int)getpid(), ++k);
+		(void)!send(c, line, (size_t)len, MSG_NOSIGNAL);
+		close(c);
+		if (P.crash > 0 && rnd01(&seed) < P.crash)
+			fault((int)(rnd(&seed) % 3));
+	}
+	_exit(0);
+}
+
 static void __attribute__((noreturn))
 builtin_worker(unsigned long serial)
 {
@@ -409,10 +539,362 @@ die_with_master(void *arg)
 		return -1;
 	if (getppid() != P.master)
 		_exit(0);
+	return 0;
+}
+
+/* The listening socket as systemd's socket activation passes it: fd 3,
+ * LISTEN_FDS=1, LISTEN_PID the worker's own, LISTEN_FDNAMES. */
+static int
+pass_socket(const char *pid)
+{
+	if (P.lfd == LISTEN_FD ? fcntl(LISTEN_FD, F_SETFD, 0) == -1 :
+	    dup2(P.lfd, LISTEN_FD) == -1)
+		return -1;
+	if (setenv("LISTEN_FDS", "1", 1) == -1 || setenv("LISTEN_PID", pid, 1) == -1 ||
+	    setenv("LISTEN_FDNAMES", "ipclab-pool", 1) == -1)
+		return -1;
+	return 0;
+}
+
+/* In every worker, before its exec: a process group of its own (so that
+ * what it starts can be stopped with it), and its PID in the environment,
+ * which its descendants inherit even through setsid(2): that is how a stray
+ * is told apart from another worker's. */
+static int
+worker_setup(void *arg)
+{
+	char pid[24];
+
+	if (die_with_master(arg) == -1)
+		return -1;
+	if (P.group && setpgid(0, 0) == -1)
+		return -1;
+	snprintf(pid, sizeof(pid), "%d", (int)P.master);
+	if (setenv("IPCLAB_POOL_MASTER", pid, 1) == -1)
+		return -1;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (setenv("IPCLAB_POOL_WORKER", pid, 1) == -1)
+		return -1;
+	if (P.lfd != -1 && pass_socket(pid) == -1)
+		return -1;
 	/* with --json, stdout holds the final report and nothing else */
 	if (P.json && dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
 		return -1;
 	return 0;
+}
+
+/* ---- process groups, strays and the keeper ---------------------------- */
+
+/* The state, parent and process group of PID, from /proc/PID/stat. */
+static int
+proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
+{
+	char path[64], buf[512], *p;
+	int fd, pp, pg;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %c %d %d", state, &pp, &pg) != 3)
+		return -1;
+	*ppid = pp;
+	*pgrp = pg;
+	return 0;
+}
+
+/* Calls fn for every live process (not a zombie).  Only on a death with
+ * something left behind, a report or a stop: never on the idle path. */
+static void
+each_proc(void (*fn)(pid_t pid, pid_t ppid, pid_t pgrp, void *arg), void *arg)
+{
+	struct dirent *d;
+	const char *e;
+	pid_t pid, ppid, pgrp;
+	char state;
+	DIR *dir;
+
+	if ((dir = opendir("/proc")) == NULL) {
+		warn("/proc: opendir");
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		pid = (pid_t)strtonum(d->d_name, 1, INT_MAX, &e);
+		if (e == NULL && proc_stat(pid, &state, &ppid, &pgrp) == 0 && state != 'Z')
+			fn(pid, ppid, pgrp, arg);
+	}
+	closedir(dir);
+}
+
+struct group_count {
+	pid_t pgid;
+	size_t n;
+};
+
+static void
+count_member(pid_t pid, pid_t ppid, pid_t pgrp, void *arg)
+{
+	struct group_count *g = arg;
+
+	(void)pid, (void)ppid;
+	g->n += pgrp == g->pgid;
+}
+
+/* The shared mapping the keeper reads when the master is gone: entry i
+ * below --limit is slot i's group, the rest retirees' and leftovers'. */
+static void
+keep_set(size_t i, pid_t pgid)
+{
+	if (P.keep)
+		P.keep[i] = pgid;
+}
+
+static void
+keep_add(pid_t pgid)
+{
+	for (size_t i = (size_t)P.limit; P.keep && i < P.nkeep; i++)
+		if (P.keep[i] == 0) {
+			P.keep[i] = pgid;
+			return;
+		}
+}
+
+static void
+keep_del(pid_t pgid)
+{
+	for (size_t i = (size_t)P.limit; P.keep && i < P.nkeep; i++)
+		if (P.keep[i] == pgid) {
+			P.keep[i] = 0;
+			return;
+		}
+}
+
+/* What is left of the dead worker PGID's process group is stopped:
+ * SIGTERM now, SIGKILL after the grace period.  Returns how many
+ * processes that was. */
+static size_t
+stop_leftovers(pid_t pgid, uint64_t now)
+{
+	struct group_count g = { pgid, 0 };
+
+	if (!P.group || kill(-pgid, 0) == -1)
+		return 0;
+	each_proc(count_member, &g);
+	if (g.n == 0)
+		return 0;	/* zombies only: reaped by whoever they belong to */
+	if (kill(-pgid, SIGTERM) == -1 && errno != ESRCH)
+		warn("process group %d: kill", (int)pgid);
+	if (P.nleft == P.capleft) {
+		size_t cap = P.capleft ? 2 * P.capleft : 16;
+		struct leftover *l = reallocarray(P.left, cap, sizeof(*l));
+
+		if (l == NULL)
+			err(1, "leftovers: realloc");
+		P.left = l;
+		P.capleft = cap;
+	}
+	P.left[P.nleft++] = (struct leftover){ pgid, now + (uint64_t)(P.grace_s * NS) };
+	keep_add(pgid);
+	return g.n;
+}
+
+/* Forgets the leftover groups that are empty now; with SIGKILL_DUE, sends
+ * SIGKILL to those whose grace period has passed. */
+static void
+prune_leftovers(uint64_t now, bool sigkill_due)
+{
+	for (size_t i = 0; i < P.nleft; i++) {
+		struct leftover *l = &P.left[i];
+
+		if (kill(-l->pgid, 0) == -1) {
+			keep_del(l->pgid);
+			P.left[i--] = P.left[--P.nleft];
+		} else if (sigkill_due && now >= l->kill_at) {
+			kill(-l->pgid, SIGKILL);
+			l->kill_at = now + 100 * MS;
+		}
+	}
+}
+
+static bool
+known_child(pid_t pid)
+{
+	if (pid == P.fifo_pid || pid == P.keeper_pid)
+		return true;
+	for (long long i = 0; i < P.limit; i++)
+		if (P.slots[i].pid == pid)
+			return true;
+	for (size_t i = 0; i < P.nret; i++)
+		if (P.ret[i].pid == pid)
+			return true;
+	return false;
+}
+
+/* The PID in variable KEY ("NAME=") of PID's environment, as it was at its
+ * exec; 0 when there is none. */
+static pid_t
+env_pid(pid_t pid, const char *key)
+{
+	size_t klen = strlen(key);
+	char path[64], *var = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	pid_t w = 0;
+	const char *e;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return 0;
+	while ((n = getdelim(&var, &cap, '\0', fp)) > 0)
+		if (strncmp(var, key, klen) == 0) {
+			w = (pid_t)strtonum(var + klen, 1, INT_MAX, &e);
+			break;
+		}
+	free(var);
+	fclose(fp);
+	return w;
+}
+
+static struct stray *strays;
+static size_t capstrays;
+
+static void
+add_stray(pid_t pid, pid_t ppid, pid_t pgrp, void *arg)
+{
+	(void)arg;
+	if (ppid != P.master || known_child(pid))
+		return;
+	for (size_t i = 0; i < P.nleft; i++)
+		if (P.left[i].pgid == pgrp)
+			return;		/* being stopped with its worker's group */
+	if (P.nstrays == capstrays) {
+		size_t cap = capstrays ? 2 * capstrays : 16;
+		struct stray *s = reallocarray(strays, cap, sizeof(*s));
+
+		if (s == NULL)
+			return;
+		strays = s;
+		capstrays = cap;
+	}
+	strays[P.nstrays++] = (struct stray){ pid, pgrp,
+					      env_pid(pid, "IPCLAB_POOL_WORKER=") };
+}
+
+/* The master's children that are none of its own: what the workers'
+ * descendants left when they daemonized (re-parented here, the master
+ * being a child subreaper).  Returns how many. */
+static size_t
+find_strays(void)
+{
+	P.nstrays = 0;
+	each_proc(add_stray, NULL);
+	return P.nstrays;
+}
+
+/* A stray's process group goes with it, unless that is the master's. */
+static void
+stop_strays(int sig)
+{
+	if (!P.group)
+		return;
+	for (size_t i = 0; i < P.nstrays; i++) {
+		if (strays[i].pgid > 1 && strays[i].pgid != getpgrp())
+			kill(-strays[i].pgid, sig);
+		kill(strays[i].pid, sig);
+	}
+}
+
+/* In the keeper, once the master is gone: a process whose environment
+ * says it descends from this pool's master is killed with its group (never
+ * the keeper's own, which is the master's). */
+static void
+kill_descendant(pid_t pid, pid_t ppid, pid_t pgrp, void *arg)
+{
+	(void)ppid, (void)arg;
+	if (pid == getpid() || env_pid(pid, "IPCLAB_POOL_MASTER=") != P.master)
+		return;
+	if (pgrp > 1 && pgrp != getpgrp())
+		kill(-pgrp, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
+/* After kill -9 of the master nothing of the master runs: the keeper, a
+ * child blocked in sigwaitinfo(2), wakes by its own PR_SET_PDEATHSIG and
+ * sends SIGKILL to every process group the master recorded, then to every
+ * process that IPCLAB_POOL_MASTER says descends from it: the strays. */
+static void __attribute__((noreturn))
+keeper(int ready)
+{
+	sigset_t all, one;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	prctl(PR_SET_NAME, "pool-keeper");
+	setproctitle("keeper");
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR1) == -1)
+		_exit(125);
+	(void)!write(ready, "k", 1);
+	closefrom(STDERR_FILENO + 1);
+	sigemptyset(&one);
+	sigaddset(&one, SIGUSR1);
+	while (getppid() == P.master)
+		sigwaitinfo(&one, NULL);
+	for (size_t i = 0; i < P.nkeep; i++)
+		if (P.keep[i] > 1)
+			kill(-P.keep[i], SIGKILL);
+	each_proc(kill_descendant, NULL);	/* the strays */
+	_exit(0);
+}
+
+/* Starts the keeper and waits for it to be armed (it writes one byte, or
+ * dies: end of file either way, so the read cannot block for ever). */
+static void
+keeper_start(void)
+{
+	static uint64_t last;
+	uint64_t now = ipc_now_ns();
+	sigset_t none;
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (!P.group || P.keeper_pid || P.stopping || (last && now - last < NS))
+		return;
+	last = now;
+	sigemptyset(&none);
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		warn("keeper: pipe");
+		return;
+	}
+	if ((pid = ipc_fork(&none)) == 0) {
+		close(p[0]);
+		keeper(p[1]);
+	}
+	close(p[1]);
+	if (pid == -1)
+		warn("keeper: %s", ipc_failed_call);
+	else
+		P.keeper_pid = pid;
+	while (pid > 0 && read(p[0], &c, 1) == -1 && errno == EINTR)
+		;
+	close(p[0]);
+}
+
+static void
+keeper_stop(void)
+{
+	int st;
+
+	if (P.keeper_pid && kill(P.keeper_pid, SIGKILL) == 0)
+		ipc_wait(P.keeper_pid, &st, 0);
+	P.keeper_pid = 0;
 }
 
 /* ---- the pool --------------------------------------------------------- */
@@ -425,14 +907,156 @@ count_cause(const char *what)
 	for (i = 0; i < P.ncauses; i++)
 		if (strcmp(P.causes[i].what, what) == 0)
 			break;
+	P.deaths++;
 	if (i == P.ncauses) {
-		if (P.ncauses == MAX_CAUSES)
-			i = MAX_CAUSES - 1;	/* the last row collects the rest */
-		else
-			snprintf(P.causes[P.ncauses++].what, sizeof(P.causes[0].what), "%s", what);
+		if (P.ncauses == P.capcauses) {
+			size_t cap = P.capcauses ? 2 * P.capcauses : 32;
+			struct cause *c = reallocarray(P.causes, cap, sizeof(*c));
+
+			if (c == NULL) {
+				warn("causes: realloc");
+				return;
+			}
+			P.causes = c;
+			P.capcauses = cap;
+		}
+		snprintf(P.causes[P.ncauses].what, sizeof(P.causes[0].what), "%s", what);
+		P.causes[P.ncauses++].n = 0;
 	}
 	P.causes[i].n++;
-	P.deaths++;
+}
+
+/* ---- --listen ---------------------------------------------------------- */
+
+/* A free connection counter for the next worker, in P.my_cell. */
+static int
+cell_take(void)
+{
+	for (size_t c = 0; c < P.ncells; c++)
+		if (!P.cell_used[c]) {
+			P.cell_used[c] = true;
+			P.cells[c] = 0;
+			P.my_cell = c;
+			return 0;
+		}
+	return -1;
+}
+
+/* The worker PID of counter C is gone: its count joins the history. */
+static void
+cell_give(size_t c, pid_t pid)
+{
+	unsigned long n;
+
+	if (P.lfd == -1)
+		return;
+	n = __atomic_load_n(&P.cells[c], __ATOMIC_RELAXED);
+	P.cell_used[c] = false;
+	if (pid == 0 || n == 0)
+		return;
+	P.served_total += n;
+	if (P.nserved == P.capserved) {
+		size_t cap = P.capserved ? 2 * P.capserved : 64;
+		struct served *sv = reallocarray(P.served, cap, sizeof(*sv));
+
+		if (sv == NULL) {
+			warn("served: realloc");
+			return;
+		}
+		P.served = sv;
+		P.capserved = cap;
+	}
+	P.served[P.nserved++] = (struct served){ pid, n };
+}
+
+static unsigned long
+cell_count(size_t c)
+{
+	return P.lfd == -1 ? 0 : __atomic_load_n(&P.cells[c], __ATOMIC_RELAXED);
+}
+
+/* Every connection accepted so far, by the dead and the living. */
+static unsigned long
+connections(void)
+{
+	unsigned long n = P.served_total;
+
+	for (size_t c = 0; P.lfd != -1 && c < P.ncells; c++)
+		if (P.cell_used[c])
+			n += cell_count(c);
+	return n;
+}
+
+/* [HOST:]PORT, HOST an IPv4 or IPv6 address (in brackets) or a name. */
+static void
+listen_split(const char *spec, char *host, size_t hlen, const char **port)
+{
+	const char *colon = strrchr(spec, ':'), *close;
+
+	host[0] = '\0';
+	*port = spec;
+	if (spec[0] == '[') {
+		if ((close = strchr(spec, ']')) == NULL || close[1] != ':')
+			ipc_usage("--listen '%s': want [HOST:]PORT, an IPv6 HOST in brackets", spec);
+		snprintf(host, hlen, "%.*s", (int)(close - spec - 1), spec + 1);
+		*port = close + 2;
+	} else if (colon) {
+		if ((size_t)(colon - spec) >= hlen)
+			ipc_usage("--listen '%s': the host is too long", spec);
+		snprintf(host, hlen, "%.*s", (int)(colon - spec), spec);
+		*port = colon + 1;
+	}
+}
+
+/* Opens the listening socket before anything starts: a bad address is
+ * exit 2, a port in use or forbidden exit 1, and nothing is left. */
+static void
+listen_open(const char *spec)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM }, *ai;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[256], h[INET6_ADDRSTRLEN], sv[8];
+	const char *port, *e;
+	long long pn;
+	int one = 1, r;
+
+	listen_split(spec, host, sizeof(host), &port);
+	if (ipc_parse_count(port, 0, 65535, &pn, &e) == -1)
+		ipc_usage("--listen '%s': port '%s' is %s (want 0 to 65535)", spec, port, e);
+	if ((r = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai)) != 0)
+		ipc_usage("--listen '%s': %s", spec, gai_strerror(r));
+	P.lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (P.lfd == -1)
+		err(1, "--listen %s: socket", spec);
+	if (setsockopt(P.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		err(1, "--listen %s: setsockopt", spec);
+	if (bind(P.lfd, ai->ai_addr, ai->ai_addrlen) == -1)
+		err(1, "--listen %s: bind", spec);
+	freeaddrinfo(ai);
+	if (listen(P.lfd, SOMAXCONN) == -1)
+		err(1, "--listen %s: listen", spec);
+	if (getsockname(P.lfd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), sv, sizeof(sv),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		err(1, "--listen %s: getsockname", spec);
+	snprintf(P.laddr, sizeof(P.laddr), ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+		 h, sv);
+}
+
+static void
+cells_init(void)
+{
+	if (P.lfd == -1)
+		return;
+	P.ncells = 2 * (size_t)P.limit + 64;
+	P.cells = mmap(NULL, P.ncells * sizeof(*P.cells), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (P.cells == MAP_FAILED)
+		err(1, "connection counters: mmap");
+	if ((P.cell_used = calloc(P.ncells, sizeof(*P.cell_used))) == NULL)
+		err(1, "connection counters: calloc");
 }
 
 /* Starts the worker of slot i.  Returns 0, or -1 after saying why. */
@@ -443,24 +1067,61 @@ spawn(size_t i)
 	pid_t pid;
 
 	sigemptyset(&none);
+	if (P.lfd != -1 && cell_take() == -1) {
+		errno = EAGAIN;
+		ipc_failed_call = "connection counter", ipc_failed_why = "none free";
+		return -1;
+	}
 	if (P.cmd) {
-		pid = ipc_spawn(P.cmd[0], P.cmd, NULL, die_with_master, NULL);
+		pid = ipc_spawn(P.cmd[0], P.cmd, NULL, worker_setup, NULL);
 	} else if ((pid = ipc_fork(&none)) == 0) {
-		if (die_with_master(NULL) == -1)
+		if (worker_setup(NULL) == -1)
 			_exit(125);
-		closefrom(STDERR_FILENO + 1);
+		closefrom(P.lfd == -1 ? STDERR_FILENO + 1 : LISTEN_FD + 1);
+		if (P.lfd != -1)
+			listen_worker(P.serial + 1);
 		builtin_worker(P.serial + 1);
 	}
 	if (pid == -1) {
-		warn("worker: %s: %s", P.cmd ? P.cmd[0] : "built-in", ipc_failed_call);
-		return -1;
+		cell_give(P.my_cell, 0);
+		return -1;	/* the caller says why, once per backoff step */
 	}
+	P.slots[i].cell = P.my_cell;
+	if (P.group && !P.cmd)
+		(void)setpgid(pid, pid);	/* the child does it too: no race */
+	if (P.group)
+		keep_set(i, pid);
 	P.slots[i].pid = pid;
 	P.slots[i].start = ipc_now_ns();
 	P.created++;
 	P.serial++;
 	P.started_ok = true;
 	return 0;
+}
+
+/* A failed fork (RLIMIT_NPROC, memory) is a failed round for the crash-loop
+ * throttle: the delay starts or doubles, and it is said once per step. */
+static void
+spawn_failed(uint64_t now, int e)
+{
+	P.spawn_failures++;
+	P.fork_failed = true;
+	P.streak = BURST;
+	if (P.delay == 0) {
+		P.delay = DELAY_MIN_NS;
+		P.delay_since = now;
+	} else if (P.throttle && !P.doubled) {
+		P.delay = P.delay * 2 > DELAY_MAX_NS ? DELAY_MAX_NS : P.delay * 2;
+		P.doubled = true;
+	}
+	if (P.delay != P.said_delay) {
+		fprintf(stderr, "%s: worker: %s: %s: %s; restarting after %.1f s%s\n",
+			ipc_progname(), P.cmd ? P.cmd[0] : "built-in", ipc_failed_call,
+			ipc_failed_why ? ipc_failed_why : strerror(e), (double)P.delay / NS,
+			P.delay == DELAY_MAX_NS ? ", and every 5 s while it fails" : "");
+		P.said_delay = P.delay;
+	}
+	P.next_spawn = now + P.delay;
 }
 
 /* Fills the empty slots below the target, unless restarts are delayed. */
@@ -485,15 +1146,25 @@ fill(void)
 		e = errno;
 		if (!P.started_ok && P.cmd && ipc_failed_call &&
 		    strcmp(ipc_failed_call, "exec") == 0) {
+			warnc(e, "worker: %s: exec", P.cmd[0]);
 			P.status = ipc_exec_errno_code(e);
 			P.stopping = true;
 			return;
 		}
-		P.streak = BURST;	/* a failed fork is a crash loop too */
-		P.delay = P.delay ? P.delay : DELAY_MIN_NS;
-		P.next_spawn = now + P.delay;
+		spawn_failed(now, e);
 		return;
 	}
+}
+
+/* Signals a worker: its whole process group, unless --kill-mode process
+ * (or the worker has left its group). */
+static void
+signal_worker(pid_t pid, int sig)
+{
+	if (P.group && kill(-pid, sig) == 0)
+		return;
+	if (kill(pid, sig) == -1 && errno != ESRCH)
+		warn("worker %d: kill", (int)pid);
 }
 
 /* Tells the workers above the target to go: SIGTERM, SIGKILL after grace. */
@@ -516,10 +1187,13 @@ retire(void)
 			P.ret = r;
 			P.capret = cap;
 		}
-		if (kill(s->pid, SIGTERM) == -1 && errno != ESRCH)
-			warn("worker %d: kill", (int)s->pid);
+		signal_worker(s->pid, SIGTERM);
+		if (P.group) {
+			keep_set((size_t)i, 0);
+			keep_add(s->pid);
+		}
 		P.ret[P.nret++] = (struct retiree){ s->pid, s->start,
-						    now + (uint64_t)(P.grace_s * NS) };
+						    now + (uint64_t)(P.grace_s * NS), s->cell };
 		s->pid = 0;
 	}
 }
@@ -535,12 +1209,15 @@ throttle(uint64_t start, uint64_t now, bool failed)
 			fprintf(stderr, "workers live normally again: restarts at once\n");
 		P.streak = 0;
 		P.delay = 0;
+		P.said_delay = 0;
+		P.fork_failed = false;
 		return;
 	}
 	if (!P.throttle || !failed || ++P.streak < BURST)
 		return;
 	if (P.delay == 0) {
 		P.delay = DELAY_MIN_NS;
+		P.delay_since = now;
 		fprintf(stderr, "crash loop: %d workers died within 1 s of starting; "
 			"restarting after 100 ms, doubling up to 5 s\n", P.streak);
 	} else if (start >= P.round_start && !P.doubled) {
@@ -550,6 +1227,14 @@ throttle(uint64_t start, uint64_t now, bool failed)
 	P.next_spawn = now + P.delay;
 }
 
+/* A worker started since the delay began: its 1 s alive can end it (one
+ * that lived through the delay says nothing about the new ones). */
+static bool
+on_probation(const struct slot *s)
+{
+	return s->pid && s->start >= P.delay_since;
+}
+
 /* While restarts are delayed, a worker that passes 1 s alive ends it. */
 static void
 healthy_check(uint64_t now)
@@ -557,20 +1242,24 @@ healthy_check(uint64_t now)
 	if (P.delay == 0)
 		return;
 	for (long long i = 0; i < P.limit; i++)
-		if (P.slots[i].pid && now - P.slots[i].start >= YOUNG_NS) {
+		if (on_probation(&P.slots[i]) && now - P.slots[i].start >= YOUNG_NS) {
 			throttle(P.slots[i].start, now, false);
 			return;
 		}
 }
 
 static void
-log_death(pid_t pid, int st, uint64_t start, uint64_t now, const char *tag)
+log_death(pid_t pid, int st, uint64_t start, uint64_t now, const char *tag,
+	  size_t left)
 {
-	char what[64];
+	char what[64], rest[64] = "";
 
 	ipc_status_str(st, what, sizeof(what));
-	fprintf(stderr, "worker %d%s %s after %.1f s\n", (int)pid, tag, what,
-		(double)(now - start) / NS);
+	if (left)
+		snprintf(rest, sizeof(rest), "; stopped %zu process%s it left behind",
+			 left, left == 1 ? "" : "es");
+	fprintf(stderr, "worker %d%s %s after %.1f s%s\n", (int)pid, tag, what,
+		(double)(now - start) / NS, rest);
 	count_cause(what);
 }
 
@@ -586,12 +1275,18 @@ bury(pid_t pid, int st, uint64_t now)
 		}
 		return;
 	}
+	if (pid == P.keeper_pid) {
+		P.keeper_pid = 0;	/* restarted by the loop */
+		return;
+	}
 	for (long long i = 0; i < P.limit; i++) {
 		struct slot *s = &P.slots[i];
 
 		if (s->pid != pid)
 			continue;
-		log_death(pid, st, s->start, now, "");
+		keep_set((size_t)i, 0);
+		cell_give(s->cell, pid);
+		log_death(pid, st, s->start, now, "", stop_leftovers(pid, now));
 		s->pid = 0;
 		s->exits++;
 		if (!P.stopping)
@@ -601,7 +1296,10 @@ bury(pid_t pid, int st, uint64_t now)
 	for (size_t i = 0; i < P.nret; i++) {
 		if (P.ret[i].pid != pid)
 			continue;
-		log_death(pid, st, P.ret[i].start, now, " (retired)");
+		keep_del(pid);
+		cell_give(P.ret[i].cell, pid);
+		log_death(pid, st, P.ret[i].start, now, " (retired)",
+			  stop_leftovers(pid, now));
 		P.ret[i] = P.ret[--P.nret];
 		return;
 	}
@@ -618,6 +1316,7 @@ reap(void)
 		bury(pid, st, ipc_now_ns());
 	if (pid == -1 && errno != ECHILD && errno != EINTR)
 		warn("waitpid");
+	prune_leftovers(0, false);
 }
 
 static size_t
@@ -690,7 +1389,32 @@ causes_table(void)
 	return t;
 }
 
+/* With --listen: the address, the connections, and each worker's share,
+ * the dead's and the living's. */
 static void
+accepted_json(struct ipc_json *j)
+{
+	ipc_json_str(j, "listen", P.laddr);
+	ipc_json_uint(j, "connections", connections());
+	ipc_json_array(j, "accepted");
+	for (size_t i = 0; i < P.nserved; i++) {
+		ipc_json_object(j, NULL);
+		ipc_json_int(j, "pid", P.served[i].pid);
+		ipc_json_uint(j, "accepted", P.served[i].n);
+		ipc_json_end(j);
+	}
+	for (long long i = 0; i < P.limit; i++) {
+		if (P.slots[i].pid == 0)
+			continue;
+		ipc_json_object(j, NULL);
+		ipc_json_int(j, "pid", P.slots[i].pid);
+		ipc_json_uint(j, "accepted", cell_count(P.slots[i].cell));
+		ipc_json_end(j);
+	}
+	ipc_json_end(j);
+}
+
+static int
 counts_json(FILE *fp, struct libscols_table *t)
 {
 	struct ipc_json j;
@@ -701,36 +1425,68 @@ counts_json(FILE *fp, struct libscols_table *t)
 	ipc_json_uint(&j, "alive", alive());
 	ipc_json_int(&j, "wanted", target());
 	ipc_json_uint(&j, "retiring", P.nret);
+	ipc_json_uint(&j, "strays", P.nstrays);
+	ipc_json_str(&j, "kill_mode", P.group ? "group" : "process");
 	ipc_json_uint(&j, "deaths", P.deaths);
 	ipc_json_double(&j, "uptime_s", (double)(ipc_now_ns() - P.t0) / NS);
 	ipc_json_double(&j, "restart_delay_s", (double)P.delay / NS);
+	ipc_json_uint(&j, "failed_forks", P.spawn_failures);
+	if (P.lfd != -1)
+		accepted_json(&j);
 	signals_json(&j);
 	if (t)
 		ipc_json_table(&j, "causes", t);
-	if (ipc_json_close(&j) == -1)
-		warn("report: write");
+	return ipc_json_close(&j);
+}
+
+static void
+connections_line(FILE *fp)
+{
+	unsigned long n = connections();
+
+	fprintf(fp, "pool %d: listening on %s, %lu connections\n", (int)P.master,
+		P.laddr, n);
+	if (n)
+		ipc_finding(fp, "each connection wakes one worker waiting in accept(2) on "
+			    "the shared socket, not all of them (no thundering herd since "
+			    "Linux 2.6): the one that has waited longest, so idle workers "
+			    "take turns and one still busy is passed over (SIGUSR2, "
+			    "ACCEPTED).");
 }
 
 /* SIGUSR1 and the end: the seed's count, the alive, the deaths by cause.
  * On stderr; the final one in JSON goes to stdout. */
-static void
+static bool
 report_counts(FILE *fp)
 {
 	struct libscols_table *t = causes_table();
+	bool ok = true;
 
 	if (P.json) {
-		counts_json(fp, t);
+		ok = counts_json(fp, t) == 0;
+		if (!ok)
+			P.report_errno = errno;
 	} else {
 		fprintf(fp, "pool %d: created %lu workers, %zu alive of %lld wanted, "
-			"%zu retiring, %lu deaths, up %.1f s\n", (int)P.master, P.created,
-			alive(), target(), P.nret, P.deaths,
+			"%zu retiring, %zu strays, %lu deaths, up %.1f s\n", (int)P.master,
+			P.created, alive(), target(), P.nret, P.nstrays, P.deaths,
 			(double)(ipc_now_ns() - P.t0) / NS);
+		if (P.spawn_failures)
+			fprintf(fp, "pool %d: %lu failed forks\n", (int)P.master,
+				P.spawn_failures);
+		if (P.lfd != -1)
+			connections_line(fp);
 		if (P.delay) {
 			fprintf(fp, "pool %d: crash loop, restarts delayed %.1f s\n",
 				(int)P.master, (double)P.delay / NS);
-			ipc_finding(fp, "workers kept failing within 1 s of starting; the "
-				    "delay doubles each failed round, up to 5 s, and ends "
-				    "when a worker lives 1 s.");
+			if (P.fork_failed)
+				ipc_finding(fp, "fork(2) failed (a limit such as RLIMIT_NPROC, "
+					    "or memory); the delay doubles each failed round, "
+					    "up to 5 s, and ends when a worker lives 1 s.");
+			else
+				ipc_finding(fp, "workers kept failing within 1 s of starting; "
+					    "the delay doubles each failed round, up to 5 s, "
+					    "and ends when a worker lives 1 s.");
 		}
 		signals_line(fp);
 		if (t && P.ncauses)
@@ -738,11 +1494,23 @@ report_counts(FILE *fp)
 	}
 	if (t)
 		scols_unref_table(t);
+	return ok;
+}
+
+/* The strays that descend from worker PID. */
+static size_t
+strays_of(pid_t pid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < P.nstrays; i++)
+		n += strays[i].worker == pid;
+	return n;
 }
 
 static void
 worker_row(struct libscols_table *t, long long slot, pid_t pid, uint64_t start,
-	   unsigned long exits, const char *state, uint64_t now)
+	   unsigned long exits, size_t cell, const char *state, uint64_t now)
 {
 	struct libscols_line *ln = ipc_table_row(t);
 
@@ -754,7 +1522,24 @@ worker_row(struct libscols_table *t, long long slot, pid_t pid, uint64_t start,
 	ipc_cell(ln, 2, "%.1f", (double)(now - start) / NS);
 	if (slot >= 0)
 		ipc_cell(ln, 3, "%lu", exits);
-	ipc_cell(ln, 4, "%s", state);
+	if (P.lfd != -1)
+		ipc_cell(ln, 4, "%lu", cell_count(cell));
+	ipc_cell(ln, 5, "%zu", strays_of(pid));
+	ipc_cell(ln, 6, "%s", state);
+}
+
+static void
+stray_row(struct libscols_table *t, const struct stray *s)
+{
+	struct libscols_line *ln = ipc_table_row(t);
+
+	if (ln == NULL)
+		return;
+	ipc_cell(ln, 1, "%d", (int)s->pid);
+	if (s->worker)
+		ipc_cell(ln, 6, "stray of worker %d", (int)s->worker);
+	else
+		ipc_cell(ln, 6, "stray");
 }
 
 /* SIGUSR2: the live workers, retiring ones last. */
@@ -766,9 +1551,11 @@ report_workers(void)
 		{ "PID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 		{ "AGE-S", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 		{ "EXITS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "ACCEPTED", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
+		{ "STRAYS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 		{ "STATE", 0, 0, SCOLS_JSON_STRING },
 	};
-	struct libscols_table *t = ipc_table_new(cols, 5);
+	struct libscols_table *t = ipc_table_new(cols, 7);
 	uint64_t now = ipc_now_ns();
 	struct ipc_json j;
 
@@ -779,16 +1566,20 @@ report_workers(void)
 	for (long long i = 0; i < P.limit; i++)
 		if (P.slots[i].pid)
 			worker_row(t, i, P.slots[i].pid, P.slots[i].start, P.slots[i].exits,
-				   "running", now);
+				   P.slots[i].cell, "running", now);
 	for (size_t i = 0; i < P.nret; i++)
-		worker_row(t, -1, P.ret[i].pid, P.ret[i].start, 0, "retiring", now);
+		worker_row(t, -1, P.ret[i].pid, P.ret[i].start, 0, P.ret[i].cell,
+			   "retiring", now);
+	for (size_t i = 0; i < P.nstrays; i++)
+		stray_row(t, &strays[i]);
 	if (P.json) {
 		ipc_json_open(&j, stderr);
 		ipc_json_int(&j, "master", P.master);
 		ipc_json_table(&j, "workers", t);
 		ipc_json_close(&j);
 	} else {
-		fprintf(stderr, "pool %d: %zu workers\n", (int)P.master, alive() + P.nret);
+		fprintf(stderr, "pool %d: %zu workers, %zu strays\n", (int)P.master,
+			alive() + P.nret, P.nstrays);
 		ipc_table_print(t, stderr);
 	}
 	scols_unref_table(t);
@@ -894,8 +1685,22 @@ fifo_setup(bool asked)
 	}
 	if (errno != ENOENT)
 		err(1, "%s: stat", P.fifo);
-	if (mkfifo(P.fifo, 0600) == -1)
+	P.fifo_make = true;	/* once the pidfile is ours: a refusal makes nothing */
+}
+
+static void
+fifo_make(void)
+{
+	if (!P.fifo_make)
+		return;
+	if (mkfifo(P.fifo, 0600) == -1) {
+		int e = errno;
+
+		if (P.pfh)
+			pidfile_remove(P.pfh);
+		errno = e;
 		err(1, "%s: mkfifo", P.fifo);
+	}
 	P.fifo_made = true;
 }
 
@@ -918,15 +1723,20 @@ reload(void)
 	setproctitle("master N=%lld", n);
 }
 
-/* Sends sig to every worker (and the FIFO helper). */
+/* Sends sig to every worker's group, every leftover group and every stray
+ * (and SIGKILL to the FIFO helper). */
 static void
 kill_all(int sig)
 {
 	for (long long i = 0; i < P.limit; i++)
 		if (P.slots[i].pid)
-			kill(P.slots[i].pid, sig);
+			signal_worker(P.slots[i].pid, sig);
 	for (size_t i = 0; i < P.nret; i++)
-		kill(P.ret[i].pid, sig);
+		signal_worker(P.ret[i].pid, sig);
+	for (size_t i = 0; i < P.nleft; i++)
+		kill(-P.left[i].pgid, sig);
+	if (P.group && find_strays())
+		stop_strays(sig);
 	if (P.fifo_pid)
 		kill(P.fifo_pid, SIGKILL);
 }
@@ -938,10 +1748,18 @@ stop(int sig)
 		kill_all(SIGKILL);
 		return;
 	}
-	fprintf(stderr, "%s: stopping %zu workers\n", ipc_signame(sig), alive() + P.nret);
+	size_t n = P.group ? find_strays() : 0;
+
+	if (n)
+		fprintf(stderr, "%s: stopping %zu workers and %zu stray%s\n", ipc_signame(sig),
+			alive() + P.nret, n, n == 1 ? "" : "s");
+	else
+		fprintf(stderr, "%s: stopping %zu workers\n", ipc_signame(sig),
+			alive() + P.nret);
 	P.stopping = true;
 	P.stop_at = ipc_now_ns() + (uint64_t)(P.grace_s * NS);
 	kill_all(SIGTERM);
+	P.stopped_strays = n;
 }
 
 /* Reads every pending signal; a storm collapses into one pass here. */
@@ -969,6 +1787,8 @@ on_signals(void)
 	reap();
 	if (hup && !P.stopping)
 		reload();
+	if (usr1 || usr2)
+		find_strays();
 	if (usr1)
 		report_counts(stderr);
 	if (usr2)
@@ -987,17 +1807,19 @@ next_deadline(void)
 {
 	uint64_t t = 0;
 
-	if (P.stopping)
-		return P.stop_at;
+	if (P.stopping)		/* and every 100 ms a look for strays */
+		return P.group ? earliest(P.stop_at, ipc_now_ns() + 100 * MS) : P.stop_at;
+	for (size_t i = 0; i < P.nleft; i++)
+		t = earliest(t, P.left[i].kill_at);
 	if (P.delay && alive() < (size_t)target())
 		t = P.next_spawn;
 	for (size_t i = 0; i < P.nret; i++)
 		t = earliest(t, P.ret[i].kill_at);
 	if (P.delay)
 		for (long long i = 0; i < P.limit; i++)
-			if (P.slots[i].pid)
+			if (on_probation(&P.slots[i]))
 				t = earliest(t, P.slots[i].start + YOUNG_NS);
-	if (P.fifo && !P.fifo_gone && P.fifo_pid == 0)
+	if ((P.fifo && !P.fifo_gone && P.fifo_pid == 0) || (P.group && P.keeper_pid == 0))
 		t = earliest(t, ipc_now_ns() + NS);
 	return t;
 }
@@ -1015,6 +1837,7 @@ on_time(uint64_t now)
 			kill(P.ret[i].pid, SIGKILL);
 			P.ret[i].kill_at = 0;
 		}
+	prune_leftovers(now, true);
 	healthy_check(now);
 }
 
@@ -1030,6 +1853,19 @@ poll_timeout(void)
 	return (int)((d - now + MS - 1) / MS);
 }
 
+/* While stopping, once the workers are gone: are strays still there?
+ * They get the signal of the moment, SIGKILL once the grace has passed. */
+static bool
+strays_left(void)
+{
+	if (!P.group || find_strays() == 0)
+		return false;
+	stop_strays(ipc_now_ns() >= P.stop_at ? SIGKILL : SIGTERM);
+	if (P.nstrays > P.stopped_strays)
+		P.stopped_strays = P.nstrays;
+	return true;
+}
+
 static void
 loop(void)
 {
@@ -1040,7 +1876,9 @@ loop(void)
 		fill();
 		retire();
 		fifo_start();
-		if (P.stopping && alive() == 0 && P.nret == 0 && P.fifo_pid == 0)
+		keeper_start();
+		if (P.stopping && alive() == 0 && P.nret == 0 && P.fifo_pid == 0 &&
+		    P.nleft == 0 && !strays_left())
 			return;
 		n = poll(&pfd, 1, poll_timeout());
 		if (n == -1 && errno != EINTR)
@@ -1092,6 +1930,16 @@ count_arg(const char *opt, const char *s, long long min, long long max)
 	return v;
 }
 
+static bool
+kill_mode(const char *s)
+{
+	if (strcmp(s, "group") == 0)
+		return true;
+	if (strcmp(s, "process") != 0)
+		ipc_usage("--kill-mode '%s': want group or process", s);
+	return false;
+}
+
 /* CONFIG [-- COMMAND [ARG...]] */
 static void
 parse_operands(int argc, char **argv, int i)
@@ -1121,6 +1969,8 @@ parse_args(int argc, char **argv)
 		{ "loops", required_argument, NULL, 'n' },
 		{ "grace", required_argument, NULL, 'g' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "kill-mode", required_argument, NULL, 'k' },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "no-throttle", no_argument, NULL, OPT_NOTHROTTLE },
 		{ "json", no_argument, NULL, 'j' },
 		IPC_COMMON_LONGOPTS,
@@ -1129,7 +1979,7 @@ parse_args(int argc, char **argv)
 	bool asked = false, nofifo = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+f:p:c:s:n:g:l:jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:p:c:s:n:g:l:k:jhV", longopts, NULL)) != -1) {
 		if (ipc_common_option(c, &help))
 			continue;
 		switch (c) {
@@ -1141,6 +1991,8 @@ parse_args(int argc, char **argv)
 		case 'n': P.loops = count_arg("--loops", optarg, 1, 1000000000); break;
 		case 'g': P.grace_s = seconds_arg("--grace", optarg, 3600); break;
 		case 'l': P.limit = count_arg("--limit", optarg, 0, 1000000); break;
+		case 'k': P.group = kill_mode(optarg); break;
+		case OPT_LISTEN: P.listen = optarg; break;
 		case OPT_NOTHROTTLE: P.throttle = false; break;
 		case 'j': P.json = true; break;
 		}
@@ -1184,8 +2036,9 @@ keep_args(void)
 static void
 pidfile_check(void)
 {
-	char buf[64], why[PATH_MAX + 64];
+	char buf[64], why[256];
 	struct stat st;
+	size_t got;
 
 	if (stat(P.pidfile, &st) == -1)
 		return;		/* pidfile_open says what is wrong, if anything */
@@ -1193,7 +2046,8 @@ pidfile_check(void)
 		ipc_usage("%s: not a regular file, so not a pidfile", P.pidfile);
 	if (st.st_size == 0)
 		return;
-	if (st.st_size > 32 || slurp(P.pidfile, buf, sizeof(buf), why, sizeof(why)) == -1 ||
+	if (st.st_size > 32 ||
+	    slurp(P.pidfile, buf, sizeof(buf), &got, why, sizeof(why)) == -1 ||
 	    strspn(buf, "0123456789") + (buf[strspn(buf, "0123456789")] == '\n') !=
 	    strlen(buf))
 		ipc_usage("%s: holds something other than a PID; not overwriting it",
@@ -1240,16 +2094,41 @@ start(void)
 	P.master = getpid();
 	P.t0 = ipc_now_ns();
 	ipc_proctitle_init();
+	cells_init();
+	if (P.group) {
+		P.nkeep = 2 * (size_t)P.limit + 64;
+		P.keep = mmap(NULL, P.nkeep * sizeof(*P.keep), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (P.keep == MAP_FAILED)
+			err(1, "keeper: mmap");
+		keeper_start();
+	}
 	setproctitle("master N=%lld", P.n);
-	fprintf(stderr, "pool %d: N=%lld, %s workers%s%s\n", (int)P.master, P.n,
+	fprintf(stderr, "pool %d: N=%lld, %s workers%s%s%s%s\n", (int)P.master, P.n,
 		P.cmd ? P.cmd[0] : "built-in", P.fifo ? ", PID on FIFO " : "",
-		P.fifo ? P.fifo : "");
+		P.fifo ? P.fifo : "", P.lfd != -1 ? ", listening on " : "",
+		P.lfd != -1 ? P.laddr : "");
 }
 
 static void
 finish(void)
 {
-	report_counts(P.json ? stdout : stderr);
+	bool ok;
+
+	keeper_stop();
+	P.nstrays = P.stopped_strays;
+	ok = report_counts(P.json ? stdout : stderr);
+	if (P.keep)
+		munmap(P.keep, P.nkeep * sizeof(*P.keep));
+	free(strays);
+	free(P.left);
+	free(P.causes);
+	free(P.served);
+	free(P.cell_used);
+	if (P.cells)
+		munmap(P.cells, P.ncells * sizeof(*P.cells));
+	if (P.lfd != -1)
+		close(P.lfd);
 	if (P.fifo_made && unlink(P.fifo) == -1)
 		warn("%s: unlink", P.fifo);
 	if (P.pfh && pidfile_remove(P.pfh) == -1)
@@ -1263,6 +2142,14 @@ finish(void)
 		free(P.cmd[i]);
 	free(P.cmd);
 	close(P.sfd);
+	if (!ok) {		/* the report went nowhere: say so, exit 1 */
+		clearerr(stdout);	/* said once, here, not again at exit */
+		if (P.report_errno == EPIPE)
+			exit(0);
+		fprintf(stderr, "%s: stdout: write error: %s\n", ipc_progname(),
+			strerror(P.report_errno));
+		exit(1);
+	}
 }
 
 int
@@ -1277,13 +2164,18 @@ pool_main(int argc, char **argv)
 	P.grace_s = 2;
 	P.limit = DEFAULT_LIMIT;
 	P.throttle = true;
+	P.group = true;
+	P.lfd = -1;
 	asked = parse_args(argc, argv);
 	if (parse_config(P.config, &P.n, why, sizeof(why)) == -1)
 		ipc_usage("%s", why);
 	if (P.fifo)
 		fifo_setup(asked);
 	keep_args();
+	if (P.listen)
+		listen_open(P.listen);	/* before anything is made or started */
 	take_pidfile();
+	fifo_make();
 	start();
 	loop();
 	if (P.status)
