@@ -312,3 +312,74 @@ json_skeleton() {
 	done
 	[ "$bad" -eq 0 ]
 }
+
+# A project of one small program, two bats files and one mutation list, for
+# the mutation runner to work on.  Both bats files check add(); only a.bats
+# checks it directly under its name, b.bats does not look at the greeting.
+tiny_project() {
+	local p=$1
+	mkdir -p "$p/tests/mutate"
+	cp "$IPCLAB_SRC/tests/mutate/run" "$p/tests/mutate/run"
+	cat >"$p/CMakeLists.txt" <<-'END'
+	cmake_minimum_required(VERSION 3.13)
+	project(tiny C)
+	add_executable(prog prog.c)
+	END
+	cat >"$p/prog.c" <<-'END'
+	#include <stdio.h>
+	static int add(int a, int b) { return a + b; }
+	int main(void) { printf("%d\n", add(2, 2)); puts("hello"); return 0; }
+	END
+	printf '%s\n' '@test "add adds" {' '	[ "$("$IPCLAB_BUILD/prog" | head -1)" = 4 ]' '}' \
+		>"$p/tests/a.bats"
+	printf '%s\n' '@test "prog prints 4 first" {' '	"$IPCLAB_BUILD/prog" | grep -qx 4' '}' \
+		>"$p/tests/b.bats"
+	# add-subtracts breaks what both files check; if b.bats's first,
+	# unbroken run used its binary, greeting-changed would be FAILED
+	cat >"$p/tests/mutate/tiny.txt" <<-'END'
+	name: add-subtracts
+	file: prog.c
+	test: tests/a.bats
+	sed: s/a + b/a - b/
+
+	name: greeting-changed
+	file: prog.c
+	test: tests/b.bats
+	sed: s/hello/howdy/
+
+	name: matches-nothing
+	file: prog.c
+	test: tests/a.bats
+	sed: s/no such text/x/
+	END
+}
+
+@test "the mutation runner reports caught, survived and failed, each test first run on the unbroken build" {
+	tiny_project "$dir/p"
+	TMPDIR=$dir run --separate-stderr nice "$dir/p/tests/mutate/run"
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "caught    add-subtracts (tests/a.bats)" ]
+	[ "${lines[1]}" = "SURVIVED  greeting-changed (tests/mutate/tiny.txt:6, tests/b.bats)" ]
+	[[ ${lines[2]} == "FAILED    matches-nothing (tests/mutate/tiny.txt:11: the sed expression changes nothing in prog.c)" ]]
+	[ "${lines[3]}" = "mutate: 3 mutations: 1 caught, 1 survived, 1 failed" ]
+	[ "${#lines[@]}" -eq 4 ]
+	[[ $stderr != *"fails on the unbroken tree"* ]]
+	# the source tree is put back as it was
+	grep -q 'a + b' "$dir/p/prog.c"
+	grep -q hello "$dir/p/prog.c"
+}
+
+@test "the mutation runner exits 0 when every mutation is caught, and its filter picks by name" {
+	tiny_project "$dir/p"
+	TMPDIR=$dir run --separate-stderr nice "$dir/p/tests/mutate/run" '^add-'
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "caught    add-subtracts (tests/a.bats)" ]
+	[ "${lines[1]}" = "mutate: 1 mutations: 1 caught, 0 survived, 0 failed" ]
+	[ "${#lines[@]}" -eq 2 ]
+	# nothing survived: the scratch copy is gone
+	[ -z "$(find "$dir" -maxdepth 1 -name 'ipclab-mutate.*')" ]
+}
