@@ -268,3 +268,113 @@ lint() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(man -l "$IPCLAB_BUILD/share/man/man1/ipclab-shmstr.1")" ]
 }
+
+# help_options TEXT: the options of a --help text's "Options:" block, one
+# "OPTION<tab>ARG" line per option (-s and --sync both), ARG lower case and
+# letters and digits only ("[HOST:]PORT" is "hostport"), "-" for none.
+help_options() {
+	awk '
+	/^Options:/ { on = 1; next }
+	on && /^$/ { exit }
+	on && match($0, /^ +-/) && RLENGTH <= 6 {
+		sub(/^ +/, ""); sub(/  .*/, "")
+		n = split($0, w, /[ ,]+/); arg = ""; k = 0
+		for (i = 1; i <= n && arg == ""; i++)
+			if (w[i] ~ /^-/) opt[++k] = w[i]
+			else arg = w[i]
+		arg = tolower(arg); gsub(/[^a-z0-9]/, "", arg)
+		for (i = 1; i <= k; i++) print opt[i] "\t" (arg == "" ? "-" : arg)
+	}' <<<"$1" | sort -u
+}
+
+# man_options PAGE: the same for the .It lines of the page's OPTIONS section,
+# read as mandoc renders them: "Fl" puts a dash before each of its words up
+# to the next macro ("Fl s , -size" is -s, --size), "Fl Fl x" and "Fl \-x"
+# are --x; the words after the options (Ar, Cm ...: macros and punctuation
+# left out) are the argument, "*" when the page lists its values (Cm) and
+# names none (Ar).
+man_options() {
+	awk '
+	/^\.Sh / { on = ($2 == "OPTIONS"); next }
+	!on || !/^\.It Fl / { next }
+	{
+		k = 0; arg = ""; pend = ""; fl = 0; got = 0; done = 0; named = 0
+		for (i = 2; i <= NF; i++) {
+			t = $i
+			if (!done && t == "Fl") {
+				if (fl && !got) pend = pend "-"
+				fl = 1; got = 0; continue
+			}
+			if (!done && fl && (t == "," || t == "|")) continue
+			if (!done && fl && t !~ /^[A-Z][a-z]$/) {
+				sub(/^\\-/, "-", t); opt[++k] = pend "-" t
+				pend = ""; got = 1; continue
+			}
+			done = 1
+			if (t == "Ar") named = 1
+			if (t ~ /^[A-Z][a-z]$/ || t ~ /^[,|:]$/) continue
+			arg = arg t
+		}
+		arg = tolower(arg); gsub(/[^a-z0-9]/, "", arg)
+		if (arg != "" && !named) arg = "*"
+		for (i = 1; i <= k; i++) print opt[i] "\t" (arg == "" ? "-" : arg)
+	}' "$1" | sort -u
+}
+
+# options_differ NAME HELPTEXT PAGE: prints each option that one of them has
+# and the other has not, that takes an argument in one only, or whose
+# argument is named differently; false if any.  A name may be shortened (its
+# letters in order: SECS for seconds, L for layout); a page that lists the
+# values instead of naming the argument (Cm group | process) only says that
+# there is one.
+options_differ() {
+	local name=$1 page=$3 out
+	out=$(join -t $'\t' -a1 -a2 -e '@none@' -o 0,1.2,2.2 \
+		<(help_options "$2") <(man_options "$page") |
+	awk -F'\t' -v n="$name" -v p="${page##*/}" '
+	function shown(a) { return a == "-" ? "no argument" : "argument " a }
+	function within(a, b,   i, j) {	# the letters of a, in order, in b
+		for (i = j = 1; i <= length(a) && j <= length(b); j++)
+			if (substr(a, i, 1) == substr(b, j, 1)) i++
+		return i > length(a)
+	}
+	function same(a, b) {
+		if (a == b) return 1
+		if (a == "-" || b == "-") return 0
+		return b == "*" || within(a, b) || within(b, a)
+	}
+	$2 == "@none@" { print n ": " $1 " is in " p " but not in --help"; next }
+	$3 == "@none@" { print n ": " $1 " is in --help but not in " p; next }
+	!same($2, $3) { print n ": " $1 ": --help gives it " shown($2) ", " p " " shown($3) }')
+	[ -z "$out" ] || { echo "$out"; return 1; }
+}
+
+@test "the options parsers read --help and OPTIONS as they are shown" {
+	help=$'Usage:\n x\n\nOptions:\n -s, --sync MODE     one\n                       -x no\n     --listen [HOST:]PORT  two\n -J, -j, --json      three\n -T, --time S        four\n -k, --kill M        five\n -l, --layout L      six\n -n, --name N\n\nSee x.'
+	[ "$(help_options "$help")" = "$(printf '%s\t%s\n' --json - --kill m --layout l --listen hostport --name n --sync mode --time s \
+		-J - -T s -j - -k m -l l -n n -s mode | sort -u)" ]
+	printf '%s\n' '.Sh OPTIONS' '.Bl -tag -width Ds' '.It Fl s , -sync Ar mode' \
+		'.It Fl Fl listen Oo Ar HOST : Oc Ns Ar PORT' '.It Fl J , Fl j , Fl \-json' \
+		'.It Fl \-time Ar when' '.It Fl k , Fl \-kill Cm group | process' '.It Fl l , Fl -layout Ar layout' \
+		'.It Fl n , Fl -name' '.It Fl x' '.It Cm none' '.El' '.Sh EXIT STATUS' '.It Fl y' >"$dir/t.1"
+	[ "$(man_options "$dir/t.1")" = "$(printf '%s\t%s\n' --json - --kill '*' --layout layout --listen hostport --name - --sync mode --time when \
+		-J - -j - -k '*' -l layout -n - -s mode -x - | sort -u)" ]
+	run options_differ t "$help" "$dir/t.1"
+	[ "$status" -ne 0 ]
+	[ "$output" = "$(printf '%s\n' 't: --name: --help gives it argument n, t.1 no argument' \
+		't: --time: --help gives it argument s, t.1 argument when' \
+		't: -T is in --help but not in t.1' 't: -n: --help gives it argument n, t.1 no argument' \
+		't: -x is in t.1 but not in --help')" ]
+}
+
+@test "ipclab --help and ipclab(1) give the same options" {
+	options_differ ipclab "$("$IPCLAB_BIN" --help)" "$IPCLAB_SRC/man/ipclab.1"
+}
+
+@test "every command's --help and its page's OPTIONS give the same options and argument names" {
+	local bad=0 cmd
+	for cmd in $(sed -n 's/^COMMAND(\([a-z]*\),.*/\1/p' "$IPCLAB_BUILD/gen/commands.h"); do
+		options_differ "$cmd" "$("$IPCLAB_BIN" "$cmd" --help)" "$IPCLAB_SRC/man/ipclab-$cmd.1" || bad=1
+	done
+	[ "$bad" -eq 0 ]
+}
