@@ -173,6 +173,21 @@ complete_line() {
 	[ "$(complete_line mallocprobe -S ladder,b)" = ladder,bits ]
 }
 
+# The help reader on a help text of its own: a two-word list is a list
+# too, whatever the commands' texts happen to hold today.
+@test "ipclab CMD --opt Tab offers a list of two values, not words of prose" {
+	# shellcheck disable=SC1091
+	source "$IPCLAB_BUILD/share/bash-completion/completions/ipclab"
+	parsed=$(printf '%s\n' 'Usage:' ' ipclab x [options] FILE' '' 'Options:' \
+		' -m, --mode MODE     fast or slow' ' -w, --why TEXT      say why in plain words' \
+		' -h, --help          display this help' '' | _ipclab_parse)
+	[ "$(grep -c . <<<"$parsed")" -eq 4 ]
+	grep -qx $'pos\tFILE' <<<"$parsed"
+	grep -qx $'opt\t-m --mode\tMODE\tfast slow' <<<"$parsed"
+	grep -qx $'opt\t-w --why\tTEXT\t' <<<"$parsed"
+	grep -qx $'opt\t-h --help\t\t' <<<"$parsed"
+}
+
 @test "the bash completion offers file names where a file is expected, commands after --" {
 	need shmstr race pool iotrace
 	cd "$dir"
