@@ -398,3 +398,26 @@ tiny_project() {
 	# nothing survived: the scratch copy is gone
 	[ -z "$(find "$dir" -maxdepth 1 -name 'ipclab-mutate.*')" ]
 }
+
+# What ipclab(1)'s JSON section promises of iotrace --json.
+@test "ipclab(1): iotrace --json without -o runs nothing and hints at -o, with -o the file gets one document" {
+	need iotrace
+	cd "$dir"
+	run --separate-stderr "$IPCLAB_BIN" iotrace --json -- sh -c 'touch ran'
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ ! -e ran ]
+	[[ ${stderr_lines[0]} == *"-o FILE"* ]]
+	[[ ${stderr_lines[0]} == *"-o /dev/fd/3 3>&1 >&2"* ]]
+	grep -qF -- '.Ql -o /dev/fd/3 3>&1 >&2' "$IPCLAB_SRC/man/ipclab.1"
+	run --separate-stderr "$IPCLAB_BIN" iotrace --json -o "$dir/r.json" -- sh -c 'echo out; echo err >&2; touch ran'
+	[ "$status" -eq 0 ]
+	[ -e ran ]
+	[ "$output" = out ]
+	[ "$stderr" = err ]
+	json_one "$(cat "$dir/r.json")"
+	run --separate-stderr bash -c '"$0" iotrace --json -o /dev/fd/3 -- sh -c "echo out" 3>&1 >&2' "$IPCLAB_BIN"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = out ]
+	json_one "$output"
+}
