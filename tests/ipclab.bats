@@ -9,6 +9,14 @@ setup() {
 	export MANPAGER=cat PAGER=cat MANWIDTH=80
 }
 
+# open_dir: a scratch directory that another user may enter (scratch's are
+# 0700 under bats's own), removed by teardown.
+open_dir() {
+	open=$(mktemp -d /tmp/ipclab-open.XXXXXX)
+	chmod 755 "$open"
+}
+teardown() { [ -z "${open:-}" ] || rm -rf "$open"; }
+
 # The independent truth: the COMMAND(name, "summary") lines of cmd/*.c.
 registered() {
 	head -qn1 "$IPCLAB_SRC"/cmd/*.c |
@@ -345,8 +353,10 @@ tiny_project() {
 	static int add(int a, int b) { return a + b; }
 	int main(void) { printf("%d\n", add(2, 2)); puts("hello"); return 0; }
 	END
-	printf '%s\n' '@test "add adds" {' '	[ "$("$IPCLAB_BUILD/prog" | head -1)" = 4 ]' '}' \
-		>"$p/tests/a.bats"
+	# as root, a.bats also runs prog as another user, as pool.bats does
+	printf '%s\n' '@test "add adds" {' '	[ "$("$IPCLAB_BUILD/prog" | head -1)" = 4 ]' \
+		'	[ "$(id -u)" -ne 0 ] || [ "$(setpriv --reuid=65534 --regid=65534 --clear-groups sh -c '\''exec "$0"'\'' "$IPCLAB_BUILD/prog" | head -1)" = 4 ]' \
+		'}' >"$p/tests/a.bats"
 	printf '%s\n' '@test "prog prints 4 first" {' '	"$IPCLAB_BUILD/prog" | grep -qx 4' '}' \
 		>"$p/tests/b.bats"
 	# add-subtracts breaks what both files check; if b.bats's first,
@@ -371,7 +381,8 @@ tiny_project() {
 
 @test "the mutation runner reports caught, survived and failed, each test first run on the unbroken build" {
 	tiny_project "$dir/p"
-	TMPDIR=$dir run --separate-stderr nice "$dir/p/tests/mutate/run"
+	open_dir
+	TMPDIR=$open run --separate-stderr nice "$dir/p/tests/mutate/run"
 	echo "$output"
 	echo "$stderr"
 	[ "$status" -eq 1 ]
@@ -388,7 +399,8 @@ tiny_project() {
 
 @test "the mutation runner exits 0 when every mutation is caught, and its filter picks by name" {
 	tiny_project "$dir/p"
-	TMPDIR=$dir run --separate-stderr nice "$dir/p/tests/mutate/run" '^add-'
+	open_dir
+	TMPDIR=$open run --separate-stderr nice "$dir/p/tests/mutate/run" '^add-'
 	echo "$output"
 	echo "$stderr"
 	[ "$status" -eq 0 ]
@@ -396,7 +408,7 @@ tiny_project() {
 	[ "${lines[1]}" = "mutate: 1 mutations: 1 caught, 0 survived, 0 failed" ]
 	[ "${#lines[@]}" -eq 2 ]
 	# nothing survived: the scratch copy is gone
-	[ -z "$(find "$dir" -maxdepth 1 -name 'ipclab-mutate.*')" ]
+	[ -z "$(find "$open" -maxdepth 1 -name 'ipclab-mutate.*')" ]
 }
 
 # What ipclab(1)'s JSON section promises of iotrace --json.
