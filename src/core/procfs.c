@@ -88,8 +88,8 @@ map_line(const char *s, struct ipc_map *m)
 	if (digits(&s, 16, &m->lo) || expect(&s, '-') || digits(&s, 16, &m->hi) ||
 	    expect(&s, ' '))
 		return "not an address range";
-	if (m->hi < m->lo)
-		return "a range that ends before it starts";
+	if (m->hi <= m->lo)
+		return "a range that does not end after it starts";
 	if (strspn(s, "rwxsp-") < 4 || s[4] != ' ')
 		return "not permissions";
 	memcpy(m->perms, s, 4);

@@ -58,7 +58,7 @@ test_map_lines(void **state)
 {
 	static const char *const badline[] = {
 		"", "7f00-\n", "zz-7f01 r-xp 00000000 08:02 1 /x\n",
-		"7f01-7f00 r-xp 00000000 08:02 1 /x\n", "7f00-7f01 rwq 00000000 08:02 1\n",
+		"7f01-7f00 r-xp 00000000 08:02 1 /x\n", "7f00-7f00 r-xp 00000000 08:02 1 /x\n", "7f00-7f01 rwq 00000000 08:02 1\n",
 		"7f00-7f01 r-xp 0000 08 1\n", "7f00-7f01 r-xp 00000000 08:02 x\n",
 		"7f00-7f01 r-xp 00000000 08:02 12x /x\n", "-7f01 r-xp 00000000 08:02 1\n",
 		"ffffffffffffffffff-1 r-xp 00000000 08:02 1\n", "7F00-7F01 r-xp 0 0:0 0\n",
