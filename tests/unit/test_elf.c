@@ -207,6 +207,18 @@ test_library(void **state)
 	assert_int_equal(v, nm);
 	close(fd);
 	free(d);
+	/* stripped, only .dynsym is left: the symbol is still found there */
+	snprintf(cmd, sizeof(cmd), "strip -o '%s/stripped.so' '%s'", dir, lib);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/stripped.so", dir);
+	d = slurp(cmd, &n);
+	assert_int_equal(unlink(cmd), 0);
+	assert_int_equal(ipc_elf_decode(d, n, &e), 0);
+	for (size_t i = 0; i < e.nsect; i++)
+		assert_int_not_equal(e.sect[i].type, SHT_SYMTAB);
+	assert_int_equal(ipc_elf_symbol(d, n, "read", &v), 1);
+	assert_int_equal(v, nm);
+	free(d);
 }
 
 static void

@@ -106,6 +106,13 @@ static const char smaps_text[] =
 	"7000-8000 r--p 00001000 08:01 42    /lib/x.so\n"
 	"Rss:                   4 kB\n";
 
+static bool
+keep_anon(const struct ipc_map *m, void *arg)
+{
+	(void)arg;
+	return m->path[0] == '\0';
+}
+
 static void
 test_smaps_text(void **state)
 {
@@ -136,6 +143,13 @@ test_smaps_text(void **state)
 	assert_false(ipc_map_is(&ms.v[0], 0, 0, ""));
 	ipc_maps_free(&ms);
 	assert_null(ms.v);
+	/* kept one of two: the other's sizes do not spill into it */
+	fp = text(smaps_text);
+	assert_int_equal(ipc_maps_parse(fp, keep_anon, NULL, &ms), 0);
+	fclose(fp);
+	assert_int_equal(ms.n, 1);
+	assert_int_equal(ms.v[0].rss, 8);
+	ipc_maps_free(&ms);
 }
 
 /* Every cut of the smaps text above that ends inside a line is refused. */
