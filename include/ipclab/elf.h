@@ -11,13 +11,14 @@
  * byte N" (N the file's length), "corrupt: ...".
  *
  * Why not libelf (elfutils): what ipclab needs is a few fixed-size tables
- * that <elf.h> already describes, and about 300 lines check every bound of
- * them.  libelf would add a run-time dependency to the binary (and to the
- * .deb) for that, and its errors ("invalid section header") do not say
- * where a file was cut, which is what a user who hands libwatch a broken
- * library needs to read.  It also maps or reads whole files, where iotrace's
- * check reads a few hundred bytes of a program with pread.  The tests check
- * this reader against readelf(1), an independent decoder. */
+ * that <elf.h> already describes, and under 400 lines check every bound of
+ * them.  libelf would add a run-time dependency (libelf1, and what it pulls
+ * in) to the binary and the .deb for that; its error strings do not say at
+ * which byte a file was cut, which is what a user who hands libwatch a
+ * broken library needs to read; and a descriptor here is read with pread(2)
+ * of a few headers only, which is all iotrace's check of a program asks
+ * for.  The tests check this reader against readelf(1), an independent
+ * decoder. */
 #ifndef IPCLAB_ELF_H
 #define IPCLAB_ELF_H
 
