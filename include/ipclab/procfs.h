@@ -102,6 +102,26 @@ struct ipc_io {
 int ipc_io_parse(FILE *fp, struct ipc_io *io);
 int ipc_io_read(pid_t pid, struct ipc_io *io);
 
+/* ---- /proc/locks ---- */
+
+struct ipc_lock {
+	bool blocked;		/* "->": a waiter for the lock above it */
+	char cls[12];		/* "FLOCK", "POSIX", "OFDLCK", "LEASE", ... */
+	char mode[12];		/* "ADVISORY", "MANDATORY", ... */
+	char type[12];		/* "READ", "WRITE", ... */
+	pid_t pid;		/* -1 for an OFD lock */
+	unsigned maj, mnr;
+	uint64_t ino;
+};
+
+/* Parses one line of /proc/locks. */
+int ipc_lock_parse(const char *line, struct ipc_lock *l);
+
+/* The pid holding a lock of class CLS ("FLOCK") on inode INO of device DEV
+ * (any device when DEV is 0), read from FP or, when FP is NULL, from
+ * /proc/locks: 1 found (*pid set), 0 not held (*pid 0), -1 as above. */
+int ipc_lock_holder(FILE *fp, const char *cls, dev_t dev, ino_t ino, pid_t *pid);
+
 /* ---- every process ---- */
 
 /* Calls FN with each pid in /proc, in the order readdir gives, until it

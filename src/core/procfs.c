@@ -531,6 +531,111 @@ ipc_io_read(pid_t pid, struct ipc_io *io)
 	return r;
 }
 
+/* ---- /proc/locks ---- */
+
+/* The next word at *P after its blanks, into BUF; -1 when none or too long. */
+static int
+word(const char **p, char *buf, size_t len)
+{
+	size_t n;
+
+	*p += strspn(*p, " ");
+	n = strcspn(*p, " \n");
+	if (n == 0 || n >= len)
+		return -1;
+	memcpy(buf, *p, n);
+	buf[n] = '\0';
+	*p += n;
+	return 0;
+}
+
+/* "12: -> FLOCK  ADVISORY  WRITE 1234 08:02:1315 0 EOF": NULL or what is wrong. */
+static const char *
+lock_line(const char *p, struct ipc_lock *l)
+{
+	uint64_t v, maj, mnr;
+	char pid[16];
+	const char *q;
+
+	memset(l, 0, sizeof(*l));
+	if (digits(&p, 10, &v) == -1 || expect(&p, ':') == -1 || *p != ' ')
+		return "not a lock number";
+	p += strspn(p, " ");
+	if (strncmp(p, "-> ", 3) == 0) {
+		l->blocked = true;
+		p += 3;
+	}
+	if (word(&p, l->cls, sizeof(l->cls)) || word(&p, l->mode, sizeof(l->mode)) ||
+	    word(&p, l->type, sizeof(l->type)))
+		return "not a class, a mode and a type";
+	if (word(&p, pid, sizeof(pid)) == -1)
+		return "no pid";
+	q = pid + (pid[0] == '-');
+	if (digits(&q, 10, &v) || *q != '\0' || (pid[0] == '-' && v != 1) || v > INT_MAX)
+		return "not a pid";
+	l->pid = pid[0] == '-' ? -1 : (pid_t)v;
+	if (expect(&p, ' ') == -1 || digits(&p, 16, &maj) || expect(&p, ':') ||
+	    digits(&p, 16, &mnr) || expect(&p, ':') || digits(&p, 10, &l->ino) ||
+	    maj > UINT_MAX || mnr > UINT_MAX || (*p != ' ' && *p != '\n'))
+		return "not a device and an inode";
+	l->maj = (unsigned)maj;
+	l->mnr = (unsigned)mnr;
+	return NULL;
+}
+
+int
+ipc_lock_parse(const char *line, struct ipc_lock *l)
+{
+	const char *w = lock_line(line, l);
+
+	return w ? bad("corrupt: %s", w) : 0;
+}
+
+static int
+lock_scan(FILE *fp, const char *cls, dev_t dev, ino_t ino, pid_t *pid)
+{
+	char *line = NULL;
+	size_t cap = 0, ln = 0;
+	struct ipc_lock l;
+	const char *w;
+	ssize_t len;
+	int r = 0;
+
+	while (r == 0 && (len = getline(&line, &cap, fp)) != -1) {
+		ln++;
+		if ((size_t)len != strlen(line) || line[len - 1] != '\n')
+			r = bad("truncated in line %zu", ln);
+		else if ((w = lock_line(line, &l)) != NULL)
+			r = bad("corrupt: line %zu: %s", ln, w);
+		else if (!l.blocked && strcmp(l.cls, cls) == 0 && l.ino == ino &&
+			 (dev == 0 || makedev(l.maj, l.mnr) == dev)) {
+			*pid = l.pid;
+			r = 1;
+		}
+	}
+	free(line);
+	if (r == 0 && ferror(fp))
+		r = failed("read");
+	return r;
+}
+
+int
+ipc_lock_holder(FILE *fp, const char *cls, dev_t dev, ino_t ino, pid_t *pid)
+{
+	FILE *own = NULL;
+	int r, e;
+
+	*pid = 0;
+	if (fp == NULL && (fp = own = fopen("/proc/locks", "re")) == NULL)
+		return failed("open");
+	r = lock_scan(fp, cls, dev, ino, pid);
+	e = errno;
+	if (own)
+		fclose(own);
+	errno = e;
+	return r;
+}
+
 /* ---- every process ---- */
 
 int

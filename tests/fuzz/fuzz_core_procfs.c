@@ -1,7 +1,7 @@
 /* The /proc parsers (src/core/procfs.c) on any bytes, as each file's text:
- * maps and smaps (through fmemopen, as a FILE), one maps line, stat, comm
- * and io.  None reads outside the bytes (ASan says so); what each accepts
- * holds together (a range that ends after it starts, a pid in
+ * maps and smaps (through fmemopen, as a FILE), one maps line, stat, comm,
+ * io and /proc/locks.  None reads outside the bytes (ASan says so); what
+ * each accepts holds together (a range that ends after it starts, a pid in
  * range, comm without its newline); a refusal says "corrupt: ..." or
  * "truncated ..." with errno EINVAL.  A broken property aborts. */
 #include <errno.h>
@@ -46,14 +46,21 @@ maps(const uint8_t *d, size_t n)
 }
 
 static void
-io(const uint8_t *d, size_t n)
+io_locks(const uint8_t *d, size_t n)
 {
 	FILE *fp = fmemopen((void *)d, n, "r");
 	struct ipc_io v;
+	pid_t pid;
+	int r;
 
 	if (fp == NULL)
 		return;
 	check_refusal(ipc_io_parse(fp, &v));
+	rewind(fp);
+	if ((r = ipc_lock_holder(fp, "FLOCK", 0, 9, &pid)) != 1)
+		check_refusal(r);
+	if (r == 1 ? pid < -1 : pid != 0)
+		abort();
 	fclose(fp);
 }
 
@@ -61,12 +68,13 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	struct ipc_stat s;
+	struct ipc_lock l;
 	struct ipc_map m;
 	char comm[16], *line;
 	int r;
 
 	maps(d, n);
-	io(d, n);
+	io_locks(d, n);
 	check_refusal(r = ipc_stat_parse((const char *)d, n, &s));
 	if (r == 0 && (s.pid <= 0 || s.state == '\0' || s.ppid < 0 || s.pgid < 0))
 		abort();
@@ -79,6 +87,9 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	line[n] = '\0';
 	check_refusal(r = ipc_map_parse(line, &m));
 	if (r == 0 && (m.hi <= m.lo || strchr(m.path, '\n')))
+		abort();
+	check_refusal(r = ipc_lock_parse(line, &l));
+	if (r == 0 && (l.cls[0] == '\0' || l.pid < -1))
 		abort();
 	free(line);
 	return 0;

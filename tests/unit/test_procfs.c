@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -526,6 +527,78 @@ test_child(void **state)
 	assert_int_equal(ipc_comm_read(pid, comm, sizeof(comm)), -1);
 }
 
+static void
+test_lock_lines(void **state)
+{
+	static const char *const badline[] = {
+		"x: FLOCK  ADVISORY  WRITE 1 08:02:1 0 EOF\n", "1: FLOCK\n",
+		"1: FLOCK  ADVISORY  WRITE x 08:02:1 0 EOF\n",
+		"1: FLOCK  ADVISORY  WRITE -2 08:02:1 0 EOF\n",
+		"1: FLOCK  ADVISORY  WRITE 1 08-02-1 0 EOF\n",
+		"1: FLOCK  ADVISORY  WRITE 1 08:02:x 0 EOF\n",
+	};
+	struct ipc_lock l;
+	pid_t pid;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(ipc_lock_parse("3: OFDLCK ADVISORY  READ  -1 00:05:1234 0 EOF\n", &l), 0);
+	assert_string_equal(l.cls, "OFDLCK");
+	assert_string_equal(l.mode, "ADVISORY");
+	assert_string_equal(l.type, "READ");
+	assert_int_equal(l.pid, -1);
+	assert_int_equal(l.mnr, 5);
+	assert_int_equal(l.ino, 1234);
+	assert_false(l.blocked);
+	assert_int_equal(ipc_lock_parse("3: -> FLOCK  ADVISORY  WRITE 77 fe:01:9 0 EOF\n", &l), 0);
+	assert_true(l.blocked);
+	assert_int_equal(l.pid, 77);
+	assert_int_equal(l.maj, 0xfe);
+	for (size_t i = 0; i < sizeof(badline) / sizeof(badline[0]); i++) {
+		assert_int_equal(ipc_lock_parse(badline[i], &l), -1);
+		assert_true(strncmp(ipc_failed_why, "corrupt: ", 9) == 0);
+	}
+	/* the waiter is not the holder */
+	fp = text("1: POSIX  ADVISORY  WRITE 10 08:02:9 0 EOF\n"
+		  "2: FLOCK  ADVISORY  WRITE 20 08:02:9 0 EOF\n"
+		  "2: -> FLOCK  ADVISORY  WRITE 30 08:02:9 0 EOF\n");
+	assert_int_equal(ipc_lock_holder(fp, "FLOCK", makedev(8, 2), 9, &pid), 1);
+	assert_int_equal(pid, 20);
+	rewind(fp);
+	assert_int_equal(ipc_lock_holder(fp, "FLOCK", makedev(8, 3), 9, &pid), 0);
+	assert_int_equal(pid, 0);
+	fclose(fp);
+	fp = text("2: -> FLOCK  ADVISORY  WRITE 30 08:02:7 0 EOF\n");
+	assert_int_equal(ipc_lock_holder(fp, "FLOCK", 0, 7, &pid), 0);
+	assert_int_equal(pid, 0);
+	fclose(fp);
+	fp = text("1: FLOCK  ADVISORY  WRITE 20 08:02:9 0 EOF\n2: FLOCK  ADV");
+	assert_int_equal(ipc_lock_holder(fp, "FLOCK", 0, 10, &pid), -1);
+	assert_string_equal(ipc_failed_why, "truncated in line 2");
+	fclose(fp);
+}
+
+/* Our own flock(2), as /proc/locks shows it. */
+static void
+test_own_lock(void **state)
+{
+	char path[] = "/tmp/ipclab-unit-procfs-XXXXXX";
+	int fd = mkstemp(path);
+	struct stat st;
+	pid_t pid;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(ipc_lock_holder(NULL, "FLOCK", st.st_dev, st.st_ino, &pid), 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(ipc_lock_holder(NULL, "FLOCK", st.st_dev, st.st_ino, &pid), 1);
+	assert_int_equal(pid, getpid());
+	assert_int_equal(ipc_lock_holder(NULL, "POSIX", st.st_dev, st.st_ino, &pid), 0);
+	assert_int_equal(unlink(path), 0);
+	close(fd);
+}
+
 static int
 count_pid(pid_t pid, void *arg)
 {
@@ -563,6 +636,8 @@ main(void)
 		cmocka_unit_test(test_own_stat),
 		cmocka_unit_test(test_child),
 		cmocka_unit_test(test_pid_scan),
+		cmocka_unit_test(test_lock_lines),
+		cmocka_unit_test(test_own_lock),
 	};
 
 	pg = sysconf(_SC_PAGESIZE);
