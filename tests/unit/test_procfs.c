@@ -538,8 +538,6 @@ test_lock_lines(void **state)
 		"1: FLOCK  ADVISORY  WRITE 1 08:02:x 0 EOF\n",
 	};
 	struct ipc_lock l;
-	pid_t pid;
-	FILE *fp;
 
 	(void)state;
 	assert_int_equal(ipc_lock_parse("3: OFDLCK ADVISORY  READ  -1 00:05:1234 0 EOF\n", &l), 0);
@@ -558,7 +556,16 @@ test_lock_lines(void **state)
 		assert_int_equal(ipc_lock_parse(badline[i], &l), -1);
 		assert_true(strncmp(ipc_failed_why, "corrupt: ", 9) == 0);
 	}
-	/* the waiter is not the holder */
+}
+
+/* The holder of a lock, from hand-written texts: a waiter is not one. */
+static void
+test_lock_holder(void **state)
+{
+	pid_t pid;
+	FILE *fp;
+
+	(void)state;
 	fp = text("1: POSIX  ADVISORY  WRITE 10 08:02:9 0 EOF\n"
 		  "2: FLOCK  ADVISORY  WRITE 20 08:02:9 0 EOF\n"
 		  "2: -> FLOCK  ADVISORY  WRITE 30 08:02:9 0 EOF\n");
@@ -637,6 +644,7 @@ main(void)
 		cmocka_unit_test(test_child),
 		cmocka_unit_test(test_pid_scan),
 		cmocka_unit_test(test_lock_lines),
+		cmocka_unit_test(test_lock_holder),
 		cmocka_unit_test(test_own_lock),
 	};
 
