@@ -158,6 +158,19 @@ seg_flags(uint32_t f, char *buf)
 	return buf;
 }
 
+/* What libwatch shows of X: its loadable and RELRO segments and its
+ * allocated sections, as many as fit (baz is the caller's). */
+static void
+elf_keep(const struct ipc_elf *x, struct lw_elf *e)
+{
+	for (size_t i = 0; i < x->nseg && e->nseg < MAXSEG; i++)
+		if (x->seg[i].type == PT_LOAD || x->seg[i].type == PT_GNU_RELRO)
+			e->seg[e->nseg++] = x->seg[i];
+	for (size_t i = 0; i < x->nsect && e->nsect < MAXSECT; i++)
+		if (x->sect[i].flags & SHF_ALLOC && x->sect[i].size)
+			e->sect[e->nsect++] = x->sect[i];
+}
+
 /* Reads the ELF headers of PATH, a regular file (a FIFO never blocks).  -1
  * with ipc_failed_call and ipc_failed_why set (the call NULL when the bytes
  * are wrong, not a call). */
@@ -176,12 +189,7 @@ elf_load(const char *path, struct lw_elf *e)
 	errno = saved;
 	if (r)
 		return -1;
-	for (size_t i = 0; i < x.nseg && e->nseg < MAXSEG; i++)
-		if (x.seg[i].type == PT_LOAD || x.seg[i].type == PT_GNU_RELRO)
-			e->seg[e->nseg++] = x.seg[i];
-	for (size_t i = 0; i < x.nsect && e->nsect < MAXSECT; i++)
-		if (x.sect[i].flags & SHF_ALLOC && x.sect[i].size)
-			e->sect[e->nsect++] = x.sect[i];
+	elf_keep(&x, e);
 	return 0;
 }
 
