@@ -43,7 +43,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <link.h>
-#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -59,10 +58,12 @@
 #include <sys/sysmacros.h>
 
 #include "ipclab/cli.h"
+#include "ipclab/elf.h"
 #include "ipclab/map.h"
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/path.h"
+#include "ipclab/procfs.h"
 #include "ipclab/proc.h"
 #include "ipclab/report.h"
 #include "ipclab/sig.h"
@@ -74,7 +75,6 @@
 #define MAXCALL 32
 #define MAXPAGE 64
 #define MAXTICK 4096
-#define ELF_MAX (1ULL << 30)	/* the largest library read whole */
 
 static const struct ipc_help help = {
 	.name = "libwatch",
@@ -96,20 +96,12 @@ struct lw_file {
 	ino_t ino;
 };
 
-struct lw_seg {
-	uint32_t type, flags;
-	uint64_t off, vaddr, filesz, memsz, align;
-};
-
-struct lw_sect {
-	char name[32];
-	uint64_t addr, size;
-};
-
+/* What libwatch shows of the core's ipc_elf: the loadable and RELRO
+ * segments, the allocated sections, baz. */
 struct lw_elf {
-	struct lw_seg seg[MAXSEG];
+	struct ipc_elf_seg seg[MAXSEG];
 	size_t nseg;
-	struct lw_sect sect[MAXSECT];
+	struct ipc_elf_sect sect[MAXSECT];
 	size_t nsect;
 	uint64_t baz;		/* st_value of baz in .dynsym, 0 when none */
 };
@@ -166,356 +158,54 @@ seg_flags(uint32_t f, char *buf)
 	return buf;
 }
 
-/* The library's bytes, read whole; every look into them is checked against
- * their length, so that a truncated or corrupt file is said to be one. */
-struct lw_bytes {
-	const uint8_t *d;
-	size_t n;
-	char why[64];		/* what is wrong with them, when a decode fails */
-};
-
-static int
-elf_bad(struct lw_bytes *b, const char *why)
+/* What libwatch shows of X: its loadable and RELRO segments and its
+ * allocated sections, as many as fit (baz is the caller's). */
+static void
+elf_keep(const struct ipc_elf *x, struct lw_elf *e)
 {
-	snprintf(b->why, sizeof(b->why), "%s", why);
-	return -1;
+	for (size_t i = 0; i < x->nseg && e->nseg < MAXSEG; i++)
+		if (x->seg[i].type == PT_LOAD || x->seg[i].type == PT_GNU_RELRO)
+			e->seg[e->nseg++] = x->seg[i];
+	for (size_t i = 0; i < x->nsect && e->nsect < MAXSECT; i++)
+		if (x->sect[i].flags & SHF_ALLOC && x->sect[i].size)
+			e->sect[e->nsect++] = x->sect[i];
 }
 
-/* Copies LEN bytes at OFF + I * LEN into P; fails when they are not all in
- * the file ("truncated at byte N", N the file's size). */
+/* Reads the ELF headers of PATH, a regular file (a FIFO never blocks).  -1
+ * with ipc_failed_call and ipc_failed_why set (the call NULL when the bytes
+ * are wrong, not a call). */
 static int
-elf_get(struct lw_bytes *b, uint64_t off, uint64_t i, void *p, size_t len)
+elf_load(const char *path, struct lw_elf *e)
 {
-	if (off > b->n || (len && i > (b->n - off) / len) || len > b->n - off - i * len) {
-		snprintf(b->why, sizeof(b->why), "truncated at byte %zu", b->n);
-		return -1;
-	}
-	memcpy(p, b->d + off + i * len, len);
-	return 0;
-}
-
-static int
-elf_phdrs(struct lw_bytes *b, const Elf64_Ehdr *eh, struct lw_elf *e)
-{
-	Elf64_Phdr ph;
-
-	for (unsigned i = 0; i < eh->e_phnum && e->nseg < MAXSEG; i++) {
-		if (elf_get(b, eh->e_phoff, i, &ph, sizeof(ph)) == -1)
-			return -1;
-		if (ph.p_type != PT_LOAD && ph.p_type != PT_GNU_RELRO)
-			continue;
-		e->seg[e->nseg++] = (struct lw_seg){ ph.p_type, ph.p_flags, ph.p_offset,
-			ph.p_vaddr, ph.p_filesz, ph.p_memsz, ph.p_align };
-	}
-	return 0;
-}
-
-/* The NUL-terminated string at OFF of the string table STR, cut to LEN - 1
- * bytes; -1 when it starts outside the table or the file. */
-static int
-elf_string(struct lw_bytes *b, const Elf64_Shdr *str, uint64_t off, char *buf, size_t len)
-{
-	uint64_t avail;
-
-	if (off >= str->sh_size)
-		return elf_bad(b, "corrupt: a name outside its string table");
-	if (str->sh_offset > b->n || off >= b->n - str->sh_offset) {
-		snprintf(b->why, sizeof(b->why), "truncated at byte %zu", b->n);
-		return -1;
-	}
-	avail = b->n - str->sh_offset - off;
-	if (avail > str->sh_size - off)
-		avail = str->sh_size - off;
-	if (avail > len - 1)
-		avail = len - 1;
-	memcpy(buf, b->d + str->sh_offset + off, (size_t)avail);
-	buf[avail] = '\0';
-	buf[strnlen(buf, (size_t)avail)] = '\0';
-	return 0;
-}
-
-/* Looks NAME up in the symbol table SYM (linked to its string table STR):
- * its value, or 0 when it is not defined there. */
-static int
-elf_symbol(struct lw_bytes *b, const Elf64_Shdr *sym, const Elf64_Shdr *str,
-	   const char *name, uint64_t *value)
-{
-	uint64_t n = sym->sh_entsize >= sizeof(Elf64_Sym) ? sym->sh_size / sym->sh_entsize : 0;
-	char buf[64];
-	Elf64_Sym s;
-
-	*value = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		if (sym->sh_offset > UINT64_MAX - i * sym->sh_entsize)
-			return elf_bad(b, "corrupt: a symbol table beyond any file");
-		if (elf_get(b, sym->sh_offset + i * sym->sh_entsize, 0, &s, sizeof(s)) == -1)
-			return -1;
-		if (s.st_shndx == SHN_UNDEF || elf_string(b, str, s.st_name, buf, sizeof(buf)) == -1)
-			continue;
-		if (strcmp(buf, name) == 0) {
-			*value = s.st_value;
-			return 0;
-		}
-	}
-	return 0;
-}
-
-static int
-elf_section(struct lw_bytes *b, const Elf64_Ehdr *eh, unsigned i, Elf64_Shdr *sh)
-{
-	return elf_get(b, eh->e_shoff, i, sh, sizeof(*sh));
-}
-
-/* The allocated sections (for "what a page holds") and baz's address. */
-static int
-elf_sections(struct lw_bytes *b, const Elf64_Ehdr *eh, struct lw_elf *e)
-{
-	Elf64_Shdr sh, names, link;
-	bool dynsym = false;
-
-	if (eh->e_shnum == 0)
-		return 0;
-	if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shstrndx >= eh->e_shnum)
-		return elf_bad(b, "corrupt: bad section header table");
-	if (elf_section(b, eh, eh->e_shstrndx, &names) == -1)
-		return -1;
-	for (unsigned i = 0; i < eh->e_shnum; i++) {
-		struct lw_sect *s = &e->sect[e->nsect];
-
-		if (elf_section(b, eh, i, &sh) == -1)
-			return -1;
-		if (sh.sh_type == SHT_DYNSYM && !dynsym && sh.sh_link < eh->e_shnum) {
-			dynsym = true;	/* one is all a library has: never scan more */
-			if (elf_section(b, eh, sh.sh_link, &link) == -1 ||
-			    elf_symbol(b, &sh, &link, "baz", &e->baz) == -1)
-				return -1;
-		}
-		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_size == 0 || e->nsect == MAXSECT)
-			continue;
-		if (elf_string(b, &names, sh.sh_name, s->name, sizeof(s->name)) == -1)
-			return -1;
-		s->addr = sh.sh_addr;
-		s->size = sh.sh_size;
-		e->nsect++;
-	}
-	return 0;
-}
-
-/* Decodes the N bytes at D, a 64-bit ELF file of this machine's byte order.
- * Returns 0, or -1 with what is wrong in b->why.  Never exits. */
-static int
-elf_decode(struct lw_bytes *b, struct lw_elf *e)
-{
-	Elf64_Ehdr eh;
+	static struct ipc_elf x;	/* about 25 KB: not on the stack */
+	int fd = ipc_open_regular(path, O_RDONLY, NULL), r, saved;
 
 	memset(e, 0, sizeof(*e));
-	if (b->n < SELFMAG || memcmp(b->d, ELFMAG, SELFMAG) != 0)
-		return elf_bad(b, "not an ELF file");
-	if (b->n > EI_CLASS && b->d[EI_CLASS] != ELFCLASS64)
-		return elf_bad(b, "not a 64-bit ELF file");
-	if (b->n > EI_DATA && b->d[EI_DATA] != ELFDATA2LSB)
-		return elf_bad(b, "not a little-endian ELF file");
-	if (elf_get(b, 0, 0, &eh, sizeof(eh)) == -1)
-		return -1;
-	if (eh.e_phentsize != sizeof(Elf64_Phdr))
-		return elf_bad(b, "corrupt: bad program header size");
-	if (elf_phdrs(b, &eh, e) == -1)
-		return -1;
-	return elf_sections(b, &eh, e);
-}
-
-/* Reads the whole file: it must be a regular file (a FIFO never blocks). */
-static uint8_t *
-file_bytes(const char *path, size_t *n)
-{
-	struct stat st;
-	uint8_t *d;
-	size_t got = 0;
-	int fd = ipc_open_regular(path, O_RDONLY, &st), e;
-
 	if (fd == -1)
-		return NULL;
-	if ((uint64_t)st.st_size > ELF_MAX) {
-		close(fd);
-		return lw_failed("read", EFBIG, "larger than 1 GiB"), NULL;
-	}
-	if ((d = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return lw_failed("malloc", ENOMEM, NULL), NULL;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, d + got, (size_t)st.st_size - got);
-
-		if (r == 0)
-			break;
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			e = errno;
-			free(d);
-			close(fd);
-			return lw_failed("read", e, NULL), NULL;
-		}
-		got += (size_t)r;
-	}
-	close(fd);
-	*n = got;
-	return d;
-}
-
-/* Reads the ELF headers of PATH.  -1 with ipc_failed_call and ipc_failed_why
- * set (the call NULL when the bytes are wrong, not a call). */
-static int
-elf_read(const char *path, struct lw_elf *e)
-{
-	struct lw_bytes b = { .d = NULL };
-	uint8_t *d = file_bytes(path, &b.n);
-	static __thread char why[64];
-	int r;
-
-	memset(e, 0, sizeof(*e));
-	if (d == NULL)
 		return -1;
-	b.d = d;
-	r = elf_decode(&b, e);
-	free(d);
-	if (r == -1) {
-		snprintf(why, sizeof(why), "%s", b.why);
-		lw_failed(NULL, ENOEXEC, why);
-	}
-	return r;
+	r = ipc_elf_read_fd(fd, &x) == -1 || ipc_elf_symbol_fd(fd, "baz", &e->baz) == -1;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	if (r)
+		return -1;
+	elf_keep(&x, e);
+	return 0;
 }
 
 /* ---- /proc/PID/maps, smaps and pagemap ---- */
 
-struct lw_map {
-	uint64_t lo, hi, off;
-	char perms[5];
-	unsigned maj, mnr;
-	uint64_t ino;
-	char path[256];
-	/* from smaps, in kB */
-	long rss, pss, shc, shd, pvc, pvd, swap;
-};
-
-struct lw_maps {
-	struct lw_map *v;
-	size_t n;
-};
-
 static bool
-map_is(const struct lw_map *m, const struct lw_file *f)
+map_is(const struct ipc_map *m, const struct lw_file *f)
 {
-	return (m->ino == f->ino && makedev(m->maj, m->mnr) == f->dev) ||
-	       strcmp(m->path, f->path) == 0;
+	return ipc_map_is(m, f->dev, f->ino, f->path);
 }
 
-static int
-map_parse(const char *line, struct lw_map *m)
+/* Keeps the mappings of the file ARG (a struct lw_file). */
+static bool
+keep_file(const struct ipc_map *m, void *arg)
 {
-	int pos = 0;
-
-	memset(m, 0, sizeof(*m));
-	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n",
-		   &m->lo, &m->hi, m->perms, &m->off, &m->maj, &m->mnr, &m->ino, &pos) < 7)
-		return -1;
-	snprintf(m->path, sizeof(m->path), "%s", line + pos);
-	m->path[strcspn(m->path, "\n")] = '\0';
-	return 0;
-}
-
-static void
-smaps_field(struct lw_map *m, const char *line)
-{
-	static const struct { const char *key; size_t off; } t[] = {
-		{ "Rss:", offsetof(struct lw_map, rss) },
-		{ "Pss:", offsetof(struct lw_map, pss) },
-		{ "Shared_Clean:", offsetof(struct lw_map, shc) },
-		{ "Shared_Dirty:", offsetof(struct lw_map, shd) },
-		{ "Private_Clean:", offsetof(struct lw_map, pvc) },
-		{ "Private_Dirty:", offsetof(struct lw_map, pvd) },
-		{ "Swap:", offsetof(struct lw_map, swap) },
-	};
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		size_t n = strlen(t[i].key);
-
-		if (strncmp(line, t[i].key, n) == 0) {
-			*(long *)((char *)m + t[i].off) = strtol(line + n, NULL, 10);
-			return;
-		}
-	}
-}
-
-/* Parses a /proc/PID/maps or smaps text from FP (the sizes of smaps go to
- * the mapping they follow); keeps only the mappings of F when F is not NULL.
- * Returns 0, or -1 with errno set (ENOMEM); never exits, whatever the text. */
-static int
-maps_parse(FILE *fp, const struct lw_file *f, struct lw_maps *out)
-{
-	char *line = NULL;
-	size_t cap = 0, alloc = 0;
-	struct lw_map m, *cur = NULL;
-
-	out->v = NULL;
-	out->n = 0;
-	while (getline(&line, &cap, fp) != -1) {
-		if (map_parse(line, &m) == -1) {
-			if (cur)
-				smaps_field(cur, line);
-			continue;
-		}
-		cur = NULL;
-		if (f && !map_is(&m, f))
-			continue;
-		if (out->n == alloc) {
-			struct lw_map *v = reallocarray(out->v, alloc = alloc * 2 + 16, sizeof(*v));
-
-			if (v == NULL) {
-				free(line);
-				free(out->v);
-				out->v = NULL;
-				out->n = 0;
-				lw_failed("malloc", ENOMEM, NULL);
-				return -1;
-			}
-			out->v = v;
-		}
-		out->v[out->n] = m;
-		cur = &out->v[out->n++];
-	}
-	free(line);
-	return 0;
-}
-
-/* Reads /proc/PID/maps, or /proc/PID/smaps with the sizes when smaps is
- * true; keeps only the mappings of F when F is not NULL. */
-static int
-maps_read(pid_t pid, bool smaps, const struct lw_file *f, struct lw_maps *out)
-{
-	char path[64];
-	FILE *fp;
-	int r;
-
-	out->v = NULL;
-	out->n = 0;
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, smaps ? "smaps" : "maps");
-	if ((fp = fopen(path, "re")) == NULL) {
-		lw_failed("open", errno, NULL);
-		return -1;
-	}
-	r = maps_parse(fp, f, out);
-	fclose(fp);
-	return r;
-}
-
-static const struct lw_map *
-maps_find(const struct lw_maps *ms, uint64_t addr)
-{
-	for (size_t i = 0; i < ms->n; i++)
-		if (addr >= ms->v[i].lo && addr < ms->v[i].hi)
-			return &ms->v[i];
-	return NULL;
+	return map_is(m, arg);
 }
 
 static const char *
@@ -527,7 +217,7 @@ base_name(const char *path)
 }
 
 static char *
-map_str(const struct lw_map *m, char *buf, size_t len)
+map_str(const struct ipc_map *m, char *buf, size_t len)
 {
 	if (m == NULL)
 		snprintf(buf, len, "(no mapping)");
@@ -540,15 +230,13 @@ map_str(const struct lw_map *m, char *buf, size_t len)
 /* The physical frame of the page at ADDR: its number, 0 when the kernel hides
  * it (not root), or -1 when the page is not present. */
 static int64_t
-pagemap_frame(int fd, uint64_t addr)
+page_frame(int fd, uint64_t addr)
 {
-	uint64_t e;
+	struct ipc_page p;
 
-	if (pread(fd, &e, sizeof(e), (off_t)(addr / (uint64_t)pagesz * sizeof(e))) != sizeof(e))
+	if (ipc_pagemap_get(fd, addr, &p) == -1 || !p.present)
 		return -1;
-	if (!(e >> 63))
-		return -1;
-	return (int64_t)(e & ((1ULL << 55) - 1));
+	return (int64_t)p.pfn;
 }
 
 /* ---- the roles ---- */
@@ -582,7 +270,7 @@ struct lw_role {
 	uint64_t setbaz, getbaz, baz, base;
 	int first;		/* baz before the first write */
 	struct lw_trace tr;
-	struct lw_maps maps, smaps;
+	struct ipc_maps maps, smaps;
 	int64_t before[MAXPAGE], after[MAXPAGE];
 	int val[MAXTICK];
 };
@@ -716,18 +404,12 @@ role_kill(struct lw_role *r)
 static const char *
 role_state(const struct lw_role *r)
 {
-	char path[64], buf[512], *p;
-	FILE *fp;
-	const char *why = "it is still running";
+	struct ipc_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)r->pid);
-	if ((fp = fopen(path, "re")) == NULL)
-		return "it is gone";
-	if (fgets(buf, sizeof(buf), fp) != NULL && (p = strrchr(buf, ')')) != NULL &&
-	    (p[1] == ' ' && (p[2] == 'T' || p[2] == 't')))
-		why = "it is stopped (SIGSTOP?)";
-	fclose(fp);
-	return why;
+	if (ipc_stat_read(r->pid, &st) == -1)
+		return errno == ENOENT || errno == ESRCH ? "it is gone" : "it is still running";
+	return st.state == 'T' || st.state == 't' ? "it is stopped (SIGSTOP?)" :
+	       "it is still running";
 }
 
 /* Waits at most MS for the role's report descriptor to be readable, in slices
@@ -856,7 +538,7 @@ role_start(struct lw_run *run, struct lw_role *r)
 	    sscanf(line, "addr %" SCNx64 " %" SCNx64 " %" SCNx64 " %d", &r->setbaz, &r->getbaz,
 		   &r->baz, &r->first) != 4)
 		role_failx(r, "no addresses in its report");
-	if (maps_read(r->pid, false, NULL, &r->maps) == -1)
+	if (ipc_maps_read(r->pid, false, NULL, NULL, &r->maps) == -1)
 		err(1, "/proc/%d/maps: %s", (int)r->pid, ipc_failed_call);
 	r->base = UINT64_MAX;
 	for (size_t i = 0; i < r->maps.n; i++)
@@ -960,7 +642,7 @@ load_index(const struct lw_elf *e, int seg)
 }
 
 static const char *
-seg_kind(const struct lw_seg *s)
+seg_kind(const struct ipc_elf_seg *s)
 {
 	if (s->type == PT_GNU_RELRO)
 		return "relro";
@@ -971,7 +653,7 @@ static void
 match_mmap(const struct lw_elf *e, struct lw_call *c, uint64_t rel, bool first)
 {
 	for (size_t i = 0; i < e->nseg; i++) {
-		const struct lw_seg *s = &e->seg[i];
+		const struct ipc_elf_seg *s = &e->seg[i];
 
 		if (s->type != PT_LOAD)
 			continue;
@@ -994,7 +676,7 @@ static void
 match_mprotect(const struct lw_elf *e, struct lw_call *c, uint64_t rel)
 {
 	for (size_t i = 0; i < e->nseg; i++) {
-		const struct lw_seg *s = &e->seg[i];
+		const struct ipc_elf_seg *s = &e->seg[i];
 
 		if (s->type == PT_GNU_RELRO && trunc_pg(s->vaddr) == rel) {
 			c->seg = (int)i;
@@ -1037,7 +719,7 @@ frames(struct lw_run *run, bool after)
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 			err(1, "%s: open", path);
 		for (size_t i = 0; i < run->npage; i++) {
-			int64_t f = pagemap_frame(fd, r->base + i * (uint64_t)pagesz);
+			int64_t f = page_frame(fd, r->base + i * (uint64_t)pagesz);
 
 			(after ? r->after : r->before)[i] = f;
 			if (f == 0)
@@ -1158,7 +840,7 @@ experiment(struct lw_run *run)
 
 	if (ipc_pkglib_path(DEMO_LIB, lib, sizeof(lib)) == -1 || file_ident(lib, &run->lib) == -1)
 		err(1, "%s: not found beside ipclab", DEMO_LIB);
-	if (elf_read(run->lib.path, &run->elf) == -1)
+	if (elf_load(run->lib.path, &run->elf) == -1)
 		ipc_fail(1, run->lib.path, NULL);
 	role_prog(run, &run->role[0], "foo");
 	role_prog(run, &run->role[1], "bar");
@@ -1178,7 +860,7 @@ experiment(struct lw_run *run)
 	}
 	frames(run, true);
 	for (int k = 0; k < 2; k++)
-		if (maps_read(run->role[k].pid, true, &run->lib, &run->role[k].smaps) == -1)
+		if (ipc_maps_read(run->role[k].pid, true, keep_file, &run->lib, &run->role[k].smaps) == -1)
 			err(1, "/proc/%d/smaps: %s", (int)run->role[k].pid, ipc_failed_call);
 	watch(run);
 	for (int k = 0; k < 2; k++)
@@ -1270,7 +952,7 @@ in_executable(const struct lw_role *r, uint64_t addr)
 	struct lw_file exe;
 	struct lw_elf e;
 
-	if (file_ident(r->prog, &exe) == -1 || elf_read(exe.path, &e) == -1)
+	if (file_ident(r->prog, &exe) == -1 || elf_load(exe.path, &e) == -1)
 		return false;
 	for (size_t i = 0; i < r->maps.n; i++)
 		if (map_is(&r->maps.v[i], &exe) && r->maps.v[i].off == 0 && r->maps.v[i].lo < base)
@@ -1286,7 +968,7 @@ in_executable(const struct lw_role *r, uint64_t addr)
 static const char *
 lies_in(const struct lw_run *run, const struct lw_role *r, uint64_t addr)
 {
-	const struct lw_map *m = maps_find(&r->maps, addr);
+	const struct ipc_map *m = ipc_maps_find(&r->maps, addr);
 
 	if (m == NULL)
 		return "none";
@@ -1336,7 +1018,7 @@ call_maps(const struct lw_role *r, const struct lw_call *c, char *buf, size_t le
 {
 	size_t more = 0, n;
 
-	map_str(maps_find(&r->maps, c->addr), buf, len);
+	map_str(ipc_maps_find(&r->maps, c->addr), buf, len);
 	for (size_t i = 0; i < r->maps.n; i++)
 		more += r->maps.v[i].lo > c->addr && r->maps.v[i].lo < c->addr + c->len;
 	n = strlen(buf);
@@ -1405,13 +1087,13 @@ find_smaps(const struct lw_run *run, struct ipc_section *s)
 	long ro_dirty = 0, rw_private = 0;
 
 	for (int k = 0; k < 2; k++) {
-		const struct lw_maps *ms = &run->role[k].smaps;
+		const struct ipc_maps *ms = &run->role[k].smaps;
 
 		for (size_t i = 0; i < ms->n; i++) {
 			if (ms->v[i].perms[1] != 'w')
-				ro_dirty += ms->v[i].shd;
+				ro_dirty += ms->v[i].shared_dirty;
 			else
-				rw_private += ms->v[i].pvd;
+				rw_private += ms->v[i].private_dirty;
 		}
 	}
 	if (rw_private > 0)
@@ -1444,7 +1126,7 @@ page_holds(const struct lw_elf *e, size_t i, char *buf, size_t len)
 static const char *
 page_perms(const struct lw_role *r, size_t i)
 {
-	const struct lw_map *m = maps_find(&r->maps, r->base + i * (uint64_t)pagesz);
+	const struct ipc_map *m = ipc_maps_find(&r->maps, r->base + i * (uint64_t)pagesz);
 
 	return m ? m->perms : "";
 }
@@ -1647,7 +1329,7 @@ put_addresses(struct lw_out *o, const struct lw_run *run)
 			str_cell(s, ln, 1, sym[i]);
 			must(ipc_cell_addr(s, ln, 2, addr[i]));
 			str_cell(s, ln, 3, lies_in(run, r, addr[i]));
-			str_cell(s, ln, 4, map_str(maps_find(&r->maps, addr[i]), m, sizeof(m)));
+			str_cell(s, ln, 4, map_str(ipc_maps_find(&r->maps, addr[i]), m, sizeof(m)));
 		}
 	}
 	find_addresses(run, s);
@@ -1672,7 +1354,7 @@ put_segments(struct lw_out *o, const char *path, const struct lw_elf *e)
 	snprintf(title, sizeof(title), "Segments of %s (ELF program headers)", path);
 	s = section(o, "segments", title, "headers", cols, 9);
 	for (size_t i = 0; i < e->nseg; i++) {
-		const struct lw_seg *g = &e->seg[i];
+		const struct ipc_elf_seg *g = &e->seg[i];
 		struct libscols_line *ln = row(s);
 		char fl[4];
 
@@ -1812,8 +1494,9 @@ put_smaps(struct lw_out *o, const struct lw_run *run)
 
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < run->role[k].smaps.n; i++) {
-			const struct lw_map *m = &run->role[k].smaps.v[i];
-			const long kb[] = { m->rss, m->pss, m->shc, m->shd, m->pvc, m->pvd };
+			const struct ipc_map *m = &run->role[k].smaps.v[i];
+			const long kb[] = { m->rss, m->pss, m->shared_clean, m->shared_dirty,
+					    m->private_clean, m->private_dirty };
 			struct libscols_line *ln = row(s);
 
 			str_cell(s, ln, 0, run->role[k].name);
@@ -1959,30 +1642,14 @@ resolve(const char *arg, struct lw_file *f)
 	dlclose(h);
 }
 
-static void
-comm_read(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	buf[0] = '\0';
-	if ((fp = fopen(path, "re")) != NULL) {
-		if (fgets(buf, (int)len, fp) == NULL)
-			buf[0] = '\0';
-		fclose(fp);
-	}
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 /* Sums the mappings of F in process PID.  Returns 1 when it maps F, 0 when
  * not (or it is gone), -1 when its smaps cannot be read. */
 static int
 proc_usage(pid_t pid, const struct lw_file *f, struct lw_proc *p)
 {
-	struct lw_maps ms;
+	struct ipc_maps ms;
 
-	if (maps_read(pid, true, f, &ms) == -1)
+	if (ipc_maps_read(pid, true, keep_file, (void *)f, &ms) == -1)
 		return errno == EACCES || errno == EPERM ? -1 : 0;
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
@@ -1990,14 +1657,14 @@ proc_usage(pid_t pid, const struct lw_file *f, struct lw_proc *p)
 	for (size_t i = 0; i < ms.n; i++) {
 		p->rss += ms.v[i].rss;
 		p->pss += ms.v[i].pss;
-		p->shared += ms.v[i].shc + ms.v[i].shd;
-		p->private += ms.v[i].pvc + ms.v[i].pvd;
+		p->shared += ms.v[i].shared_clean + ms.v[i].shared_dirty;
+		p->private += ms.v[i].private_clean + ms.v[i].private_dirty;
 		p->swap += ms.v[i].swap;
 	}
-	free(ms.v);
-	if (ms.n == 0)
+	ipc_maps_free(&ms);
+	if (p->nmaps == 0)
 		return 0;
-	comm_read(pid, p->comm, sizeof(p->comm));
+	(void)ipc_comm_read(pid, p->comm, sizeof(p->comm));	/* "" when gone */
 	return 1;
 }
 
@@ -2009,37 +1676,43 @@ by_pid(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+struct lw_scan {
+	const struct lw_file *f;
+	struct lw_proc *v;
+	size_t n, alloc, unreadable;
+};
+
+static int
+scan_one(pid_t pid, void *arg)
+{
+	struct lw_scan *sc = arg;
+	struct lw_proc p;
+	int r;
+
+	if ((r = proc_usage(pid, sc->f, &p)) == -1)
+		sc->unreadable++;
+	if (r != 1)
+		return 0;
+	if (sc->n == sc->alloc &&
+	    (sc->v = reallocarray(sc->v, sc->alloc = sc->alloc * 2 + 64, sizeof(p))) == NULL)
+		err(1, "malloc");
+	sc->v[sc->n++] = p;
+	return 0;
+}
+
 /* Every process that maps F, sorted by pid; *unreadable counts the others. */
 static struct lw_proc *
 procs_scan(const struct lw_file *f, size_t *n, size_t *unreadable)
 {
-	struct lw_proc *v = NULL, p;
-	size_t alloc = 0;
-	struct dirent *d;
-	DIR *dir = opendir("/proc");
-	const char *errstr;
+	struct lw_scan sc = { .f = f };
 
-	*n = *unreadable = 0;
-	if (dir == NULL)
-		err(1, "/proc: opendir");
-	while ((d = readdir(dir)) != NULL) {
-		long long pid;
-		int r;
-
-		if (ipc_parse_count(d->d_name, 1, INT_MAX, &pid, &errstr) == -1)
-			continue;
-		if ((r = proc_usage((pid_t)pid, f, &p)) == -1)
-			(*unreadable)++;
-		if (r != 1)
-			continue;
-		if (*n == alloc && (v = reallocarray(v, alloc = alloc * 2 + 64, sizeof(*v))) == NULL)
-			err(1, "malloc");
-		v[(*n)++] = p;
-	}
-	closedir(dir);
-	if (*n > 0)	/* no process maps it: v is NULL, which qsort may not take */
-		qsort(v, *n, sizeof(*v), by_pid);
-	return v;
+	if (ipc_pid_scan(scan_one, &sc) == -1)
+		err(1, "/proc: %s", ipc_failed_call);
+	if (sc.n > 0)	/* no process maps it: v is NULL, which qsort may not take */
+		qsort(sc.v, sc.n, sizeof(*sc.v), by_pid);
+	*n = sc.n;
+	*unreadable = sc.unreadable;
+	return sc.v;
 }
 
 /* One row of the processes' table; P NULL for the total of SUM. */
@@ -2099,7 +1772,7 @@ library_main(const char *arg, bool json)
 	char buf[PATH_MAX];
 
 	resolve(arg, &f);
-	if (elf_read(f.path, &e) == -1)
+	if (elf_load(f.path, &e) == -1)
 		ipc_fail(1, f.path, NULL);
 	v = procs_scan(&f, &n, &unreadable);
 	for (size_t i = 0; i < n; i++) {

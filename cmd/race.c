@@ -87,6 +87,7 @@
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
+#include "ipclab/procfs.h"
 #include "ipclab/report.h"
 #include "ipclab/sig.h"
 
@@ -242,42 +243,15 @@ nap(long ns)
 
 /* ---- processes ---- */
 
-/* Reads the state (field 3) and start time (field 22) of /proc/PID/stat. */
-static int
-proc_stat(pid_t pid, char *state, uint64_t *start)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
-		return -1;
-	*state = p[2];
-	for (int f = 3; f <= 22; f++)
-		if ((p = strchr(p + 1, ' ')) == NULL)
-			return -1;
-	*start = strtoull(p + 1, NULL, 10);
-	return 0;
-}
-
 /* True while PID runs and is the process that registered with START. */
 static bool
 alive(pid_t pid, uint64_t start)
 {
-	uint64_t st;
-	char s;
+	struct ipc_stat s;
 
-	if (pid <= 0 || proc_stat(pid, &s, &st) == -1)
+	if (pid <= 0 || ipc_stat_read(pid, &s) == -1)
 		return false;
-	return s != 'Z' && s != 'X' && (start == 0 || st == start);
+	return s.state != 'Z' && s.state != 'X' && (start == 0 || s.starttime == start);
 }
 
 static bool
@@ -384,7 +358,7 @@ static void
 header_init(struct race *r)
 {
 	struct header *h = r->h;
-	char st;
+	struct ipc_stat st;
 
 	h->version = RACE_VERSION;
 	h->size = (uint32_t)r->len;
@@ -395,8 +369,7 @@ header_init(struct race *r)
 	h->target = r->o.target;
 	h->time_ns = r->o.time_ns;
 	h->creator = getpid();
-	if (proc_stat(h->creator, &st, &h->creator_start) == -1)
-		h->creator_start = 0;
+	h->creator_start = ipc_stat_read(h->creator, &st) == 0 ? st.starttime : 0;
 	h->state = RACE_WAITING;
 	header_locks(r);
 	*r->participants = r->o.n;	/* the exercise's field: how many race */
@@ -491,27 +464,6 @@ file_examine(const char *path, struct header *h, int *fdp)
 	return any_alive(h) ? F_LIVE : F_STALE;
 }
 
-/* The pid holding a flock(2) on inode INO, from /proc/locks, or 0. */
-static pid_t
-flock_holder(ino_t ino)
-{
-	FILE *fp = fopen("/proc/locks", "re");
-	char line[256], kind[16];
-	unsigned long i;
-	unsigned mj, mn;
-	long pid = 0;
-
-	while (fp && fgets(line, sizeof(line), fp))
-		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%lu", kind, &pid, &mj, &mn,
-			   &i) == 5 && strcmp(kind, "FLOCK") == 0 && i == (unsigned long)ino)
-			break;
-		else
-			pid = 0;
-	if (fp)
-		fclose(fp);
-	return (pid_t)pid;
-}
-
 /* Takes FD's flock, waiting at most a second: whoever holds it longer is
  * named, and the file is left alone. */
 static void
@@ -524,7 +476,11 @@ flock_bounded(struct race *r, int fd)
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			err(1, "%s: flock", r->path);
 		if (interrupted || ipc_now_ns() - t0 > 1000000000ULL) {
-			pid_t p = fstat(fd, &st) == 0 ? flock_holder(st.st_ino) : 0;
+			pid_t p = 0;
+
+			if (fstat(fd, &st) == -1 ||
+			    ipc_lock_holder(NULL, "FLOCK", st.st_dev, st.st_ino, &p) != 1)
+				p = 0;
 
 			if (p > 0)
 				errx(1, "%s: a stale race file, but pid %d holds a flock on it; "
@@ -733,14 +689,13 @@ arrive(struct race *r)
 {
 	struct header *h = r->h;
 	struct slot *s;
-	char st;
+	struct ipc_stat st;
 	int i = take_slot(h);
 
 	if (i == -1)
 		return -1;
 	s = &h->slots[i];
-	if (proc_stat(getpid(), &st, &s->start) == -1)
-		s->start = 0;
+	s->start = ipc_stat_read(getpid(), &st) == 0 ? st.starttime : 0;
 	store32(&s->state, SLOT_READY);
 	__atomic_store_n(&s->pid, (int32_t)getpid(), __ATOMIC_RELEASE);
 	r->slot = i;
@@ -1655,13 +1610,13 @@ kill_rest(struct race *r, char *why, size_t len)
 {
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < r->nkids; i++) {
+			struct ipc_stat st;
 			bool stopped;
-			uint64_t start;
-			char st;
 
-			if (proc_stat(r->kids[i], &st, &start) == -1 || st == 'Z' || st == 'X')
+			if (ipc_stat_read(r->kids[i], &st) == -1 || st.state == 'Z' ||
+			    st.state == 'X')
 				continue;
-			stopped = st == 'T' || st == 't';
+			stopped = st.state == 'T' || st.state == 't';
 			if (pass == 0 && !stopped)
 				continue;
 			if (load32(&r->h->stop) == STOP_NONE)
@@ -2277,13 +2232,11 @@ run_many(struct race *r, int sfd)
 static void
 give_up_on(struct race *r, struct slot *s)
 {
-	uint64_t start;
-	char st = '?';
+	struct ipc_stat st;
+	char state = ipc_stat_read(s->pid, &st) == 0 ? st.state : '?';
 
-	if (proc_stat(s->pid, &st, &start) == -1)
-		st = '?';
 	snprintf(r->stuck, sizeof(r->stuck), "%s; not waiting for it",
-		 st == 'T' || st == 't' ? "it is stopped, state T" : "it is still waiting");
+		 state == 'T' || state == 't' ? "it is stopped, state T" : "it is still waiting");
 	set_stop(r->h, STOP_STUCK, s->pid);
 }
 

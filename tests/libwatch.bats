@@ -391,7 +391,7 @@ patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" 
 	[ "$output" = "ipclab libwatch: $TMP/g.so: truncated at byte $size" ]
 	run ipclab libwatch "$TMP/h.so"
 	[ "$status" -eq 1 ]
-	[ "$output" = "ipclab libwatch: $TMP/h.so: corrupt: bad program header size" ]
+	[ "$output" = "ipclab libwatch: $TMP/h.so: corrupt: program headers of 1 bytes" ]
 	for f in a b c d e f g h; do cmp "$TMP/$f.so" "$TMP/$f.orig"; done
 }
 
