@@ -499,18 +499,27 @@ channel_ok(void)
 	return repfd >= 0;
 }
 
+/* A line to a channel whose reader is gone (iotrace ended with CMD and a
+ * daemon lives on) must not kill the writer: SIGPIPE is blocked in this
+ * thread around the write, and the one that an EPIPE raised is taken back
+ * with a zero-timeout sigtimedwait, unless the program had one pending
+ * already (that one is the program's).  The line is dropped; the mask and
+ * errno are as the program left them.  Raw system calls only: this runs in
+ * signal handlers too. */
 static void
-send_line(struct line *l)
+write_line(const char *b, size_t n)
 {
+	unsigned long pipe = 1UL << (SIGPIPE - 1), old, pending = 0;
+	struct timespec zero = { 0, 0 };
 	size_t off = 0;
-	ssize_t w;
-	int e = errno;
+	long w = 0;
 
-	l->b[l->n++] = '\n';
-	if (!channel_ok())
-		return;
-	while (repfd >= 0 && off < l->n) {
-		w = sys(SYS_write, repfd, l->b + off, l->n - off);
+	if (sys(SYS_rt_sigprocmask, SIG_BLOCK, &pipe, &old, 8L, 0L, 0L) == -1)
+		return;	/* never write unguarded */
+	if (sys(SYS_rt_sigpending, &pending, 8L, 0L, 0L, 0L, 0L) == -1)
+		pending = pipe;	/* unknown: take nothing */
+	while (off < n) {
+		w = sys(SYS_write, repfd, b + off, n - off, 0L, 0L, 0L);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -518,6 +527,19 @@ send_line(struct line *l)
 		off += (size_t)w;
 		__atomic_fetch_add(&own_w, (unsigned long)w, RELAXED);
 	}
+	if (w == -1 && errno == EPIPE && !(pending & pipe))
+		sys(SYS_rt_sigtimedwait, &pipe, NULL, &zero, 8L, 0L, 0L);
+	sys(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8L, 0L, 0L);
+}
+
+static void
+send_line(struct line *l)
+{
+	int e = errno;
+
+	l->b[l->n++] = '\n';
+	if (channel_ok())
+		write_line(l->b, l->n);
 	errno = e;
 }
 
