@@ -448,3 +448,32 @@ with open("nul.bin", "wb") as f:
 	compare "$H/iotrace_corners nul nul.bin"
 	grep -q "/nul.bin strace=\([0-9]*\)/0 iotrace=\1/0" <<< "$output"
 }
+
+@test "a report line into a pipe without a reader neither kills the writer nor takes its own pending SIGPIPE" {
+	shim=$(find "$IPCLAB_BUILD" -name libipclab_io.so -path '*/ipclab/*' | head -n 1)
+	# the channel (fd 7) is a pipe whose read end is closed before the exec
+	cat > gone.py <<'PY'
+import os, signal, sys
+r, w = os.pipe()
+os.close(r)
+os.dup2(w, 7)
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+os.environ.update(IPCLAB_IOTRACE_FD="7", LD_PRELOAD=sys.argv[1])
+os.execv(sys.argv[2], sys.argv[2:])
+PY
+	cat > victim.py <<'PY'
+import os, signal, threading
+open("a.txt", "w").write("x" * 1000)	# its close sends a line: EPIPE
+print("alive", signal.SIGPIPE in signal.sigpending())
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPIPE})
+# the program's own, pending for this thread, where the EPIPE's would go
+signal.pthread_kill(threading.get_ident(), signal.SIGPIPE)
+open("b.txt", "w").write("y" * 1000)
+print("pending", signal.SIGPIPE in signal.sigpending())
+PY
+	run env -u LD_PRELOAD /usr/bin/python3 gone.py "$shim" /usr/bin/python3 victim.py
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'alive False\npending True')" ]
+	[ "$(stat -c %s a.txt b.txt | paste -sd' ')" = "1000 1000" ]
+}
