@@ -293,7 +293,7 @@ subprocess.run([\"wc\", \"-c\", \"py.out\"], check=True)
 import json, gzip
 d = [list(range(i % 50)) for i in range(3000)]
 open(\"j.json\", \"w\").write(json.dumps(d))
-with gzip.open(\"j.gz\", \"wt\") as g: g.write(json.dumps(d))
+with gzip.GzipFile(\"j.gz\", \"wb\", mtime=0) as g: g.write(json.dumps(d).encode())
 print(len(json.load(open(\"j.json\"))), len(gzip.open(\"j.gz\").read()))"'
 }
 
