@@ -18,8 +18,9 @@
  * iotrace ends when CMD ends, as time(1) and a shell do: it is the
  * subreaper of CMD's descendants, so when CMD has been reaped it can name
  * those still running (a daemon, a background child), whose later I/O is
- * not counted; a child of iotrace keeps reading the pipe for them, so that
- * no report of theirs meets a pipe without a reader (SIGPIPE).
+ * not counted.  A report line of theirs written after iotrace has gone
+ * meets a pipe without a reader: the shim blocks SIGPIPE around its write
+ * and drops the line, so they carry on as if untraced.
  * The pipe: its write end is placed at a high descriptor in the child, not
  * close-on-exec, and named by IPCLAB_IOTRACE_FD; the shim hides it from
  * close, close_range, closefrom and dup2.  Every line is one write of less
@@ -1257,43 +1258,6 @@ free_report(struct report *r)
 	free(r->renamed);
 }
 
-/* CMD has ended and left descendants that hold the report pipe: the first
- * report of theirs to meet a pipe without a reader would kill them with
- * SIGPIPE.  A child of iotrace, in a session of its own, reads the pipe for
- * them and ends with the last of them.  At end of file there is no one left. */
-static void
-leave_reader(int rfd)
-{
-	struct pollfd p = { .fd = rfd, .events = POLLIN };
-	char buf[4096];
-	sigset_t none;
-	int null;
-
-	if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) && !(p.revents & POLLIN))
-		return;
-	sigemptyset(&none);
-	switch (ipc_fork(&none)) {
-	case -1:
-		warn("report pipe reader: fork");	/* they may die of SIGPIPE */
-		return;
-	case 0:
-		break;
-	default:
-		return;
-	}
-	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 || setsid() == -1 ||
-	    dup2(null, 0) == -1 || dup2(null, 1) == -1 || dup2(null, 2) == -1 ||
-	    dup2(rfd, 3) == -1 || fcntl(3, F_SETFL, 0) == -1)
-		_exit(1);
-	closefrom(4);
-	for (;;) {
-		ssize_t n = read(3, buf, sizeof(buf));
-
-		if (n == 0 || (n == -1 && errno != EINTR))
-			_exit(0);
-	}
-}
-
 /* ---- the report's file ------------------------------------------------ */
 
 struct output {
@@ -1522,7 +1486,6 @@ iotrace_main(int argc, char **argv)
 	if (r.out != stderr && fclose(r.out) == EOF)
 		ipc_fail(IPC_EXIT_FAIL, o.output, "close");
 	free_report(&r);
-	leave_reader(u.rfd);
 	if (u.interrupted)
 		return 130;
 	return u.reaped ? ipc_status_code(u.status) : 128 + u.stop;
