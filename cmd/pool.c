@@ -21,7 +21,7 @@
  *  -k, --kill-mode M    group (default): a worker is its process group;
  *                       process: the worker alone, as before
  *      --no-throttle    restart crash-looping workers at once, forever
- *  -j, --json           reports in JSON; the final one alone on stdout
+ *  -J, --json           reports in JSON; the final one alone on stdout (-j too)
  *
  * Signals: HUP reloads N (a bad CONFIG keeps the current N and says why),
  * USR1 reports the counts, USR2 a table of the live workers, TTIN/TTOU add
@@ -80,6 +80,7 @@
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
+#include "ipclab/report.h"
 #include "ipclab/sig.h"
 
 #define DEFAULT_FIFO	"/tmp/pool_fifo"
@@ -114,7 +115,7 @@ static const struct ipc_help help = {
 	" -k, --kill-mode M   group: when a worker dies, stop what is left of its\n"
 	"                       process group (default); process: the worker only\n"
 	"     --no-throttle   restart workers that die young at once, forever\n"
-	" -j, --json          reports in JSON; the last one alone on stdout\n",
+	" -J, --json          reports in JSON; the last one alone on stdout\n",
 };
 
 enum { OPT_NOFIFO = 256, OPT_NOTHROTTLE, OPT_LISTEN };
@@ -1333,168 +1334,210 @@ alive(void)
 
 static const int reported_sigs[] = { SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN,
 				     SIGTTOU, SIGTERM, SIGINT };
+#define NREPORTED (sizeof(reported_sigs) / sizeof(reported_sigs[0]))
 
 /* How many of each signal the master received: a standard signal sent
  * again while still pending is merged by the kernel, so a storm shows here
- * as far fewer than were sent. */
-static void
-signals_line(FILE *fp)
+ * as far fewer than were sent.  JSON: {"signals": [{"signal", "received"}]}. */
+static int
+signals_section(struct ipc_report *r)
 {
+	static const struct ipc_rcol cols[] = {
+		{ "SIGNAL", "signal", IPC_STR, NULL, 0, SCOLS_FL_HIDDEN },
+		{ "RECEIVED", "received", IPC_UINT, NULL, 0, SCOLS_FL_HIDDEN },
+	};
+	struct ipc_section *s = ipc_report_section(r, "signals", NULL);
+	char line[256];
+	size_t at;
 	const char *sep = "";
 
-	fprintf(fp, "pool %d: signals received:", (int)P.master);
-	for (size_t i = 0; i < sizeof(reported_sigs) / sizeof(reported_sigs[0]); i++) {
+	if (s == NULL)
+		return -1;
+	at = (size_t)snprintf(line, sizeof(line), "pool %d: signals received:", (int)P.master);
+	for (size_t i = 0; i < NREPORTED && at < sizeof(line); i++) {
 		if (P.seen[reported_sigs[i]] == 0)
 			continue;
-		fprintf(fp, "%s %s %lu", sep, ipc_signame(reported_sigs[i]),
-			P.seen[reported_sigs[i]]);
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s %s %lu", sep,
+				       ipc_signame(reported_sigs[i]), P.seen[reported_sigs[i]]);
 		sep = ",";
 	}
-	fputc('\n', fp);
+	if (ipc_put_note(s, "%s", line) == -1)
+		return -1;
+	if (P.json && ipc_section_table(s, "signals", cols, 2) == 0)
+		for (size_t i = 0; i < NREPORTED; i++) {
+			struct libscols_line *ln = ipc_row(s);
+
+			if (ln == NULL ||
+			    ipc_cell_str(s, ln, 0, "%s", ipc_signame(reported_sigs[i])) == -1 ||
+			    ipc_cell_uint(s, ln, 1, P.seen[reported_sigs[i]]) == -1)
+				return -1;
+		}
 	if (P.seen[SIGCHLD] < P.deaths)
-		ipc_finding(fp, "%lu deaths came with only %lu SIGCHLD: a signal sent "
-			    "while the same one is pending is merged into it, which is "
-			    "why the master reaps with waitpid(-1, WNOHANG) until none "
-			    "is left.", P.deaths, P.seen[SIGCHLD]);
+		return ipc_section_finding(s, "%lu deaths came with only %lu SIGCHLD: a "
+			"signal sent while the same one is pending is merged into it, "
+			"which is why the master reaps with waitpid(-1, WNOHANG) until "
+			"none is left.", P.deaths, P.seen[SIGCHLD]);
+	return 0;
 }
 
-static void
-signals_json(struct ipc_json *j)
+/* The deaths by cause: a table for a person when there are any, always in
+ * JSON (a top-level "causes" list). */
+static int
+causes_section(struct ipc_report *r)
 {
-	ipc_json_object(j, "signals_received");
-	for (size_t i = 0; i < sizeof(reported_sigs) / sizeof(reported_sigs[0]); i++)
-		ipc_json_uint(j, ipc_signame(reported_sigs[i]), P.seen[reported_sigs[i]]);
-	ipc_json_end(j);
-}
-
-/* The deaths by cause, as a table. */
-static struct libscols_table *
-causes_table(void)
-{
-	static const struct ipc_col cols[] = {
-		{ "DEATHS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "CAUSE", 0, 0, SCOLS_JSON_STRING },
+	static const struct ipc_rcol cols[] = {
+		{ "DEATHS", "deaths", IPC_UINT, NULL, 0, 0 },
+		{ "CAUSE", "cause", IPC_STR, NULL, 0, 0 },
 	};
-	struct libscols_table *t = ipc_table_new(cols, 2);
+	struct ipc_section *s;
 	struct libscols_line *ln;
 
-	for (size_t i = 0; t && i < P.ncauses; i++) {
-		if ((ln = ipc_table_row(t)) == NULL ||
-		    ipc_cell(ln, 0, "%lu", P.causes[i].n) == -1 ||
-		    ipc_cell(ln, 1, "%s", P.causes[i].what) == -1) {
-			scols_unref_table(t);
-			return NULL;
-		}
-	}
-	return t;
+	if (!P.json && P.ncauses == 0)
+		return 0;
+	if ((s = ipc_report_section(r, NULL, NULL)) == NULL ||
+	    ipc_section_table(s, "causes", cols, 2) == -1)
+		return -1;
+	for (size_t i = 0; i < P.ncauses; i++)
+		if ((ln = ipc_row(s)) == NULL || ipc_cell_uint(s, ln, 0, P.causes[i].n) == -1 ||
+		    ipc_cell_str(s, ln, 1, "%s", P.causes[i].what) == -1)
+			return -1;
+	return 0;
 }
 
-/* With --listen: the address, the connections, and each worker's share,
- * the dead's and the living's. */
-static void
-accepted_json(struct ipc_json *j)
-{
-	ipc_json_str(j, "listen", P.laddr);
-	ipc_json_uint(j, "connections", connections());
-	ipc_json_array(j, "accepted");
-	for (size_t i = 0; i < P.nserved; i++) {
-		ipc_json_object(j, NULL);
-		ipc_json_int(j, "pid", P.served[i].pid);
-		ipc_json_uint(j, "accepted", P.served[i].n);
-		ipc_json_end(j);
-	}
-	for (long long i = 0; i < P.limit; i++) {
-		if (P.slots[i].pid == 0)
-			continue;
-		ipc_json_object(j, NULL);
-		ipc_json_int(j, "pid", P.slots[i].pid);
-		ipc_json_uint(j, "accepted", cell_count(P.slots[i].cell));
-		ipc_json_end(j);
-	}
-	ipc_json_end(j);
-}
-
+/* Each worker's accepted connections, the dead's and the living's: JSON
+ * only (SIGUSR2's table shows the living to a person). */
 static int
-counts_json(FILE *fp, struct libscols_table *t)
+accepted_table(struct ipc_section *s)
 {
-	struct ipc_json j;
+	static const struct ipc_rcol cols[] = {
+		{ "PID", "pid", IPC_INT, NULL, 0, 0 },
+		{ "ACCEPTED", "accepted", IPC_UINT, NULL, 0, 0 },
+	};
+	struct libscols_line *ln;
 
-	ipc_json_open(&j, fp);
-	ipc_json_int(&j, "master", P.master);
-	ipc_json_uint(&j, "created", P.created);
-	ipc_json_uint(&j, "alive", alive());
-	ipc_json_int(&j, "wanted", target());
-	ipc_json_uint(&j, "retiring", P.nret);
-	ipc_json_uint(&j, "strays", P.nstrays);
-	ipc_json_str(&j, "kill_mode", P.group ? "group" : "process");
-	ipc_json_uint(&j, "deaths", P.deaths);
-	ipc_json_double(&j, "uptime_s", (double)(ipc_now_ns() - P.t0) / NS);
-	ipc_json_double(&j, "restart_delay_s", (double)P.delay / NS);
-	ipc_json_uint(&j, "failed_forks", P.spawn_failures);
-	if (P.lfd != -1)
-		accepted_json(&j);
-	signals_json(&j);
-	if (t)
-		ipc_json_table(&j, "causes", t);
-	return ipc_json_close(&j);
+	if (ipc_section_table(s, "accepted", cols, 2) == -1)
+		return -1;
+	for (size_t i = 0; i < P.nserved; i++)
+		if ((ln = ipc_row(s)) == NULL || ipc_cell_int(s, ln, 0, P.served[i].pid) == -1 ||
+		    ipc_cell_uint(s, ln, 1, P.served[i].n) == -1)
+			return -1;
+	for (long long i = 0; i < P.limit; i++)
+		if (P.slots[i].pid &&
+		    ((ln = ipc_row(s)) == NULL || ipc_cell_int(s, ln, 0, P.slots[i].pid) == -1 ||
+		     ipc_cell_uint(s, ln, 1, cell_count(P.slots[i].cell)) == -1))
+			return -1;
+	return 0;
 }
 
-static void
-connections_line(FILE *fp)
+/* With --listen: the address, the connections, and how they were spread. */
+static int
+connections_section(struct ipc_report *r)
 {
+	struct ipc_section *s = ipc_report_section(r, "connections", NULL);
 	unsigned long n = connections();
 
-	fprintf(fp, "pool %d: listening on %s, %lu connections\n", (int)P.master,
-		P.laddr, n);
+	if (s == NULL ||
+	    ipc_put_note(s, "pool %d: listening on %s, %lu connections", (int)P.master,
+			 P.laddr, n) == -1 ||
+	    ipc_put_str(s, "listen", NULL, P.laddr) == -1 ||
+	    ipc_put_uint(s, "connections", NULL, n) == -1 ||
+	    (P.json && accepted_table(s) == -1))
+		return -1;
 	if (n)
-		ipc_finding(fp, "each connection wakes one worker waiting in accept(2) on "
-			    "the shared socket, not all of them (no thundering herd since "
-			    "Linux 2.6): the one that has waited longest, so idle workers "
-			    "take turns and one still busy is passed over (SIGUSR2, "
-			    "ACCEPTED).");
+		return ipc_section_finding(s, "each connection wakes one worker waiting in "
+			"accept(2) on the shared socket, not all of them (no thundering "
+			"herd since Linux 2.6): the one that has waited longest, so idle "
+			"workers take turns and one still busy is passed over (SIGUSR2, "
+			"ACCEPTED).");
+	return 0;
 }
 
-/* SIGUSR1 and the end: the seed's count, the alive, the deaths by cause.
- * On stderr; the final one in JSON goes to stdout. */
+/* Restarts held back by the crash-loop throttle. */
+static int
+crash_loop_section(struct ipc_report *r)
+{
+	struct ipc_section *s = ipc_report_section(r, "crash_loop", NULL);
+
+	if (s == NULL ||
+	    ipc_put_note(s, "pool %d: crash loop, restarts delayed %.1f s", (int)P.master,
+			 (double)P.delay / NS) == -1 ||
+	    ipc_put_real(s, "delay_s", NULL, (double)P.delay / NS, "%.1f") == -1 ||
+	    ipc_put_bool(s, "fork_failed", NULL, P.fork_failed) == -1)
+		return -1;
+	if (P.fork_failed)
+		return ipc_section_finding(s, "fork(2) failed (a limit such as RLIMIT_NPROC, "
+			"or memory); the delay doubles each failed round, up to 5 s, and "
+			"ends when a worker lives 1 s.");
+	return ipc_section_finding(s, "workers kept failing within 1 s of starting; the "
+		"delay doubles each failed round, up to 5 s, and ends when a worker "
+		"lives 1 s.");
+}
+
+/* The counts: one line for a person, one "pool" object in JSON. */
+static int
+pool_section(struct ipc_report *r)
+{
+	struct ipc_section *s = ipc_report_section(r, "pool", NULL);
+	double up = (double)(ipc_now_ns() - P.t0) / NS;
+
+	if (s == NULL ||
+	    ipc_put_note(s, "pool %d: created %lu workers, %zu alive of %lld wanted, "
+			 "%zu retiring, %zu strays, %lu deaths, up %.1f s", (int)P.master,
+			 P.created, alive(), target(), P.nret, P.nstrays, P.deaths, up) == -1 ||
+	    ipc_put_int(s, "master", NULL, P.master) == -1 ||
+	    ipc_put_uint(s, "created", NULL, P.created) == -1 ||
+	    ipc_put_uint(s, "alive", NULL, alive()) == -1 ||
+	    ipc_put_int(s, "wanted", NULL, target()) == -1 ||
+	    ipc_put_uint(s, "retiring", NULL, P.nret) == -1 ||
+	    ipc_put_uint(s, "strays", NULL, P.nstrays) == -1 ||
+	    ipc_put_str(s, "kill_mode", NULL, P.group ? "group" : "process") == -1 ||
+	    ipc_put_uint(s, "deaths", NULL, P.deaths) == -1 ||
+	    ipc_put_real(s, "uptime_s", NULL, up, "%.3f") == -1 ||
+	    ipc_put_real(s, "restart_delay_s", NULL, (double)P.delay / NS, "%.3f") == -1 ||
+	    ipc_put_uint(s, "failed_forks", NULL, P.spawn_failures) == -1)
+		return -1;
+	if (P.spawn_failures)
+		return ipc_put_note(s, "pool %d: %lu failed forks", (int)P.master,
+				    P.spawn_failures);
+	return 0;
+}
+
+/* Prints R, frees it; false with errno set when it could not be made or
+ * written. */
+static bool
+report_done(struct ipc_report *r, int rc)
+{
+	int e;
+
+	if (rc == 0)
+		rc = ipc_report_end(r);
+	e = errno;
+	ipc_report_free(r);
+	errno = e;
+	return rc == 0;
+}
+
+/* SIGUSR1 and the end: the counts, the connections, the throttle, the
+ * signals, the deaths by cause; a new report each time.  On stderr; the
+ * final one in JSON goes to stdout. */
 static bool
 report_counts(FILE *fp)
 {
-	struct libscols_table *t = causes_table();
-	bool ok = true;
+	struct ipc_report *r = ipc_report_new(fp, P.json);
+	bool ok;
 
-	if (P.json) {
-		ok = counts_json(fp, t) == 0;
-		if (!ok)
-			P.report_errno = errno;
-	} else {
-		fprintf(fp, "pool %d: created %lu workers, %zu alive of %lld wanted, "
-			"%zu retiring, %zu strays, %lu deaths, up %.1f s\n", (int)P.master,
-			P.created, alive(), target(), P.nret, P.nstrays, P.deaths,
-			(double)(ipc_now_ns() - P.t0) / NS);
-		if (P.spawn_failures)
-			fprintf(fp, "pool %d: %lu failed forks\n", (int)P.master,
-				P.spawn_failures);
-		if (P.lfd != -1)
-			connections_line(fp);
-		if (P.delay) {
-			fprintf(fp, "pool %d: crash loop, restarts delayed %.1f s\n",
-				(int)P.master, (double)P.delay / NS);
-			if (P.fork_failed)
-				ipc_finding(fp, "fork(2) failed (a limit such as RLIMIT_NPROC, "
-					    "or memory); the delay doubles each failed round, "
-					    "up to 5 s, and ends when a worker lives 1 s.");
-			else
-				ipc_finding(fp, "workers kept failing within 1 s of starting; "
-					    "the delay doubles each failed round, up to 5 s, "
-					    "and ends when a worker lives 1 s.");
-		}
-		signals_line(fp);
-		if (t && P.ncauses)
-			ipc_table_print(t, fp);
+	if (r == NULL)
+		ok = false;
+	else
+		ok = report_done(r, (pool_section(r) == -1 ||
+				     (P.lfd != -1 && connections_section(r) == -1) ||
+				     (P.delay && crash_loop_section(r) == -1) ||
+				     signals_section(r) == -1 || causes_section(r) == -1) ? -1 : 0);
+	if (!ok && P.json) {	/* a lost JSON document is an error, */
+		P.report_errno = errno;
+		return false;
 	}
-	if (t)
-		scols_unref_table(t);
-	return ok;
+	return true;		/* stderr for a person, as a log */
 }
 
 /* The strays that descend from worker PID. */
@@ -1508,81 +1551,80 @@ strays_of(pid_t pid)
 	return n;
 }
 
-static void
-worker_row(struct libscols_table *t, long long slot, pid_t pid, uint64_t start,
+static int
+worker_row(struct ipc_section *s, long long slot, pid_t pid, uint64_t start,
 	   unsigned long exits, size_t cell, const char *state, uint64_t now)
 {
-	struct libscols_line *ln = ipc_table_row(t);
+	struct libscols_line *ln = ipc_row(s);
 
-	if (ln == NULL)
-		return;
-	if (slot >= 0)
-		ipc_cell(ln, 0, "%lld", slot);
-	ipc_cell(ln, 1, "%d", (int)pid);
-	ipc_cell(ln, 2, "%.1f", (double)(now - start) / NS);
-	if (slot >= 0)
-		ipc_cell(ln, 3, "%lu", exits);
-	if (P.lfd != -1)
-		ipc_cell(ln, 4, "%lu", cell_count(cell));
-	ipc_cell(ln, 5, "%zu", strays_of(pid));
-	ipc_cell(ln, 6, "%s", state);
+	if (ln == NULL ||
+	    (slot >= 0 && ipc_cell_int(s, ln, 0, slot) == -1) ||
+	    ipc_cell_int(s, ln, 1, pid) == -1 ||
+	    ipc_cell_num(s, ln, 2, (double)(now - start) / NS) == -1 ||
+	    (slot >= 0 && ipc_cell_uint(s, ln, 3, exits) == -1) ||
+	    (P.lfd != -1 && ipc_cell_uint(s, ln, 4, cell_count(cell)) == -1) ||
+	    ipc_cell_uint(s, ln, 5, strays_of(pid)) == -1)
+		return -1;
+	return ipc_cell_str(s, ln, 6, "%s", state);
 }
 
-static void
-stray_row(struct libscols_table *t, const struct stray *s)
+static int
+stray_row(struct ipc_section *s, const struct stray *st)
 {
-	struct libscols_line *ln = ipc_table_row(t);
+	struct libscols_line *ln = ipc_row(s);
 
-	if (ln == NULL)
-		return;
-	ipc_cell(ln, 1, "%d", (int)s->pid);
-	if (s->worker)
-		ipc_cell(ln, 6, "stray of worker %d", (int)s->worker);
-	else
-		ipc_cell(ln, 6, "stray");
+	if (ln == NULL || ipc_cell_int(s, ln, 1, st->pid) == -1)
+		return -1;
+	if (st->worker)
+		return ipc_cell_str(s, ln, 6, "stray of worker %d", (int)st->worker);
+	return ipc_cell_str(s, ln, 6, "stray");
 }
 
-/* SIGUSR2: the live workers, retiring ones last. */
+/* The live workers, retiring ones last, then the strays. */
+static int
+workers_section(struct ipc_report *r)
+{
+	static const struct ipc_rcol cols[] = {
+		{ "SLOT", "slot", IPC_INT, NULL, 0, 0 },
+		{ "PID", "pid", IPC_INT, NULL, 0, 0 },
+		{ "AGE-S", "age_s", IPC_REAL, "%.1f", 0, 0 },
+		{ "EXITS", "exits", IPC_UINT, NULL, 0, 0 },
+		{ "ACCEPTED", "accepted", IPC_UINT, NULL, 0, 0 },
+		{ "STRAYS", "strays", IPC_UINT, NULL, 0, 0 },
+		{ "STATE", "state", IPC_STR, NULL, 0, 0 },
+	};
+	struct ipc_section *s = ipc_report_section(r, "workers", NULL);
+	uint64_t now = ipc_now_ns();
+
+	if (s == NULL ||
+	    ipc_put_note(s, "pool %d: %zu workers, %zu strays", (int)P.master,
+			 alive() + P.nret, P.nstrays) == -1 ||
+	    ipc_put_int(s, "master", NULL, P.master) == -1 ||
+	    ipc_section_table(s, "workers", cols, 7) == -1)
+		return -1;
+	for (long long i = 0; i < P.limit; i++)
+		if (P.slots[i].pid &&
+		    worker_row(s, i, P.slots[i].pid, P.slots[i].start, P.slots[i].exits,
+			       P.slots[i].cell, "running", now) == -1)
+			return -1;
+	for (size_t i = 0; i < P.nret; i++)
+		if (worker_row(s, -1, P.ret[i].pid, P.ret[i].start, 0, P.ret[i].cell,
+			       "retiring", now) == -1)
+			return -1;
+	for (size_t i = 0; i < P.nstrays; i++)
+		if (stray_row(s, &strays[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* SIGUSR2: the workers table, a new report each time, on stderr. */
 static void
 report_workers(void)
 {
-	static const struct ipc_col cols[] = {
-		{ "SLOT", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "PID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "AGE-S", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "EXITS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "ACCEPTED", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "STRAYS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "STATE", 0, 0, SCOLS_JSON_STRING },
-	};
-	struct libscols_table *t = ipc_table_new(cols, 7);
-	uint64_t now = ipc_now_ns();
-	struct ipc_json j;
+	struct ipc_report *r = ipc_report_new(stderr, P.json);
 
-	if (t == NULL) {
-		warn("report: table");
-		return;
-	}
-	for (long long i = 0; i < P.limit; i++)
-		if (P.slots[i].pid)
-			worker_row(t, i, P.slots[i].pid, P.slots[i].start, P.slots[i].exits,
-				   P.slots[i].cell, "running", now);
-	for (size_t i = 0; i < P.nret; i++)
-		worker_row(t, -1, P.ret[i].pid, P.ret[i].start, 0, P.ret[i].cell,
-			   "retiring", now);
-	for (size_t i = 0; i < P.nstrays; i++)
-		stray_row(t, &strays[i]);
-	if (P.json) {
-		ipc_json_open(&j, stderr);
-		ipc_json_int(&j, "master", P.master);
-		ipc_json_table(&j, "workers", t);
-		ipc_json_close(&j);
-	} else {
-		fprintf(stderr, "pool %d: %zu workers, %zu strays\n", (int)P.master,
-			alive() + P.nret, P.nstrays);
-		ipc_table_print(t, stderr);
-	}
-	scols_unref_table(t);
+	if (r == NULL || !report_done(r, workers_section(r)))
+		warn("report");
 }
 
 /* ---- the FIFO --------------------------------------------------------- */
@@ -1972,14 +2014,14 @@ parse_args(int argc, char **argv)
 		{ "kill-mode", required_argument, NULL, 'k' },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "no-throttle", no_argument, NULL, OPT_NOTHROTTLE },
-		{ "json", no_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
 		IPC_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	bool asked = false, nofifo = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+f:p:c:s:n:g:l:k:jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:p:c:s:n:g:l:k:jJhV", longopts, NULL)) != -1) {
 		if (ipc_common_option(c, &help))
 			continue;
 		switch (c) {
@@ -1994,7 +2036,8 @@ parse_args(int argc, char **argv)
 		case 'k': P.group = kill_mode(optarg); break;
 		case OPT_LISTEN: P.listen = optarg; break;
 		case OPT_NOTHROTTLE: P.throttle = false; break;
-		case 'j': P.json = true; break;
+		case 'j':
+		case 'J': P.json = true; break;
 		}
 	}
 	parse_operands(argc, argv, optind);

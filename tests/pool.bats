@@ -406,7 +406,7 @@ stop_pool() {
 	stop_pool
 	[ "$status" -eq 0 ]
 	[ "$(jq -s length "$D/out")" -eq 1 ]		# one document, nothing else
-	[ "$(jq .created "$D/out")" -eq 3 ]
+	[ "$(jq .pool.created "$D/out")" -eq 3 ]
 	[ "$(jq '[.causes[] | select(.cause == "killed by SIGKILL") | .deaths] | add' "$D/out")" -eq 1 ]
 	[ "$(jq '[.causes[].deaths] | add' "$D/out")" -eq 3 ]
 	[ "$(grep -c chatter "$D/err")" -eq 3 ]	# the workers' stdout went to stderr
@@ -654,7 +654,7 @@ long_dir() {
 		[ "$(jq --arg c "exited $c" '[.causes[] | select(.cause == $c) | .deaths] | add' "$D/out")" -eq 2 ]
 	done
 	[ "$(jq '[.causes[].deaths] | add' "$D/out")" -eq 81 ]
-	[ "$(jq .deaths "$D/out")" -eq 81 ]
+	[ "$(jq .pool.deaths "$D/out")" -eq 81 ]
 }
 
 @test "--json with stdout on /dev/full: exit 1 and a message" {
@@ -763,14 +763,36 @@ port_of() { sed -n 's/^pool [0-9]*: .*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p
 	[ "$nworkers_seen" -gt 3 ]		# replacements served too
 	stop_pool
 	[ "$status" -eq 0 ]
-	[ "$(jq .connections "$D/out")" -eq 300 ]
-	[ "$(jq '[.accepted[].accepted] | add' "$D/out")" -eq 300 ]
+	[ "$(jq .connections.connections "$D/out")" -eq 300 ]
+	[ "$(jq '[.connections.accepted[].accepted] | add' "$D/out")" -eq 300 ]
 	# each worker's count is what its own answers say
 	for w in $(awk '{print $2}' <<<"$output" | sort -u | head -n5); do
-		[ "$(jq --argjson w "$w" '[.accepted[] | select(.pid == $w) | .accepted] | add' "$D/out")" \
+		[ "$(jq --argjson w "$w" '[.connections.accepted[] | select(.pid == $w) | .accepted] | add' "$D/out")" \
 			-eq "$(grep -c "^worker $w " <<<"$output")" ]
 	done
-	[ "$(jq -r .listen "$D/out")" = "127.0.0.1:$port" ]
+	[ "$(jq -r .connections.listen "$D/out")" = "127.0.0.1:$port" ]
+	# the why: on the spread is a finding of the connections section
+	[ "$(jq '[.findings[] | select(.section == "connections")] | length' "$D/out")" -eq 1 ]
+}
+
+@test "-J: a crash loop's why: is a finding in JSON, in USR1's document and the last" {
+	echo 2 >"$D/cfg"
+	"$IPCLAB_HELPERS/pool_reaper" "$IPCLAB_BIN" pool --no-fifo -J -c 1 -s 0.01 "$D/cfg" \
+		>"$D/out" 2>"$D/err" &
+	R=$!
+	wait_for 5 eval 'M=$(master_under "$R") && [ -n "$M" ]'
+	wait_for 10 grep -q 'crash loop:' "$D/err"
+	kill -USR1 "$M"
+	wait_for 5 grep -q '"crash_loop"' "$D/err"
+	stop_pool
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length "$D/out")" -eq 1 ]
+	[ "$(jq '[.findings[] | select(.section == "crash_loop")] | length' "$D/out")" -eq 1 ]
+	[ "$(jq -r '.signals.signals[] | select(.signal == "SIGUSR1") | .received' "$D/out")" -eq 1 ]
+	[ "$(jq '.crash_loop.delay_s > 0' "$D/out")" = true ]
+	# USR1's document on stderr has the same finding
+	sed -n '/^{/,/^}/p' "$D/err" >"$D/usr1"
+	[ "$(jq -s '[.[] | .findings[] | select(.section == "crash_loop")] | length' "$D/usr1")" -ge 1 ]
 }
 
 @test "--listen: USR1 counts the connections, USR2 each worker's share" {
