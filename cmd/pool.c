@@ -2,7 +2,7 @@
 /*
  * ipclab pool [options] CONFIG [-- COMMAND [ARG...]]
  *
- * A pre-fork pool (seed 000, "process pool with signals"): reads N from
+ * A pre-fork pool (the process-pool-with-signals exercise): reads N from
  * CONFIG, forks N workers and forks a new one whenever one dies.  The master
  * sleeps in one poll(2) on a signalfd(2): SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2,
  * SIGTERM, SIGINT, SIGTTIN and SIGTTOU all arrive there as events.  The poll
@@ -2117,16 +2117,24 @@ take_pidfile(void)
 		err(1, "%s: fcntl", P.pidfile);
 }
 
+/* The signals the master takes from its signalfd. */
+static void
+master_sigs(sigset_t *set)
+{
+	const int sigs[] = { SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT,
+			     SIGTTIN, SIGTTOU, SIGPIPE };
+
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(set, sigs[i]);
+}
+
 static void
 start(void)
 {
 	sigset_t set;
-	const int sigs[] = { SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT,
-			     SIGTTIN, SIGTTOU, SIGPIPE };
 
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&set, sigs[i]);
+	master_sigs(&set);
 	if ((P.sfd = ipc_sigfd_open(&set)) == -1)
 		err(1, "signals: %s", ipc_failed_call);
 	if ((P.slots = calloc((size_t)(P.limit ? P.limit : 1), sizeof(*P.slots))) == NULL)
@@ -2199,8 +2207,14 @@ int
 pool_main(int argc, char **argv)
 {
 	char why[PATH_MAX + 128];
+	sigset_t set;
 	bool asked;
 
+	/* blocked from the first instruction: a SIGTERM during start-up waits
+	 * in the signalfd and stops the pool with 0, as a service should */
+	master_sigs(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		err(1, "sigprocmask");
 	P.fifo = DEFAULT_FIFO;	/* only if it exists */
 	P.sleep_s = 1;
 	P.loops = 10;
