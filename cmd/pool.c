@@ -18,6 +18,7 @@
  *  -g, --grace SECONDS  SIGTERM to SIGKILL delay when retiring or stopping
  *  -l, --limit N        refuse more than N workers (default 1024)
  *      --listen [HOST:]PORT  one TCP socket shared by every worker
+ *      --reuseport      each worker its own SO_REUSEPORT socket instead
  *  -k, --kill-mode M    group (default): a worker is its process group;
  *                       process: the worker alone, as before
  *      --no-throttle    restart crash-looping workers at once, forever
@@ -112,13 +113,14 @@ static const struct ipc_help help = {
  "     --listen [HOST:]PORT  open a TCP socket the workers share: built-in\n"
 	"                       workers answer each connection with one line, a\n"
 	"                       COMMAND gets it as fd 3 (LISTEN_FDS=1, LISTEN_PID)\n"
+	"     --reuseport     each worker its own SO_REUSEPORT socket instead\n"
 	" -k, --kill-mode M   group: when a worker dies, stop what is left of its\n"
 	"                       process group (default); process: the worker only\n"
 	"     --no-throttle   restart workers that die young at once, forever\n"
 	" -J, --json          reports in JSON; the last one alone on stdout\n",
 };
 
-enum { OPT_NOFIFO = 256, OPT_NOTHROTTLE, OPT_LISTEN };
+enum { OPT_NOFIFO = 256, OPT_NOTHROTTLE, OPT_LISTEN, OPT_REUSEPORT };
 
 #define LISTEN_FD	3		/* where socket activation puts it */
 
@@ -169,6 +171,9 @@ static struct pool {
 	const char *listen;	/* --listen [HOST:]PORT */
 	int lfd;		/* the listening socket, or -1 */
 	char laddr[INET6_ADDRSTRLEN + 16];
+	bool reuseport;		/* lfd only holds the port: each worker listens */
+	struct sockaddr_storage lss;	/* the address lfd is bound to */
+	socklen_t lsl;
 	unsigned long *cells;	/* shared: each worker counts its connections */
 	bool *cell_used;
 	size_t ncells, my_cell;
@@ -545,6 +550,27 @@ die_with_master(void *arg)
 
 /* The listening socket as systemd's socket activation passes it: fd 3,
  * LISTEN_FDS=1, LISTEN_PID the worker's own, LISTEN_FDNAMES. */
+/* --reuseport, in a new worker: its own socket on the master's address,
+ * in the kernel's SO_REUSEPORT group, which spreads connections over the
+ * group's listening sockets by a hash of the connection's addresses. */
+static int
+reuseport_socket(void)
+{
+	int one = 1, fd = socket(P.lss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&P.lss, P.lsl) == -1 || listen(fd, SOMAXCONN) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 static int
 pass_socket(const char *pid)
 {
@@ -576,6 +602,10 @@ worker_setup(void *arg)
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	if (setenv("IPCLAB_POOL_WORKER", pid, 1) == -1)
 		return -1;
+	if (P.reuseport && (P.lfd = reuseport_socket()) == -1) {
+		warn("worker %s: --reuseport %s", pid, P.laddr);
+		return -1;
+	}
 	if (P.lfd != -1 && pass_socket(pid) == -1)
 		return -1;
 	/* with --json, stdout holds the final report and nothing else */
@@ -1031,12 +1061,16 @@ listen_open(const char *spec)
 	P.lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (P.lfd == -1)
 		err(1, "--listen %s: socket", spec);
-	if (setsockopt(P.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+	if (setsockopt(P.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    (P.reuseport &&
+	     setsockopt(P.lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1))
 		err(1, "--listen %s: setsockopt", spec);
 	if (bind(P.lfd, ai->ai_addr, ai->ai_addrlen) == -1)
 		err(1, "--listen %s: bind", spec);
 	freeaddrinfo(ai);
-	if (listen(P.lfd, SOMAXCONN) == -1)
+	/* with --reuseport the master's socket is bound, never listening: it
+	 * keeps the port while workers come and go, and takes no connection */
+	if (!P.reuseport && listen(P.lfd, SOMAXCONN) == -1)
 		err(1, "--listen %s: listen", spec);
 	if (getsockname(P.lfd, (struct sockaddr *)&ss, &sl) == -1 ||
 	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), sv, sizeof(sv),
@@ -1044,6 +1078,8 @@ listen_open(const char *spec)
 		err(1, "--listen %s: getsockname", spec);
 	snprintf(P.laddr, sizeof(P.laddr), ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
 		 h, sv);
+	P.lss = ss;
+	P.lsl = sl;
 }
 
 static void
@@ -1429,27 +1465,66 @@ accepted_table(struct ipc_section *s)
 	return 0;
 }
 
+/* The smallest count among the workers of "accepted" (the dead that took
+ * any and the living) over all connections: how even the spread was. */
+static double
+smallest_share(unsigned long n, size_t *nw)
+{
+	unsigned long least = ULONG_MAX, c;
+
+	*nw = 0;
+	for (size_t i = 0; i < P.nserved; i++, ++*nw)
+		least = P.served[i].n < least ? P.served[i].n : least;
+	for (long long i = 0; i < P.limit; i++)
+		if (P.slots[i].pid) {
+			c = cell_count(P.slots[i].cell);
+			least = c < least ? c : least;
+			++*nw;
+		}
+	return n && *nw ? (double)least / (double)n : 0;
+}
+
+static int
+connections_finding(struct ipc_section *s)
+{
+	if (P.reuseport)
+		return ipc_section_finding(s, "each worker listens on a socket of its own "
+			"(SO_REUSEPORT): the kernel picks the socket by a hash of the "
+			"connection's addresses and ports, not by which worker is waiting, "
+			"so the shares follow the hash and a busy worker's connections "
+			"wait for it while others are idle (SIGUSR2, ACCEPTED).");
+	return ipc_section_finding(s, "each connection wakes one worker waiting in "
+		"accept(2) on the shared socket, not all of them (no thundering "
+		"herd since Linux 2.6): the one that has waited longest, so idle "
+		"workers take turns and one still busy is passed over (SIGUSR2, "
+		"ACCEPTED).");
+}
+
 /* With --listen: the address, the connections, and how they were spread. */
 static int
 connections_section(struct ipc_report *r)
 {
 	struct ipc_section *s = ipc_report_section(r, "connections", NULL);
 	unsigned long n = connections();
+	size_t nw;
+	double least = smallest_share(n, &nw);
 
 	if (s == NULL ||
-	    ipc_put_note(s, "pool %d: listening on %s, %lu connections", (int)P.master,
-			 P.laddr, n) == -1 ||
+	    ipc_put_note(s, "pool %d: listening on %s, %lu connections%s", (int)P.master,
+			 P.laddr, n, P.reuseport ? ", a SO_REUSEPORT socket per worker"
+						 : "") == -1 ||
 	    ipc_put_str(s, "listen", NULL, P.laddr) == -1 ||
+	    ipc_put_str(s, "socket", NULL, P.reuseport ? "reuseport" : "shared") == -1 ||
 	    ipc_put_uint(s, "connections", NULL, n) == -1 ||
+	    ipc_put_share(s, "smallest_share", NULL, least) == -1 ||
 	    (P.json && accepted_table(s) == -1))
 		return -1;
-	if (n)
-		return ipc_section_finding(s, "each connection wakes one worker waiting in "
-			"accept(2) on the shared socket, not all of them (no thundering "
-			"herd since Linux 2.6): the one that has waited longest, so idle "
-			"workers take turns and one still busy is passed over (SIGUSR2, "
-			"ACCEPTED).");
-	return 0;
+	if (n == 0)
+		return 0;
+	if (ipc_put_note(s, "pool %d: the worker that took fewest took %.1f%% of them "
+			 "(%zu workers)", (int)P.master, 100 * least, nw) == -1)
+		return -1;
+	return connections_finding(s);
 }
 
 /* Restarts held back by the crash-loop throttle. */
@@ -2013,6 +2088,7 @@ parse_args(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' },
 		{ "kill-mode", required_argument, NULL, 'k' },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "reuseport", no_argument, NULL, OPT_REUSEPORT },
 		{ "no-throttle", no_argument, NULL, OPT_NOTHROTTLE },
 		{ "json", no_argument, NULL, 'J' },
 		IPC_COMMON_LONGOPTS,
@@ -2035,6 +2111,7 @@ parse_args(int argc, char **argv)
 		case 'l': P.limit = count_arg("--limit", optarg, 0, 1000000); break;
 		case 'k': P.group = kill_mode(optarg); break;
 		case OPT_LISTEN: P.listen = optarg; break;
+		case OPT_REUSEPORT: P.reuseport = true; break;
 		case OPT_NOTHROTTLE: P.throttle = false; break;
 		case 'j':
 		case 'J': P.json = true; break;
@@ -2045,6 +2122,8 @@ parse_args(int argc, char **argv)
 		ipc_usage("--crash applies to built-in workers, not to a COMMAND");
 	if (nofifo && asked)
 		ipc_usage("--fifo and --no-fifo contradict each other");
+	if (P.reuseport && P.listen == NULL)
+		ipc_usage("--reuseport applies to --listen");
 	if (nofifo)
 		P.fifo = NULL;
 	return asked;

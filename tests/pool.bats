@@ -907,3 +907,37 @@ PY
 	kill -9 "$M"
 	within 1000 none_alive $t
 }
+
+@test "--reuseport: each worker listens on a socket of its own, the hash spread in the report" {
+	"$IPCLAB_HELPERS/pool_reaper" "$IPCLAB_BIN" pool --no-fifo -J --reuseport \
+		--listen 127.0.0.1:0 "$D/cfg" >"$D/out" 2>"$D/err" &
+	R=$!
+	wait_for 5 eval 'M=$(master_under "$R") && [ -n "$M" ]'
+	wait_for 5 count_is 3
+	port=$(port_of)
+	[ -n "$port" ]
+	# the kernel's view: three listening sockets on the port, none the master's
+	wait_for 5 eval '[ "$(ss -Hltnp "sport = :$port" | wc -l)" -eq 3 ]'
+	[ "$(ss -Hltnp "sport = :$port" | grep -c "pid=$M,")" -eq 0 ]
+	for w in $(workers); do
+		[ "$(ss -Hltnp "sport = :$port" | grep -c "pid=$w,")" -eq 1 ]
+	done
+	run "$IPCLAB_HELPERS/pool_client" 127.0.0.1 "$port" 60
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 60 ]
+	least=$(awk '{print $2}' <<<"$output" | sort | uniq -c | sort -n | awk 'NR == 1 {print $1}')
+	[ "$(awk '{print $2}' <<<"$output" | sort -u | wc -l)" -eq 3 ] || least=0
+	stop_pool
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .connections.socket "$D/out")" = reuseport ]
+	[ "$(jq .connections.connections "$D/out")" -eq 60 ]
+	[ "$(jq '[.connections.accepted[].accepted] | add' "$D/out")" -eq 60 ]
+	[ "$(jq --argjson l "$least" '(.connections.smallest_share - $l / 60) | (. < 0.001 and . > -0.001)' "$D/out")" = true ]
+	[ "$(jq '[.findings[] | select(.section == "connections") | .text | test("SO_REUSEPORT")] | any' "$D/out")" = true ]
+}
+
+@test "--reuseport without --listen: one line, exit 2, nothing started" {
+	run "$IPCLAB_BIN" pool --no-fifo --reuseport "$D/cfg"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == *"--reuseport applies to --listen"* ]]
+}
