@@ -2289,11 +2289,6 @@ pool_main(int argc, char **argv)
 	sigset_t set;
 	bool asked;
 
-	/* blocked from the first instruction: a SIGTERM during start-up waits
-	 * in the signalfd and stops the pool with 0, as a service should */
-	master_sigs(&set);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
-		err(1, "sigprocmask");
 	P.fifo = DEFAULT_FIFO;	/* only if it exists */
 	P.sleep_s = 1;
 	P.loops = 10;
@@ -2310,6 +2305,13 @@ pool_main(int argc, char **argv)
 	keep_args();
 	if (P.listen)
 		listen_open(P.listen);	/* before anything is made or started */
+	/* blocked before the pidfile and the FIFO are made (a lookup of the
+	 * --listen host may take long, and SIGINT still ends that): from here
+	 * a SIGTERM waits in the signalfd and stops the pool with 0, as a
+	 * service should, removing what it made */
+	master_sigs(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		err(1, "sigprocmask");
 	take_pidfile();
 	fifo_make();
 	start();
