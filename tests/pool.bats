@@ -616,8 +616,12 @@ long_dir() {
 	E=$(mktemp -d /tmp/ipclab-pool.XXXXXX)	# a directory that user can read
 	chmod 755 "$E"
 	echo 1 >"$E/cfg"
+	# a copy that user can run, wherever the build tree is (a private
+	# scratch directory, say)
+	cp "$IPCLAB_BIN" "$E/ipclab"
+	chmod 755 "$E/ipclab"
 	"$IPCLAB_HELPERS/pool_reaper" setpriv --reuid="$U" --regid="$U" --clear-groups \
-		prlimit --nproc=3 "$IPCLAB_BIN" pool --no-fifo -s 1000 "$E/cfg" 2>"$D/err" &
+		prlimit --nproc=3 "$E/ipclab" pool --no-fifo -s 1000 "$E/cfg" 2>"$D/err" &
 	R=$!
 	wait_for 5 master_up
 	M=$(pgrep -P "$R")
