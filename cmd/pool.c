@@ -2,7 +2,7 @@
 /*
  * ipclab pool [options] CONFIG [-- COMMAND [ARG...]]
  *
- * A pre-fork pool (seed 000, "process pool with signals"): reads N from
+ * A pre-fork pool (the process-pool-with-signals exercise): reads N from
  * CONFIG, forks N workers and forks a new one whenever one dies.  The master
  * sleeps in one poll(2) on a signalfd(2): SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2,
  * SIGTERM, SIGINT, SIGTTIN and SIGTTOU all arrive there as events.  The poll
@@ -18,10 +18,11 @@
  *  -g, --grace SECONDS  SIGTERM to SIGKILL delay when retiring or stopping
  *  -l, --limit N        refuse more than N workers (default 1024)
  *      --listen [HOST:]PORT  one TCP socket shared by every worker
+ *      --reuseport      each worker its own SO_REUSEPORT socket instead
  *  -k, --kill-mode M    group (default): a worker is its process group;
  *                       process: the worker alone, as before
  *      --no-throttle    restart crash-looping workers at once, forever
- *  -j, --json           reports in JSON; the final one alone on stdout
+ *  -J, --json           reports in JSON; the final one alone on stdout (-j too)
  *
  * Signals: HUP reloads N (a bad CONFIG keeps the current N and says why),
  * USR1 reports the counts, USR2 a table of the live workers, TTIN/TTOU add
@@ -80,6 +81,7 @@
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
+#include "ipclab/report.h"
 #include "ipclab/sig.h"
 
 #define DEFAULT_FIFO	"/tmp/pool_fifo"
@@ -111,13 +113,14 @@ static const struct ipc_help help = {
  "     --listen [HOST:]PORT  open a TCP socket the workers share: built-in\n"
 	"                       workers answer each connection with one line, a\n"
 	"                       COMMAND gets it as fd 3 (LISTEN_FDS=1, LISTEN_PID)\n"
+	"     --reuseport     each worker its own SO_REUSEPORT socket instead\n"
 	" -k, --kill-mode M   group: when a worker dies, stop what is left of its\n"
 	"                       process group (default); process: the worker only\n"
 	"     --no-throttle   restart workers that die young at once, forever\n"
-	" -j, --json          reports in JSON; the last one alone on stdout\n",
+	" -J, --json          reports in JSON; the last one alone on stdout\n",
 };
 
-enum { OPT_NOFIFO = 256, OPT_NOTHROTTLE, OPT_LISTEN };
+enum { OPT_NOFIFO = 256, OPT_NOTHROTTLE, OPT_LISTEN, OPT_REUSEPORT };
 
 #define LISTEN_FD	3		/* where socket activation puts it */
 
@@ -168,6 +171,9 @@ static struct pool {
 	const char *listen;	/* --listen [HOST:]PORT */
 	int lfd;		/* the listening socket, or -1 */
 	char laddr[INET6_ADDRSTRLEN + 16];
+	bool reuseport;		/* lfd only holds the port: each worker listens */
+	struct sockaddr_storage lss;	/* the address lfd is bound to */
+	socklen_t lsl;
 	unsigned long *cells;	/* shared: each worker counts its connections */
 	bool *cell_used;
 	size_t ncells, my_cell;
@@ -544,6 +550,27 @@ die_with_master(void *arg)
 
 /* The listening socket as systemd's socket activation passes it: fd 3,
  * LISTEN_FDS=1, LISTEN_PID the worker's own, LISTEN_FDNAMES. */
+/* --reuseport, in a new worker: its own socket on the master's address,
+ * in the kernel's SO_REUSEPORT group, which spreads connections over the
+ * group's listening sockets by a hash of the connection's addresses. */
+static int
+reuseport_socket(void)
+{
+	int one = 1, fd = socket(P.lss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&P.lss, P.lsl) == -1 || listen(fd, SOMAXCONN) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 static int
 pass_socket(const char *pid)
 {
@@ -575,6 +602,10 @@ worker_setup(void *arg)
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	if (setenv("IPCLAB_POOL_WORKER", pid, 1) == -1)
 		return -1;
+	if (P.reuseport && (P.lfd = reuseport_socket()) == -1) {
+		warn("worker %s: --reuseport %s", pid, P.laddr);
+		return -1;
+	}
 	if (P.lfd != -1 && pass_socket(pid) == -1)
 		return -1;
 	/* with --json, stdout holds the final report and nothing else */
@@ -1030,12 +1061,16 @@ listen_open(const char *spec)
 	P.lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (P.lfd == -1)
 		err(1, "--listen %s: socket", spec);
-	if (setsockopt(P.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+	if (setsockopt(P.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    (P.reuseport &&
+	     setsockopt(P.lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1))
 		err(1, "--listen %s: setsockopt", spec);
 	if (bind(P.lfd, ai->ai_addr, ai->ai_addrlen) == -1)
 		err(1, "--listen %s: bind", spec);
 	freeaddrinfo(ai);
-	if (listen(P.lfd, SOMAXCONN) == -1)
+	/* with --reuseport the master's socket is bound, never listening: it
+	 * keeps the port while workers come and go, and takes no connection */
+	if (!P.reuseport && listen(P.lfd, SOMAXCONN) == -1)
 		err(1, "--listen %s: listen", spec);
 	if (getsockname(P.lfd, (struct sockaddr *)&ss, &sl) == -1 ||
 	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), sv, sizeof(sv),
@@ -1043,6 +1078,8 @@ listen_open(const char *spec)
 		err(1, "--listen %s: getsockname", spec);
 	snprintf(P.laddr, sizeof(P.laddr), ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
 		 h, sv);
+	P.lss = ss;
+	P.lsl = sl;
 }
 
 static void
@@ -1333,168 +1370,249 @@ alive(void)
 
 static const int reported_sigs[] = { SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN,
 				     SIGTTOU, SIGTERM, SIGINT };
+#define NREPORTED (sizeof(reported_sigs) / sizeof(reported_sigs[0]))
 
 /* How many of each signal the master received: a standard signal sent
  * again while still pending is merged by the kernel, so a storm shows here
- * as far fewer than were sent. */
-static void
-signals_line(FILE *fp)
+ * as far fewer than were sent.  JSON: {"signals": [{"signal", "received"}]}. */
+static int
+signals_section(struct ipc_report *r)
 {
+	static const struct ipc_rcol cols[] = {
+		{ "SIGNAL", "signal", IPC_STR, NULL, 0, SCOLS_FL_HIDDEN },
+		{ "RECEIVED", "received", IPC_UINT, NULL, 0, SCOLS_FL_HIDDEN },
+	};
+	struct ipc_section *s = ipc_report_section(r, "signals", NULL);
+	char line[256];
+	size_t at;
 	const char *sep = "";
 
-	fprintf(fp, "pool %d: signals received:", (int)P.master);
-	for (size_t i = 0; i < sizeof(reported_sigs) / sizeof(reported_sigs[0]); i++) {
+	if (s == NULL)
+		return -1;
+	at = (size_t)snprintf(line, sizeof(line), "pool %d: signals received:", (int)P.master);
+	for (size_t i = 0; i < NREPORTED && at < sizeof(line); i++) {
 		if (P.seen[reported_sigs[i]] == 0)
 			continue;
-		fprintf(fp, "%s %s %lu", sep, ipc_signame(reported_sigs[i]),
-			P.seen[reported_sigs[i]]);
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s %s %lu", sep,
+				       ipc_signame(reported_sigs[i]), P.seen[reported_sigs[i]]);
 		sep = ",";
 	}
-	fputc('\n', fp);
+	if (ipc_put_note(s, "%s", line) == -1)
+		return -1;
+	if (P.json && ipc_section_table(s, "signals", cols, 2) == 0)
+		for (size_t i = 0; i < NREPORTED; i++) {
+			struct libscols_line *ln = ipc_row(s);
+
+			if (ln == NULL ||
+			    ipc_cell_str(s, ln, 0, "%s", ipc_signame(reported_sigs[i])) == -1 ||
+			    ipc_cell_uint(s, ln, 1, P.seen[reported_sigs[i]]) == -1)
+				return -1;
+		}
 	if (P.seen[SIGCHLD] < P.deaths)
-		ipc_finding(fp, "%lu deaths came with only %lu SIGCHLD: a signal sent "
-			    "while the same one is pending is merged into it, which is "
-			    "why the master reaps with waitpid(-1, WNOHANG) until none "
-			    "is left.", P.deaths, P.seen[SIGCHLD]);
+		return ipc_section_finding(s, "%lu deaths came with only %lu SIGCHLD: a "
+			"signal sent while the same one is pending is merged into it, "
+			"which is why the master reaps with waitpid(-1, WNOHANG) until "
+			"none is left.", P.deaths, P.seen[SIGCHLD]);
+	return 0;
 }
 
-static void
-signals_json(struct ipc_json *j)
+/* The deaths by cause: a table for a person when there are any, always in
+ * JSON (a top-level "causes" list). */
+static int
+causes_section(struct ipc_report *r)
 {
-	ipc_json_object(j, "signals_received");
-	for (size_t i = 0; i < sizeof(reported_sigs) / sizeof(reported_sigs[0]); i++)
-		ipc_json_uint(j, ipc_signame(reported_sigs[i]), P.seen[reported_sigs[i]]);
-	ipc_json_end(j);
-}
-
-/* The deaths by cause, as a table. */
-static struct libscols_table *
-causes_table(void)
-{
-	static const struct ipc_col cols[] = {
-		{ "DEATHS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "CAUSE", 0, 0, SCOLS_JSON_STRING },
+	static const struct ipc_rcol cols[] = {
+		{ "DEATHS", "deaths", IPC_UINT, NULL, 0, 0 },
+		{ "CAUSE", "cause", IPC_STR, NULL, 0, 0 },
 	};
-	struct libscols_table *t = ipc_table_new(cols, 2);
+	struct ipc_section *s;
 	struct libscols_line *ln;
 
-	for (size_t i = 0; t && i < P.ncauses; i++) {
-		if ((ln = ipc_table_row(t)) == NULL ||
-		    ipc_cell(ln, 0, "%lu", P.causes[i].n) == -1 ||
-		    ipc_cell(ln, 1, "%s", P.causes[i].what) == -1) {
-			scols_unref_table(t);
-			return NULL;
-		}
-	}
-	return t;
+	if (!P.json && P.ncauses == 0)
+		return 0;
+	if ((s = ipc_report_section(r, NULL, NULL)) == NULL ||
+	    ipc_section_table(s, "causes", cols, 2) == -1)
+		return -1;
+	for (size_t i = 0; i < P.ncauses; i++)
+		if ((ln = ipc_row(s)) == NULL || ipc_cell_uint(s, ln, 0, P.causes[i].n) == -1 ||
+		    ipc_cell_str(s, ln, 1, "%s", P.causes[i].what) == -1)
+			return -1;
+	return 0;
 }
 
-/* With --listen: the address, the connections, and each worker's share,
- * the dead's and the living's. */
-static void
-accepted_json(struct ipc_json *j)
+/* Each worker's accepted connections, the dead's and the living's: JSON
+ * only (SIGUSR2's table shows the living to a person). */
+static int
+accepted_table(struct ipc_section *s)
 {
-	ipc_json_str(j, "listen", P.laddr);
-	ipc_json_uint(j, "connections", connections());
-	ipc_json_array(j, "accepted");
-	for (size_t i = 0; i < P.nserved; i++) {
-		ipc_json_object(j, NULL);
-		ipc_json_int(j, "pid", P.served[i].pid);
-		ipc_json_uint(j, "accepted", P.served[i].n);
-		ipc_json_end(j);
-	}
-	for (long long i = 0; i < P.limit; i++) {
-		if (P.slots[i].pid == 0)
-			continue;
-		ipc_json_object(j, NULL);
-		ipc_json_int(j, "pid", P.slots[i].pid);
-		ipc_json_uint(j, "accepted", cell_count(P.slots[i].cell));
-		ipc_json_end(j);
-	}
-	ipc_json_end(j);
+	static const struct ipc_rcol cols[] = {
+		{ "PID", "pid", IPC_INT, NULL, 0, 0 },
+		{ "ACCEPTED", "accepted", IPC_UINT, NULL, 0, 0 },
+	};
+	struct libscols_line *ln;
+
+	if (ipc_section_table(s, "accepted", cols, 2) == -1)
+		return -1;
+	for (size_t i = 0; i < P.nserved; i++)
+		if ((ln = ipc_row(s)) == NULL || ipc_cell_int(s, ln, 0, P.served[i].pid) == -1 ||
+		    ipc_cell_uint(s, ln, 1, P.served[i].n) == -1)
+			return -1;
+	for (long long i = 0; i < P.limit; i++)
+		if (P.slots[i].pid &&
+		    ((ln = ipc_row(s)) == NULL || ipc_cell_int(s, ln, 0, P.slots[i].pid) == -1 ||
+		     ipc_cell_uint(s, ln, 1, cell_count(P.slots[i].cell)) == -1))
+			return -1;
+	return 0;
+}
+
+/* The smallest count among the workers of "accepted" (the dead that took
+ * any and the living) over all connections: how even the spread was. */
+static double
+smallest_share(unsigned long n, size_t *nw)
+{
+	unsigned long least = ULONG_MAX, c;
+
+	*nw = 0;
+	for (size_t i = 0; i < P.nserved; i++, ++*nw)
+		least = P.served[i].n < least ? P.served[i].n : least;
+	for (long long i = 0; i < P.limit; i++)
+		if (P.slots[i].pid) {
+			c = cell_count(P.slots[i].cell);
+			least = c < least ? c : least;
+			++*nw;
+		}
+	return n && *nw ? (double)least / (double)n : 0;
 }
 
 static int
-counts_json(FILE *fp, struct libscols_table *t)
+connections_finding(struct ipc_section *s)
 {
-	struct ipc_json j;
-
-	ipc_json_open(&j, fp);
-	ipc_json_int(&j, "master", P.master);
-	ipc_json_uint(&j, "created", P.created);
-	ipc_json_uint(&j, "alive", alive());
-	ipc_json_int(&j, "wanted", target());
-	ipc_json_uint(&j, "retiring", P.nret);
-	ipc_json_uint(&j, "strays", P.nstrays);
-	ipc_json_str(&j, "kill_mode", P.group ? "group" : "process");
-	ipc_json_uint(&j, "deaths", P.deaths);
-	ipc_json_double(&j, "uptime_s", (double)(ipc_now_ns() - P.t0) / NS);
-	ipc_json_double(&j, "restart_delay_s", (double)P.delay / NS);
-	ipc_json_uint(&j, "failed_forks", P.spawn_failures);
-	if (P.lfd != -1)
-		accepted_json(&j);
-	signals_json(&j);
-	if (t)
-		ipc_json_table(&j, "causes", t);
-	return ipc_json_close(&j);
+	if (P.reuseport)
+		return ipc_section_finding(s, "each worker listens on a socket of its own "
+			"(SO_REUSEPORT): the kernel picks the socket by a hash of the "
+			"connection's addresses and ports, not by which worker is waiting, "
+			"so the shares follow the hash and a busy worker's connections "
+			"wait for it while others are idle (SIGUSR2, ACCEPTED).");
+	return ipc_section_finding(s, "each connection wakes one worker waiting in "
+		"accept(2) on the shared socket, not all of them (no thundering "
+		"herd since Linux 2.6): the one that has waited longest, so idle "
+		"workers take turns and one still busy is passed over (SIGUSR2, "
+		"ACCEPTED).");
 }
 
-static void
-connections_line(FILE *fp)
+/* With --listen: the address, the connections, and how they were spread. */
+static int
+connections_section(struct ipc_report *r)
 {
+	struct ipc_section *s = ipc_report_section(r, "connections", NULL);
 	unsigned long n = connections();
+	size_t nw;
+	double least = smallest_share(n, &nw);
 
-	fprintf(fp, "pool %d: listening on %s, %lu connections\n", (int)P.master,
-		P.laddr, n);
-	if (n)
-		ipc_finding(fp, "each connection wakes one worker waiting in accept(2) on "
-			    "the shared socket, not all of them (no thundering herd since "
-			    "Linux 2.6): the one that has waited longest, so idle workers "
-			    "take turns and one still busy is passed over (SIGUSR2, "
-			    "ACCEPTED).");
+	if (s == NULL ||
+	    ipc_put_note(s, "pool %d: listening on %s, %lu connections%s", (int)P.master,
+			 P.laddr, n, P.reuseport ? ", a SO_REUSEPORT socket per worker"
+						 : "") == -1 ||
+	    ipc_put_str(s, "listen", NULL, P.laddr) == -1 ||
+	    ipc_put_str(s, "socket", NULL, P.reuseport ? "reuseport" : "shared") == -1 ||
+	    ipc_put_uint(s, "connections", NULL, n) == -1 ||
+	    ipc_put_share(s, "smallest_share", NULL, least) == -1 ||
+	    (P.json && accepted_table(s) == -1))
+		return -1;
+	if (n == 0)
+		return 0;
+	if (ipc_put_note(s, "pool %d: the worker that took fewest took %.1f%% of them "
+			 "(%zu workers)", (int)P.master, 100 * least, nw) == -1)
+		return -1;
+	return connections_finding(s);
 }
 
-/* SIGUSR1 and the end: the seed's count, the alive, the deaths by cause.
- * On stderr; the final one in JSON goes to stdout. */
+/* Restarts held back by the crash-loop throttle. */
+static int
+crash_loop_section(struct ipc_report *r)
+{
+	struct ipc_section *s = ipc_report_section(r, "crash_loop", NULL);
+
+	if (s == NULL ||
+	    ipc_put_note(s, "pool %d: crash loop, restarts delayed %.1f s", (int)P.master,
+			 (double)P.delay / NS) == -1 ||
+	    ipc_put_real(s, "delay_s", NULL, (double)P.delay / NS, "%.1f") == -1 ||
+	    ipc_put_bool(s, "fork_failed", NULL, P.fork_failed) == -1)
+		return -1;
+	if (P.fork_failed)
+		return ipc_section_finding(s, "fork(2) failed (a limit such as RLIMIT_NPROC, "
+			"or memory); the delay doubles each failed round, up to 5 s, and "
+			"ends when a worker lives 1 s.");
+	return ipc_section_finding(s, "workers kept failing within 1 s of starting; the "
+		"delay doubles each failed round, up to 5 s, and ends when a worker "
+		"lives 1 s.");
+}
+
+/* The counts: one line for a person, one "pool" object in JSON. */
+static int
+pool_section(struct ipc_report *r)
+{
+	struct ipc_section *s = ipc_report_section(r, "pool", NULL);
+	double up = (double)(ipc_now_ns() - P.t0) / NS;
+
+	if (s == NULL ||
+	    ipc_put_note(s, "pool %d: created %lu workers, %zu alive of %lld wanted, "
+			 "%zu retiring, %zu strays, %lu deaths, up %.1f s", (int)P.master,
+			 P.created, alive(), target(), P.nret, P.nstrays, P.deaths, up) == -1 ||
+	    ipc_put_int(s, "master", NULL, P.master) == -1 ||
+	    ipc_put_uint(s, "created", NULL, P.created) == -1 ||
+	    ipc_put_uint(s, "alive", NULL, alive()) == -1 ||
+	    ipc_put_int(s, "wanted", NULL, target()) == -1 ||
+	    ipc_put_uint(s, "retiring", NULL, P.nret) == -1 ||
+	    ipc_put_uint(s, "strays", NULL, P.nstrays) == -1 ||
+	    ipc_put_str(s, "kill_mode", NULL, P.group ? "group" : "process") == -1 ||
+	    ipc_put_uint(s, "deaths", NULL, P.deaths) == -1 ||
+	    ipc_put_real(s, "uptime_s", NULL, up, "%.3f") == -1 ||
+	    ipc_put_real(s, "restart_delay_s", NULL, (double)P.delay / NS, "%.3f") == -1 ||
+	    ipc_put_uint(s, "failed_forks", NULL, P.spawn_failures) == -1)
+		return -1;
+	if (P.spawn_failures)
+		return ipc_put_note(s, "pool %d: %lu failed forks", (int)P.master,
+				    P.spawn_failures);
+	return 0;
+}
+
+/* Prints R, frees it; false with errno set when it could not be made or
+ * written. */
+static bool
+report_done(struct ipc_report *r, int rc)
+{
+	int e;
+
+	if (rc == 0)
+		rc = ipc_report_end(r);
+	e = errno;
+	ipc_report_free(r);
+	errno = e;
+	return rc == 0;
+}
+
+/* SIGUSR1 and the end: the counts, the connections, the throttle, the
+ * signals, the deaths by cause; a new report each time.  On stderr; the
+ * final one in JSON goes to stdout. */
 static bool
 report_counts(FILE *fp)
 {
-	struct libscols_table *t = causes_table();
-	bool ok = true;
+	struct ipc_report *r = ipc_report_new(fp, P.json);
+	bool ok;
 
-	if (P.json) {
-		ok = counts_json(fp, t) == 0;
-		if (!ok)
-			P.report_errno = errno;
-	} else {
-		fprintf(fp, "pool %d: created %lu workers, %zu alive of %lld wanted, "
-			"%zu retiring, %zu strays, %lu deaths, up %.1f s\n", (int)P.master,
-			P.created, alive(), target(), P.nret, P.nstrays, P.deaths,
-			(double)(ipc_now_ns() - P.t0) / NS);
-		if (P.spawn_failures)
-			fprintf(fp, "pool %d: %lu failed forks\n", (int)P.master,
-				P.spawn_failures);
-		if (P.lfd != -1)
-			connections_line(fp);
-		if (P.delay) {
-			fprintf(fp, "pool %d: crash loop, restarts delayed %.1f s\n",
-				(int)P.master, (double)P.delay / NS);
-			if (P.fork_failed)
-				ipc_finding(fp, "fork(2) failed (a limit such as RLIMIT_NPROC, "
-					    "or memory); the delay doubles each failed round, "
-					    "up to 5 s, and ends when a worker lives 1 s.");
-			else
-				ipc_finding(fp, "workers kept failing within 1 s of starting; "
-					    "the delay doubles each failed round, up to 5 s, "
-					    "and ends when a worker lives 1 s.");
-		}
-		signals_line(fp);
-		if (t && P.ncauses)
-			ipc_table_print(t, fp);
+	if (r == NULL)
+		ok = false;
+	else
+		ok = report_done(r, (pool_section(r) == -1 ||
+				     (P.lfd != -1 && connections_section(r) == -1) ||
+				     (P.delay && crash_loop_section(r) == -1) ||
+				     signals_section(r) == -1 || causes_section(r) == -1) ? -1 : 0);
+	if (!ok && P.json) {	/* a lost JSON document is an error, */
+		P.report_errno = errno;
+		return false;
 	}
-	if (t)
-		scols_unref_table(t);
-	return ok;
+	return true;		/* stderr for a person, as a log */
 }
 
 /* The strays that descend from worker PID. */
@@ -1508,81 +1626,80 @@ strays_of(pid_t pid)
 	return n;
 }
 
-static void
-worker_row(struct libscols_table *t, long long slot, pid_t pid, uint64_t start,
+static int
+worker_row(struct ipc_section *s, long long slot, pid_t pid, uint64_t start,
 	   unsigned long exits, size_t cell, const char *state, uint64_t now)
 {
-	struct libscols_line *ln = ipc_table_row(t);
+	struct libscols_line *ln = ipc_row(s);
 
-	if (ln == NULL)
-		return;
-	if (slot >= 0)
-		ipc_cell(ln, 0, "%lld", slot);
-	ipc_cell(ln, 1, "%d", (int)pid);
-	ipc_cell(ln, 2, "%.1f", (double)(now - start) / NS);
-	if (slot >= 0)
-		ipc_cell(ln, 3, "%lu", exits);
-	if (P.lfd != -1)
-		ipc_cell(ln, 4, "%lu", cell_count(cell));
-	ipc_cell(ln, 5, "%zu", strays_of(pid));
-	ipc_cell(ln, 6, "%s", state);
+	if (ln == NULL ||
+	    (slot >= 0 && ipc_cell_int(s, ln, 0, slot) == -1) ||
+	    ipc_cell_int(s, ln, 1, pid) == -1 ||
+	    ipc_cell_num(s, ln, 2, (double)(now - start) / NS) == -1 ||
+	    (slot >= 0 && ipc_cell_uint(s, ln, 3, exits) == -1) ||
+	    (P.lfd != -1 && ipc_cell_uint(s, ln, 4, cell_count(cell)) == -1) ||
+	    ipc_cell_uint(s, ln, 5, strays_of(pid)) == -1)
+		return -1;
+	return ipc_cell_str(s, ln, 6, "%s", state);
 }
 
-static void
-stray_row(struct libscols_table *t, const struct stray *s)
+static int
+stray_row(struct ipc_section *s, const struct stray *st)
 {
-	struct libscols_line *ln = ipc_table_row(t);
+	struct libscols_line *ln = ipc_row(s);
 
-	if (ln == NULL)
-		return;
-	ipc_cell(ln, 1, "%d", (int)s->pid);
-	if (s->worker)
-		ipc_cell(ln, 6, "stray of worker %d", (int)s->worker);
-	else
-		ipc_cell(ln, 6, "stray");
+	if (ln == NULL || ipc_cell_int(s, ln, 1, st->pid) == -1)
+		return -1;
+	if (st->worker)
+		return ipc_cell_str(s, ln, 6, "stray of worker %d", (int)st->worker);
+	return ipc_cell_str(s, ln, 6, "stray");
 }
 
-/* SIGUSR2: the live workers, retiring ones last. */
+/* The live workers, retiring ones last, then the strays. */
+static int
+workers_section(struct ipc_report *r)
+{
+	static const struct ipc_rcol cols[] = {
+		{ "SLOT", "slot", IPC_INT, NULL, 0, 0 },
+		{ "PID", "pid", IPC_INT, NULL, 0, 0 },
+		{ "AGE-S", "age_s", IPC_REAL, "%.1f", 0, 0 },
+		{ "EXITS", "exits", IPC_UINT, NULL, 0, 0 },
+		{ "ACCEPTED", "accepted", IPC_UINT, NULL, 0, 0 },
+		{ "STRAYS", "strays", IPC_UINT, NULL, 0, 0 },
+		{ "STATE", "state", IPC_STR, NULL, 0, 0 },
+	};
+	struct ipc_section *s = ipc_report_section(r, "workers", NULL);
+	uint64_t now = ipc_now_ns();
+
+	if (s == NULL ||
+	    ipc_put_note(s, "pool %d: %zu workers, %zu strays", (int)P.master,
+			 alive() + P.nret, P.nstrays) == -1 ||
+	    ipc_put_int(s, "master", NULL, P.master) == -1 ||
+	    ipc_section_table(s, "workers", cols, 7) == -1)
+		return -1;
+	for (long long i = 0; i < P.limit; i++)
+		if (P.slots[i].pid &&
+		    worker_row(s, i, P.slots[i].pid, P.slots[i].start, P.slots[i].exits,
+			       P.slots[i].cell, "running", now) == -1)
+			return -1;
+	for (size_t i = 0; i < P.nret; i++)
+		if (worker_row(s, -1, P.ret[i].pid, P.ret[i].start, 0, P.ret[i].cell,
+			       "retiring", now) == -1)
+			return -1;
+	for (size_t i = 0; i < P.nstrays; i++)
+		if (stray_row(s, &strays[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* SIGUSR2: the workers table, a new report each time, on stderr. */
 static void
 report_workers(void)
 {
-	static const struct ipc_col cols[] = {
-		{ "SLOT", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "PID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "AGE-S", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "EXITS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "ACCEPTED", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "STRAYS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
-		{ "STATE", 0, 0, SCOLS_JSON_STRING },
-	};
-	struct libscols_table *t = ipc_table_new(cols, 7);
-	uint64_t now = ipc_now_ns();
-	struct ipc_json j;
+	struct ipc_report *r = ipc_report_new(stderr, P.json);
 
-	if (t == NULL) {
-		warn("report: table");
-		return;
-	}
-	for (long long i = 0; i < P.limit; i++)
-		if (P.slots[i].pid)
-			worker_row(t, i, P.slots[i].pid, P.slots[i].start, P.slots[i].exits,
-				   P.slots[i].cell, "running", now);
-	for (size_t i = 0; i < P.nret; i++)
-		worker_row(t, -1, P.ret[i].pid, P.ret[i].start, 0, P.ret[i].cell,
-			   "retiring", now);
-	for (size_t i = 0; i < P.nstrays; i++)
-		stray_row(t, &strays[i]);
-	if (P.json) {
-		ipc_json_open(&j, stderr);
-		ipc_json_int(&j, "master", P.master);
-		ipc_json_table(&j, "workers", t);
-		ipc_json_close(&j);
-	} else {
-		fprintf(stderr, "pool %d: %zu workers, %zu strays\n", (int)P.master,
-			alive() + P.nret, P.nstrays);
-		ipc_table_print(t, stderr);
-	}
-	scols_unref_table(t);
+	if (r == NULL || !report_done(r, workers_section(r)))
+		warn("report");
 }
 
 /* ---- the FIFO --------------------------------------------------------- */
@@ -1971,15 +2088,16 @@ parse_args(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' },
 		{ "kill-mode", required_argument, NULL, 'k' },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "reuseport", no_argument, NULL, OPT_REUSEPORT },
 		{ "no-throttle", no_argument, NULL, OPT_NOTHROTTLE },
-		{ "json", no_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
 		IPC_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	bool asked = false, nofifo = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+f:p:c:s:n:g:l:k:jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:p:c:s:n:g:l:k:jJhV", longopts, NULL)) != -1) {
 		if (ipc_common_option(c, &help))
 			continue;
 		switch (c) {
@@ -1993,8 +2111,10 @@ parse_args(int argc, char **argv)
 		case 'l': P.limit = count_arg("--limit", optarg, 0, 1000000); break;
 		case 'k': P.group = kill_mode(optarg); break;
 		case OPT_LISTEN: P.listen = optarg; break;
+		case OPT_REUSEPORT: P.reuseport = true; break;
 		case OPT_NOTHROTTLE: P.throttle = false; break;
-		case 'j': P.json = true; break;
+		case 'j':
+		case 'J': P.json = true; break;
 		}
 	}
 	parse_operands(argc, argv, optind);
@@ -2002,6 +2122,8 @@ parse_args(int argc, char **argv)
 		ipc_usage("--crash applies to built-in workers, not to a COMMAND");
 	if (nofifo && asked)
 		ipc_usage("--fifo and --no-fifo contradict each other");
+	if (P.reuseport && P.listen == NULL)
+		ipc_usage("--reuseport applies to --listen");
 	if (nofifo)
 		P.fifo = NULL;
 	return asked;
@@ -2074,16 +2196,24 @@ take_pidfile(void)
 		err(1, "%s: fcntl", P.pidfile);
 }
 
+/* The signals the master takes from its signalfd. */
+static void
+master_sigs(sigset_t *set)
+{
+	const int sigs[] = { SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT,
+			     SIGTTIN, SIGTTOU, SIGPIPE };
+
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(set, sigs[i]);
+}
+
 static void
 start(void)
 {
 	sigset_t set;
-	const int sigs[] = { SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT,
-			     SIGTTIN, SIGTTOU, SIGPIPE };
 
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&set, sigs[i]);
+	master_sigs(&set);
 	if ((P.sfd = ipc_sigfd_open(&set)) == -1)
 		err(1, "signals: %s", ipc_failed_call);
 	if ((P.slots = calloc((size_t)(P.limit ? P.limit : 1), sizeof(*P.slots))) == NULL)
@@ -2156,6 +2286,7 @@ int
 pool_main(int argc, char **argv)
 {
 	char why[PATH_MAX + 128];
+	sigset_t set;
 	bool asked;
 
 	P.fifo = DEFAULT_FIFO;	/* only if it exists */
@@ -2174,6 +2305,13 @@ pool_main(int argc, char **argv)
 	keep_args();
 	if (P.listen)
 		listen_open(P.listen);	/* before anything is made or started */
+	/* blocked before the pidfile and the FIFO are made (a lookup of the
+	 * --listen host may take long, and SIGINT still ends that): from here
+	 * a SIGTERM waits in the signalfd and stops the pool with 0, as a
+	 * service should, removing what it made */
+	master_sigs(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		err(1, "sigprocmask");
 	take_pidfile();
 	fifo_make();
 	start();

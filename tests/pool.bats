@@ -406,7 +406,7 @@ stop_pool() {
 	stop_pool
 	[ "$status" -eq 0 ]
 	[ "$(jq -s length "$D/out")" -eq 1 ]		# one document, nothing else
-	[ "$(jq .created "$D/out")" -eq 3 ]
+	[ "$(jq .pool.created "$D/out")" -eq 3 ]
 	[ "$(jq '[.causes[] | select(.cause == "killed by SIGKILL") | .deaths] | add' "$D/out")" -eq 1 ]
 	[ "$(jq '[.causes[].deaths] | add' "$D/out")" -eq 3 ]
 	[ "$(grep -c chatter "$D/err")" -eq 3 ]	# the workers' stdout went to stderr
@@ -479,9 +479,10 @@ stop_pool() {
 
 @test "kill -9 of the master: within 1 s nothing of any worker's process group is left" {
 	echo 2 >"$D/cfg"
-	start_pool --no-fifo "$D/cfg" -- sh -c "$BG"
+	# below the worker nothing names the master: only its group finds them
+	start_pool --no-fifo "$D/cfg" -- sh -c "env -u IPCLAB_POOL_MASTER sh -c '$BG'"
 	wait_for 5 count_is 2
-	wait_for 5 eval '[ "$(tree | wc -l)" -ge 4 ]'
+	wait_for 5 eval '[ "$(tree | wc -l)" -ge 6 ]'
 	t=$(note_tree)
 	k=$(keeper)
 	[ -n "$k" ]
@@ -615,8 +616,12 @@ long_dir() {
 	E=$(mktemp -d /tmp/ipclab-pool.XXXXXX)	# a directory that user can read
 	chmod 755 "$E"
 	echo 1 >"$E/cfg"
+	# a copy that user can run, wherever the build tree is (a private
+	# scratch directory, say)
+	cp "$IPCLAB_BIN" "$E/ipclab"
+	chmod 755 "$E/ipclab"
 	"$IPCLAB_HELPERS/pool_reaper" setpriv --reuid="$U" --regid="$U" --clear-groups \
-		prlimit --nproc=3 "$IPCLAB_BIN" pool --no-fifo -s 1000 "$E/cfg" 2>"$D/err" &
+		prlimit --nproc=3 "$E/ipclab" pool --no-fifo -s 1000 "$E/cfg" 2>"$D/err" &
 	R=$!
 	wait_for 5 master_up
 	M=$(pgrep -P "$R")
@@ -654,7 +659,7 @@ long_dir() {
 		[ "$(jq --arg c "exited $c" '[.causes[] | select(.cause == $c) | .deaths] | add' "$D/out")" -eq 2 ]
 	done
 	[ "$(jq '[.causes[].deaths] | add' "$D/out")" -eq 81 ]
-	[ "$(jq .deaths "$D/out")" -eq 81 ]
+	[ "$(jq .pool.deaths "$D/out")" -eq 81 ]
 }
 
 @test "--json with stdout on /dev/full: exit 1 and a message" {
@@ -763,14 +768,36 @@ port_of() { sed -n 's/^pool [0-9]*: .*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p
 	[ "$nworkers_seen" -gt 3 ]		# replacements served too
 	stop_pool
 	[ "$status" -eq 0 ]
-	[ "$(jq .connections "$D/out")" -eq 300 ]
-	[ "$(jq '[.accepted[].accepted] | add' "$D/out")" -eq 300 ]
+	[ "$(jq .connections.connections "$D/out")" -eq 300 ]
+	[ "$(jq '[.connections.accepted[].accepted] | add' "$D/out")" -eq 300 ]
 	# each worker's count is what its own answers say
 	for w in $(awk '{print $2}' <<<"$output" | sort -u | head -n5); do
-		[ "$(jq --argjson w "$w" '[.accepted[] | select(.pid == $w) | .accepted] | add' "$D/out")" \
+		[ "$(jq --argjson w "$w" '[.connections.accepted[] | select(.pid == $w) | .accepted] | add' "$D/out")" \
 			-eq "$(grep -c "^worker $w " <<<"$output")" ]
 	done
-	[ "$(jq -r .listen "$D/out")" = "127.0.0.1:$port" ]
+	[ "$(jq -r .connections.listen "$D/out")" = "127.0.0.1:$port" ]
+	# the why: on the spread is a finding of the connections section
+	[ "$(jq '[.findings[] | select(.section == "connections")] | length' "$D/out")" -eq 1 ]
+}
+
+@test "-J: a crash loop's why: is a finding in JSON, in USR1's document and the last" {
+	echo 2 >"$D/cfg"
+	"$IPCLAB_HELPERS/pool_reaper" "$IPCLAB_BIN" pool --no-fifo -J -c 1 -s 0.01 "$D/cfg" \
+		>"$D/out" 2>"$D/err" &
+	R=$!
+	wait_for 5 eval 'M=$(master_under "$R") && [ -n "$M" ]'
+	wait_for 10 grep -q 'crash loop:' "$D/err"
+	kill -USR1 "$M"
+	wait_for 5 grep -q '"crash_loop"' "$D/err"
+	stop_pool
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length "$D/out")" -eq 1 ]
+	[ "$(jq '[.findings[] | select(.section == "crash_loop")] | length' "$D/out")" -eq 1 ]
+	[ "$(jq -r '.signals.signals[] | select(.signal == "SIGUSR1") | .received' "$D/out")" -eq 1 ]
+	[ "$(jq '.crash_loop.delay_s > 0' "$D/out")" = true ]
+	# USR1's document on stderr has the same finding
+	sed -n '/^{/,/^}/p' "$D/err" >"$D/usr1"
+	[ "$(jq -s '[.[] | .findings[] | select(.section == "crash_loop")] | length' "$D/usr1")" -ge 1 ]
 }
 
 @test "--listen: USR1 counts the connections, USR2 each worker's share" {
@@ -883,4 +910,38 @@ PY
 	[ "$(tr '\0' '\n' <"/proc/$s/environ" | sed -n 's/^IPCLAB_POOL_MASTER=//p')" = "$M" ]
 	kill -9 "$M"
 	within 1000 none_alive $t
+}
+
+@test "--reuseport: each worker listens on a socket of its own, the hash spread in the report" {
+	"$IPCLAB_HELPERS/pool_reaper" "$IPCLAB_BIN" pool --no-fifo -J --reuseport \
+		--listen 127.0.0.1:0 "$D/cfg" >"$D/out" 2>"$D/err" &
+	R=$!
+	wait_for 5 eval 'M=$(master_under "$R") && [ -n "$M" ]'
+	wait_for 5 count_is 3
+	port=$(port_of)
+	[ -n "$port" ]
+	# the kernel's view: three listening sockets on the port, none the master's
+	wait_for 5 eval '[ "$(ss -Hltnp "sport = :$port" | wc -l)" -eq 3 ]'
+	[ "$(ss -Hltnp "sport = :$port" | grep -c "pid=$M,")" -eq 0 ]
+	for w in $(workers); do
+		[ "$(ss -Hltnp "sport = :$port" | grep -c "pid=$w,")" -eq 1 ]
+	done
+	run "$IPCLAB_HELPERS/pool_client" 127.0.0.1 "$port" 60
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 60 ]
+	least=$(awk '{print $2}' <<<"$output" | sort | uniq -c | sort -n | awk 'NR == 1 {print $1}')
+	[ "$(awk '{print $2}' <<<"$output" | sort -u | wc -l)" -eq 3 ] || least=0
+	stop_pool
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .connections.socket "$D/out")" = reuseport ]
+	[ "$(jq .connections.connections "$D/out")" -eq 60 ]
+	[ "$(jq '[.connections.accepted[].accepted] | add' "$D/out")" -eq 60 ]
+	[ "$(jq --argjson l "$least" '(.connections.smallest_share - $l / 60) | (. < 0.001 and . > -0.001)' "$D/out")" = true ]
+	[ "$(jq '[.findings[] | select(.section == "connections") | .text | test("SO_REUSEPORT")] | any' "$D/out")" = true ]
+}
+
+@test "--reuseport without --listen: one line, exit 2, nothing started" {
+	run "$IPCLAB_BIN" pool --no-fifo --reuseport "$D/cfg"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == *"--reuseport applies to --listen"* ]]
 }
