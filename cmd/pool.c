@@ -1495,9 +1495,10 @@ connections_finding(struct ipc_section *s)
 			"wait for it while others are idle (SIGUSR2, ACCEPTED).");
 	return ipc_section_finding(s, "each connection wakes one worker waiting in "
 		"accept(2) on the shared socket, not all of them (no thundering "
-		"herd since Linux 2.6): the one that has waited longest, so idle "
-		"workers take turns and one still busy is passed over (SIGUSR2, "
-		"ACCEPTED).");
+		"herd since Linux 2.6); one that arrives while every worker is busy "
+		"waits in the backlog for whichever calls accept(2) first, so the "
+		"shares are not turns and follow how the scheduler ran the workers "
+		"(SIGUSR2, ACCEPTED).");
 }
 
 /* With --listen: the address, the connections, and how they were spread. */
