@@ -51,7 +51,8 @@ examples() {
 # seconds (then SIGTERM: a service such as pool must stop with 0), and checks
 # that each exits 0 and the last one STATUS.  Commands ending in '&' run in
 # the background and are stopped with SIGTERM at the end: they must exit 0
-# within 5 seconds.
+# within 5 seconds.  A 'wait' line waits for them to end on their own instead
+# (still under their time limit) and checks that each exited 0.
 example_script() {
 	local want=$1 limit=$2 i=0 n cmd bg expect shown
 	shift 2
@@ -87,6 +88,13 @@ example_script() {
 			cmd=${BASH_REMATCH[1]} bg=1
 		fi
 		shown=$cmd
+		if [ "$cmd" = wait ]; then
+			# the page waits for its background commands: each runs
+			# under the time limit, so this wait is bounded too
+			echo 'for k in "${!pids[@]}"; do wait "${pids[$k]}"; check "${lines[$k]}" $? 0; done'
+			echo 'pids=() lines=()'
+			continue
+		fi
 		if [[ $cmd =~ ^(([A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*[[:space:]]+)*)ipclab([[:space:]].*)?$ ]]; then
 			cmd="${BASH_REMATCH[1]}timeout --preserve-status -k 5 $limit ipclab${BASH_REMATCH[3]}"
 		fi
