@@ -526,9 +526,11 @@ role_start(struct lw_run *run, struct lw_role *r)
 	r->pid_shown = r->pid;
 	close(c.rep);
 	close(c.cmd);
-	switch (ipc_trace_syscalls(r->pid, trace_cb, &r->tr, &st)) {
+	switch (ipc_trace_syscalls(r->pid, trace_cb, &r->tr, &st, ROLE_START_MS, &stop)) {
 	case -1:
 		r->pid = 0;	/* killed and reaped by the tracer */
+		if (errno == ETIMEDOUT)
+			role_failx(r, "gave no report in %d s, and was killed", ROLE_START_MS / 1000);
 		role_failx(r, "%s: %s", ipc_failed_call, strerror(errno));
 	case 0:
 		r->pid = 0;

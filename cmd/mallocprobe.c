@@ -373,6 +373,10 @@ struct probe {
 	int out;
 };
 
+/* How long one probe child may run (they take milliseconds): a hung one is
+ * killed and its probe reported as failed, never waited for for ever. */
+#define PROBE_MS 10000
+
 static volatile sig_atomic_t interrupted;
 static long pagesize;
 static size_t max_arena0;	/* the most heap any probe found in use at its start */
@@ -526,8 +530,22 @@ run_probe(struct probe *pr, const char *kind, size_t a, const char *b)
 	if ((pid = fork_prober(pr)) == -1)
 		err(1, "probe child: %s", ipc_failed_call);
 	close(fd[1]);
-	if (ipc_trace_syscalls(pid, on_call, pr, &st) == -1)
-		err(1, "probe child %d: %s", (int)pid, ipc_failed_call);
+	if (ipc_trace_syscalls(pid, on_call, pr, &st, PROBE_MS, &interrupted) == -1) {
+		if (errno != EINTR && errno != ETIMEDOUT)
+			err(1, "probe child %d: %s", (int)pid, ipc_failed_call);
+		/* killed: a Ctrl+C ends the run, a hung probe gives no readings */
+		bool hung = errno == ETIMEDOUT;
+
+		close(fd[0]);
+		snprintf(pr->failed, sizeof(pr->failed), hung ? "still running after %d s, killed" :
+			 "interrupted", PROBE_MS / 1000);
+		pr->nrec = 0;
+		if (hung) {
+			probes_failed++;
+			probe_failed(kind, a, b, pr->failed);
+		}
+		return;
+	}
 	if (read_output(pr, fd[0]) == -1)
 		err(1, "probe child: read");
 	close(fd[0]);

@@ -1,13 +1,17 @@
 /* Watching a child's system calls with ptrace(2). */
 #include <errno.h>
+#include <stdbool.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "ipclab/num.h"
 #include "ipclab/proc.h"
 #include "ipclab/trace.h"
 
@@ -66,8 +70,62 @@ syscall_stop(pid_t pid, struct ipc_syscall *sc, ipc_trace_fn fn, void *arg)
 	return fn(pid, sc, arg);
 }
 
-int
-ipc_trace_syscalls(pid_t pid, ipc_trace_fn fn, void *arg, int *status)
+/* What bounds the waits of one trace. */
+struct limit {
+	int sigfd;			/* SIGCHLD, blocked, as a signalfd */
+	uint64_t deadline;		/* ns; UINT64_MAX for none */
+	volatile sig_atomic_t *stop;	/* set by the caller's signal handler */
+	bool stopped;			/* *stop was seen: the grace time runs */
+};
+
+/* Milliseconds for poll(2) until L's deadline, at most 100. */
+static int
+poll_ms(const struct limit *l, uint64_t now)
+{
+	return l->deadline - now > 100000000u ? 100 :
+	       (int)((l->deadline - now + 999999) / 1000000);
+}
+
+/* Waits for the tracee's next stop or its end, within L: poll(2) sleeps until
+ * the kernel reports the tracee, a signal handler runs, or the time is up.
+ * Returns the pid, or -1 with errno set (ETIMEDOUT, EINTR after a stop). */
+static pid_t
+trace_wait(pid_t pid, int *st, struct limit *l)
+{
+	struct pollfd p = { .fd = l->sigfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+	uint64_t now, grace = IPC_TRACE_GRACE_MS * 1000000ull;
+	pid_t r;
+
+	for (;;) {
+		if ((r = waitpid(pid, st, WNOHANG)) != 0) {
+			if (r == -1)
+				ipc_failed_call = "waitpid", ipc_failed_why = NULL;
+			return r;
+		}
+		now = ipc_now_ns();
+		if (l->stop && *l->stop && !l->stopped) {
+			l->stopped = true;	/* a last moment to end on its own */
+			if (l->deadline > now + grace)
+				l->deadline = now + grace;
+		}
+		if (now >= l->deadline) {
+			ipc_failed_call = "waitpid", ipc_failed_why = NULL;
+			errno = l->stopped ? EINTR : ETIMEDOUT;
+			return -1;
+		}
+		if (poll(&p, 1, poll_ms(l, now)) == -1 && errno != EINTR) {
+			ipc_failed_call = "poll", ipc_failed_why = NULL;
+			return -1;
+		}
+		while (read(l->sigfd, &si, sizeof(si)) > 0)
+			;
+	}
+}
+
+/* The loop of ipc_trace_syscalls(), within L. */
+static int
+trace_loop(pid_t pid, ipc_trace_fn fn, void *arg, int *status, struct limit *l)
 {
 	struct ipc_syscall sc = { .nr = -1 };
 	int st, sig = 0, r;
@@ -76,8 +134,8 @@ ipc_trace_syscalls(pid_t pid, ipc_trace_fn fn, void *arg, int *status)
 		if (ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig) == -1 && errno != ESRCH)
 			goto fail;
 		sig = 0;
-		if (ipc_wait(pid, &st, 0) == -1)
-			return -1;
+		if (trace_wait(pid, &st, l) == -1)
+			goto kill;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
 			*status = st;
 			return 0;
@@ -96,11 +154,41 @@ ipc_trace_syscalls(pid_t pid, ipc_trace_fn fn, void *arg, int *status)
 	}
 fail:
 	ipc_failed_call = "ptrace", ipc_failed_why = NULL;
+kill:
 	r = errno;
 	kill(pid, SIGKILL);
 	ipc_wait(pid, &st, 0);
 	errno = r;
 	return -1;
+}
+
+int
+ipc_trace_syscalls(pid_t pid, ipc_trace_fn fn, void *arg, int *status, int timeout_ms,
+		   volatile sig_atomic_t *stop)
+{
+	struct limit l = { .deadline = timeout_ms < 0 ? UINT64_MAX :
+			   ipc_now_ns() + (uint64_t)timeout_ms * 1000000u, .stop = stop };
+	sigset_t chld, old;
+	int r, e, st;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, &old) == -1 ||
+	    (l.sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
+		e = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		kill(pid, SIGKILL);
+		ipc_wait(pid, &st, 0);
+		ipc_failed_call = "signalfd", ipc_failed_why = NULL;
+		errno = e;
+		return -1;
+	}
+	r = trace_loop(pid, fn, arg, status, &l);
+	e = errno;
+	close(l.sigfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return r;
 }
 
 const char *

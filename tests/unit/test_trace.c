@@ -4,16 +4,19 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "ipclab/num.h"
 #include "ipclab/trace.h"
 
 /* What the callback saw. */
@@ -70,7 +73,7 @@ trace_sees_the_mmap_with_its_arguments(void **state)
 	(void)state;
 	pid = ipc_trace_fork(child_mmap_getpid, NULL);
 	assert_true(pid > 0);
-	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st), 0);
+	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st, -1, NULL), 0);
 	assert_int_equal(s.mmaps, 1);
 	assert_int_equal(s.mmap.args[0], 0);
 	assert_int_equal(s.mmap.args[1], 12345);
@@ -115,7 +118,7 @@ trace_reports_a_failed_call_as_minus_errno(void **state)
 	(void)state;
 	pid = ipc_trace_fork(child_bad_munmap, NULL);
 	assert_true(pid > 0);
-	assert_int_equal(ipc_trace_syscalls(pid, watch_munmap, &ret, &st), 0);
+	assert_int_equal(ipc_trace_syscalls(pid, watch_munmap, &ret, &st, -1, NULL), 0);
 	assert_int_equal(ret, -EINVAL);
 	assert_int_equal(st, 0);
 }
@@ -130,7 +133,7 @@ trace_detaches_when_the_callback_returns_1(void **state)
 	(void)state;
 	pid = ipc_trace_fork(child_mmap_getpid, NULL);
 	assert_true(pid > 0);
-	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st), 1);
+	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st, -1, NULL), 1);
 	assert_int_equal(s.getpids, 1);
 	/* the child runs on untraced and is ours to wait for */
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -154,7 +157,7 @@ trace_stops_and_kills_when_the_callback_fails(void **state)
 	(void)state;
 	pid = ipc_trace_fork(child_mmap_getpid, NULL);
 	assert_true(pid > 0);
-	assert_int_equal(ipc_trace_syscalls(pid, stop_at_first, NULL, &st), -1);
+	assert_int_equal(ipc_trace_syscalls(pid, stop_at_first, NULL, &st, -1, NULL), -1);
 	errno = 0;
 	assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);	/* killed and reaped */
 	assert_int_equal(errno, ECHILD);
@@ -178,7 +181,7 @@ trace_returns_a_signal_death(void **state)
 	(void)state;
 	pid = ipc_trace_fork(child_killed, NULL);
 	assert_true(pid > 0);
-	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st), 0);
+	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st, -1, NULL), 0);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGKILL);
 }
@@ -216,9 +219,141 @@ trace_passes_signals_on_to_the_child(void **state)
 	(void)state;
 	pid = ipc_trace_fork(child_catches_usr1, NULL);
 	assert_true(pid > 0);
-	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st), 0);
+	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st, -1, NULL), 0);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 5);
+}
+
+static int
+child_hangs(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* The mask this process had before the trace, SIGCHLD included. */
+static bool
+sigchld_blocked(void)
+{
+	sigset_t now;
+
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	return sigismember(&now, SIGCHLD) == 1;
+}
+
+static void
+trace_gives_up_on_a_hung_child_at_its_time_limit(void **state)
+{
+	struct seen s = { 0 };
+	uint64_t t0;
+	pid_t pid;
+	int st = -1;
+
+	(void)state;
+	pid = ipc_trace_fork(child_hangs, NULL);
+	assert_true(pid > 0);
+	t0 = ipc_now_ns();
+	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st, 300, NULL), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_true(ipc_now_ns() - t0 >= 300000000u);
+	assert_true(ipc_now_ns() - t0 < 5000000000u);
+	errno = 0;
+	assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);	/* killed and reaped */
+	assert_int_equal(errno, ECHILD);
+	assert_false(sigchld_blocked());	/* the caller's mask is back */
+}
+
+static volatile sig_atomic_t asked_to_stop;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	asked_to_stop = 1;
+}
+
+static void
+trace_ends_when_a_signal_asks_it_to_stop(void **state)
+{
+	struct sigaction sa;
+	struct seen s = { 0 };
+	pid_t pid;
+	int st = -1;
+
+	(void)state;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART;	/* a restarted wait must still see the flag */
+	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+	pid = ipc_trace_fork(child_hangs, NULL);
+	assert_true(pid > 0);
+	alarm(1);
+	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st, 20000, &asked_to_stop), -1);
+	assert_int_equal(errno, EINTR);
+	assert_true(asked_to_stop);
+	errno = 0;
+	assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
+static int
+child_sleeps_1300ms(void *arg)
+{
+	struct timespec ts = { 1, 300000000 };
+
+	(void)arg;
+	while (nanosleep(&ts, &ts) == -1)
+		;
+	return 4;
+}
+
+/* A child that ends soon after the stop was asked still ends on its own. */
+static void
+trace_gives_a_stopped_trace_a_moment_to_end(void **state)
+{
+	struct sigaction sa;
+	struct seen s = { 0 };
+	pid_t pid;
+	int st = -1;
+
+	(void)state;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+	asked_to_stop = 0;
+	pid = ipc_trace_fork(child_sleeps_1300ms, NULL);
+	assert_true(pid > 0);
+	alarm(1);
+	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st, 20000, &asked_to_stop), 0);
+	assert_true(asked_to_stop);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 4);
+}
+
+static int
+child_stops_itself(void *arg)
+{
+	(void)arg;
+	raise(SIGSTOP);
+	return 3;
+}
+
+/* A SIGSTOP sent to a traced child does not leave the tracer waiting. */
+static void
+trace_runs_a_child_that_stops_itself_to_its_end(void **state)
+{
+	struct seen s = { 0 };
+	pid_t pid;
+	int st = -1;
+
+	(void)state;
+	pid = ipc_trace_fork(child_stops_itself, NULL);
+	assert_true(pid > 0);
+	assert_int_equal(ipc_trace_syscalls(pid, watch, &s, &st, 10000, NULL), 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 3);
 }
 
 static void
@@ -243,6 +378,10 @@ main(void)
 		cmocka_unit_test(trace_stops_and_kills_when_the_callback_fails),
 		cmocka_unit_test(trace_returns_a_signal_death),
 		cmocka_unit_test(trace_passes_signals_on_to_the_child),
+		cmocka_unit_test(trace_gives_up_on_a_hung_child_at_its_time_limit),
+		cmocka_unit_test(trace_ends_when_a_signal_asks_it_to_stop),
+		cmocka_unit_test(trace_gives_a_stopped_trace_a_moment_to_end),
+		cmocka_unit_test(trace_runs_a_child_that_stops_itself_to_its_end),
 		cmocka_unit_test(syscall_name_knows_mmap_and_not_nonsense),
 	};
 
