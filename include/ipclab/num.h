@@ -20,6 +20,11 @@ int ipc_parse_seconds(const char *s, double max_s, double *out, const char **err
 /* Monotonic clock in nanoseconds. */
 uint64_t ipc_now_ns(void);
 
+/* A poll(2) timeout toward DEADLINE_NS (ipc_now_ns() time): the milliseconds
+ * left, rounded up, at most 100 so that a loop sees its stop flag within a
+ * tenth of a second; -1 once the deadline has passed. */
+int ipc_slice_ms(uint64_t deadline_ns);
+
 /* The p-quantile (0 <= p <= 1) of v[0..n-1] by the nearest-rank method; sorts
  * v in place.  Returns 0 for n == 0. */
 double ipc_quantile(double *v, size_t n, double p);

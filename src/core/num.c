@@ -143,6 +143,16 @@ ipc_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+int
+ipc_slice_ms(uint64_t deadline_ns)
+{
+	uint64_t now = ipc_now_ns();
+
+	if (now >= deadline_ns)
+		return -1;
+	return deadline_ns - now > 100000000u ? 100 : (int)((deadline_ns - now + 999999) / 1000000);
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {

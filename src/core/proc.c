@@ -132,17 +132,6 @@ ipc_wait(pid_t pid, int *status, int options)
 	return r;
 }
 
-/* Milliseconds left until DEADLINE_NS, at most 100; -1 when it has passed. */
-static int
-slice_ms(uint64_t deadline_ns)
-{
-	uint64_t now = ipc_now_ns();
-
-	if (now >= deadline_ns)
-		return -1;
-	return deadline_ns - now > 100000000u ? 100 : (int)((deadline_ns - now + 999999) / 1000000);
-}
-
 int
 ipc_wait_for(pid_t pid, int *status, int timeout_ms, volatile sig_atomic_t *stop)
 {
@@ -161,7 +150,7 @@ ipc_wait_for(pid_t pid, int *status, int timeout_ms, volatile sig_atomic_t *stop
 	}
 	for (;;) {
 		r = waitpid(pid, status, WNOHANG);
-		if (r != 0 || (stop && *stop) || (ms = slice_ms(deadline)) < 0)
+		if (r != 0 || (stop && *stop) || (ms = ipc_slice_ms(deadline)) < 0)
 			break;
 		if (poll(&p, 1, ms) == -1 && errno != EINTR) {
 			r = -1;

@@ -78,14 +78,6 @@ struct limit {
 	bool stopped;			/* *stop was seen: the grace time runs */
 };
 
-/* Milliseconds for poll(2) until L's deadline, at most 100. */
-static int
-poll_ms(const struct limit *l, uint64_t now)
-{
-	return l->deadline - now > 100000000u ? 100 :
-	       (int)((l->deadline - now + 999999) / 1000000);
-}
-
 /* Waits for the tracee's next stop or its end, within L: poll(2) sleeps until
  * the kernel reports the tracee, a signal handler runs, or the time is up.
  * Returns the pid, or -1 with errno set (ETIMEDOUT, EINTR after a stop). */
@@ -94,8 +86,9 @@ trace_wait(pid_t pid, int *st, struct limit *l)
 {
 	struct pollfd p = { .fd = l->sigfd, .events = POLLIN };
 	struct signalfd_siginfo si;
-	uint64_t now, grace = IPC_TRACE_GRACE_MS * 1000000ull;
+	uint64_t grace = IPC_TRACE_GRACE_MS * 1000000ull;
 	pid_t r;
+	int ms;
 
 	for (;;) {
 		if ((r = waitpid(pid, st, WNOHANG)) != 0) {
@@ -103,18 +96,17 @@ trace_wait(pid_t pid, int *st, struct limit *l)
 				ipc_failed_call = "waitpid", ipc_failed_why = NULL;
 			return r;
 		}
-		now = ipc_now_ns();
 		if (l->stop && *l->stop && !l->stopped) {
 			l->stopped = true;	/* a last moment to end on its own */
-			if (l->deadline > now + grace)
-				l->deadline = now + grace;
+			if (l->deadline > ipc_now_ns() + grace)
+				l->deadline = ipc_now_ns() + grace;
 		}
-		if (now >= l->deadline) {
+		if ((ms = ipc_slice_ms(l->deadline)) < 0) {
 			ipc_failed_call = "waitpid", ipc_failed_why = NULL;
 			errno = l->stopped ? EINTR : ETIMEDOUT;
 			return -1;
 		}
-		if (poll(&p, 1, poll_ms(l, now)) == -1 && errno != EINTR) {
+		if (poll(&p, 1, ms) == -1 && errno != EINTR) {
 			ipc_failed_call = "poll", ipc_failed_why = NULL;
 			return -1;
 		}

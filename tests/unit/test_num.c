@@ -303,6 +303,22 @@ human(uint64_t n)
 }
 
 static void
+slice_is_capped_rounded_up_and_ends_at_the_deadline(void **state)
+{
+	uint64_t now;
+
+	(void)state;
+	now = ipc_now_ns();
+	assert_int_equal(ipc_slice_ms(now - 1), -1);	/* passed */
+	assert_int_equal(ipc_slice_ms(ipc_now_ns() + 60000000000u), 100);
+	/* 2.5 ms left: at least 3 ms, never 0, which would spin */
+	int ms = ipc_slice_ms(ipc_now_ns() + 2500000u);
+	assert_true(ms >= 1 && ms <= 3);
+	ms = ipc_slice_ms(ipc_now_ns() + 50000000u);
+	assert_true(ms > 40 && ms <= 50);
+}
+
+static void
 human_bytes_small_counts_in_bytes(void **state)
 {
 	(void)state;
@@ -342,6 +358,7 @@ main(void)
 		cmocka_unit_test(quantile_rank_is_exact_for_whole_percentiles),
 		cmocka_unit_test(quantile_of_nothing_is_zero),
 		cmocka_unit_test(now_is_the_monotonic_clock),
+		cmocka_unit_test(slice_is_capped_rounded_up_and_ends_at_the_deadline),
 		cmocka_unit_test(human_bytes_small_counts_in_bytes),
 		cmocka_unit_test(human_bytes_scales_like_the_header_says),
 	};
