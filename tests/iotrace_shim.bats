@@ -56,7 +56,10 @@ compare() {
 }
 
 @test "scanf, fscanf, vfscanf and vscanf from a pipe match strace" {
-	compare "seq 1 5000 | $H/iotrace_corners scanf; $H/iotrace_corners scanf < data.txt"
+	# 3200 lines: each scanf call costs the shim two readings of the
+	# kernel's counters, so strace sees six syscalls a word (60000 words: 60 s)
+	head -n 3200 data.txt > words.txt
+	compare "seq 1 3200 | $H/iotrace_corners scanf; $H/iotrace_corners scanf < words.txt"
 }
 
 @test "a prompt flushed by a line-buffered read of stdin is counted on stdout" {
