@@ -59,6 +59,7 @@
 
 #include "ipclab/cli.h"
 #include "ipclab/elf.h"
+#include "ipclab/ldso.h"
 #include "ipclab/map.h"
 #include "ipclab/num.h"
 #include "ipclab/out.h"
@@ -294,6 +295,9 @@ struct lw_run {
  * given up after that, never waited for for ever. */
 #define ROLE_ANSWER_MS 5000
 #define ROLE_START_MS 20000
+/* How long the dynamic loader may take to say which file a library name is
+ * (a FIFO on its search path would keep it waiting). */
+#define RESOLVE_MS 5000
 
 static volatile sig_atomic_t stop;	/* the signal that asks to stop, or 0 */
 
@@ -1622,26 +1626,29 @@ struct lw_proc {
 	long rss, pss, shared, private, swap;
 };
 
-/* A path, or a name that the dynamic loader resolves as dlopen(3) would. */
+/* A path, or a name that the dynamic loader resolves as dlopen(3) in ipclab
+ * would: the loader itself is asked, in a child, so the library's
+ * constructors never run in ipclab (core/ldso.c). */
 static void
 resolve(const char *arg, struct lw_file *f)
 {
-	struct link_map *lm;
-	void *h;
+	char path[PATH_MAX], why[PATH_MAX + 128];
 
 	if (strchr(arg, '/')) {
 		if (file_ident(arg, f) == -1)
 			err(1, "%s: %s", arg, ipc_failed_call);
 		return;
 	}
-	if ((h = dlopen(arg, RTLD_LAZY | RTLD_NOLOAD)) == NULL &&
-	    (h = dlopen(arg, RTLD_LAZY | RTLD_LOCAL)) == NULL)
-		errx(1, "%s: dlopen: %s", arg, dlerror());
-	if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == -1)
-		errx(1, "%s: dlinfo: %s", arg, dlerror());
-	if (file_ident(lm->l_name, f) == -1)
-		err(1, "%s: %s: %s", arg, lm->l_name, ipc_failed_call);
-	dlclose(h);
+	if (ipc_ldso_resolve(arg, RESOLVE_MS, NULL, path, sizeof(path), why, sizeof(why)) == -1) {
+		if (errno == ETIMEDOUT)
+			errx(1, "%s: the dynamic loader gave no answer in %d s, and was killed%s%s",
+			     arg, RESOLVE_MS / 1000, why[0] ? ": " : "", why);
+		if (why[0])
+			errx(1, "%s: %s: %s", arg, ipc_failed_call, why);
+		err(1, "%s: %s", arg, ipc_failed_call);
+	}
+	if (file_ident(path, f) == -1)
+		err(1, "%s: %s: %s", arg, path, ipc_failed_call);
 }
 
 /* Sums the mappings of F in process PID.  Returns 1 when it maps F, 0 when

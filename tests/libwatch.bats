@@ -438,10 +438,50 @@ patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" 
 	[ "$status" -eq 2 ]
 	run ipclab libwatch libnosuch.so.9
 	[ "$status" -eq 1 ]
-	[[ $output == "ipclab libwatch: libnosuch.so.9: dlopen: "* ]]
+	[ "$output" = "ipclab libwatch: libnosuch.so.9: ld.so: cannot open shared object file" ]
 	run ipclab libwatch /etc/passwd
 	[ "$status" -eq 1 ]
 	[[ $output == *"/etc/passwd"* ]]
+}
+
+@test "a bare name is the file a process maps under it, found by the loader without loading it here" {
+	# the truth: the libc that this shell has mapped
+	mapped=$(readlink -f "$(awk '$6 ~ /\/libc\.so\.6$/ { print $6; exit }' /proc/$$/maps)")
+	[ -n "$mapped" ]
+	run --separate-stderr ipclab libwatch --json libc.so.6
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r .library.path)" = "$mapped" ]
+	# libmemusage.so prints a summary from its destructor in any process
+	# that loads it; libasan.so.8 aborts one that it does not come first in
+	for lib in libmemusage.so libasan.so.8; do
+		[ -n "$(find /lib /usr/lib -maxdepth 2 -name "$lib" -print -quit)" ] || continue
+		run --separate-stderr ipclab libwatch "$lib"
+		[ "$status" -eq 0 ]
+		[ "$stderr" = "" ]
+		[[ ${lines[0]} == "libwatch: /"*"/$lib"* ]]
+		[[ $output != *"Memory usage summary"* ]]
+	done
+}
+
+@test "a FIFO named like the library on LD_LIBRARY_PATH: an error naming it in 5 s, the FIFO kept, no child left" {
+	mkfifo "$TMP/libipclab-x.so"
+	t0=$SECONDS
+	LD_LIBRARY_PATH="$TMP" run timeout 60 "$IPCLAB_BIN" libwatch libipclab-x.so
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab libwatch: libipclab-x.so: the dynamic loader gave no answer in 5 s, and was killed: $TMP/libipclab-x.so, on its search path, is a FIFO, which open(2) waits on" ]
+	[ $((SECONDS - t0)) -lt 30 ]
+	[ -p "$TMP/libipclab-x.so" ]
+	! pgrep -f -- "--preload libipclab-x.so"
+}
+
+@test "a name that the loader cannot be asked about is refused in one line" {
+	run ipclab libwatch 'libc.so.6:libm.so.6'
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab libwatch: libc.so.6:libm.so.6: ld.so: a name with '/', ':' or white space is not a library name" ]
+	seq 1 100 > "$TMP/libipclab-text.so"	# not an ELF object
+	LD_LIBRARY_PATH="$TMP" run ipclab libwatch libipclab-text.so
+	[ "$status" -eq 1 ]
+	[ "$output" = "ipclab libwatch: libipclab-text.so: ld.so: invalid ELF header" ]
 }
 
 @test "an installed ipclab finds its roles and the demo library beside it" {
