@@ -1639,7 +1639,10 @@ resolve(const char *arg, struct lw_file *f)
 			err(1, "%s: %s", arg, ipc_failed_call);
 		return;
 	}
-	if (ipc_ldso_resolve(arg, RESOLVE_MS, NULL, path, sizeof(path), why, sizeof(why)) == -1) {
+	if (ipc_ldso_resolve(arg, RESOLVE_MS, &stop, path, sizeof(path), why, sizeof(why)) == -1) {
+		if (errno == EINTR && stop)
+			ipc_failx(128 + stop, NULL, "interrupted while the dynamic loader looked for %s",
+				  arg);
 		if (errno == ETIMEDOUT)
 			errx(1, "%s: the dynamic loader gave no answer in %d s, and was killed%s%s",
 			     arg, RESOLVE_MS / 1000, why[0] ? ": " : "", why);
@@ -1799,7 +1802,7 @@ library_main(const char *arg, bool json)
 	put_procs(&o, v, n, &sum, unreadable);
 	report_end(&o);
 	free(v);
-	return 0;
+	return stop ? 128 + stop : 0;
 }
 
 /* ---- options ---- */
@@ -1874,11 +1877,11 @@ libwatch_main(int argc, char **argv)
 	/* A reader gone away is EPIPE at a write: the command ends quietly. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		err(1, "signal");
-	if (library)
-		return library_main(library, run.json);
 	if (ipc_sig_handle(SIGINT, on_signal, false) == -1 ||
 	    ipc_sig_handle(SIGTERM, on_signal, false) == -1)
 		err(1, "sigaction");
+	if (library)
+		return library_main(library, run.json);
 	atexit(cleanup);
 	experiment(&run);
 	report_experiment(&run);

@@ -474,6 +474,24 @@ patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" 
 	! pgrep -f -- "--preload libipclab-x.so"
 }
 
+@test "Ctrl+C while the loader waits on a FIFO: exit 130 at once, the loader killed" {
+	mkfifo "$TMP/libipclab-x.so"
+	for sig in INT TERM; do
+		LD_LIBRARY_PATH="$TMP" "$IPCLAB_BIN" libwatch libipclab-x.so 2>"$TMP/err" &
+		pid=$!
+		wait_for 10 pgrep -P "$pid" -f -- "--preload libipclab-x.so"
+		t0=$SECONDS
+		kill -"$sig" "$pid"
+		wait_for 3 dead "$pid"
+		st=0
+		wait "$pid" || st=$?
+		[ "$st" -eq $((128 + $(kill -l "$sig"))) ]
+		[ $((SECONDS - t0)) -lt 3 ]
+		[ "$(cat "$TMP/err")" = "ipclab libwatch: interrupted while the dynamic loader looked for libipclab-x.so" ]
+		! pgrep -f -- "--preload libipclab-x.so"
+	done
+}
+
 @test "a name that the loader cannot be asked about is refused in one line" {
 	run ipclab libwatch 'libc.so.6:libm.so.6'
 	[ "$status" -eq 1 ]
