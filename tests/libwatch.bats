@@ -471,7 +471,7 @@ patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" 
 	[ "$output" = "ipclab libwatch: libipclab-x.so: the dynamic loader gave no answer in 5 s, and was killed: $TMP/libipclab-x.so, on its search path, is a FIFO, which open(2) waits on" ]
 	[ $((SECONDS - t0)) -lt 30 ]
 	[ -p "$TMP/libipclab-x.so" ]
-	! pgrep -f -- "--preload libipclab-x.so"
+	[ -z "$(pgrep -f -- "--preload libipclab-x.so")" ]
 }
 
 @test "Ctrl+C while the loader waits on a FIFO: exit 130 at once, the loader killed" {
@@ -488,7 +488,7 @@ patch() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" 
 		[ "$st" -eq $((128 + $(kill -l "$sig"))) ]
 		[ $((SECONDS - t0)) -lt 3 ]
 		[ "$(cat "$TMP/err")" = "ipclab libwatch: interrupted while the dynamic loader looked for libipclab-x.so" ]
-		! pgrep -f -- "--preload libipclab-x.so"
+		[ -z "$(pgrep -f -- "--preload libipclab-x.so")" ]
 	done
 }
 
