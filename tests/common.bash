@@ -56,3 +56,9 @@ json_one() {
 	n=$(jq -s length <<<"$1" 2>/dev/null) || { echo "json_one: not JSON" >&2; return 1; }
 	[ "$n" = 1 ] || { echo "json_one: $n JSON documents, not one" >&2; return 1; }
 }
+
+# has TEXT / hasnt TEXT: whether $out holds TEXT (a finding, a line); each
+# says which text failed.  Lines of their own, so that a failure fails the test.
+# shellcheck disable=SC2154	# out is the caller's
+has() { grep -qF -- "$1" <<<"$out" || { echo "missing: $1" >&2; return 1; }; }
+hasnt() { ! grep -qF -- "$1" <<<"$out" || { echo "unexpected: $1" >&2; return 1; }; }

@@ -257,6 +257,7 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 	wait "$pid" || st=$?
 	[ "$st" -eq 143 ]
 	grep -q "killed by SIGTERM" rep
+	[ "$(grep -c "interrupted by SIGINT" rep)" -eq 0 ]	# that why: is Ctrl+C's only
 	grep -Eq "^ *[0-9]+ +cat +$D/data.txt +1 +[0-9]+ +$(stat -c %s data.txt) " rep
 	wait_for 10 dead "$child"	# iotrace passed the signal on
 }
@@ -444,6 +445,28 @@ C
 	ipclab iotrace -s -o rep -- cat data.txt > /dev/null
 	grep -Eq "^ *[0-9]+ +cat +unattributed +- +- +[1-9][0-9]* +- +0$" rep
 	grep -q "why: unattributed reads" rep
+	# a plain run that ended well: none of the other why: lines
+	[ "$(jq -r '.findings[].text' cat.json | grep -cE '^(no process loaded|negative unattributed|[0-9]+ process(es)? ended without|interrupted by SIGINT|[0-9]+ process(es)? (was|were) still running)')" -eq 0 ]
+	[ "$(jq '.findings | length' cat.json)" -eq 1 ]
+}
+
+@test "socket sends and receives: the shim counts them, the kernel's rchar and wchar do not, and the why: says so" {
+	command -v python3 > /dev/null || skip "no python3"
+	run ipclab iotrace --json -o rep.json -- python3 -c '
+import socket
+a, b = socket.socketpair()
+for _ in range(64):
+    a.send(bytes(4096)); b.recv(4096)'
+	[ "$status" -eq 0 ]
+	# strace, the independent count: 64 sends and 64 receives of 4096 bytes
+	strace -f -qq -e trace=sendto,recvfrom -o st python3 -c '
+import socket
+a, b = socket.socketpair()
+for _ in range(64):
+    a.send(bytes(4096)); b.recv(4096)'
+	[ "$(grep -c '= 4096$' st)" -eq 128 ]
+	[ "$(jq -c '[.files[] | select(.path | startswith("socket:")) | .read_bytes, .write_bytes] | add' rep.json)" -eq $((2 * 64 * 4096)) ]
+	[ "$(jq -r '.findings[] | select(.text | test("^negative unattributed bytes \\([0-9]+ in 1 process\\): the shim counted more than rchar and wchar hold; the kernel leaves socket sends and receives out")) | .section' rep.json)" = unattributed ]
 }
 
 @test "unattributed: a shell's row holds its own bytes, not those of the children it waited for" {

@@ -557,6 +557,58 @@ example_shows() {
 	esac
 }
 
+# lw_findings ARGS: the experiment's findings, "section: text" a line.
+lw_findings() {
+	"$IPCLAB_BIN" libwatch --json "$@" | jq -r '.findings[] | .section + ": " + .text'
+}
+
+@test "each why: finding of the experiment appears for the build it explains, and for no other" {
+	local pie="is an ordinary PIE" pic="was built with -fPIC" dl="found baz with dlsym(3)"
+	local cow="baz's own page was one frame in both processes until the first" still="baz's page in the library is still one frame"
+	out=$(lw_findings -d 0)
+	has "addresses: foo $pie"; has "addresses: bar $pic"; hasnt "foo $pic"; hasnt "bar $pie"; hasnt "$dl"
+	out=$(lw_findings -d 0 -b pic)
+	has "addresses: foo $pic"; has "addresses: bar $pic"; hasnt "$pie"
+	out=$(lw_findings -d 0 -b pie)
+	has "addresses: foo $pie"; has "addresses: bar $pie"; hasnt "$pic"
+	if [ "$(id -u)" -eq 0 ]; then
+		has "frames: $still"; hasnt "$cow"
+	fi
+	out=$(lw_findings -d 0 --dlopen)
+	has "addresses: foo and bar each $dl"; hasnt "$pie"; hasnt "$pic"
+	if [ "$(id -u)" -eq 0 ]; then
+		has "frames: $cow"; hasnt "$still"; hasnt "Frame numbers need root"
+		has "frames: The code is one frame in both processes"
+	else
+		has "frames: Frame numbers need root"; hasnt "$cow"
+	fi
+}
+
+@test "the ASLR, reading, relocation and Shared_Dirty findings: each where it applies, absent where not" {
+	local aslr="setbaz and getbaz lie at the same offset"
+	out=$(lw_findings -d 0)
+	has "addresses: $aslr"
+	has "mmaps: Loading the library took"; has "mmaps: The mprotect makes the GNU_RELRO part"
+	hasnt "No call was seen"
+	# one reading: nothing to compare over time
+	hasnt "values: foo read"
+	# without address-space randomisation both roles get the library at one base
+	out=$(setarch -R "$IPCLAB_BIN" libwatch --json -d 0 | jq -r '.findings[] | .section + ": " + .text')
+	hasnt "$aslr"
+	[ -n "$out" ]
+	out=$(lw_findings -d 1 -i 0.2)
+	has "values: foo read 17 at every reading while bar counted from"
+	hasnt "Stopped early"
+	# after writeback no page of the library can be Shared_Dirty
+	sync
+	out=$(lw_findings -d 0)
+	hasnt "Pages that nobody can write show as Shared_Dirty"
+	has "smaps: The rw-p mappings are Private_Dirty"
+	if [ "$(id -u)" -eq 0 ]; then
+		has "mmaps: The loader asks for MAP_DENYWRITE, but the kernel ignores it"
+	fi
+}
+
 @test "every example of ipclab-libwatch(1) runs, exits 0 and shows what the page says" {
 	mapfile -t ex < <(man_examples)
 	[ "${#ex[@]}" -eq 7 ]

@@ -261,3 +261,84 @@ teardown() {
 	[[ "$output" != *"came from the heap"* ]]
 	[[ "$output" != *"could not run"* ]]
 }
+
+# mp_findings [VAR=VALUE...] -- ARGS: the findings, "section: text" a line, of
+# a run in an environment without malloc settings but the VARs given.
+mp_findings() {
+	local vars=()
+	while [ "$1" != -- ]; do vars+=("$1"); shift; done
+	shift
+	env -u GLIBC_TUNABLES -u MALLOC_ARENA_MAX -u MALLOC_MMAP_THRESHOLD_ -u MALLOC_MMAP_MAX_ \
+		-u MALLOC_TOP_PAD_ -u MALLOC_TRIM_THRESHOLD_ -u MALLOC_PERTURB_ -u MALLOC_CHECK_ \
+		"${vars[@]}" "$IPCLAB_BIN" mallocprobe --json "$@" |
+		jq -r '.findings[] | .section + ": " + .text'
+}
+
+@test "the default run's why: lines, one per fact, and none of the alternatives" {
+	need_glibc_malloc
+	out=$(mp_findings --)
+	# ladder
+	has "ladder: Bit 0x2 (M) first appears at malloc("; has "and that is exactly where"
+	hasnt "but no mmap"; hasnt "No rung got bit 0x2"
+	has "ladder: Bit 0x1 (P) is set on every heap chunk"; has "ladder: The rest of the tag is the chunk size"
+	# bits
+	has "bits: free(A) into the tcache, and into a fastbin"; hasnt "free(A) of a small block changed"
+	has "bits: Only the 2000-byte A"; hasnt "The unsorted-bin free changed"
+	has "bits: Bit 0x2 is set only on the malloc(1048576) chunk"; hasnt "Bit 0x2 is set on both"
+	hasnt "was not mmapped here"; hasnt "A itself was mmapped here"
+	has "bits: The second thread's chunk carries bit 0x4"; hasnt "both came f"
+	# switch
+	has "switch: With the top chunk used up"; has "switch: A fresh process switches later"
+	hasnt "Fresh and drained agree"; has "switch: At each switch the trace shows"
+	hasnt "Warning: the tag's 0x2 bit and the trace disagree"; hasnt "Interrupted during the bisection"
+	hasnt "even malloc(0), was"; hasnt "probes even malloc("; hasnt "could not run"
+	# kernel, dynamic, tunables
+	has "kernel: A heap request makes no system call"; has "kernel: For malloc(200000) malloc asked mmap for"
+	has "dynamic: After free() of the mmapped 1 MiB chunk glibc raised its threshold"
+	has "dynamic: With the threshold set explicitly by mallopt"
+	hasnt "Even after free() of the mmapped chunk"; hasnt "was not mmapped in the first place"
+	hasnt "Surprise: even with mallopt"
+	has "tunables: Nothing in the environment changes malloc here"; hasnt "malloc settings are in the environment"
+	[ "$(wc -l <<<"$out")" -eq 15 ]
+}
+
+@test "each alternative why: appears under the setting that provokes it" {
+	need_glibc_malloc
+	out=$(mp_findings -- -S ladder --to 1000)
+	has "ladder: No rung got bit 0x2 (M): every block came from the heap"; hasnt "first appears at"
+	out=$(mp_findings MALLOC_ARENA_MAX=1 -- -S bits,tunables)
+	has "bits: The second thread's chunk has tag 0x71, the main thread's 0x71: both came f"
+	hasnt "carries bit 0x4"
+	has "tunables: malloc settings are in the environment"; hasnt "Nothing in the environment"
+	# set, though to what changes nothing: still a setting in the environment
+	out=$(mp_findings MALLOC_PERTURB_=0 -- -S tunables)
+	has "tunables: malloc settings are in the environment"; hasnt "Nothing in the environment"
+	out=$(mp_findings MALLOC_MMAP_MAX_=0 -- -S bits,kernel,dynamic)
+	has "bits: malloc(67108864) was not mmapped here"; hasnt "Bit 0x2 is set only on"
+	has "kernel: A heap request makes no system call"; hasnt "malloc asked mmap for"
+	has "dynamic: malloc(1 MiB) was not mmapped in the first place"; hasnt "glibc raised its threshold"
+	out=$(mp_findings GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0 -- -S bits)
+	has "bits: free(A) of a small block changed B's tag from 0x21 to 0x20"; hasnt "free(A) into the tcache"
+	out=$(mp_findings MALLOC_MMAP_THRESHOLD_=1 -- -S bits,ladder)
+	has "ladder: Bit 0x2 (M) first appears at malloc(16)"
+	hasnt "Bit 0x1 (P) is set on every heap chunk"; hasnt "The rest of the tag is the chunk size"
+	has "bits: A itself was mmapped here"; has "bits: Bit 0x2 is set on both chunks: even malloc(24)"
+	hasnt "Bit 0x2 is set only on"
+	out=$(mp_findings MALLOC_MMAP_THRESHOLD_=131072 -- -S dynamic)
+	has "dynamic: Even after free() of the mmapped chunk the same request was mmapped again"
+	hasnt "glibc raised its threshold"
+}
+
+@test "--size: one why: when fresh and drained agree, another when they differ" {
+	need_glibc_malloc
+	local fresh drained
+	fresh=$(env -u GLIBC_TUNABLES "$IPCLAB_BIN" mallocprobe -S switch --json | jq .switch.threshold_fresh)
+	drained=$(env -u GLIBC_TUNABLES "$IPCLAB_BIN" mallocprobe -S switch --json | jq .switch.threshold_drained)
+	[ "$drained" -lt "$fresh" ] || skip "fresh and drained switch at one size here"
+	out=$(mp_findings -- -s 200000 -S switch)
+	has "malloc(200000) comes from mmap in a fresh process and with the top chunk used up alike"
+	hasnt "but from"
+	out=$(mp_findings -- -s "$drained" -S switch)
+	has "malloc($drained) comes from heap in a fresh process but from mmap once the top chunk is used up"
+	hasnt "alike"
+}

@@ -77,7 +77,7 @@ every_section() {
 	run jq -r '.findings[] | select(.section == "switch") | .text' <<<"$output"
 	[[ "$output" == *"malloc(67108864) failed (Cannot allocate memory): the address space limit (ulimit -v) is 50000 KiB"* ]]
 	[[ "$output" != *"came from the heap"* ]]
-	[[ "$output" != *"mmap is off"* ]]
+	[[ "$output" != *"turns mmap off"* ]]
 }
 
 @test "MALLOC_MMAP_MAX_=0: no request is mmapped, and the report says why" {

@@ -212,6 +212,23 @@ stop_pool() {
 	kill -USR1 "$M"
 	wait_for 2 logged "created 5 workers, 3 alive of 3 wanted"
 	wait_for 2 logged "2 killed by SIGKILL"
+	# each death came with its own SIGCHLD: nothing merged to explain
+	[ "$(grep -c "deaths came with only" "$D/err")" -eq 0 ]
+}
+
+@test "20 workers killed at once: fewer SIGCHLD than deaths, and the why: says they merge" {
+	echo 20 >"$D/cfg"
+	start_pool --no-fifo -s 1000 "$D/cfg"
+	wait_for 10 count_is 20
+	for round in 1 2 3; do
+		# shellcheck disable=SC2046
+		kill -9 $(workers)
+		wait_for 10 count_is 20
+		kill -USR1 "$M"
+		wait_for 5 logged "created $((20 * (round + 1))) workers"
+		logged "deaths came with only" && break
+	done
+	logged "why: $((20 * round)) deaths came with only [0-9]* SIGCHLD: a signal sent while the same one is"
 }
 
 @test "SIGUSR2 lists exactly the live workers" {

@@ -98,6 +98,70 @@ racing() {
 	done
 }
 
+# race_findings FILE: the findings' texts of a race's JSON, one a line.
+race_findings() { jq -r '.findings[].text' "$1"; }
+
+@test "each synchronised mode's why: says how it keeps the sum, and who won nothing when one did" {
+	local -A how=([atomic]="one locked fetch-and-add instruction" [mutex]="a process-shared pthread mutex"
+		[sem]="a process-shared POSIX semaphore" [spin]="a spinlock in the file lets one"
+		[flock]="flock(2) on the file" [fcntl]="a fcntl(2) record lock")
+	local m out zero
+	for m in atomic mutex sem spin flock fcntl; do
+		ipclab race 2 --sync "$m" --target 3000 --json >"$dir/$m.json"
+		out=$(race_findings "$dir/$m.json")
+		[[ $out == *"The sum equals the total: ${how[$m]}"* ]]
+		[[ $out != *"differs from the total"* && $out != *"increments were lost"* ]]
+		[ "$(grep -c 'The sum equals the total' <<<"$out")" -eq 1 ]
+		# the fairness line, exactly when a participant's winnings are 0
+		zero=$(jq -r '[.participants[] | select(.winnings == 0) | .pid][0] // empty' "$dir/$m.json")
+		if [ -n "$zero" ]; then
+			[[ $out == *"Participant $zero won nothing: "* ]]
+			if [ "$m" = spin ]; then [[ $out == *"a spinlock queues nobody"* ]]; fi
+		else
+			[[ $out != *"won nothing"* ]]
+		fi
+	done
+}
+
+@test "the unsynchronised race's why: fits its result: lost, one participant, or one CPU" {
+	local i out
+	ipclab race 1 --target 1000 --json >"$dir/one.json"
+	out=$(race_findings "$dir/one.json")
+	[[ $out == *"With one participant nobody else writes total"* ]]
+	[[ $out != *"were lost"* && $out != *"No update was lost"* && $out != *"won nothing"* ]]
+	# on one CPU a short race is seldom preempted mid-increment: no loss
+	for i in 1 2 3 4 5; do
+		taskset -c 0 "$IPCLAB_BIN" race 2 --target 1000 --json >"$dir/cpu0.json"
+		[ "$(jq .lost "$dir/cpu0.json")" -eq 0 ] && break
+	done
+	out=$(race_findings "$dir/cpu0.json")
+	if [ "$(jq .lost "$dir/cpu0.json")" -eq 0 ]; then
+		[[ $out == *"No update was lost: all participants ran on CPU 0, one at a time"* ]]
+		[[ $out != *"nothing prevents it"* && $out != *"were lost"* ]]
+	fi
+	# a short race on several CPUs without loss: luck, says the why:
+	if [ "$(nproc)" -ge 2 ]; then
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			ipclab race 2 --target 200 --json >"$dir/short.json"
+			[ "$(jq '[.lost == 0, (.cpus | test("[,-]"))] | all' "$dir/short.json")" = true ] && break
+		done
+		out=$(race_findings "$dir/short.json")
+		if [ "$(jq '[.lost == 0, (.cpus | test("[,-]"))] | all' "$dir/short.json")" = true ]; then
+			[[ $out == *"No update was lost this time, but nothing prevents it"* ]]
+			[[ $out != *"all participants ran on CPU"* ]]
+		fi
+	fi
+	# two CPUs and a long race: updates are lost, and the why: says how many
+	[ "$(nproc)" -ge 2 ] || skip "one CPU: no loss to provoke"
+	for i in 1 2 3 4 5; do
+		ipclab race 2 --target 2e6 --json >"$dir/two.json"
+		[ "$(jq .lost "$dir/two.json")" -gt 0 ] && break
+	done
+	out=$(race_findings "$dir/two.json")
+	[[ $out == *"$(jq .lost "$dir/two.json") increments were lost: the read-increment-write"* ]]
+	[[ $out != *"No update was lost"* && $out != *"With one participant"* ]]
+}
+
 @test "the padded layout takes 12 participants and stays exact with atomics" {
 	ipclab race 12 --layout padded --sync atomic --target 1e6 --json >"$dir/out.json"
 	[ "$(jq '.participants | length' "$dir/out.json")" -eq 12 ]

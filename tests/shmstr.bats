@@ -54,6 +54,38 @@ bytes() { od -An -tx1 -v "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
 	done
 }
 
+# findings MODE...: the texts of the run's findings, one a line (JSON).
+findings() {
+	rm -f "$f"
+	ipclab shmstr --json "$@" "$f" abc | jq -r '.findings[].text'
+}
+
+@test "each why: finding appears in the run it explains, and in no other" {
+	local shared="MAP_SHARED stores went into the file's pages" cow="copies a page only when its owner writes"
+	local lost="never reached the file" odd="something other than what the parent stored"
+	local silent="never answered" sig="SIGUSR1 was blocked before the fork"
+	out=$(findings --parent shared --child shared)
+	[[ $out == *"$shared"* && $out != *"$cow"* && $out != *"$lost"* && $out != *"$sig"* ]]
+	[ "$(wc -l <<<"$out")" -eq 1 ]
+	out=$(findings --parent shared --child private)
+	[[ $out == *"$cow"* && $out != *"$shared"* && $out != *"$lost"* ]]
+	for c in shared private; do
+		out=$(findings --parent private --child $c)
+		[[ $out == *"$lost"* && $out != *"$shared"* && $out != *"$cow"* ]]
+	done
+	out=$(findings --notify signal)
+	[[ $out == *"$shared"* && $out == *"$sig"* ]]
+	[ "$(wc -l <<<"$out")" -eq 2 ]
+	for m in "" "--notify signal" "--child private" "--parent private"; do
+		# shellcheck disable=SC2086
+		out=$(findings $m)
+		[[ $out != *"$odd"* && $out != *"$silent"* ]]
+	done
+	# the person's report says the same on stderr
+	run --separate-stderr ipclab shmstr "$f" abc
+	[[ $stderr == *"why: The parent's MAP_SHARED stores went into the file's"* ]]
+}
+
 @test "signal notification is never lost: 500 runs in a row all deliver" {
 	for i in $(seq 500); do
 		out=$(ipclab shmstr --quiet --notify signal "$f" "run$i")
