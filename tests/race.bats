@@ -676,6 +676,24 @@ why_lines() {
 	[ "$(jq -r .layout <<<"$output")" = packed ]
 }
 
+@test "the false-sharing why: appears exactly when padded ran 1.2x packed or more, with both rates" {
+	local json=$dir/out.json r i
+	for i in 1 2 3; do
+		in_time 60 "$json" "$IPCLAB_BIN" race --sync atomic --layout all 2 --time 0.3 --json
+		[ "$rc" -eq 0 ]
+		r=$(jq '([.runs[] | select(.layout == "padded")][0].rate) / ([.runs[] | select(.layout == "packed")][0].rate)' "$json")
+		jq -r '.findings[].text' "$json" >"$dir/f"
+		if awk -v r="$r" 'BEGIN { exit !(r >= 1.2) }'; then
+			grep -q "^False sharing: with --layout packed, total and the winnings share cache lines, so each participant's write to its own winning takes the line from the others; atomic with 2 participants ran .*/s packed and .*/s padded" "$dir/f"
+		else
+			[ "$(grep -c '^False sharing' "$dir/f")" -eq 0 ]
+		fi
+	done
+	# one participant shares no line with anybody: never the finding
+	in_time 60 "$json" "$IPCLAB_BIN" race --sync atomic --layout all 1 --time 0.2 --json
+	[ "$(jq '[.findings[] | select(.text | startswith("False sharing"))] | length' "$json")" -eq 0 ]
+}
+
 @test "race 1-4 --json: N = 1..4 in turn, no loss at N = 1, and a why: of the curve" {
 	in_time 40 "$dir/out.json" "$IPCLAB_BIN" race 1-4 --time 0.3 --json
 	[ "$rc" -eq 0 ]
