@@ -849,7 +849,7 @@ finding(struct report *r, const char *section, const char *fmt, ...)
 static const struct ipc_col cols[] = {
 	{ "pid", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 	{ "program", 0, 0, SCOLS_JSON_STRING },
-	{ "path", 0, 0, SCOLS_JSON_STRING },
+	{ "path", 0, SCOLS_FL_WRAP, SCOLS_JSON_STRING },	/* wrapped on a narrow terminal */
 	{ "opens", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 	{ "reads", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },
 	{ "read_bytes", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER },

@@ -1360,7 +1360,7 @@ static const struct ipc_rcol kernel_cols[] = {
 	{ "length", "length", IPC_INT, NULL, 0, 0 },
 	{ "extra", "extra", IPC_INT, NULL, 0, 0 },
 	{ "tag", "tag", IPC_ADDR, NULL, 0, 0 },
-	{ "call", "call", IPC_STR, NULL, 0, 0 },	/* last: the widest */
+	{ "call", "call", IPC_STR, NULL, 0, SCOLS_FL_WRAP },	/* last: the widest, wrapped */
 };
 
 /* The call as strace would print it; *len gets its length (brk: the
@@ -1628,8 +1628,8 @@ section_dynamic(struct state *S)
 
 static const struct ipc_rcol tun_cols[] = {
 	{ "name", "name", IPC_STR, NULL, 0, 0 },
-	{ "value", "value", IPC_STR, NULL, 0, 0 },
 	{ "source", "source", IPC_STR, NULL, 0, 0 },
+	{ "value", "value", IPC_STR, NULL, 0, SCOLS_FL_WRAP },	/* last: it takes the rest */
 };
 
 /* A row of the tunables table. */
@@ -1639,8 +1639,8 @@ setting(struct ipc_section *s, const char *name, const char *value, const char *
 	struct libscols_line *ln = new_row(s);
 
 	must(ipc_cell_str(s, ln, 0, "%s", name));
-	must(ipc_cell_str(s, ln, 1, "%s", value));
-	must(ipc_cell_str(s, ln, 2, "%s", source));
+	must(ipc_cell_str(s, ln, 1, "%s", source));
+	must(ipc_cell_str(s, ln, 2, "%s", value));
 }
 
 static const char *const malloc_env[] = {

@@ -62,3 +62,9 @@ json_one() {
 # shellcheck disable=SC2154	# out is the caller's
 has() { grep -qF -- "$1" <<<"$out" || { echo "missing: $1" >&2; return 1; }; }
 hasnt() { ! grep -qF -- "$1" <<<"$out" || { echo "unexpected: $1" >&2; return 1; }; }
+
+# widest FILE: the widest line of FILE in terminal columns, escape sequences
+# left out and each carriage return a line of its own (a progress line).
+widest() {
+	sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$1" | tr '\r' '\n' | LC_ALL=C.UTF-8 wc -L
+}

@@ -433,3 +433,19 @@ tiny_project() {
 	[ "$stderr" = out ]
 	json_one "$output"
 }
+
+@test "every command's report for a person fits a 100-column terminal" {
+	command -v script >/dev/null || skip "script(1) is needed for a terminal"
+	local d c
+	d=$(scratch)
+	echo 2 >"$d/pool.conf"
+	for c in "shmstr $d/s.dat hello" "race 2 --target 1000" "race --sync all 2 --time 0.05" \
+		"race 1-3 --time 0.05" "mallocprobe" "libwatch -d 0" "libwatch libc.so.6" \
+		"iotrace -s -- cat $d/pool.conf" "pool --help"; do
+		rm -f "$d/s.dat"
+		script -qec "stty cols 100 rows 50; \"$IPCLAB_BIN\" $c" "$d/typescript" >"$d/tty" 2>&1 </dev/null
+		echo "$c: $(widest "$d/tty")"
+		[ "$(widest "$d/tty")" -le 100 ]
+		[ "$(widest "$d/tty")" -ge 40 ]
+	done
+}

@@ -628,8 +628,6 @@ lw_findings() {
 }
 
 # widest FILE: the display width of FILE's widest line, carriage returns aside.
-widest() { tr -d '\r' <"$1" | LC_ALL=C.UTF-8 wc -L; }
-
 @test "every line of every report fits a 100-column terminal, and a pipe" {
 	for args in "-d 0.2" "-d 0 --dlopen" "-d 0 -b pie" "libc.so.6"; do
 		ipclab libwatch $args >"$TMP/out"

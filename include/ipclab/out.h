@@ -58,6 +58,10 @@ void ipc_json_table(struct ipc_json *j, const char *key, struct libscols_table *
 /* A finding: one plain sentence under a result, saying what it means or why,
  * wrapped to the terminal, as "  why: ...". */
 void ipc_finding(FILE *fp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* TEXT and a newline, as it is when it fits the terminal's width (COLUMNS
+ * in a pipe, where without it TEXT stays whole, as tables do); else wrapped
+ * at spaces, the lines after the first indented by two. */
+void ipc_print_fitted(FILE *fp, const char *text);
 /* A section heading for a report: a blank line (except the first) and NAME. */
 void ipc_heading(FILE *fp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -66,6 +66,10 @@ ipc_cell(struct libscols_line *ln, size_t col, const char *fmt, ...)
 int
 ipc_table_print(struct libscols_table *t, FILE *fp)
 {
+	/* A pipe has no width: wrapped columns stay whole there, as the
+	 * others do, unless COLUMNS gives one. */
+	if (!isatty(fileno(fp)) && getenv("COLUMNS") == NULL)
+		scols_table_enable_nowrap(t, 1);
 	scols_table_set_stream(t, fp);
 	return scols_print_table(t) == 0 ? 0 : -1;
 }
@@ -84,21 +88,21 @@ term_width(FILE *fp)
 }
 
 /* Prints TEXT wrapped at the terminal's width, the first line after LEAD and
- * the others indented as deep. */
+ * the others indented by INDENT. */
 static void
-wrap(FILE *fp, const char *lead, const char *text)
+wrap(FILE *fp, const char *lead, int indent, const char *text)
 {
-	int width = term_width(fp), indent = (int)strlen(lead), col = indent;
+	int width = term_width(fp), col = (int)strlen(lead);
 	const char *w = text;
 
 	fputs(lead, fp);
 	while (*w) {
 		size_t n = strcspn(w, " ");
 
-		if (col > indent && col + 1 + (int)n > width) {
+		if (w > text && col + 1 + (int)n > width) {
 			fprintf(fp, "\n%*s", indent, "");
 			col = indent;
-		} else if (col > indent) {
+		} else if (w > text) {
 			fputc(' ', fp);
 			col++;
 		}
@@ -109,6 +113,16 @@ wrap(FILE *fp, const char *lead, const char *text)
 			w++;
 	}
 	fputc('\n', fp);
+}
+
+void
+ipc_print_fitted(FILE *fp, const char *text)
+{
+	if ((!isatty(fileno(fp)) && getenv("COLUMNS") == NULL) ||
+	    (int)strlen(text) <= term_width(fp))
+		fprintf(fp, "%s\n", text);
+	else
+		wrap(fp, "", 2, text);
 }
 
 void
@@ -123,7 +137,7 @@ ipc_finding(FILE *fp, const char *fmt, ...)
 	va_end(ap);
 	if (s == NULL)
 		return;
-	wrap(fp, "  why: ", s);
+	wrap(fp, "  why: ", 7, s);
 	free(s);
 }
 

@@ -302,10 +302,49 @@ ipc_section_fields(struct ipc_section *s)
 	s->fields = true;
 }
 
+/* Wrapped columns break at spaces: the longest word is the narrowest the
+ * column may get (libsmartcols gives a wrapped last column the rest of the
+ * line), and a cell is cut at its last space that fits the width the table
+ * gave the column (a word longer than that stays whole). */
+static size_t
+wrap_word_size(const struct libscols_column *cl, const char *data, void *arg)
+{
+	size_t best = 0, n;
+
+	(void)arg;
+	if (data && scols_table_is_nowrap(scols_column_get_table(cl)))
+		return strlen(data);	/* a pipe: the cell whole */
+	for (; data && *data; data += n + (data[n] == ' ')) {
+		n = strcspn(data, " ");
+		best = n > best ? n : best;
+	}
+	return best;
+}
+
+static char *
+wrap_next_line(const struct libscols_column *cl, char *data, void *arg)
+{
+	size_t width = scols_column_get_width(cl), cut = 0, i;
+
+	(void)arg;
+	if (data == NULL || width == 0 || strlen(data) <= width ||
+	    scols_table_is_nowrap(scols_column_get_table(cl)))
+		return NULL;
+	for (i = 0; data[i] && (i <= width || cut == 0); i++)
+		if (data[i] == ' ')
+			cut = i;
+	if (cut == 0)
+		return NULL;
+	data[cut] = '\0';
+	return data + cut + 1;
+}
+
 int
 ipc_section_table(struct ipc_section *s, const char *table_key,
 		  const struct ipc_rcol *cols, size_t ncols)
 {
+	struct libscols_column *cl;
+
 	if (s->t || (s->table_key = strdup(table_key)) == NULL ||
 	    (s->t = scols_new_table()) == NULL) {
 		errno = s->t ? EEXIST : ENOMEM;
@@ -317,7 +356,9 @@ ipc_section_table(struct ipc_section *s, const char *table_key,
 		if (cols[i].type != IPC_STR && cols[i].type != IPC_BOOL && !(cols[i].flags & IPC_LEFT))
 			fl |= SCOLS_FL_RIGHT;
 
-		if (scols_table_new_column(s->t, cols[i].header, cols[i].whint, fl) == NULL) {
+		if ((cl = scols_table_new_column(s->t, cols[i].header, cols[i].whint, fl)) == NULL ||
+		    ((fl & SCOLS_FL_WRAP) &&
+		     scols_column_set_wrapfunc(cl, wrap_word_size, wrap_next_line, NULL) != 0)) {
 			errno = ENOMEM;
 			return -1;
 		}
@@ -575,10 +616,13 @@ human_items(FILE *fp, const struct ipc_section *s, bool under)
 
 		if (it->under != under)
 			continue;
+		char *line = NULL;
+
 		if (it->key == NULL)
-			fprintf(fp, "%s\n", it->v.shown);
-		else if (it->label && !s->fields)
-			fprintf(fp, "%s: %s\n", it->label, shown(it));
+			ipc_print_fitted(fp, it->v.shown);
+		else if (it->label && !s->fields && asprintf(&line, "%s: %s", it->label, shown(it)) >= 0)
+			ipc_print_fitted(fp, line);
+		free(line);
 	}
 }
 

@@ -586,6 +586,47 @@ finding_wraps_at_columns_with_why_and_indent(void **state)
 	unsetenv("COLUMNS");
 }
 
+/* A note: whole when it fits or in a pipe without COLUMNS; else wrapped at
+ * spaces with the lines after the first indented by two. */
+static void
+fitted_note_wraps_only_where_there_is_a_width(void **state)
+{
+	const char *text = "file /tmp/a/long/path/to/file.dat now holds: "
+			   "0568656c6c6f (6 bytes); notified by pipe (one byte)";
+	char *copy, *line, *save, words[256] = "";
+	const char *out;
+	int n = 0;
+
+	(void)state;
+	unsetenv("COLUMNS");
+	mem_open(&m);
+	ipc_print_fitted(m.fp, text);
+	out = mem_text(&m);
+	assert_int_equal(strncmp(out, text, strlen(text)), 0);
+	assert_string_equal(out + strlen(text), "\n");
+	mem_free(&m);
+	assert_int_equal(setenv("COLUMNS", "40", 1), 0);
+	mem_open(&m);
+	ipc_print_fitted(m.fp, "short");
+	assert_string_equal(mem_text(&m), "short\n");
+	mem_free(&m);
+	mem_open(&m);
+	ipc_print_fitted(m.fp, text);
+	assert_non_null(copy = strdup(mem_text(&m)));
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		assert_true(strlen(line) <= 40);
+		if (n > 0)
+			assert_true(strncmp(line, "  ", 2) == 0 && line[2] != ' ');
+		strcat(words, n ? " " : "");
+		strcat(words, line + (n ? 2 : 0));
+	}
+	assert_true(n > 2);
+	assert_string_equal(words, text);
+	free(copy);
+	mem_free(&m);
+	unsetenv("COLUMNS");
+}
+
 static void
 finding_short_sentence_is_one_line(void **state)
 {
@@ -659,6 +700,7 @@ main(void)
 		cmocka_unit_test_teardown(bar_fills_a_buffer_of_exactly_the_right_size, cleanup),
 		cmocka_unit_test_teardown(bar_never_writes_past_a_small_buffer, cleanup),
 		cmocka_unit_test_teardown(finding_wraps_at_columns_with_why_and_indent, cleanup),
+		cmocka_unit_test_teardown(fitted_note_wraps_only_where_there_is_a_width, cleanup),
 		cmocka_unit_test_teardown(finding_short_sentence_is_one_line, cleanup),
 		cmocka_unit_test_teardown(heading_separates_sections_with_a_blank_line, cleanup),
 		cmocka_unit_test_teardown(progress_is_silent_when_stderr_is_not_a_terminal, cleanup),

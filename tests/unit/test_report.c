@@ -388,10 +388,89 @@ formats_and_null_cells_shown_as_said(void **state)
 	free(out);
 }
 
+/* A wrapped column breaks at spaces, never inside a word, once the table is
+ * narrower than the cell: the strace-like call of mallocprobe's kernel table. */
+static void
+wrapped_column_breaks_at_spaces(void **state)
+{
+	static const struct ipc_rcol wcols[] = {
+		{ "N", "n", IPC_UINT, NULL, 0, 0 },
+		{ "CALL", "call", IPC_STR, NULL, 0, SCOLS_FL_WRAP },
+	};
+	static const char call[] = "mmap(NULL, 200704, PROT_READ|PROT_WRITE, "
+				   "MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f15ef83d000";
+	char *buf = NULL, *line, *save, joined[256] = "";
+	size_t len = 0, lines = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	struct ipc_report *r = ipc_report_new(fp, false);
+	struct ipc_section *s = ipc_report_section(r, "calls", NULL);
+	struct libscols_line *ln;
+
+	(void)state;
+	setenv("COLUMNS", "50", 1);	/* else a memstream, like a pipe, never wraps */
+	assert_int_equal(ipc_section_table(s, "calls", wcols, 2), 0);
+	scols_table_set_termforce(ipc_section_scols(s), SCOLS_TERMFORCE_ALWAYS);
+	scols_table_set_termwidth(ipc_section_scols(s), 50);
+	assert_non_null(ln = ipc_row(s));
+	assert_int_equal(ipc_cell_uint(s, ln, 0, 1), 0);
+	assert_int_equal(ipc_cell_str(s, ln, 1, "%s", call), 0);
+	assert_int_equal(ipc_report_end(r), 0);
+	ipc_report_free(r);
+	fclose(fp);
+	unsetenv("COLUMNS");
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *cell = line + 2;	/* after "N ": the column starts there */
+
+		assert_true(strlen(line) <= 50);
+		if (strcmp(line, "N CALL") == 0)
+			continue;
+		/* each piece ends where a word does: joined with spaces, the call */
+		snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%s%s",
+			 lines++ ? " " : "", cell);
+	}
+	assert_true(lines >= 2);
+	assert_string_equal(joined, call);
+	free(buf);
+}
+
+/* In a pipe with no COLUMNS a wrapped cell stays whole on its line. */
+static void
+wrapped_column_is_whole_in_a_pipe(void **state)
+{
+	static const struct ipc_rcol wcols[] = {
+		{ "CALL", "call", IPC_STR, NULL, 0, SCOLS_FL_WRAP },
+		{ "N", "n", IPC_UINT, NULL, 0, 0 },
+	};
+	static const char call[] = "mmap(NULL, 200704, PROT_READ|PROT_WRITE, "
+				   "MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f15ef83d000 and more words "
+				   "so that it is longer than any terminal of eighty columns";
+	char *buf = NULL, want[256];
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	struct ipc_report *r = ipc_report_new(fp, false);
+	struct ipc_section *s = ipc_report_section(r, "calls", NULL);
+	struct libscols_line *ln;
+
+	(void)state;
+	unsetenv("COLUMNS");
+	assert_int_equal(ipc_section_table(s, "calls", wcols, 2), 0);
+	assert_non_null(ln = ipc_row(s));
+	assert_int_equal(ipc_cell_str(s, ln, 0, "%s", call), 0);
+	assert_int_equal(ipc_cell_uint(s, ln, 1, 7), 0);
+	assert_int_equal(ipc_report_end(r), 0);
+	ipc_report_free(r);
+	fclose(fp);
+	snprintf(want, sizeof(want), "\n%s 7\n", call);	/* whole, the next column after it */
+	assert_non_null(strstr(buf, want));
+	free(buf);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(wrapped_column_breaks_at_spaces),
+		cmocka_unit_test(wrapped_column_is_whole_in_a_pipe),
 		cmocka_unit_test(json_has_the_skeleton_and_types),
 		cmocka_unit_test(a_person_sees_the_same_values),
 		cmocka_unit_test(flush_prints_each_section_once),
