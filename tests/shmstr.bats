@@ -374,3 +374,33 @@ maps_perms() {
 	run --separate-stderr ipclab shmstr --json --repeat 50 "$f" abcdefg
 	[ "$(jq -c '[.latency.summary[0] | .cycles, .correct] + [.handover.match]' <<<"$output")" = "[50,50,true]" ]
 }
+
+@test "every key ipclab-shmstr(1) documents has its type, and the value the file and the kernel give" {
+	local j=$dir/run.json hex
+	ipclab shmstr --json --repeat 5 "$f" hello >"$j"
+	hex=$(od -An -tx1 -v "$f" | tr -d ' \n')
+	# the handover, against the file itself (od, stat) and the kernel's pids
+	jq -e --arg f "$f" --arg hex "$hex" --argjson size "$(stat -c %s "$f")" '.handover |
+		.file == $f and .size == $size and .length == 5 and .string == "hello" and
+		.string_hex == "68656c6c6f" and .notify == "pipe" and .child_status == "exited 0" and
+		.read_length == 5 and .read == "hello" and .read_hex == "68656c6c6f" and
+		.file_after == "\u0005hello" and .file_after_hex == $hex and .match == true and
+		(.roles | length == 2 and .[0].role == "parent" and .[1].role == "child" and
+		 all(.[]; (.pid | type == "number" and . > 0) and .mapping == "MAP_SHARED" and
+		     (.saw | type == "string")) and .[0].pid != .[1].pid)' "$j"
+	jq -e '.latency.summary | length == 1 and (.[0] | .notify == "pipe" and .cycles == 5 and
+		.correct == 5 and ([.min_us, .median_us, .p99_us, .max_us] |
+		all(type == "number") and .[0] <= .[1] and .[1] <= .[2] and .[2] <= .[3]))' "$j"
+	jq -e '.run == {"repeat": 5, "interrupted": false}' "$j"
+	jq -e '.findings | length >= 1 and all(.[]; .section == "handover" and (.text | type == "string"))' "$j"
+	# a private parent: nothing reached the file, so the child read 0 and it is no match
+	rm -f "$f"
+	ipclab shmstr --json --parent private "$f" hello >"$j"
+	jq -e '.handover | .read_length == 0 and .read == "" and .match == false and
+		.file_after_hex == "000000000000" and .roles[0].mapping == "MAP_PRIVATE"' "$j"
+	# --read: the file's own length and string
+	ipclab shmstr "$f" abc >/dev/null 2>&1
+	ipclab shmstr --read --json "$f" >"$j"
+	jq -e --arg f "$f" '.read == {"file": $f, "length": 3, "string": "abc", "string_hex": "616263"} and
+		.findings == []' "$j"
+}
