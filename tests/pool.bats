@@ -654,6 +654,7 @@ long_dir() {
 	[ "$(grep -c 'fork: Resource temporarily unavailable' "$D/err")" -eq "$n" ]
 	[ -z "$(grep 'fork: Resource' "$D/err" | sort | uniq -d)" ]	# each step said once
 	logged "why: fork(2) failed (a limit such as RLIMIT_NPROC, or memory)"
+	[ "$(grep -c "why: workers kept failing" "$D/err")" -eq 0 ]	# that is for deaths
 	alive "$M"
 	count_is 1
 	stop_pool
@@ -793,8 +794,11 @@ port_of() { sed -n 's/^pool [0-9]*: .*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p
 			-eq "$(grep -c "^worker $w " <<<"$output")" ]
 	done
 	[ "$(jq -r .connections.listen "$D/out")" = "127.0.0.1:$port" ]
-	# the why: on the spread is a finding of the connections section
+	# the why: on the spread is a finding of the connections section: the
+	# shared socket's, not --reuseport's
 	[ "$(jq '[.findings[] | select(.section == "connections")] | length' "$D/out")" -eq 1 ]
+	[ "$(jq '[.findings[] | select(.text | startswith("each connection wakes one worker waiting in accept(2)"))] | length' "$D/out")" -eq 1 ]
+	[ "$(jq '[.findings[] | select(.text | test("SO_REUSEPORT"))] | length' "$D/out")" -eq 0 ]
 }
 
 @test "-J: a crash loop's why: is a finding in JSON, in USR1's document and the last" {
@@ -955,6 +959,7 @@ PY
 	[ "$(jq '[.connections.accepted[].accepted] | add' "$D/out")" -eq 60 ]
 	[ "$(jq --argjson l "$least" '(.connections.smallest_share - $l / 60) | (. < 0.001 and . > -0.001)' "$D/out")" = true ]
 	[ "$(jq '[.findings[] | select(.section == "connections") | .text | test("SO_REUSEPORT")] | any' "$D/out")" = true ]
+	[ "$(jq '[.findings[] | select(.text | startswith("each connection wakes one worker"))] | length' "$D/out")" -eq 0 ]
 }
 
 @test "--reuseport without --listen: one line, exit 2, nothing started" {

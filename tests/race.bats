@@ -76,7 +76,7 @@ racing() {
 	for i in 1 2 3 4 5; do
 		run ipclab race 2 --time 0.3
 		[ "$status" -eq 0 ]
-		# the finding of a run without loss says "not atomic" too
+		# five tries at a run that loses updates (one without loss says "nothing prevents it")
 		[[ "$output" == *"increments were lost"* ]] && break
 	done
 	flat=$(tr -s ' \n' ' ' <<<"$output")
@@ -555,7 +555,7 @@ why_lines() {
 
 @test "a single run for a person: the participants, a blank line, the fields aligned, the why: lines" {
 	export COLUMNS=80
-	# on one CPU, so that no migration adds a CPU and a why: line about it
+	# on one CPU, so that the CPUS column holds one CPU, whichever it is
 	command -v taskset >/dev/null || skip "taskset is not installed"
 	run taskset -c 0 "$IPCLAB_BIN" race 1 --sync atomic --target 1000
 	[ "$status" -eq 0 ]
