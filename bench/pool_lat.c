@@ -3,10 +3,12 @@
  * with its stdout on a pipe; DEATHS times: kills the worker with SIGKILL and
  * measures from just before kill(2) to the moment the replacement worker ran
  * its first instruction of main (the time it printed).  Each death is
- * followed by one sample of the floor, a minimal fork + exec of WORKER
- * timed the same way, so both see the same load.
- * Prints "pool MEDIAN_US P99_US" and "floor MEDIAN_US P99_US". */
+ * followed by one sample of each floor, a minimal fork + exec of WORKER and
+ * a posix_spawn(3) of it, timed the same way, so all see the same load.
+ * Prints "pool MEDIAN_US P99_US", "floor MEDIAN_US P99_US" (fork + exec) and
+ * "spawn MEDIAN_US P99_US" (posix_spawn). */
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -81,19 +83,51 @@ floor_once(char **worker)
 	return t - t0;
 }
 
+/* One floor sample: posix_spawnp WORKER, until it runs main. */
+static long long
+spawn_once(char **worker)
+{
+	extern char **environ;
+	posix_spawn_file_actions_t fa;
+	long long t0 = now(), t;
+	int p[2], pid, st;
+	pid_t w;
+	FILE *in;
+
+	if (pipe(p) == -1 || posix_spawn_file_actions_init(&fa) != 0 ||
+	    posix_spawn_file_actions_adddup2(&fa, p[1], 1) != 0 ||
+	    posix_spawn_file_actions_addclose(&fa, p[0]) != 0 ||
+	    posix_spawn_file_actions_addclose(&fa, p[1]) != 0 ||
+	    posix_spawnp(&w, worker[0], &fa, NULL, worker, environ) != 0) {
+		fprintf(stderr, "pool_lat: posix_spawn failed\n");
+		exit(1);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	in = fdopen(p[0], "r");
+	if (in == NULL || fscanf(in, "%d %lld", &pid, &t) != 2) {
+		fprintf(stderr, "pool_lat: worker did not start\n");
+		exit(1);
+	}
+	kill(w, SIGKILL);
+	waitpid(w, &st, 0);
+	fclose(in);
+	return t - t0;
+}
+
 int
 main(int argc, char **argv)
 {
 	char *pool[] = { argv[1], "pool", "--no-fifo", "--no-throttle", argv[3], "--",
 			 argv[2], NULL };
 	char *worker[] = { argv[2], NULL };
-	long long t0, t, *lat, *flo;
+	long long t0, t, *lat, *flo, *spw;
 	int n, pid, st;
 	pid_t master;
 	FILE *in;
 
 	if (argc != 5 || (n = atoi(argv[4])) <= 0 || !(lat = calloc((size_t)n, sizeof(*lat))) ||
-	    !(flo = calloc((size_t)n, sizeof(*flo))))
+	    !(flo = calloc((size_t)n, sizeof(*flo))) || !(spw = calloc((size_t)n, sizeof(*spw))))
 		return fprintf(stderr, "usage: pool_lat IPCLAB WORKER CONFIG DEATHS\n"), 2;
 	master = start(pool, &in);
 	if (fscanf(in, "%d %lld", &pid, &t) != 2)
@@ -106,13 +140,16 @@ main(int argc, char **argv)
 			return fprintf(stderr, "pool_lat: no replacement\n"), 1;
 		lat[i] = t - t0;
 		flo[i] = floor_once(worker);
+		spw[i] = spawn_once(worker);
 	}
 	kill(master, SIGTERM);
 	waitpid(master, &st, 0);
 	fclose(in);
 	show("pool", lat, n);
 	show("floor", flo, n);
+	show("spawn", spw, n);
 	free(lat);
 	free(flo);
+	free(spw);
 	return 0;
 }

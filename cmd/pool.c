@@ -614,6 +614,91 @@ worker_setup(void *arg)
 	return 0;
 }
 
+/* A -- COMMAND worker is spawned in the master's memory (ipc_spawn_shared:
+ * nothing is copied, as posix_spawn(3) does it), so its setup may not
+ * allocate: the master makes the environment once, and the child writes its
+ * own PID's digits into it. */
+struct worker_env {
+	char **envp;
+	char master[48], worker[48], listen_pid[40];
+};
+
+/* environ without the variables the pool sets, then the pool's. */
+static int
+worker_env_make(struct worker_env *w)
+{
+	extern char **environ;
+	static const char *const ours[] = { "IPCLAB_POOL_MASTER=", "IPCLAB_POOL_WORKER=",
+					    "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=" };
+	size_t n = 0, k = 0;
+
+	while (environ[n])
+		n++;
+	if ((w->envp = calloc(n + 6, sizeof(*w->envp))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+
+		while (j < 5 && strncmp(environ[i], ours[j], strlen(ours[j])) != 0)
+			j++;
+		if (j == 5)
+			w->envp[k++] = environ[i];
+	}
+	snprintf(w->master, sizeof(w->master), "IPCLAB_POOL_MASTER=%d", (int)P.master);
+	w->envp[k++] = w->master;
+	w->envp[k++] = w->worker;
+	if (P.lfd != -1) {
+		w->envp[k++] = "LISTEN_FDS=1";
+		w->envp[k++] = w->listen_pid;
+		w->envp[k++] = "LISTEN_FDNAMES=ipclab-pool";
+	}
+	return 0;
+}
+
+/* "NAME=PID" into BUF, without stdio: safe in the spawned child. */
+static void
+put_pid_var(char *buf, size_t len, const char *name, pid_t pid)
+{
+	char digits[24];
+	size_t n = 0, k = strlen(name);
+
+	do
+		digits[n++] = (char)('0' + pid % 10);
+	while ((pid /= 10) > 0 && n < sizeof(digits));
+	if (k + n + 1 > len)
+		n = 0;
+	memcpy(buf, name, k);
+	for (size_t i = 0; i < n; i++)
+		buf[k + i] = digits[n - 1 - i];
+	buf[k + n] = '\0';
+}
+
+/* worker_setup for the spawned child: system calls and its own buffers only. */
+static int
+worker_exec_setup(void *arg)
+{
+	struct worker_env *w = arg;
+	pid_t me = getpid();
+	int fd = P.lfd;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		return ipc_failed_call = "prctl", -1;
+	if (getppid() != P.master)
+		_exit(0);
+	if (P.group && setpgid(0, 0) == -1)
+		return ipc_failed_call = "setpgid", -1;
+	put_pid_var(w->worker, sizeof(w->worker), "IPCLAB_POOL_WORKER=", me);
+	put_pid_var(w->listen_pid, sizeof(w->listen_pid), "LISTEN_PID=", me);
+	if (P.reuseport && (fd = reuseport_socket()) == -1)
+		return ipc_failed_call = "--reuseport socket", -1;
+	if (fd != -1 && (fd == LISTEN_FD ? fcntl(LISTEN_FD, F_SETFD, 0) : dup2(fd, LISTEN_FD)) == -1)
+		return ipc_failed_call = "dup2", -1;
+	/* with --json, stdout holds the final report and nothing else */
+	if (P.json && dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
+		return ipc_failed_call = "dup2", -1;
+	return 0;
+}
+
 /* ---- process groups, strays and the keeper ---------------------------- */
 
 /* The state, parent and process group of PID, from /proc/PID/stat. */
@@ -1110,7 +1195,11 @@ spawn(size_t i)
 		return -1;
 	}
 	if (P.cmd) {
-		pid = ipc_spawn(P.cmd[0], P.cmd, NULL, worker_setup, NULL);
+		static struct worker_env w;
+
+		if (w.envp == NULL && worker_env_make(&w) == -1)
+			return ipc_failed_call = "malloc", ipc_failed_why = NULL, -1;
+		pid = ipc_spawn_shared(P.cmd[0], P.cmd, w.envp, worker_exec_setup, &w);
 	} else if ((pid = ipc_fork(&none)) == 0) {
 		if (worker_setup(NULL) == -1)
 			_exit(125);

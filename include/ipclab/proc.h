@@ -36,6 +36,19 @@ typedef int (*ipc_child_setup)(void *arg);
 pid_t ipc_spawn(const char *file, char *const argv[], char *const envp[],
 		ipc_child_setup setup, void *arg);
 
+/* ipc_spawn() as posix_spawn(3) does it: the child shares the parent's
+ * memory, on a stack of its own, and the parent waits until the child's exec
+ * (clone(2) with CLONE_VM | CLONE_VFORK), so nothing is copied and a parent
+ * with a large heap spawns as fast as a small one.  SETUP runs in the child
+ * with every signal blocked; it may only make system calls and write memory
+ * the caller set aside for it (no malloc, no stdio, no setenv: the parent's
+ * memory is the child's), and ipc_failed_call is shared too, so a SETUP that
+ * fails may set it (else it is "exec").  Then the signals with a handler go
+ * back to SIG_DFL, the mask is emptied and FILE is executed.  Returns the
+ * pid, or -1 with errno the child's reason (the child reaped). */
+pid_t ipc_spawn_shared(const char *file, char *const argv[], char *const envp[],
+		       ipc_child_setup setup, void *arg);
+
 /* waitpid(2) retried on EINTR. */
 pid_t ipc_wait(pid_t pid, int *status, int options);
 

@@ -2,12 +2,15 @@
  * words. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <poll.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -117,6 +120,78 @@ ipc_spawn(const char *file, char *const argv[], char *const envp[],
 		return -1;
 	}
 	return pid;
+}
+
+/* ---- ipc_spawn_shared: the child in the parent's memory -------------- */
+
+#define SHARED_STACK (64 * 1024)	/* execvpe's PATH buffer is on it */
+
+struct shared_child {
+	const char *file;
+	char *const *argv, *const *envp;
+	ipc_child_setup setup;
+	void *arg;
+	int err;		/* set by the child: its exec or setup failed */
+	bool exec_failed;
+};
+
+/* The child: it runs on its own stack, in the parent's memory and with the
+ * parent's thread-local variables, until its exec; every signal is blocked. */
+static int
+shared_child_main(void *p)
+{
+	struct shared_child *c = p;
+	sigset_t none;
+
+	reset_handlers();
+	if (c->setup && c->setup(c->arg) == -1) {
+		c->err = errno ? errno : EINVAL;
+		_exit(125);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvpe(c->file, c->argv, c->envp);
+	c->err = errno;
+	c->exec_failed = true;
+	_exit(ipc_exec_errno_code(c->err));
+}
+
+pid_t
+ipc_spawn_shared(const char *file, char *const argv[], char *const envp[],
+		 ipc_child_setup setup, void *arg)
+{
+	extern char **environ;
+	struct shared_child c = { file, argv, envp ? envp : environ, setup, arg, 0, false };
+	sigset_t all, old;
+	char *stack;
+	pid_t pid;
+	int e, st;
+
+	stack = mmap(NULL, SHARED_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		ipc_failed_call = "mmap", ipc_failed_why = NULL;
+		return -1;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	ipc_failed_call = "exec", ipc_failed_why = NULL;	/* a SETUP may say better */
+	pid = clone(shared_child_main, stack + SHARED_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+	e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, SHARED_STACK);
+	if (pid == -1) {
+		ipc_failed_call = "clone", ipc_failed_why = NULL;
+		errno = e;
+		return -1;
+	}
+	if (c.err == 0)
+		return pid;
+	ipc_wait(pid, &st, 0);	/* it has exited: CLONE_VFORK waited for that */
+	if (c.exec_failed)
+		ipc_failed_call = "exec", ipc_failed_why = NULL;
+	errno = c.err;
+	return -1;
 }
 
 pid_t

@@ -184,6 +184,12 @@ fork_restores_the_parents_mask(void **state)
 	assert_int_equal(sigprocmask(SIG_SETMASK, &old, NULL), 0);
 }
 
+/* The spawn tests run twice: with ipc_spawn (fork) and, their state set,
+ * with ipc_spawn_shared (the child in the parent's memory). */
+typedef pid_t (*spawner)(const char *, char *const[], char *const[], ipc_child_setup, void *);
+static spawner shared_spawner = ipc_spawn_shared;
+#define SPAWN (*state ? *(spawner *)*state : ipc_spawn)
+
 static void
 spawn_runs_true(void **state)
 {
@@ -191,8 +197,7 @@ spawn_runs_true(void **state)
 	pid_t pid;
 	int st;
 
-	(void)state;
-	pid = ipc_spawn("true", argv, NULL, NULL, NULL);
+	pid = SPAWN("true", argv, NULL, NULL, NULL);
 	assert_true(pid > 0);
 	st = reap(pid);
 	assert_true(WIFEXITED(st));
@@ -207,8 +212,7 @@ spawn_returns_the_programs_exit_status(void **state)
 	pid_t pid;
 	int st;
 
-	(void)state;
-	pid = ipc_spawn("sh", argv, NULL, NULL, NULL);
+	pid = SPAWN("sh", argv, NULL, NULL, NULL);
 	assert_true(pid > 0);
 	st = reap(pid);
 	assert_true(WIFEXITED(st));
@@ -222,8 +226,7 @@ spawn_passes_the_given_environment(void **state)
 	char *envp[] = { "IPC_UNIT=yes", NULL };
 	pid_t pid;
 
-	(void)state;
-	pid = ipc_spawn("/bin/sh", argv, envp, NULL, NULL);
+	pid = SPAWN("/bin/sh", argv, envp, NULL, NULL);
 	assert_true(pid > 0);
 	assert_int_equal(reap(pid), 0);
 }
@@ -233,10 +236,9 @@ spawn_missing_program_is_enoent_and_leaves_no_zombie(void **state)
 {
 	char *argv[] = { "ipclab-unit-no-such-program", NULL };
 
-	(void)state;
 	errno = 0;
 	ipc_failed_call = NULL;
-	assert_int_equal(ipc_spawn(argv[0], argv, NULL, NULL, NULL), -1);
+	assert_int_equal(SPAWN(argv[0], argv, NULL, NULL, NULL), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_string_equal(ipc_failed_call, "exec");
 	assert_no_children();
@@ -250,14 +252,13 @@ spawn_non_executable_file_is_eacces(void **state)
 	char *argv[] = { path, NULL };
 	int fd;
 
-	(void)state;
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "#!/bin/sh\nexit 0\n", 17), 17);
 	close(fd);
 	assert_int_equal(chmod(path, 0644), 0);
 	errno = 0;
-	assert_int_equal(ipc_spawn(path, argv, NULL, NULL, NULL), -1);
+	assert_int_equal(SPAWN(path, argv, NULL, NULL, NULL), -1);
 	assert_int_equal(errno, EACCES);
 	unlink(path);
 	assert_no_children();
@@ -277,9 +278,8 @@ spawn_reports_a_failed_setup(void **state)
 {
 	char *argv[] = { "true", NULL };
 
-	(void)state;
 	errno = 0;
-	assert_int_equal(ipc_spawn("true", argv, NULL, setup_fails_eperm, NULL), -1);
+	assert_int_equal(SPAWN("true", argv, NULL, setup_fails_eperm, NULL), -1);
 	assert_int_equal(errno, EPERM);
 	assert_no_children();
 }
@@ -298,9 +298,8 @@ spawn_runs_setup_in_the_child(void **state)
 	char before[4096], after[4096];
 	pid_t pid;
 
-	(void)state;
 	assert_non_null(getcwd(before, sizeof(before)));
-	pid = ipc_spawn("sh", argv, NULL, setup_chdir, "/proc");
+	pid = SPAWN("sh", argv, NULL, setup_chdir, "/proc");
 	assert_true(pid > 0);
 	assert_int_equal(reap(pid), 0);
 	assert_non_null(getcwd(after, sizeof(after)));
@@ -317,12 +316,11 @@ spawn_gives_program_an_empty_mask(void **state)
 	FILE *fp;
 	pid_t pid;
 
-	(void)state;
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
 	sigaddset(&block, SIGTERM);
 	assert_int_equal(sigprocmask(SIG_BLOCK, &block, &old), 0);
-	pid = ipc_spawn("sleep", argv, NULL, NULL, NULL);
+	pid = SPAWN("sleep", argv, NULL, NULL, NULL);
 	assert_int_equal(sigprocmask(SIG_SETMASK, &old, NULL), 0);
 	assert_true(pid > 0);
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -335,6 +333,56 @@ spawn_gives_program_an_empty_mask(void **state)
 	kill(pid, SIGKILL);
 	reap(pid);
 	assert_string_equal(blk, "0000000000000000");
+}
+
+/* The shared child writes the parent's memory (CLONE_VM); a forked one
+ * writes its own copy. */
+static int
+setup_marks(void *arg)
+{
+	*(int *)arg = 42;
+	return 0;
+}
+
+static void
+spawn_shared_child_is_in_the_parents_memory(void **state)
+{
+	char *argv[] = { "true", NULL };
+	int mark = 0;
+	pid_t pid;
+
+	(void)state;
+	pid = ipc_spawn("true", argv, NULL, setup_marks, &mark);
+	assert_true(pid > 0);
+	reap(pid);
+	assert_int_equal(mark, 0);
+	pid = ipc_spawn_shared("true", argv, NULL, setup_marks, &mark);
+	assert_true(pid > 0);
+	assert_int_equal(reap(pid), 0);
+	assert_int_equal(mark, 42);
+}
+
+/* A failed setup may name its call: ipc_failed_call is the parent's too. */
+static int
+setup_fails_naming_its_call(void *arg)
+{
+	(void)arg;
+	ipc_failed_call = "socket";
+	errno = EADDRINUSE;
+	return -1;
+}
+
+static void
+spawn_shared_keeps_the_setups_call(void **state)
+{
+	char *argv[] = { "true", NULL };
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(ipc_spawn_shared("true", argv, NULL, setup_fails_naming_its_call, NULL), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	assert_string_equal(ipc_failed_call, "socket");
+	assert_no_children();
 }
 
 static const char *
@@ -473,13 +521,23 @@ main(void)
 		cmocka_unit_test(fork_without_mask_gives_child_the_callers_mask),
 		cmocka_unit_test(fork_restores_the_parents_mask),
 		cmocka_unit_test(spawn_runs_true),
+		cmocka_unit_test_prestate(spawn_runs_true, &shared_spawner),
 		cmocka_unit_test(spawn_returns_the_programs_exit_status),
+		cmocka_unit_test_prestate(spawn_returns_the_programs_exit_status, &shared_spawner),
 		cmocka_unit_test(spawn_passes_the_given_environment),
+		cmocka_unit_test_prestate(spawn_passes_the_given_environment, &shared_spawner),
 		cmocka_unit_test(spawn_missing_program_is_enoent_and_leaves_no_zombie),
+		cmocka_unit_test_prestate(spawn_missing_program_is_enoent_and_leaves_no_zombie, &shared_spawner),
 		cmocka_unit_test(spawn_non_executable_file_is_eacces),
+		cmocka_unit_test_prestate(spawn_non_executable_file_is_eacces, &shared_spawner),
 		cmocka_unit_test(spawn_reports_a_failed_setup),
+		cmocka_unit_test_prestate(spawn_reports_a_failed_setup, &shared_spawner),
 		cmocka_unit_test(spawn_runs_setup_in_the_child),
+		cmocka_unit_test_prestate(spawn_runs_setup_in_the_child, &shared_spawner),
 		cmocka_unit_test(spawn_gives_program_an_empty_mask),
+		cmocka_unit_test_prestate(spawn_gives_program_an_empty_mask, &shared_spawner),
+		cmocka_unit_test(spawn_shared_child_is_in_the_parents_memory),
+		cmocka_unit_test(spawn_shared_keeps_the_setups_call),
 		cmocka_unit_test(status_str_says_exited),
 		cmocka_unit_test(status_str_says_killed_by_sigsegv),
 		cmocka_unit_test(status_str_says_core_dumped),
