@@ -63,24 +63,32 @@ start(char **argv, FILE **out)
 	return pid;
 }
 
-/* One floor sample: fork + exec WORKER, until it runs main. */
+/* The time worker W printed on IN when it ran main; W is then killed. */
 static long long
-floor_once(char **worker)
+ran_main(pid_t w, FILE *in)
 {
-	long long t0 = now(), t;
-	FILE *in;
+	long long t;
 	int pid, st;
-	pid_t w;
 
-	w = start(worker, &in);
-	if (fscanf(in, "%d %lld", &pid, &t) != 2) {
+	if (in == NULL || fscanf(in, "%d %lld", &pid, &t) != 2) {
 		fprintf(stderr, "pool_lat: worker did not start\n");
 		exit(1);
 	}
 	kill(w, SIGKILL);
 	waitpid(w, &st, 0);
 	fclose(in);
-	return t - t0;
+	return t;
+}
+
+/* One floor sample: fork + exec WORKER, until it runs main. */
+static long long
+floor_once(char **worker)
+{
+	long long t0 = now();
+	FILE *in;
+	pid_t w = start(worker, &in);
+
+	return ran_main(w, in) - t0;
 }
 
 /* One floor sample: posix_spawnp WORKER, until it runs main. */
@@ -89,10 +97,9 @@ spawn_once(char **worker)
 {
 	extern char **environ;
 	posix_spawn_file_actions_t fa;
-	long long t0 = now(), t;
-	int p[2], pid, st;
+	long long t0 = now();
+	int p[2];
 	pid_t w;
-	FILE *in;
 
 	if (pipe(p) == -1 || posix_spawn_file_actions_init(&fa) != 0 ||
 	    posix_spawn_file_actions_adddup2(&fa, p[1], 1) != 0 ||
@@ -104,15 +111,7 @@ spawn_once(char **worker)
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
-	in = fdopen(p[0], "r");
-	if (in == NULL || fscanf(in, "%d %lld", &pid, &t) != 2) {
-		fprintf(stderr, "pool_lat: worker did not start\n");
-		exit(1);
-	}
-	kill(w, SIGKILL);
-	waitpid(w, &st, 0);
-	fclose(in);
-	return t - t0;
+	return ran_main(w, fdopen(p[0], "r")) - t0;
 }
 
 int
