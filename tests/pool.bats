@@ -967,3 +967,17 @@ PY
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == *"--reuseport applies to --listen"* ]]
 }
+
+@test "bench/pool runs end to end at a small scale: both floors, both loops, the idle master" {
+	command -v cc >/dev/null || skip "cc is needed"
+	run env IPCLAB_BIN="$IPCLAB_BIN" TMPDIR="$D" "$IPCLAB_SRC/bench/pool" 30 0.5 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -Eq '^  ipclab pool +median +[0-9.]+ us +p99 +[0-9.]+ us$' <<<"$output"
+	grep -Eq '^  posix_spawn floor \(C loop\) +median +[0-9.]+ us' <<<"$output"
+	grep -Eq '^  fork\+exec floor \(C loop\) +median +[0-9.]+ us' <<<"$output"
+	grep -Eq '^  ratio pool/posix_spawn +[0-9.]+x +goal: at most 1.1x' <<<"$output"
+	grep -Eq '^  posix_spawn\+wait \(C loop\) +[1-9][0-9]* runs/s$' <<<"$output"
+	grep -Eq '^  ratio pool/posix_spawn loop +[0-9.]+x +goal: 0.9x or more$' <<<"$output"
+	grep -Eq '^  context switches +[0-9]+ \(voluntary [0-9]+\) +goal: 0$' <<<"$output"
+}
