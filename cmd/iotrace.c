@@ -206,6 +206,10 @@ check_preloadable(const char *path, int depth)
 	if (n < 0 || fstat(fd, &st) == -1)
 		n = 0;
 	if (n >= 4 && memcmp(hdr, ELFMAG, SELFMAG) == 0) {
+		/* the loader would print "wrong ELF class" into the program's
+		 * stderr and run it uncounted */
+		if (n > EI_CLASS && hdr[EI_CLASS] == ELFCLASS32)
+			refuse(path, "a 32-bit program (ELFCLASS32), and the shim is 64-bit");
 		if (!elf_dynamic(fd, hdr, (size_t)n))
 			refuse(path, "statically linked (no PT_INTERP)");
 		if ((st.st_mode & S_ISUID) && st.st_uid != geteuid())

@@ -236,6 +236,25 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 	grep -q "statically linked" <<< "$output"
 }
 
+@test "a 32-bit program is refused with 125 and says why, before it runs" {
+	# an i386 ELF that runs here and exits 0 (a preload never sees it):
+	# refused before its exec, where before it ran uncounted
+	python3 - <<'PY'
+import struct
+code = bytes.fromhex("b801000000" "31db" "cd80")	# exit(0) by int 0x80
+ehdr = struct.pack("<4sBBBBB7xHHIIIIIHHHHHH", b"\x7fELF", 1, 1, 1, 0, 0,
+                   2, 3, 1, 0x08048054, 52, 0, 0, 52, 32, 1, 0, 0, 0)
+phdr = struct.pack("<IIIIIIII", 1, 0, 0x08048000, 0x08048000, 84 + len(code),
+                   84 + len(code), 5, 0x1000)
+open("prog32", "wb").write(ehdr + phdr + code)
+PY
+	chmod +x prog32
+	[ "$(od -An -tx1 -j4 -N1 prog32 | tr -d ' ')" = 01 ]	# ELFCLASS32, as file(1) reads it
+	run --separate-stderr ipclab iotrace -- ./prog32
+	[ "$status" -eq 125 ]
+	[ "$stderr" = "ipclab iotrace: ./prog32: a 32-bit program (ELFCLASS32), and the shim is 64-bit: the dynamic linker would not load libipclab_io.so into it, so there would be nothing to count (strace -f can trace it)" ]
+}
+
 @test "a set-user-ID program of another user is refused with 125" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to chown the copy"
 	cp /usr/bin/true suid
