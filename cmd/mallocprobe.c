@@ -920,7 +920,7 @@ static const struct ipc_rcol bits_cols[] = {
 	{ "p", "p", IPC_UINT, NULL, 0, 0 },
 	{ "m", "m", IPC_UINT, NULL, 0, 0 },
 	{ "a", "a", IPC_UINT, NULL, 0, 0 },
-	{ "prev_size", "prev_size", IPC_ADDR, NULL, 0, 0 },
+	{ "prev_size", "prev_size", IPC_UINT, "0x%llx", 0, 0 },	/* a size: a number in JSON */
 };
 
 static void
@@ -941,7 +941,7 @@ bits_row(struct ipc_section *s, const char *exp, const char *label, const struct
 	must(ipc_cell_uint(s, ln, 5, !!(r->tag & IS_MMAPPED)));
 	must(ipc_cell_uint(s, ln, 6, !!(r->tag & NON_MAIN_ARENA)));
 	if (prev_means)
-		must(ipc_cell_addr(s, ln, 7, r->prev));
+		must(ipc_cell_uint(s, ln, 7, r->prev));
 }
 
 /* One free experiment; returns B's tag before and after in *b0, *b1. */

@@ -342,3 +342,43 @@ mp_findings() {
 	has "malloc($drained) comes from heap in a fresh process but from mmap once the top chunk is used up"
 	hasnt "alike"
 }
+
+@test "every key of mallocprobe's JSON is documented in ipclab-mallocprobe(1) and has its type" {
+	need_glibc_malloc
+	local j k
+	j=$(scratch)/mp.json
+	ipclab mallocprobe --json >"$j"
+	ipclab mallocprobe --json -s 200000 >"${j%.json}.size.json"
+	jq -r '[paths | .[] | strings] | unique[]' "$j" "${j%.json}.size.json" | sort -u >"${j%.json}.keys"
+	[ "$(wc -l <"${j%.json}.keys")" -ge 45 ]
+	while read -r k; do
+		[[ $k =~ ^[a-z][a-z0-9_]*$ ]] || { echo "bad key $k"; false; }
+		grep -Eq "(^|[ (])$k([ ,):]|$)" "$IPCLAB_SRC/man/ipclab-mallocprobe.1" ||
+			{ echo "undocumented key $k"; false; }
+	done <"${j%.json}.keys"
+	# the types: numbers as numbers, addresses and tags as hex strings, null
+	# only where a value may be missing
+	hex='test("^0x[0-9a-f]+$")'
+	jq -e "[.ladder.rungs[] | (.request | type == \"number\") and (.address | $hex) and (.tag | $hex) and
+		(.chunk | type == \"number\") and (.flags | test(\"^[PMA]*$\")) and (.from == \"heap\" or .from == \"mmap\") and
+		(.usable | type == \"number\") and (.mmap_length == null or (.mmap_length | type == \"number\"))] | all" "$j"
+	jq -e "[.bits.readings[] | (.experiment | type == \"string\") and (.chunk | type == \"string\") and (.tag | $hex) and
+		(.size | type == \"number\") and ([.p, .m, .a] | all(. == 0 or . == 1)) and
+		(.prev_size == null or (.prev_size | type == \"number\"))] | all" "$j"
+	jq -e "(.switch | (.threshold_fresh | type == \"number\") and (.threshold_drained | type == \"number\")) and
+		([.switch.states[] | (.state == \"fresh\" or .state == \"drained\") and (.tag | $hex) and (.heap_tag | $hex) and
+		 .largest_heap_request == .smallest_mmap_request - 1 and ([.mmap_length, .top_chunk, .probes] | all(type == \"number\"))] | all)" "$j"
+	jq -e "[.kernel.calls[] | (.request | type == \"number\") and (.state | type == \"string\") and (.by == \"malloc\" or .by == \"free\") and
+		(.tag == null or (.tag | $hex)) and (.call | type == \"string\") and
+		([.length, .extra] | all(. == null or type == \"number\"))] | all" "$j"
+	jq -e "[.dynamic.steps[] | ([.run, .step, .calls] | all(type == \"string\")) and
+		(if .step == \"free\" then .from == null and .tag == null else (.from == \"heap\" or .from == \"mmap\") and (.tag | $hex) end)] |
+		length == 8 and all" "$j"
+	jq -e '[.tunables.settings[] | [.name, .source, .value] | all(type == "string")] | length > 0 and all' "$j"
+	jq -e "[.sizes.probes[] | .request == 200000 and (.state == \"fresh\" or .state == \"drained\") and (.address | $hex) and
+		(.tag | $hex) and ([.chunk, .usable, .mmap_length] | all(type == \"number\")) and (.from == \"mmap\") and
+		([.malloc_calls, .free_calls] | all(type == \"string\"))] | length == 2 and all" "${j%.json}.size.json"
+	# the run, against getconf
+	jq -e --arg v "$(getconf GNU_LIBC_VERSION | cut -d' ' -f2)" --argjson p "$(getconf PAGESIZE)" \
+		'.run | .glibc_version == $v and .page_size == $p and .probes > 0 and .probes_failed == 0 and .interrupted == false' "$j"
+}
