@@ -216,6 +216,28 @@ subprocess.run([\"cat\", \"py.out\"], stdout=subprocess.DEVNULL, check=True)
 	  '[1,0,0,0,false,"array","array","array"]' ]
 }
 
+@test "every key of iotrace's JSON is documented in ipclab-iotrace(1), and the totals are the rows' sums" {
+	local k
+	run ipclab iotrace --json -o rep.json -- sh -c 'cat data.txt > out.txt; cat data.txt data.txt | wc -c'
+	[ "$status" -eq 0 ]
+	jq -r '[paths | .[] | strings] | unique[]' rep.json >keys
+	[ "$(wc -l <keys)" -ge 22 ]
+	while read -r k; do
+		[[ $k =~ ^[a-z][a-z0-9_]*$ ]] || { echo "bad key $k"; false; }
+		grep -Eq "(^|[ .(])Ql $k( |,|\\)|$)" "$IPCLAB_SRC/man/ipclab-iotrace.1" ||
+			{ echo "undocumented key $k"; false; }
+	done <keys
+	# total: the sums of the rows, and unattributed: the sums of its rows
+	jq -e '. as $d | [ "opens", "reads", "read_bytes", "writes", "write_bytes" ] |
+		all(. as $k | $d.total[$k] == ([$d.files[][$k]] | add))' rep.json
+	jq -e '.total.unattributed_read_bytes == ([.unattributed[].read_bytes] | add) and
+		.total.unattributed_write_bytes == ([.unattributed[].write_bytes] | add)' rep.json
+	# three processes or more (sh, cat, cat, wc), and the bytes the files hold
+	jq -e --argjson size "$(stat -c %s data.txt)" --arg d "$D" '.total.processes >= 4 and
+		([.files[] | select(.path == ($d + "/out.txt")) | .write_bytes] | add) == $size and
+		([.files[] | select(.path == ($d + "/data.txt")) | .read_bytes] | add) == 3 * $size' rep.json
+}
+
 @test "-s prints the table only, -o writes the report to a file" {
 	run --separate-stderr ipclab iotrace -s -- cat data.txt
 	[ "$status" -eq 0 ]
