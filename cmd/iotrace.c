@@ -44,7 +44,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <dirent.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -60,6 +59,7 @@
 #include "ipclab/out.h"
 #include "ipclab/path.h"
 #include "ipclab/proc.h"
+#include "ipclab/procfs.h"
 #include "ipclab/sig.h"
 
 #define SHIM "libipclab_io.so"
@@ -111,7 +111,7 @@ struct unattr {
 struct pstat {
 	pid_t pid, ppid;
 	char state;
-	char comm[32];
+	char comm[64];		/* as struct ipc_stat's */
 };
 
 struct report {
@@ -722,92 +722,23 @@ collect(struct report *r, struct run *u, bool wait_all)
 		;
 }
 
-/* /proc/PID/stat's pid, comm, state and ppid; false when it is gone. */
-static bool
-read_stat(pid_t pid, struct pstat *s)
-{
-	char path[64], buf[512], *l, *rp;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	l = strchr(buf, '(');
-	rp = strrchr(buf, ')');
-	if (l == NULL || rp == NULL || rp < l || rp[1] != ' ' || rp[2] == '\0')
-		return false;
-	s->pid = pid;
-	snprintf(s->comm, sizeof(s->comm), "%.*s", (int)(rp - l - 1), l + 1);
-	s->state = rp[2];
-	s->ppid = (pid_t)strtol(rp + 3, NULL, 10);
-	return true;
-}
-
-/* Every process on the machine, from /proc.  Returns how many, in *all. */
-static size_t
-all_procs(struct pstat **all)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	size_t n = 0, cap = 0;
-	unsigned long pid;
-
-	*all = NULL;
-	if (d == NULL)
-		err(IPC_EXIT_OWN, "/proc: opendir");
-	while ((e = readdir(d)) != NULL) {
-		if (!decimal(e->d_name, strlen(e->d_name), &pid) || pid > INT_MAX)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 512;
-			if ((*all = reallocarray(*all, cap, sizeof(**all))) == NULL)
-				err(IPC_EXIT_OWN, "realloc");
-		}
-		if (read_stat((pid_t)pid, &(*all)[n]))
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
-/* True when S descends from iotrace: as their subreaper, iotrace is an
- * ancestor of every descendant still running, orphans included. */
-static bool
-descends(const struct pstat *all, size_t n, const struct pstat *s, pid_t self)
-{
-	pid_t p = s->ppid;
-
-	for (int depth = 0; depth < 256 && p > 1; depth++) {
-		size_t i;
-
-		if (p == self)
-			return true;
-		for (i = 0; i < n && all[i].pid != p; i++)
-			;
-		if (i == n)
-			return false;
-		p = all[i].ppid;
-	}
-	return false;
-}
-
 /* The descendants still running, into r->running (CMD too, after a signal). */
 static void
 find_running(struct report *r)
 {
-	struct pstat *all;
-	size_t n = all_procs(&all);
+	struct ipc_procs ps;
 	pid_t self = getpid();
 	struct proc *p;
 
-	for (size_t i = 0; i < n; i++) {
-		if (all[i].state == 'Z' || !descends(all, n, &all[i], self))
+	/* as their subreaper, iotrace is an ancestor of every descendant
+	 * still running, orphans included */
+	if (ipc_procs_scan(&ps) == -1)
+		err(IPC_EXIT_OWN, "/proc: %s", ipc_failed_call);
+	for (size_t i = 0; i < ps.n; i++) {
+		const struct ipc_stat *s = &ps.v[i];
+		struct pstat *q;
+
+		if (s->state == 'Z' || !ipc_procs_descends(&ps, s->pid, self))
 			continue;
 		if (r->nrunning == r->rcap) {
 			r->rcap = r->rcap ? r->rcap * 2 : 16;
@@ -815,17 +746,17 @@ find_running(struct report *r)
 			if (r->running == NULL)
 				err(IPC_EXIT_OWN, "realloc");
 		}
-		r->running[r->nrunning] = all[i];
-		if ((p = proc_of(r, all[i].pid)) != NULL && p->alive) {
+		q = &r->running[r->nrunning++];
+		*q = (struct pstat){ .pid = s->pid, .ppid = s->ppid, .state = s->state };
+		snprintf(q->comm, sizeof(q->comm), "%s", s->comm);
+		if ((p = proc_of(r, s->pid)) != NULL && p->alive) {
 			const char *slash = strrchr(p->exe, '/');
 
 			p->running = true;
-			snprintf(r->running[r->nrunning].comm, sizeof(all[i].comm), "%s",
-				 slash ? slash + 1 : p->exe);
+			snprintf(q->comm, sizeof(q->comm), "%s", slash ? slash + 1 : p->exe);
 		}
-		r->nrunning++;
 	}
-	free(all);
+	ipc_procs_free(&ps);
 }
 
 /* ---- the summary -------------------------------------------------------- */
