@@ -81,6 +81,7 @@
 #include "ipclab/num.h"
 #include "ipclab/out.h"
 #include "ipclab/proc.h"
+#include "ipclab/procfs.h"
 #include "ipclab/report.h"
 #include "ipclab/sig.h"
 
@@ -701,51 +702,21 @@ worker_exec_setup(void *arg)
 
 /* ---- process groups, strays and the keeper ---------------------------- */
 
-/* The state, parent and process group of PID, from /proc/PID/stat. */
-static int
-proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
-{
-	char path[64], buf[512], *p;
-	int fd, pp, pg;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %c %d %d", state, &pp, &pg) != 3)
-		return -1;
-	*ppid = pp;
-	*pgrp = pg;
-	return 0;
-}
-
 /* Calls fn for every live process (not a zombie).  Only on a death with
  * something left behind, a report or a stop: never on the idle path. */
 static void
 each_proc(void (*fn)(pid_t pid, pid_t ppid, pid_t pgrp, void *arg), void *arg)
 {
-	struct dirent *d;
-	const char *e;
-	pid_t pid, ppid, pgrp;
-	char state;
-	DIR *dir;
+	struct ipc_procs ps;
 
-	if ((dir = opendir("/proc")) == NULL) {
-		warn("/proc: opendir");
+	if (ipc_procs_scan(&ps) == -1) {
+		warn("/proc: %s", ipc_failed_call);
 		return;
 	}
-	while ((d = readdir(dir)) != NULL) {
-		pid = (pid_t)strtonum(d->d_name, 1, INT_MAX, &e);
-		if (e == NULL && proc_stat(pid, &state, &ppid, &pgrp) == 0 && state != 'Z')
-			fn(pid, ppid, pgrp, arg);
-	}
-	closedir(dir);
+	for (size_t i = 0; i < ps.n; i++)
+		if (ps.v[i].state != 'Z')
+			fn(ps.v[i].pid, ps.v[i].ppid, ps.v[i].pgid, arg);
+	ipc_procs_free(&ps);
 }
 
 struct group_count {
