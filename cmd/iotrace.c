@@ -54,6 +54,7 @@
 #include <sys/signalfd.h>
 
 #include "ipclab/cli.h"
+#include "ipclab/elf.h"
 #include "ipclab/map.h"
 #include "ipclab/num.h"
 #include "ipclab/out.h"
@@ -162,25 +163,16 @@ find_program(const char *file, char *buf, size_t len)
 	return false;
 }
 
-/* True when the ELF file on fd has a program interpreter (PT_INTERP). */
+/* True when the ELF file on FD has a program interpreter (PT_INTERP), or
+ * cannot be read as one: then the loader and exec(2) are left to judge. */
 static bool
-elf_dynamic(int fd, const unsigned char *hdr, size_t n)
+elf_dynamic(int fd)
 {
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
+	struct ipc_elf *e = malloc(sizeof(*e));
+	bool dynamic = e == NULL || ipc_elf_read_fd(fd, e) == -1 || e->interp[0] != '\0';
 
-	if (n < sizeof(eh) || hdr[EI_CLASS] != ELFCLASS64)
-		return true;	/* not ours to judge: let the loader say */
-	memcpy(&eh, hdr, sizeof(eh));
-	for (int i = 0; i < eh.e_phnum; i++) {
-		off_t off = (off_t)eh.e_phoff + (off_t)i * eh.e_phentsize;
-
-		if (pread(fd, &ph, sizeof(ph), off) != (ssize_t)sizeof(ph))
-			return true;
-		if (ph.p_type == PT_INTERP)
-			return true;
-	}
-	return false;
+	free(e);
+	return dynamic;
 }
 
 static void
@@ -210,7 +202,7 @@ check_preloadable(const char *path, int depth)
 		 * stderr and run it uncounted */
 		if (n > EI_CLASS && hdr[EI_CLASS] == ELFCLASS32)
 			refuse(path, "a 32-bit program (ELFCLASS32), and the shim is 64-bit");
-		if (!elf_dynamic(fd, hdr, (size_t)n))
+		if (!elf_dynamic(fd))
 			refuse(path, "statically linked (no PT_INTERP)");
 		if ((st.st_mode & S_ISUID) && st.st_uid != geteuid())
 			refuse(path, "set-user-ID");
