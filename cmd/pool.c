@@ -67,7 +67,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 #include <netdb.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -210,23 +209,16 @@ static long long
 headroom(const char **why)
 {
 	struct rlimit rl;
+	struct ipc_procs ps;
 	long long procs = 0, room;
-	struct dirent *d;
-	struct stat st;
-	char path[300];
-	DIR *dir;
 
 	*why = "--limit";
 	if (geteuid() == 0 || getrlimit(RLIMIT_NPROC, &rl) == -1 ||
-	    rl.rlim_cur == RLIM_INFINITY || (dir = opendir("/proc")) == NULL)
+	    rl.rlim_cur == RLIM_INFINITY || ipc_procs_scan(&ps) == -1)
 		return P.limit;
-	while ((d = readdir(dir)) != NULL) {
-		snprintf(path, sizeof(path), "/proc/%s", d->d_name);
-		if (d->d_name[0] >= '1' && d->d_name[0] <= '9' &&
-		    stat(path, &st) == 0 && st.st_uid == getuid())
-			procs++;
-	}
-	closedir(dir);
+	for (size_t i = 0; i < ps.n; i++)	/* zombies count: they hold their slot */
+		procs += ps.v[i].uid == getuid();
+	ipc_procs_free(&ps);
 	room = (long long)rl.rlim_cur - procs - 1;
 	if (room < P.limit) {
 		*why = "the RLIMIT_NPROC headroom";

@@ -626,6 +626,22 @@ long_dir() {
 	[ "$(cat "$D/pid")" = "$M" ]
 }
 
+@test "more workers than RLIMIT_NPROC leaves room for: one line, exit 2, nothing started" {
+	U=$((40000 + $$ % 10000))
+	pgrep -U "$U" >/dev/null && skip "user $U has processes"
+	E=$(mktemp -d /tmp/ipclab-pool.XXXXXX)
+	chmod 755 "$E"
+	echo 2 >"$E/cfg"
+	cp "$IPCLAB_BIN" "$E/ipclab"
+	chmod 755 "$E/ipclab"
+	# the user's processes, as the kernel counts them: only this one, the
+	# master, so a limit of 3 leaves room for the keeper and one worker
+	run setpriv --reuid="$U" --regid="$U" --clear-groups prlimit --nproc=3 "$E/ipclab" pool --no-fifo "$E/cfg" -- sleep 100
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ipclab pool: $E/cfg: 2 workers is above the RLIMIT_NPROC headroom (1)" ]
+	[ -z "$(pgrep -U "$U")" ]
+}
+
 @test "a failed fork (RLIMIT_NPROC) is throttled and said once per backoff step" {
 	# a user of its own, for which the limit holds (it does not for root)
 	U=$((40000 + $$ % 10000))
