@@ -349,6 +349,16 @@ in_time() {
 	[ "$output" = "participant $victim died (killed by SIGKILL)" ]
 	[ ! -e "/proc/$other" ]
 	[ ! -e "$f" ]
+	# a death inside the critical section is the only way a mutex race
+	# loses: the why: says "differs" exactly when sum and total do
+	lost=$(jq '.sum - .total' "$dir/out.json")
+	[ "$(jq .lost "$dir/out.json")" -eq "$lost" ]
+	if [ "$lost" -ne 0 ]; then
+		[ "$(jq --argjson l "$lost" '[.findings[] | select(.text | startswith("The sum differs from the total by \($l): a participant died inside its critical section"))] | length' "$dir/out.json")" -eq 1 ]
+	else
+		[ "$(jq '[.findings[] | select(.text | startswith("The sum equals the total: a process-shared pthread mutex"))] | length' "$dir/out.json")" -eq 1 ]
+	fi
+	[ "$(jq '[.findings[] | select(.text | startswith("The sum differs"))] | length' "$dir/out.json")" -eq $((lost != 0)) ]
 }
 
 # holds_mutex FILE PID: PID owns the race's mutex; a robust futex word holds
