@@ -541,8 +541,6 @@ die_with_master(void *arg)
 	return 0;
 }
 
-/* The listening socket as systemd's socket activation passes it: fd 3,
- * LISTEN_FDS=1, LISTEN_PID the worker's own, LISTEN_FDNAMES. */
 /* --reuseport, in a new worker: its own socket on the master's address,
  * in the kernel's SO_REUSEPORT group, which spreads connections over the
  * group's listening sockets by a hash of the connection's addresses. */
@@ -562,49 +560,6 @@ reuseport_socket(void)
 		return -1;
 	}
 	return fd;
-}
-
-static int
-pass_socket(const char *pid)
-{
-	if (P.lfd == LISTEN_FD ? fcntl(LISTEN_FD, F_SETFD, 0) == -1 :
-	    dup2(P.lfd, LISTEN_FD) == -1)
-		return -1;
-	if (setenv("LISTEN_FDS", "1", 1) == -1 || setenv("LISTEN_PID", pid, 1) == -1 ||
-	    setenv("LISTEN_FDNAMES", "ipclab-pool", 1) == -1)
-		return -1;
-	return 0;
-}
-
-/* In every worker, before its exec: a process group of its own (so that
- * what it starts can be stopped with it), and its PID in the environment,
- * which its descendants inherit even through setsid(2): that is how a stray
- * is told apart from another worker's. */
-static int
-worker_setup(void *arg)
-{
-	char pid[24];
-
-	if (die_with_master(arg) == -1)
-		return -1;
-	if (P.group && setpgid(0, 0) == -1)
-		return -1;
-	snprintf(pid, sizeof(pid), "%d", (int)P.master);
-	if (setenv("IPCLAB_POOL_MASTER", pid, 1) == -1)
-		return -1;
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if (setenv("IPCLAB_POOL_WORKER", pid, 1) == -1)
-		return -1;
-	if (P.reuseport && (P.lfd = reuseport_socket()) == -1) {
-		warn("worker %s: --reuseport %s", pid, P.laddr);
-		return -1;
-	}
-	if (P.lfd != -1 && pass_socket(pid) == -1)
-		return -1;
-	/* with --json, stdout holds the final report and nothing else */
-	if (P.json && dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
-		return -1;
-	return 0;
 }
 
 /* A -- COMMAND worker is spawned in the master's memory (ipc_spawn_shared:
@@ -666,18 +621,23 @@ put_pid_var(char *buf, size_t len, const char *name, pid_t pid)
 	buf[k + n] = '\0';
 }
 
-/* worker_setup for the spawned child: system calls and its own buffers only. */
+/* In every worker, before its exec (or its built-in loop): it dies with the
+ * master, has a process group of its own (so that what it starts can be
+ * stopped with it), its PID in the environment, which its descendants
+ * inherit even through setsid(2) (that is how a stray is told apart from
+ * another worker's), and the listening socket as systemd's socket
+ * activation passes it: fd 3, LISTEN_FDS=1, LISTEN_PID, LISTEN_FDNAMES.
+ * System calls and W's own buffers only: a -- COMMAND worker runs this in
+ * the master's memory (ipc_spawn_shared). */
 static int
-worker_exec_setup(void *arg)
+worker_setup(void *arg)
 {
 	struct worker_env *w = arg;
 	pid_t me = getpid();
 	int fd = P.lfd;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+	if (die_with_master(NULL) == -1)
 		return ipc_failed_call = "prctl", -1;
-	if (getppid() != P.master)
-		_exit(0);
 	if (P.group && setpgid(0, 0) == -1)
 		return ipc_failed_call = "setpgid", -1;
 	put_pid_var(w->worker, sizeof(w->worker), "IPCLAB_POOL_WORKER=", me);
@@ -1148,6 +1108,7 @@ cells_init(void)
 static int
 spawn(size_t i)
 {
+	static struct worker_env w;	/* its environment is for -- COMMAND only */
 	sigset_t none;
 	pid_t pid;
 
@@ -1158,14 +1119,14 @@ spawn(size_t i)
 		return -1;
 	}
 	if (P.cmd) {
-		static struct worker_env w;
-
 		if (w.envp == NULL && worker_env_make(&w) == -1)
 			return ipc_failed_call = "malloc", ipc_failed_why = NULL, -1;
-		pid = ipc_spawn_shared(P.cmd[0], P.cmd, w.envp, worker_exec_setup, &w);
+		pid = ipc_spawn_shared(P.cmd[0], P.cmd, w.envp, worker_setup, &w);
 	} else if ((pid = ipc_fork(&none)) == 0) {
-		if (worker_setup(NULL) == -1)
+		if (worker_setup(&w) == -1) {
+			warn("worker %d: %s", (int)getpid(), ipc_failed_call);
 			_exit(125);
+		}
 		closefrom(P.lfd == -1 ? STDERR_FILENO + 1 : LISTEN_FD + 1);
 		if (P.lfd != -1)
 			listen_worker(P.serial + 1);
